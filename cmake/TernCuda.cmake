@@ -1,0 +1,22 @@
+# Decides TERN_CUDA_ENABLED from TERN_WITH_CUDA (AUTO | ON | OFF) and the toolchain.
+# nvcc is often not on PATH in a clean shell: look in the usual toolkit folder too.
+set(TERN_CUDA_ENABLED OFF)
+if(NOT TERN_WITH_CUDA STREQUAL "OFF")
+  if(NOT CMAKE_CUDA_COMPILER AND NOT DEFINED ENV{CUDACXX} AND EXISTS /usr/local/cuda/bin/nvcc)
+    set(CMAKE_CUDA_COMPILER /usr/local/cuda/bin/nvcc CACHE FILEPATH "CUDA compiler")
+  endif()
+  include(CheckLanguage)
+  check_language(CUDA)
+  if(CMAKE_CUDA_COMPILER)
+    # 90: H100/H200. "native" fails on machines without a GPU, so it is never the default.
+    if(NOT DEFINED CMAKE_CUDA_ARCHITECTURES)
+      set(CMAKE_CUDA_ARCHITECTURES 90 CACHE STRING "CUDA architectures to build for")
+    endif()
+    set(CMAKE_CUDA_RUNTIME_LIBRARY Shared)
+    enable_language(CUDA)
+    set(TERN_CUDA_ENABLED ON)
+  elseif(TERN_WITH_CUDA STREQUAL "ON")
+    message(FATAL_ERROR "TERN_WITH_CUDA=ON but no CUDA compiler was found: set CMAKE_CUDA_COMPILER")
+  endif()
+endif()
+message(STATUS "Tern: CUDA plugin ${TERN_CUDA_ENABLED} (TERN_WITH_CUDA=${TERN_WITH_CUDA})")

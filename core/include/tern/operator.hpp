@@ -1,0 +1,120 @@
+#pragma once
+/// \file operator.hpp
+/// Operator schemas: arity, attributes with defaults, and shape + dtype inference.
+/// The core registers the schemas of its built-in operators; plugins may add more.
+
+#include <tern/attributes.hpp>
+#include <tern/dtype.hpp>
+#include <tern/shape.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+class Node;
+
+/// One attribute an operator accepts.
+struct AttributeSpec {
+  std::string name;
+  AttributeType type;
+  /// Used when the node does not set the attribute; nullopt with required=false means
+  /// "absent is meaningful" (e.g. Conv's kernel_shape, taken from the weights).
+  std::optional<Attribute> default_value;
+  bool required = false;
+};
+
+/// What a schema's inference function sees of a node, and where it writes results.
+class InferenceContext {
+public:
+  struct Input {
+    bool present = false;
+    DataType dtype = DataType::Float32;
+    Shape shape;
+    const Tensor* value = nullptr; ///< constant data when known (initializers, run time)
+  };
+
+  InferenceContext(const Node& node, std::vector<Input> inputs, std::size_t output_count);
+
+  const Node& node() const { return node_; }
+  std::size_t input_count() const { return inputs_.size(); }
+  bool has_input(std::size_t i) const { return i < inputs_.size() && inputs_[i].present; }
+  /// Throws (naming the input) when input `i` is absent.
+  const Input& input(std::size_t i) const;
+  const Shape& shape(std::size_t i) const { return input(i).shape; }
+  DataType dtype(std::size_t i) const { return input(i).dtype; }
+  /// Constant data of input `i`, or nullptr when not known before running.
+  const Tensor* value(std::size_t i) const { return has_input(i) ? inputs_[i].value : nullptr; }
+  /// Attribute `key` of the node, or the schema default.
+  template <class T> T attr(const std::string& key) const;
+  bool has_attr(const std::string& key) const;
+
+  std::size_t output_count() const { return outputs_.size(); }
+  void set_output(std::size_t i, DataType dtype, Shape shape);
+  /// Results: (dtype, shape) per output; an output never set is an error for the caller.
+  const std::vector<std::optional<std::pair<DataType, Shape>>>& outputs() const { return outputs_; }
+
+  /// Throws tern::Error("<node>: <message>").
+  [[noreturn]] void fail(const std::string& message) const;
+  /// fail(message) unless `condition`.
+  void require(bool condition, const std::string& message) const {
+    if (!condition) fail(message);
+  }
+
+private:
+  const Node& node_;
+  std::vector<Input> inputs_;
+  std::vector<std::optional<std::pair<DataType, Shape>>> outputs_;
+};
+
+/// The contract of one operator type.
+struct OpSchema {
+  std::string op_type;
+  int min_inputs = 1;
+  int max_inputs = 1;
+  int min_outputs = 1;
+  int max_outputs = 1;
+  std::vector<AttributeSpec> attributes;
+  /// Sets every output's dtype and shape from the inputs; calls ctx.fail() on bad input.
+  std::function<void(InferenceContext&)> infer;
+
+  /// The spec of attribute `key`, or nullptr.
+  const AttributeSpec* attribute(const std::string& key) const;
+  /// The default of attribute `key` as T; throws naming `node` when there is none.
+  template <class T> T default_of(const std::string& key, const Node& node) const;
+};
+
+/// Registers (or replaces) the schema of schema.op_type in the process-wide registry.
+void register_schema(OpSchema schema);
+/// The schema of `op_type`, or nullptr.
+const OpSchema* find_schema(const std::string& op_type);
+/// The schema of `op_type`; throws "unknown operator" otherwise.
+const OpSchema& schema(const std::string& op_type);
+/// Every registered operator type, sorted.
+std::vector<std::string> registered_op_types();
+
+/// Throws when `node` breaks its schema's arity or attribute rules (names the node).
+void check_against_schema(const Node& node);
+/// Runs the schema's inference for `node` on the given input facts; returns one
+/// (dtype, shape) per output. Throws naming the node.
+std::vector<std::pair<DataType, Shape>> infer_node(const Node& node, std::vector<InferenceContext::Input> inputs);
+
+[[noreturn]] void throw_missing_default(const std::string& key, const Node& node);
+
+template <class T> T OpSchema::default_of(const std::string& key, const Node& node) const {
+  const AttributeSpec* spec = attribute(key);
+  if (spec == nullptr || !spec->default_value) throw_missing_default(key, node);
+  const T* typed = std::get_if<T>(&*spec->default_value);
+  if (typed == nullptr) throw_missing_default(key, node);
+  return *typed;
+}
+
+} // namespace tern
+
+#include <tern/graph.hpp>
+
+template <class T> T tern::InferenceContext::attr(const std::string& key) const {
+  return node_.attr<T>(key);
+}

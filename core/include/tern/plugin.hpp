@@ -1,0 +1,127 @@
+#pragma once
+/// \file plugin.hpp
+/// The plugin boundary. A plugin is a shared library libtern-<name>.so exporting one entry,
+/// `tern_plugin_descriptor` (see plugin_export.hpp), that returns a PluginDescriptor.
+/// The host reads the descriptor's plain fields first (magic, versions, compiler ABI) and
+/// only then calls C++ code in the plugin (probe, register). See docs/PLUGINS.md.
+
+#include <tern/backend.hpp>
+#include <tern/kernel.hpp>
+#include <tern/version.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#define TERN_STRINGIFY_(x) #x
+#define TERN_STRINGIFY(x) TERN_STRINGIFY_(x)
+/// The compiler ABI a translation unit is built with; host and plugin must agree because
+/// C++ types (std::string, std::function, exceptions) cross the boundary.
+#define TERN_COMPILER_ABI_TAG \
+  "gxx-abi-" TERN_STRINGIFY(__GXX_ABI_VERSION) "/cxx11-abi-" TERN_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
+
+namespace tern {
+
+/// "TERN" in little-endian: the first field of every descriptor.
+inline constexpr std::uint32_t plugin_magic = 0x4E524554;
+/// Plugin ABI version. Major: descriptor or context layout changed incompatibly (plugins
+/// must be rebuilt). Minor: additions only (fields appended, new context methods).
+inline constexpr std::uint16_t plugin_abi_major = 1;
+inline constexpr std::uint16_t plugin_abi_minor = 0;
+
+/// What a plugin provides.
+enum class PluginKind : std::uint32_t { Backend = 1, Pass = 2, Format = 3 };
+/// "backend", "pass", "format" (or "unknown").
+const char* name(PluginKind kind);
+
+class PluginContext;
+
+/// Answers whether the plugin can work on this machine; on false, fills `reason`.
+using PluginProbeFn = bool (*)(std::string& reason);
+/// Adds the plugin's backends, kernels, schemas and passes through `context`.
+using PluginRegisterFn = void (*)(PluginContext& context);
+
+/// The descriptor every plugin exports. Fields are only ever appended (struct_size tells
+/// the host which ones a plugin has); the leading fields never change.
+struct PluginDescriptor {
+  std::uint32_t magic;       ///< plugin_magic
+  std::uint32_t struct_size; ///< sizeof(PluginDescriptor) as the plugin was built
+  std::uint16_t abi_major;   ///< plugin_abi_major at build time
+  std::uint16_t abi_minor;   ///< plugin_abi_minor at build time
+  std::uint32_t tern_version_major;
+  std::uint32_t tern_version_minor;
+  std::uint32_t tern_version_patch;
+  const char* compiler_abi; ///< TERN_COMPILER_ABI_TAG at build time
+  const char* name;         ///< the plugin's name: libtern-<name>.so
+  const char* version;      ///< the plugin's own version text
+  const char* description;  ///< one line for `tern plugins`
+  PluginKind kind;
+  PluginProbeFn probe;             ///< optional (nullptr: always usable)
+  PluginRegisterFn register_plugin; ///< required
+};
+
+/// What a plugin's register function receives: every registration goes through it, so
+/// what the plugin adds keeps the plugin's library loaded.
+class PluginContext {
+public:
+  PluginContext(std::string plugin_name, std::shared_ptr<void> library)
+      : plugin_name_(std::move(plugin_name)), library_(std::move(library)) {}
+  const std::string& plugin_name() const { return plugin_name_; }
+  void add_backend(std::shared_ptr<Backend> backend);
+  /// Registers a backend's kernel table.
+  void add_kernels(const std::string& backend_name, std::vector<KernelDef> table);
+  /// Keeps the library handle alive: for objects the plugin registers elsewhere.
+  const std::shared_ptr<void>& library() const { return library_; }
+
+private:
+  std::string plugin_name_;
+  std::shared_ptr<void> library_;
+};
+
+/// What the host knows of one plugin file.
+struct PluginInfo {
+  std::string name;
+  std::filesystem::path path;
+  std::string kind;
+  std::string version;
+  std::string description;
+  bool usable = false;
+  std::string reason; ///< why not usable (empty when usable)
+  bool registered = false;
+};
+
+/// Finds, checks, loads and registers plugins. Libraries are never unloaded.
+class PluginHost {
+public:
+  static PluginHost& instance();
+
+  /// Where plugins are searched, in order: TERN_PLUGIN_PATH (colon-separated), then
+  /// <exe>/../lib/tern/plugins, then tern/plugins beside libtern_core.so (which is both
+  /// the install layout and the build tree's plugin folder). Missing folders are kept in
+  /// the list so callers can say where they looked.
+  std::vector<std::filesystem::path> search_dirs() const;
+  /// Every libtern-*.so in the search folders (first one of each name wins), checked and
+  /// probed but not registered. Never throws for a bad plugin: it is listed as unusable.
+  std::vector<PluginInfo> discover();
+  /// Loads the plugin `name` (case-insensitive) once and registers it; later calls return
+  /// the same record. Throws tern::Error naming where it looked, the path and the cause.
+  const PluginInfo& load(std::string_view name);
+  /// Loads and registers the plugin at `path` (the explicit-path way).
+  const PluginInfo& load_path(const std::filesystem::path& path);
+  /// True when a plugin of that name was registered.
+  bool is_loaded(std::string_view name) const;
+
+private:
+  PluginHost() = default;
+  struct Loaded;
+  Loaded& open_checked(const std::filesystem::path& path);
+  const PluginInfo& register_loaded(Loaded& loaded);
+  mutable std::recursive_mutex mutex_;
+  std::vector<std::unique_ptr<Loaded>> loaded_;
+};
+
+} // namespace tern

@@ -1,0 +1,65 @@
+#pragma once
+/// \file scheduler.hpp
+/// SequentialScheduler: compiles a graph into a plan once (execution order, one kernel
+/// per node from a backend preference list, reused activation buffers), then runs
+/// forward() as often as needed, with any batch size. Observers see chosen values during
+/// forward (calibration uses them to gather statistics without storing activations).
+
+#include <tern/graph.hpp>
+#include <tern/kernel.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+/// Called with a value's tensor while forward() runs; the tensor is valid only during
+/// the call (its buffer is reused afterwards).
+using Observer = std::function<void(const Value& value, const Tensor& tensor)>;
+
+/// One step of a plan: a node, the backend chosen for it, and its kernel.
+struct PlanStep {
+  const Node* node;
+  std::string backend;
+  std::shared_ptr<void> owner; ///< keeps the kernel's plugin loaded; destroyed after kernel
+  std::unique_ptr<Kernel> kernel;
+  std::vector<int> output_buffers; ///< buffer index per output, -1 for graph outputs
+};
+
+class SequentialScheduler {
+public:
+  /// Compiles the plan. `graph` must outlive the scheduler and stay unchanged. Each node
+  /// takes the first backend in `backends` that has a kernel for it (backends are loaded
+  /// by name when needed); throws tern::Error naming the node, op, input dtypes and the
+  /// backends tried when none has one. Shapes are inferred first.
+  SequentialScheduler(const Graph& graph, std::vector<std::string> backends);
+  ~SequentialScheduler();
+  SequentialScheduler(SequentialScheduler&&) noexcept;
+  SequentialScheduler& operator=(SequentialScheduler&&) noexcept;
+
+  /// Runs the graph on `inputs` (one per graph input, in order) and returns the graph
+  /// outputs in order. Output tensors are freshly allocated and owned by the caller.
+  std::vector<Tensor> forward(const std::vector<Tensor>& inputs);
+
+  /// Calls `observer` for the value `value_name` on every forward (throws when the graph
+  /// has no such value). Several observers may watch the same value.
+  void observe(const std::string& value_name, Observer observer);
+  /// Removes every observer.
+  void clear_observers();
+
+  const std::vector<PlanStep>& plan() const;
+  /// Number of reusable activation buffers the plan uses (graph inputs, outputs and
+  /// constants are not counted: they are never reused).
+  std::size_t buffer_count() const;
+  /// Bytes currently held by the activation buffers (grows to the largest batch seen).
+  std::size_t buffer_bytes() const;
+
+private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+} // namespace tern

@@ -1,0 +1,44 @@
+#pragma once
+/// \file shape.hpp
+/// Tensor shapes; a dimension may be dynamic (unknown until run time, e.g. the batch).
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+/// A tensor shape. Dimensions are >= 0, or Shape::dynamic for a dimension known only at
+/// run time (ONNX's dim_param, typically the batch).
+class Shape {
+public:
+  static constexpr std::int64_t dynamic = -1;
+
+  Shape() = default;
+  Shape(std::initializer_list<std::int64_t> dims) : dims_(dims) {}
+  explicit Shape(std::vector<std::int64_t> dims) : dims_(std::move(dims)) {}
+
+  std::size_t rank() const { return dims_.size(); }
+  std::int64_t operator[](std::size_t axis) const { return dims_.at(axis); }
+  std::int64_t& operator[](std::size_t axis) { return dims_.at(axis); }
+  const std::vector<std::int64_t>& dims() const { return dims_; }
+  auto begin() const { return dims_.begin(); }
+  auto end() const { return dims_.end(); }
+
+  /// True when no dimension is dynamic.
+  bool is_static() const;
+  /// Number of elements; throws tern::Error when a dimension is dynamic.
+  std::int64_t numel() const;
+  /// Normalises a possibly negative axis (Python style) to [0, rank); throws when out of range.
+  std::size_t axis(std::int64_t axis) const;
+  /// "[N,3,28,28]" style text ("?" for dynamic dimensions).
+  std::string to_string() const;
+
+  friend bool operator==(const Shape&, const Shape&) = default;
+
+private:
+  std::vector<std::int64_t> dims_;
+};
+
+} // namespace tern

@@ -1,0 +1,7 @@
+#include <tern/error.hpp>
+
+namespace tern {
+
+Error::~Error() = default;
+
+} // namespace tern

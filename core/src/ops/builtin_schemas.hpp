@@ -1,0 +1,22 @@
+#pragma once
+/// \file builtin_schemas.hpp
+/// The schemas of the core's built-in operators. The registry (operator.cpp) calls
+/// builtin_schemas() once, on first use; there are no static initialisers.
+
+#include <tern/operator.hpp>
+
+#include <vector>
+
+namespace tern::detail {
+
+/// Every built-in schema: the concatenation of the family lists below.
+std::vector<OpSchema> builtin_schemas();
+
+// One function per family file, each returning that file's schemas.
+std::vector<OpSchema> conv_pool_schemas();      ///< conv_pool.cpp: Conv, MaxPool, AveragePool, GlobalAveragePool
+std::vector<OpSchema> gemm_matmul_schemas();    ///< gemm_matmul.cpp: Gemm, MatMul
+std::vector<OpSchema> elementwise_schemas();    ///< elementwise.cpp: activations, arithmetic, Identity, Dropout, Cast
+std::vector<OpSchema> normalization_schemas();  ///< normalization.cpp: BatchNormalization, Softmax
+std::vector<OpSchema> shape_op_schemas();       ///< shape_ops.cpp: Flatten, Reshape, Transpose, Concat, Pad
+
+} // namespace tern::detail

@@ -1,0 +1,113 @@
+// Conv and the pools: sliding windows over the spatial axes of an [N, C, D1, ...] input.
+#include "builtin_schemas.hpp"
+#include "shape_helpers.hpp"
+
+#include <algorithm>
+
+namespace tern::detail {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+// pads, strides and dilations have no schema default: ONNX's depends on the input rank,
+// so read_window() fills it in.
+AttributeSpec auto_pad_attr() { return string_attr("auto_pad", "NOTSET"); }
+
+void infer_conv(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  require_same_dtype(ctx, 0, 1);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  const Shape& x = ctx.shape(0);
+  const Shape& w = ctx.shape(1);
+  require_rank(ctx, 1, x.rank(), x.rank());
+
+  const auto group = ctx.attr<std::int64_t>("group");
+  ctx.require(group >= 1, "attribute 'group' is " + std::to_string(group) + ", must be >= 1");
+  // W is [M, C/group, k1, ...]: each of the `group` groups sees C/group input channels.
+  if (x[1] != Shape::dynamic && w[1] != Shape::dynamic)
+    ctx.require(w[1] * group == x[1], describe_input(ctx, 1) + " takes " + std::to_string(w[1]) +
+                                          " input channels per group x group " + std::to_string(group) + " = " +
+                                          std::to_string(w[1] * group) + ", but " + describe_input(ctx, 0) + " has " +
+                                          std::to_string(x[1]) + " channels");
+  if (w[0] != Shape::dynamic)
+    ctx.require(w[0] % group == 0, describe_input(ctx, 1) + " has " + std::to_string(w[0]) +
+                                       " output channels, not divisible by group " + std::to_string(group));
+
+  Ints kernel(w.begin() + 2, w.end());
+  if (ctx.has_attr("kernel_shape")) {
+    // Redundant with W's dimensions, but it also gives the ones W leaves dynamic.
+    const auto declared = ctx.attr<Ints>("kernel_shape");
+    ctx.require(declared.size() == kernel.size() &&
+                    std::equal(kernel.begin(), kernel.end(), declared.begin(),
+                               [](std::int64_t k, std::int64_t d) { return k == Shape::dynamic || k == d; }),
+                "attribute 'kernel_shape' " + ints_text(declared) +
+                    " does not match the spatial dimensions of " + describe_input(ctx, 1));
+    kernel = declared;
+  }
+
+  if (ctx.has_input(2)) {
+    require_same_dtype(ctx, 0, 2);
+    require_rank(ctx, 2, 1, 1);
+    const std::int64_t b = ctx.shape(2)[0];
+    ctx.require(b == Shape::dynamic || w[0] == Shape::dynamic || b == w[0],
+                describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(w[0]) + ")");
+  }
+  ctx.set_output(0, ctx.dtype(0), window_output(ctx, read_window(ctx, std::move(kernel), false), w[0]));
+}
+
+/// The spatial window of a pool, from its required kernel_shape.
+Shape pool_output(const InferenceContext& ctx) {
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  auto kernel = ctx.attr<Ints>("kernel_shape");
+  ctx.require(kernel.size() + 2 == ctx.shape(0).rank(),
+              "attribute 'kernel_shape' " + ints_text(kernel) + " has " + std::to_string(kernel.size()) +
+                  " values, expected one per spatial axis of " + describe_input(ctx, 0));
+  const bool ceil_mode = ctx.attr<std::int64_t>("ceil_mode") != 0;
+  return window_output(ctx, read_window(ctx, std::move(kernel), ceil_mode), ctx.shape(0)[1]);
+}
+
+void infer_max_pool(InferenceContext& ctx) {
+  require_numeric(ctx, 0);
+  const auto order = ctx.attr<std::int64_t>("storage_order");
+  ctx.require(order == 0 || order == 1,
+              "attribute 'storage_order' is " + std::to_string(order) + ", expected 0 (row major) or 1 (column major)");
+  const Shape out = pool_output(ctx);
+  ctx.set_output(0, ctx.dtype(0), out);
+  // The optional Indices output: flat positions of each maximum in the input.
+  if (ctx.output_count() > 1) ctx.set_output(1, DataType::Int64, out);
+}
+
+void infer_average_pool(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  ctx.set_output(0, ctx.dtype(0), pool_output(ctx));
+}
+
+void infer_global_average_pool(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  Ints dims = ctx.shape(0).dims();
+  std::fill(dims.begin() + 2, dims.end(), 1);
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+} // namespace
+
+std::vector<OpSchema> conv_pool_schemas() {
+  const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
+  return {
+      {"Conv", 2, 3, 1, 1,
+       {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("pads"), ints("strides")},
+       infer_conv},
+      {"MaxPool", 1, 1, 1, 2,
+       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),
+        ints("pads"), int_attr("storage_order", 0), ints("strides")},
+       infer_max_pool},
+      {"AveragePool", 1, 1, 1, 1,
+       {auto_pad_attr(), int_attr("ceil_mode", 0), int_attr("count_include_pad", 0),
+        required_attr("kernel_shape", AttributeType::Ints), ints("pads"), ints("strides")},
+       infer_average_pool},
+      {"GlobalAveragePool", 1, 1, 1, 1, {}, infer_global_average_pool},
+  };
+}
+
+} // namespace tern::detail

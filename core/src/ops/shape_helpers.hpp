@@ -1,0 +1,101 @@
+#pragma once
+/// \file shape_helpers.hpp
+/// Helpers shared by the built-in schemas: attribute specs with ONNX defaults, error text
+/// naming an input, dtype and rank checks, dimension arithmetic that keeps
+/// Shape::dynamic, numpy broadcasting, and the output size of sliding windows (Conv and
+/// the pools). Every check fails through ctx.fail(), so errors name the node.
+
+#include <tern/operator.hpp>
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tern::detail {
+
+// --- attribute specs ------------------------------------------------------------------
+
+inline AttributeSpec int_attr(std::string name, std::int64_t fallback) {
+  return {std::move(name), AttributeType::Int, Attribute{fallback}, false};
+}
+inline AttributeSpec float_attr(std::string name, double fallback) {
+  return {std::move(name), AttributeType::Float, Attribute{fallback}, false};
+}
+inline AttributeSpec string_attr(std::string name, std::string fallback) {
+  return {std::move(name), AttributeType::String, Attribute{std::move(fallback)}, false};
+}
+/// An attribute without a default: absence means something the inference function
+/// decides (e.g. pads whose ONNX default depends on the input rank).
+inline AttributeSpec optional_attr(std::string name, AttributeType type) {
+  return {std::move(name), type, std::nullopt, false};
+}
+inline AttributeSpec required_attr(std::string name, AttributeType type) {
+  return {std::move(name), type, std::nullopt, true};
+}
+
+// --- text -----------------------------------------------------------------------------
+
+/// "[1,2,3]": an int list (attribute or constant input) in error messages.
+std::string ints_text(const std::vector<std::int64_t>& values);
+
+// --- inputs ---------------------------------------------------------------------------
+
+/// "input 1 ('w', float32[4,2,3,3])": how errors name an input, with its facts.
+std::string describe_input(const InferenceContext& ctx, std::size_t i);
+/// Input `i` must be float32 or float64 (operators ONNX defines on floats only).
+void require_float(const InferenceContext& ctx, std::size_t i);
+/// Input `i` must not be bool (arithmetic operators).
+void require_numeric(const InferenceContext& ctx, std::size_t i);
+/// Input `other` must have the dtype of input `reference`.
+void require_same_dtype(const InferenceContext& ctx, std::size_t reference, std::size_t other);
+/// Input `i` must have a rank in [low, high].
+void require_rank(const InferenceContext& ctx, std::size_t i, std::size_t low, std::size_t high);
+/// Input `i` must hold a single element (rank 0 or every dimension 1; dynamic is accepted).
+void require_scalar(const InferenceContext& ctx, std::size_t i);
+/// The constant data of 1-D int64 (or int32) input `i`, such as Reshape's shape or Pad's
+/// pads; fails saying the input must be constant when its data is not known before running.
+std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t i);
+
+// --- dimensions -----------------------------------------------------------------------
+
+/// a + b, dynamic when either is.
+std::int64_t add_dims(std::int64_t a, std::int64_t b);
+/// The product of `dims` (1 when empty), dynamic when any is.
+std::int64_t product(std::span<const std::int64_t> dims);
+/// Normalises a possibly negative axis against `rank` (Python style). With `inclusive_end`,
+/// axis == rank is allowed too (Flatten). Fails naming `what` ("attribute 'axis'").
+std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, std::int64_t axis, std::size_t rank,
+                         bool inclusive_end = false);
+
+// --- broadcasting ---------------------------------------------------------------------
+
+/// Numpy multidirectional broadcast of inputs `a` and `b`'s shapes. A dynamic dimension
+/// against 1 stays dynamic; against a static n != 1 it becomes n (the only valid value).
+Shape broadcast(const InferenceContext& ctx, std::size_t a, std::size_t b);
+/// Numpy broadcast of two shapes; fails naming `what` (e.g. "the batch dimensions of A and B").
+Shape broadcast(const InferenceContext& ctx, const Shape& a, const Shape& b, const std::string& what);
+/// True when `from` broadcasts unidirectionally to `to` (Gemm's C). A dynamic dimension
+/// on either side is accepted: it is checked when running.
+bool broadcasts_to(const Shape& from, const Shape& to);
+
+// --- sliding windows (Conv, MaxPool, AveragePool) -------------------------------------
+
+/// The window attributes of a node, with ONNX's rank-dependent defaults filled in.
+struct Window {
+  std::vector<std::int64_t> kernel; ///< per spatial axis; Shape::dynamic when W's is unknown
+  std::vector<std::int64_t> strides;
+  std::vector<std::int64_t> dilations;
+  std::vector<std::int64_t> pads; ///< all begins, then all ends, as in ONNX
+  std::string auto_pad;
+  bool ceil_mode = false;
+};
+
+/// Reads strides, dilations and pads (defaults 1, 1 and 0 per spatial axis: ONNX's
+/// defaults depend on the rank, so the schemas declare none) and auto_pad, and checks them
+/// against `kernel` (one entry per spatial axis).
+Window read_window(const InferenceContext& ctx, std::vector<std::int64_t> kernel, bool ceil_mode);
+/// The output shape [N, channels, spatial...] of sliding `window` over input 0 ([N, C, spatial...]).
+Shape window_output(const InferenceContext& ctx, const Window& window, std::int64_t channels);
+
+} // namespace tern::detail

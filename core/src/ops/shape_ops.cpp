@@ -1,0 +1,170 @@
+// Operators that move data without computing on it: Flatten, Reshape, Transpose, Concat, Pad.
+// They accept every dtype.
+#include "builtin_schemas.hpp"
+#include "shape_helpers.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+#include <optional>
+#include <span>
+
+namespace tern::detail {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+constexpr std::int64_t dynamic = Shape::dynamic;
+
+void infer_flatten(InferenceContext& ctx) {
+  const Shape& in = ctx.shape(0);
+  const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), in.rank(), true);
+  const std::span dims(in.dims());
+  ctx.set_output(0, ctx.dtype(0), Shape{product(dims.first(axis)), product(dims.subspan(axis))});
+}
+
+// The shape input: 0 copies the input's dimension (unless allowzero=1, where 0 means 0),
+// -1 (at most once) takes what is left of the element count.
+void infer_reshape(InferenceContext& ctx) {
+  const Ints requested = constant_ints(ctx, 1);
+  const bool allow_zero = ctx.attr<std::int64_t>("allowzero") != 0;
+  const Shape& in = ctx.shape(0);
+  const std::string target = "shape " + ints_text(requested);
+  Ints dims(requested.size());
+  std::vector<bool> copied(in.rank(), false);
+  std::optional<std::size_t> inferred;
+  std::int64_t explicit_count = 1; // product of the dims given as numbers
+  for (std::size_t i = 0; i < requested.size(); ++i) {
+    const std::int64_t v = requested[i];
+    if (v == 0 && !allow_zero) {
+      ctx.require(i < in.rank(), target + " copies dimension " + std::to_string(i) + " (a 0) of " +
+                                     describe_input(ctx, 0) + ", which has no such dimension");
+      dims[i] = in[i];
+      copied[i] = true;
+    } else if (v == -1) {
+      ctx.require(!inferred, target + " has more than one -1");
+      inferred = i;
+    } else {
+      ctx.require(v >= 0, target + " has " + std::to_string(v) + "; entries must be >= -1");
+      dims[i] = v;
+      explicit_count *= v;
+    }
+  }
+  // A copied dimension appears on both sides and cancels, even when dynamic: that keeps
+  // [N, C, H, W] -> [0, -1] at [N, C*H*W].
+  Ints rest;
+  for (std::size_t i = 0; i < in.rank(); ++i)
+    if (!copied[i]) rest.push_back(in[i]);
+  const std::int64_t remaining = product(rest);
+  const std::string mismatch = "cannot reshape " + describe_input(ctx, 0) + " to " + target;
+  if (inferred) {
+    ctx.require(explicit_count != 0, target + " combines -1 with a 0 dimension, so the -1 is undetermined");
+    ctx.require(remaining == dynamic || remaining % explicit_count == 0, mismatch + ": the element counts do not divide");
+    dims[*inferred] = remaining == dynamic ? dynamic : remaining / explicit_count;
+  } else {
+    ctx.require(remaining == dynamic || remaining == explicit_count, mismatch + ": the element counts differ");
+  }
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+void infer_transpose(InferenceContext& ctx) {
+  const Shape& in = ctx.shape(0);
+  Ints perm(in.rank());
+  if (ctx.has_attr("perm")) {
+    perm = ctx.attr<Ints>("perm");
+  } else {
+    // ONNX's default reverses the dimensions.
+    std::iota(perm.rbegin(), perm.rend(), 0);
+  }
+  std::vector<bool> seen(in.rank(), false);
+  const auto valid = [&](std::int64_t p) {
+    const bool fresh = p >= 0 && p < static_cast<std::int64_t>(in.rank()) && !seen[static_cast<std::size_t>(p)];
+    if (fresh) seen[static_cast<std::size_t>(p)] = true;
+    return fresh;
+  };
+  ctx.require(perm.size() == in.rank() && std::all_of(perm.begin(), perm.end(), valid),
+              "attribute 'perm' " + ints_text(perm) + " is not a permutation of the " + std::to_string(in.rank()) +
+                  " axes of " + describe_input(ctx, 0));
+  Ints dims;
+  for (std::int64_t p : perm) dims.push_back(in[static_cast<std::size_t>(p)]);
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+void infer_concat(InferenceContext& ctx) {
+  require_rank(ctx, 0, 1, SIZE_MAX);
+  const std::size_t rank = ctx.shape(0).rank();
+  const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), rank);
+  Ints dims = ctx.shape(0).dims();
+  for (std::size_t i = 1; i < ctx.input_count(); ++i) {
+    require_same_dtype(ctx, 0, i);
+    const Shape& shape = ctx.shape(i);
+    ctx.require(shape.rank() == rank, describe_input(ctx, i) + " has rank " + std::to_string(shape.rank()) + ", but " +
+                                          describe_input(ctx, 0) + " has rank " + std::to_string(rank));
+    for (std::size_t d = 0; d < rank; ++d) {
+      if (d == axis) {
+        dims[d] = add_dims(dims[d], shape[d]);
+        continue;
+      }
+      // Off the axis every input must agree; a static size tells what a dynamic one must be.
+      ctx.require(dims[d] == dynamic || shape[d] == dynamic || dims[d] == shape[d],
+                  describe_input(ctx, i) + " differs from the other inputs in dimension " + std::to_string(d) +
+                      ", which is not the concatenation axis " + std::to_string(axis));
+      if (dims[d] == dynamic) dims[d] = shape[d];
+    }
+  }
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+// Opset 18 Pad: pads (and axes, when given) are inputs and must be constant to know the shape.
+void infer_pad(InferenceContext& ctx) {
+  const auto mode = ctx.attr<std::string>("mode");
+  ctx.require(mode == "constant" || mode == "reflect" || mode == "edge",
+              "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge");
+  const Shape& in = ctx.shape(0);
+  std::vector<std::size_t> axes(in.rank());
+  std::iota(axes.begin(), axes.end(), std::size_t{0});
+  if (ctx.has_input(3)) {
+    axes.clear();
+    for (std::int64_t axis : constant_ints(ctx, 3)) axes.push_back(resolve_axis(ctx, describe_input(ctx, 3), axis, in.rank()));
+  }
+  const Ints pads = constant_ints(ctx, 1);
+  ctx.require(pads.size() == 2 * axes.size(), describe_input(ctx, 1) + " has " + std::to_string(pads.size()) +
+                                                  " values, expected " + std::to_string(2 * axes.size()) +
+                                                  " (a begin and an end per padded axis)");
+  if (ctx.has_input(2)) {
+    require_same_dtype(ctx, 0, 2);
+    require_scalar(ctx, 2);
+  }
+  Ints dims = in.dims();
+  std::vector<bool> padded(in.rank(), false);
+  for (std::size_t k = 0; k < axes.size(); ++k) {
+    const std::size_t axis = axes[k];
+    const std::int64_t begin = pads[k];
+    const std::int64_t end = pads[k + axes.size()];
+    const std::string where = "axis " + std::to_string(axis) + " of " + describe_input(ctx, 0);
+    ctx.require(!padded[axis], where + " is listed twice in the axes");
+    padded[axis] = true;
+    // Negative pads crop; reflect mirrors without the edge element, so it needs more
+    // elements than it pads.
+    ctx.require(mode != "reflect" || in[axis] == dynamic || (begin < in[axis] && end < in[axis]),
+                "reflect padding of " + std::to_string(begin) + " and " + std::to_string(end) +
+                    " needs a larger " + where);
+    dims[axis] = add_dims(in[axis], begin + end);
+    ctx.require(dims[axis] == dynamic || dims[axis] >= 0,
+                "pads " + ints_text(pads) + " crop " + where + " below zero elements");
+  }
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+} // namespace
+
+std::vector<OpSchema> shape_op_schemas() {
+  return {
+      {"Flatten", 1, 1, 1, 1, {int_attr("axis", 1)}, infer_flatten},
+      {"Reshape", 2, 2, 1, 1, {int_attr("allowzero", 0)}, infer_reshape},
+      {"Transpose", 1, 1, 1, 1, {optional_attr("perm", AttributeType::Ints)}, infer_transpose},
+      {"Concat", 1, std::numeric_limits<int>::max(), 1, 1, {required_attr("axis", AttributeType::Int)}, infer_concat},
+      {"Pad", 2, 4, 1, 1, {string_attr("mode", "constant")}, infer_pad},
+  };
+}
+
+} // namespace tern::detail

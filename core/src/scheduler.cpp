@@ -1,0 +1,200 @@
+#include <tern/operator.hpp>
+#include <tern/registry.hpp>
+#include <tern/scheduler.hpp>
+
+#include "memory_plan.hpp"
+
+#include <unordered_map>
+
+namespace tern {
+
+struct SequentialScheduler::State {
+  const Graph* graph = nullptr;
+  std::vector<PlanStep> steps;
+  std::vector<Backend*> step_backend;
+  detail::MemoryPlan memory;
+  std::vector<std::shared_ptr<std::byte>> buffers;
+  std::vector<std::size_t> capacities;
+  std::unordered_map<const Value*, std::vector<Observer>> observers;
+};
+
+namespace {
+
+std::string type_list(const std::vector<DataType>& types) {
+  std::string text = "(";
+  for (std::size_t i = 0; i < types.size(); ++i) text += (i ? ", " : "") + std::string(name(types[i]));
+  return text + ")";
+}
+
+std::string name_list(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i) text += (i ? ", " : "") + names[i];
+  return text;
+}
+
+/// Input facts for shape inference from tensors (at run time) or declared types (at compile time).
+InferenceContext::Input fact(const Tensor& tensor) {
+  if (!tensor.defined()) return {};
+  return {true, tensor.dtype(), tensor.shape(), tensor.backend().host_accessible() ? &tensor : nullptr};
+}
+
+void check_graph_input(const Value& declared, const Tensor& given) {
+  const std::string where = "graph input '" + declared.name() + "'";
+  check(given.defined(), where + " was not given");
+  check(given.dtype() == declared.dtype(), where + " must be " + std::string(name(declared.dtype())) + ", got " +
+                                               std::string(name(given.dtype())));
+  const Shape& want = declared.shape();
+  bool matches = want.rank() == given.shape().rank();
+  for (std::size_t i = 0; matches && i < want.rank(); ++i)
+    matches = want[i] == Shape::dynamic || want[i] == given.shape()[i];
+  check(matches, where + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
+}
+
+} // namespace
+
+SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::string> backends)
+    : state_(std::make_unique<State>()) {
+  check(!backends.empty(), "SequentialScheduler: the backend preference list is empty");
+  graph.validate();
+  state_->graph = &graph;
+  std::vector<Backend*> candidates;
+  for (const std::string& name : backends) candidates.push_back(&backend(name));
+
+  // Compile-time types: declared inputs, constants, then inference node by node.
+  std::unordered_map<const Value*, std::pair<DataType, Shape>> types;
+  for (const Value* input : graph.inputs()) types[input] = {input->dtype(), input->shape()};
+  for (const Value* constant : graph.constants()) types[constant] = {constant->dtype(), constant->shape()};
+  const std::vector<Node*> order = graph.topological_order();
+  std::vector<std::string> backend_of_step;
+  for (const Node* node : order) {
+    std::vector<InferenceContext::Input> facts;
+    std::vector<DataType> input_types;
+    for (const Value* input : node->inputs()) {
+      if (input == nullptr) {
+        facts.emplace_back();
+        continue;
+      }
+      const auto& [dtype, shape] = types.at(input);
+      facts.push_back({true, dtype, shape, input->constant()});
+      input_types.push_back(dtype);
+    }
+    const auto results = infer_node(*node, std::move(facts));
+    for (std::size_t i = 0; i < results.size(); ++i) types[node->output(i)] = results[i];
+
+    PlanStep step{node, {}, {}, {}, {}};
+    for (Backend* candidate : candidates) {
+      const RegisteredKernel* kernel = find_kernel(candidate->name(), node->op_type(), input_types);
+      if (kernel == nullptr) continue;
+      step.backend = candidate->name();
+      step.owner = kernel->owner;
+      try {
+        step.kernel = kernel->def.make(*node);
+      } catch (const std::exception& e) {
+        throw Error(node->describe() + ": backend '" + step.backend + "' cannot run it: " + e.what());
+      }
+      state_->step_backend.push_back(candidate);
+      break;
+    }
+    check(step.kernel != nullptr, "no kernel for " + node->describe() + " with input types " + type_list(input_types) +
+                                      " in backends " + name_list(backends));
+    backend_of_step.push_back(step.backend);
+    state_->steps.push_back(std::move(step));
+  }
+  state_->memory = detail::plan_memory(graph, order, backend_of_step);
+  state_->buffers.resize(state_->memory.buffer_backend.size());
+  state_->capacities.assign(state_->memory.buffer_backend.size(), 0);
+  for (PlanStep& step : state_->steps)
+    for (const Value* output : step.node->outputs()) {
+      const auto it = state_->memory.buffer_of.find(output);
+      step.output_buffers.push_back(it == state_->memory.buffer_of.end() ? -1 : it->second);
+    }
+}
+
+SequentialScheduler::~SequentialScheduler() = default;
+SequentialScheduler::SequentialScheduler(SequentialScheduler&&) noexcept = default;
+SequentialScheduler& SequentialScheduler::operator=(SequentialScheduler&&) noexcept = default;
+
+std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inputs) {
+  State& s = *state_;
+  const Graph& graph = *s.graph;
+  check(inputs.size() == graph.inputs().size(), "forward: the graph takes " + std::to_string(graph.inputs().size()) +
+                                                     " inputs, got " + std::to_string(inputs.size()));
+  std::unordered_map<const Value*, Tensor> live;
+  const auto publish = [&](const Value* value, const Tensor& tensor) {
+    live[value] = tensor;
+    const auto it = s.observers.find(value);
+    if (it != s.observers.end())
+      for (const Observer& observer : it->second) observer(*value, tensor);
+  };
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    check_graph_input(*graph.inputs()[i], inputs[i]);
+    publish(graph.inputs()[i], inputs[i]);
+  }
+  for (const Value* constant : graph.constants()) live[constant] = *constant->constant();
+
+  for (std::size_t index = 0; index < s.steps.size(); ++index) {
+    const PlanStep& step = s.steps[index];
+    Backend& target = *s.step_backend[index];
+    std::vector<Tensor> in;
+    std::vector<InferenceContext::Input> facts;
+    for (const Value* input : step.node->inputs()) {
+      Tensor tensor = input ? live.at(input) : Tensor();
+      // An explicit copy only where memory is not shared (e.g. host to a GPU backend).
+      if (tensor.defined() && &tensor.backend() != &target &&
+          !(tensor.backend().host_accessible() && target.host_accessible()))
+        tensor = tensor.to(target);
+      facts.push_back(fact(tensor));
+      in.push_back(std::move(tensor));
+    }
+    const auto results = infer_node(*step.node, std::move(facts));
+    std::vector<Tensor> out;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      const auto& [dtype, shape] = results[i];
+      const int buffer = step.output_buffers[i];
+      if (buffer < 0) {
+        out.emplace_back(shape, dtype, target);
+        continue;
+      }
+      const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * size_of(dtype);
+      if (s.capacities[buffer] < bytes) {
+        s.buffers[buffer].reset(); // free the old one first: peak memory stays at one copy
+        s.buffers[buffer] = target.allocate(bytes);
+        s.capacities[buffer] = bytes;
+      }
+      out.emplace_back(shape, dtype, s.buffers[buffer], target);
+    }
+    try {
+      step.kernel->run(in, out);
+    } catch (const std::exception& e) {
+      throw Error(step.node->describe() + " on backend '" + step.backend + "': " + e.what());
+    }
+    for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
+  }
+
+  std::vector<Tensor> results;
+  for (const Value* output : graph.outputs()) {
+    const Tensor& tensor = live.at(output);
+    // Graph inputs and constants returned as outputs are copied: the caller owns results.
+    const bool owned = output->producer() != nullptr && !s.memory.buffer_of.contains(output);
+    results.push_back(owned ? tensor : tensor.clone());
+  }
+  return results;
+}
+
+void SequentialScheduler::observe(const std::string& value_name, Observer observer) {
+  state_->observers[&state_->graph->value(value_name)].push_back(std::move(observer));
+}
+
+void SequentialScheduler::clear_observers() { state_->observers.clear(); }
+
+const std::vector<PlanStep>& SequentialScheduler::plan() const { return state_->steps; }
+
+std::size_t SequentialScheduler::buffer_count() const { return state_->memory.buffer_backend.size(); }
+
+std::size_t SequentialScheduler::buffer_bytes() const {
+  std::size_t total = 0;
+  for (std::size_t capacity : state_->capacities) total += capacity;
+  return total;
+}
+
+} // namespace tern

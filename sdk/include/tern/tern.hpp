@@ -1,0 +1,19 @@
+#pragma once
+/// \file tern.hpp
+/// Umbrella header: everything an application needs to build or load a graph, pick a
+/// backend by name, run it, and rewrite it.
+
+#include <tern/attributes.hpp>
+#include <tern/backend.hpp>
+#include <tern/dtype.hpp>
+#include <tern/error.hpp>
+#include <tern/graph.hpp>
+#include <tern/kernel.hpp>
+#include <tern/operator.hpp>
+#include <tern/plugin.hpp>
+#include <tern/recipes.hpp>
+#include <tern/registry.hpp>
+#include <tern/scheduler.hpp>
+#include <tern/shape.hpp>
+#include <tern/tensor.hpp>
+#include <tern/version.hpp>

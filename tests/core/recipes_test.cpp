@@ -1,0 +1,170 @@
+#include <tern/recipes.hpp>
+#include <tern/scheduler.hpp>
+
+#include <gtest/gtest.h>
+
+#include "graphs.hpp"
+#include "reference_backend.hpp"
+
+using tern::DataType;
+using tern::Graph;
+using tern::Shape;
+using tern::Tensor;
+using tern::test::random_tensor;
+
+namespace {
+
+Tensor run(const Graph& graph, const Tensor& input) {
+  tern::SequentialScheduler scheduler(graph, {"reference"});
+  return scheduler.forward({input})[0];
+}
+
+std::size_t count_ops(const Graph& graph, const std::string& op) {
+  std::size_t count = 0;
+  for (const tern::Node* node : graph.nodes()) count += node->op_type() == op;
+  return count;
+}
+
+/// x[N,3,6,6] -> Conv(3->4, 3x3, pad 1) [-> bias] -> BN -> Relu -> y
+Graph conv_bn(bool with_bias) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 6, 6});
+  graph.add_constant("w", random_tensor(Shape{4, 3, 3, 3}, 11));
+  std::vector<std::string> conv_inputs{"x", "w"};
+  if (with_bias) {
+    graph.add_constant("b", random_tensor(Shape{4}, 12));
+    conv_inputs.push_back("b");
+  }
+  graph.add_constant("gamma", random_tensor(Shape{4}, 13, 0.5f, 2.0f));
+  graph.add_constant("beta", random_tensor(Shape{4}, 14));
+  graph.add_constant("mean", random_tensor(Shape{4}, 15));
+  graph.add_constant("var", random_tensor(Shape{4}, 16, 0.1f, 3.0f));
+  tern::Attributes conv;
+  conv.set("pads", std::vector<std::int64_t>{1, 1, 1, 1});
+  graph.add_node("Conv", conv_inputs, {"c"}, conv, "conv");
+  graph.add_node("BatchNormalization", {"c", "gamma", "beta", "mean", "var"}, {"n"}, {}, "bn");
+  graph.add_node("Relu", {"n"}, {"y"});
+  graph.add_output("y");
+  return graph;
+}
+
+} // namespace
+
+class Recipes : public ::testing::Test {
+protected:
+  void SetUp() override { tern::test::register_reference_backend(); }
+};
+
+TEST_F(Recipes, FoldBatchNormIntoConvKeepsResults) {
+  for (const bool with_bias : {false, true}) {
+    const Graph original = conv_bn(with_bias);
+    Graph folded = original.clone();
+    EXPECT_EQ(tern::fold_batchnorm(folded), 1u);
+    EXPECT_EQ(count_ops(folded, "BatchNormalization"), 0u);
+    EXPECT_EQ(folded.find_node("conv")->inputs().size(), 3u); // it gained a bias
+    EXPECT_NO_THROW(folded.validate());
+    const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 21);
+    EXPECT_LT(tern::test::max_abs_diff(run(original, x), run(folded, x)), 1e-4);
+  }
+}
+
+TEST_F(Recipes, FoldBatchNormIntoGemmBothLayouts) {
+  for (const std::int64_t trans_b : {0, 1}) {
+    Graph graph;
+    graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 5});
+    graph.add_constant("B", random_tensor(trans_b ? Shape{3, 5} : Shape{5, 3}, 31));
+    graph.add_constant("C", random_tensor(Shape{3}, 32));
+    graph.add_constant("gamma", random_tensor(Shape{3}, 33, 0.5f, 2.0f));
+    graph.add_constant("beta", random_tensor(Shape{3}, 34));
+    graph.add_constant("mean", random_tensor(Shape{3}, 35));
+    graph.add_constant("var", random_tensor(Shape{3}, 36, 0.1f, 3.0f));
+    tern::Attributes gemm;
+    gemm.set("transB", trans_b);
+    gemm.set("beta", 0.5);
+    graph.add_node("Gemm", {"x", "B", "C"}, {"g"}, gemm, "fc");
+    graph.add_node("BatchNormalization", {"g", "gamma", "beta", "mean", "var"}, {"y"}, {}, "bn");
+    graph.add_output("y");
+    Graph folded = graph.clone();
+    ASSERT_EQ(tern::fold_batchnorm(folded), 1u);
+    EXPECT_EQ(folded.outputs()[0]->name(), "y");
+    const Tensor x = random_tensor(Shape{4, 5}, 37);
+    EXPECT_LT(tern::test::max_abs_diff(run(graph, x), run(folded, x)), 1e-4) << "transB=" << trans_b;
+  }
+}
+
+TEST_F(Recipes, FoldBatchNormLeavesASharedConvOutputAlone) {
+  Graph graph = conv_bn(true);
+  graph.add_output("c"); // the conv output is also a graph output: folding would change it
+  EXPECT_EQ(tern::fold_batchnorm(graph), 0u);
+  EXPECT_EQ(count_ops(graph, "BatchNormalization"), 1u);
+}
+
+TEST_F(Recipes, RemoveFlattenBeforeGemmKeepsResults) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 2, 3, 3});
+  graph.add_constant("B", random_tensor(Shape{18, 4}, 41));
+  graph.add_node("Relu", {"x"}, {"r"});
+  graph.add_node("Flatten", {"r"}, {"f"}, {}, "flatten");
+  graph.add_node("Gemm", {"f", "B"}, {"y"});
+  graph.add_output("y");
+  Graph removed = graph.clone();
+  EXPECT_EQ(tern::remove_flatten(removed), 1u);
+  EXPECT_EQ(removed.find_node("flatten"), nullptr);
+  removed.infer_shapes();
+  EXPECT_EQ(removed.value("y").shape(), (Shape{Shape::dynamic, 4}));
+  const Tensor x = random_tensor(Shape{3, 2, 3, 3}, 42);
+  EXPECT_LT(tern::test::max_abs_diff(run(graph, x), run(removed, x)), 1e-5);
+}
+
+TEST_F(Recipes, RemoveFlattenKeepsFlattensThatMatter) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 2, 3});
+  graph.add_node("Flatten", {"x"}, {"f"}, {}, "to_sigmoid");
+  graph.add_node("Sigmoid", {"f"}, {"s"});
+  tern::Attributes axis2;
+  axis2.set("axis", std::int64_t{2});
+  graph.add_node("Flatten", {"s"}, {"y"}, axis2, "is_output");
+  graph.add_output("y");
+  EXPECT_EQ(tern::remove_flatten(graph), 0u);
+  EXPECT_NE(graph.find_node("to_sigmoid"), nullptr);
+  EXPECT_NE(graph.find_node("is_output"), nullptr);
+}
+
+TEST_F(Recipes, RemoveFlattenDropsANoOpFlatten) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 6});
+  graph.add_node("Flatten", {"x"}, {"f"}, {}, "noop");
+  graph.add_node("Relu", {"f"}, {"y"});
+  graph.add_output("y");
+  EXPECT_EQ(tern::remove_flatten(graph), 1u);
+  EXPECT_EQ(graph.value("y").producer()->input(0)->name(), "x");
+}
+
+TEST_F(Recipes, FoldConstantsFoldsWholeConstantChains) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{1, 3});
+  graph.add_constant("a", Tensor::from_floats(Shape{3}, {-1, 2, -3}));
+  graph.add_constant("b", Tensor::from_floats(Shape{3}, {10, 20, 30}));
+  graph.add_node("Relu", {"a"}, {"ra"}, {}, "relu_a");
+  graph.add_node("Mul", {"ra", "b"}, {"k"}, {}, "scale_b");
+  graph.add_node("Add", {"x", "k"}, {"y"}, {}, "uses_input");
+  graph.add_output("y");
+  EXPECT_EQ(tern::fold_constants(graph, {"reference"}), 2u);
+  EXPECT_EQ(graph.node_count(), 1u);
+  ASSERT_NE(graph.value("k").constant(), nullptr);
+  EXPECT_EQ(graph.value("k").constant()->to_doubles(), (std::vector<double>{0, 40, 0}));
+  EXPECT_EQ(graph.find_value("a"), nullptr);
+  const Tensor y = run(graph, Tensor::from_floats(Shape{1, 3}, {1, 1, 1}));
+  EXPECT_EQ(y.to_doubles(), (std::vector<double>{1, 41, 1}));
+}
+
+TEST_F(Recipes, FoldConstantsSkipsNodesNoBackendCanRun) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{1, 3});
+  graph.add_constant("a", Tensor::from_floats(Shape{1, 3}, {1, 2, 3}));
+  graph.add_node("Softmax", {"a"}, {"s"}, {}, "softmax_of_constant");
+  graph.add_node("Add", {"x", "s"}, {"y"});
+  graph.add_output("y");
+  EXPECT_EQ(tern::fold_constants(graph, {"reference"}), 0u);
+  EXPECT_NE(graph.find_node("softmax_of_constant"), nullptr);
+}

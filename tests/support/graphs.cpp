@@ -1,0 +1,39 @@
+#include "graphs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+namespace tern::test {
+
+Graph relu_chain(int layers, std::int64_t width) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, width});
+  std::string previous = "x";
+  for (int i = 0; i < layers; ++i) {
+    const std::string output = i + 1 == layers ? "y" : "h" + std::to_string(i);
+    graph.add_node("Relu", {previous}, {output});
+    previous = output;
+  }
+  graph.add_output("y");
+  return graph;
+}
+
+Tensor random_tensor(const Shape& shape, std::uint32_t seed, float low, float high) {
+  std::mt19937 generator(seed);
+  std::uniform_real_distribution<float> uniform(low, high);
+  std::vector<float> values(static_cast<std::size_t>(shape.numel()));
+  for (float& v : values) v = uniform(generator);
+  return Tensor::from_floats(shape, values);
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  const auto x = a.to_doubles(), y = b.to_doubles();
+  EXPECT_EQ(x.size(), y.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < std::min(x.size(), y.size()); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
+  return worst;
+}
+
+} // namespace tern::test

@@ -1,0 +1,19 @@
+#pragma once
+// Small graphs and tensors shared by the suites.
+
+#include <tern/tern.hpp>
+
+#include <cstdint>
+
+namespace tern::test {
+
+/// x[N, width] -> Relu -> ... (`layers` times) -> y.
+Graph relu_chain(int layers, std::int64_t width);
+
+/// A float32 tensor of `shape` with values uniform in [low, high), reproducible by seed.
+Tensor random_tensor(const Shape& shape, std::uint32_t seed, float low = -1.0f, float high = 1.0f);
+
+/// Largest |a[i] - b[i]|; fails the current test when the element counts differ.
+double max_abs_diff(const Tensor& a, const Tensor& b);
+
+} // namespace tern::test

@@ -1,0 +1,21 @@
+#pragma once
+// The "reference" backend, registered in-process by the tests: naive loops written for
+// clarity, the independent reference that schedulers, recipes and plugins are checked
+// against. Also counts kernel runs so tests can see which backend ran what.
+
+#include <tern/tern.hpp>
+
+namespace tern::test {
+
+/// Registers backend "reference" (once per process) with float32 kernels for Relu, Add,
+/// Mul, Sigmoid, Identity, Flatten, Conv, Gemm and BatchNormalization.
+void register_reference_backend();
+
+/// Registers backend "reluonly" (once per process): host memory, Relu only. For testing
+/// backend preference lists.
+void register_relu_only_backend();
+
+/// How many kernels each backend ran since the last reset.
+std::map<std::string, int>& kernel_runs();
+
+} // namespace tern::test
