@@ -5,7 +5,9 @@ target_compile_options(tern_warnings INTERFACE
                             -Wold-style-cast -Wcast-align -Woverloaded-virtual
                             $<$<BOOL:${TERN_WERROR}>:-Werror>>)
 if(TERN_WITH_SANITIZERS)
-  target_compile_options(tern_warnings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer)
+  # GCC 12 reports false -Wmaybe-uninitialized inside std::variant under the sanitizers.
+  target_compile_options(tern_warnings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                                                 -Wno-maybe-uninitialized)
   target_link_options(tern_warnings INTERFACE -fsanitize=address,undefined)
 endif()
 

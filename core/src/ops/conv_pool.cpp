@@ -9,8 +9,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 
-// pads, strides and dilations have no schema default: ONNX's depends on the input rank,
-// so read_window() fills it in.
 AttributeSpec auto_pad_attr() { return string_attr("auto_pad", "NOTSET"); }
 
 void infer_conv(InferenceContext& ctx) {
@@ -55,7 +53,7 @@ void infer_conv(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), window_output(ctx, read_window(ctx, std::move(kernel), false), w[0]));
 }
 
-/// The spatial window of a pool, from its required kernel_shape.
+/// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required).
 Shape pool_output(const InferenceContext& ctx) {
   require_rank(ctx, 0, 3, SIZE_MAX);
   auto kernel = ctx.attr<Ints>("kernel_shape");
@@ -67,6 +65,7 @@ Shape pool_output(const InferenceContext& ctx) {
 }
 
 void infer_max_pool(InferenceContext& ctx) {
+  // ONNX also defines MaxPool on int8 and uint8 (a max needs no arithmetic).
   require_numeric(ctx, 0);
   const auto order = ctx.attr<std::int64_t>("storage_order");
   ctx.require(order == 0 || order == 1,
@@ -93,6 +92,8 @@ void infer_global_average_pool(InferenceContext& ctx) {
 } // namespace
 
 std::vector<OpSchema> conv_pool_schemas() {
+  // pads, strides, dilations (and Conv's kernel_shape) have no schema default: ONNX's
+  // depends on the input rank (or W), so read_window() and infer_conv() fill it in.
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
   return {
       {"Conv", 2, 3, 1, 1,

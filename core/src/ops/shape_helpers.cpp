@@ -24,7 +24,7 @@ void require_all_at_least(const InferenceContext& ctx, const std::string& key, c
               key + " " + ints_text(values) + " must all be >= " + std::to_string(low));
 }
 
-/// One spatial output dimension; `axis` and `in` only name the axis in errors.
+/// The output size along spatial axis `axis` for an input of size `in` there.
 std::int64_t window_dim(const InferenceContext& ctx, const Window& w, std::size_t axis, std::int64_t in) {
   const std::size_t spatial = w.kernel.size();
   if (in == dynamic || w.kernel[axis] == dynamic) return dynamic;
@@ -52,7 +52,7 @@ std::string ints_text(const std::vector<std::int64_t>& values) { return to_strin
 
 std::string describe_input(const InferenceContext& ctx, std::size_t i) {
   const Value* value = ctx.node().input(i);
-  std::string facts = std::string(name(ctx.dtype(i))) + ctx.shape(i).to_string();
+  const std::string facts = std::string(name(ctx.dtype(i))) + ctx.shape(i).to_string();
   return "input " + std::to_string(i) + " (" + (value ? "'" + value->name() + "', " : "") + facts + ")";
 }
 
