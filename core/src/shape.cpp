@@ -2,6 +2,7 @@
 #include <tern/shape.hpp>
 
 #include <algorithm>
+#include <ostream>
 
 namespace tern {
 
@@ -31,5 +32,7 @@ std::string Shape::to_string() const {
   }
   return text + "]";
 }
+
+std::ostream& operator<<(std::ostream& out, const Shape& shape) { return out << shape.to_string(); }
 
 } // namespace tern

@@ -20,6 +20,9 @@ public:
   virtual std::shared_ptr<std::byte> allocate(std::size_t bytes) = 0;
   /// True when the CPU may read and write this backend's memory directly.
   virtual bool host_accessible() const { return true; }
+  /// Sets how many threads the backend's kernels may use (0: all cores, the default).
+  /// Backends that do not thread ignore it.
+  virtual void set_num_threads(int threads) { (void)threads; }
   /// Copies `bytes` from this backend's memory to host memory.
   virtual void copy_to_host(const std::byte* src, std::byte* dst, std::size_t bytes) const;
   /// Copies `bytes` from host memory into this backend's memory.

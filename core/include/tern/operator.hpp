@@ -49,9 +49,12 @@ public:
   const Tensor* value(std::size_t i) const { return has_input(i) ? inputs_[i].value : nullptr; }
   /// Attribute `key` of the node, or the schema default.
   template <class T> T attr(const std::string& key) const;
+  /// True when the node itself sets `key` (schema defaults do not count).
   bool has_attr(const std::string& key) const;
 
   std::size_t output_count() const { return outputs_.size(); }
+  /// Sets output `i`'s type. Outputs the node does not have (an optional output it leaves
+  /// out, e.g. MaxPool's Indices) are ignored, so schemas may set every output they know.
   void set_output(std::size_t i, DataType dtype, Shape shape);
   /// Results: (dtype, shape) per output; an output never set is an error for the caller.
   const std::vector<std::optional<std::pair<DataType, Shape>>>& outputs() const { return outputs_; }

@@ -39,6 +39,7 @@ enum class PluginKind : std::uint32_t { Backend = 1, Pass = 2, Format = 3 };
 const char* name(PluginKind kind);
 
 class PluginContext;
+class ModelFormat;
 
 /// Answers whether the plugin can work on this machine; on false, fills `reason`.
 using PluginProbeFn = bool (*)(std::string& reason);
@@ -74,6 +75,8 @@ public:
   void add_backend(std::shared_ptr<Backend> backend);
   /// Registers a backend's kernel table.
   void add_kernels(const std::string& backend_name, std::vector<KernelDef> table);
+  /// Registers a model file format (plugins of kind Format).
+  void add_model_format(std::shared_ptr<ModelFormat> format);
   /// Keeps the library handle alive: for objects the plugin registers elsewhere.
   const std::shared_ptr<void>& library() const { return library_; }
 

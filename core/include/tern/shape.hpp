@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -40,5 +41,8 @@ public:
 private:
   std::vector<std::int64_t> dims_;
 };
+
+/// Prints to_string(): readable shapes in test failures and logs.
+std::ostream& operator<<(std::ostream& out, const Shape& shape);
 
 } // namespace tern

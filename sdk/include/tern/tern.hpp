@@ -9,6 +9,7 @@
 #include <tern/error.hpp>
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>
+#include <tern/model_format.hpp>
 #include <tern/operator.hpp>
 #include <tern/plugin.hpp>
 #include <tern/recipes.hpp>
