@@ -7,7 +7,10 @@ packages=(
   cmake g++ ninja-build ccache make
   libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev googletest
-  nlohmann-json3-dev
+  nlohmann-json3-dev zlib1g-dev
+  libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
+  libonnx-dev libprotobuf-dev protobuf-compiler
+  libonnx-testdata dataset-fashion-mnist
 )
 
 missing=()
