@@ -38,9 +38,9 @@ void Graph::validate() const {
   for (const auto& node : nodes_) {
     check_against_schema(*node);
     for (const Value* input : node->inputs_)
-      check(input == nullptr || input->producer() != nullptr || input->constant() || is_input(*input),
-            node->describe() + " reads value '" + input->name() +
-                "', which no node produces and which is neither a graph input nor a constant");
+      if (input != nullptr && input->producer() == nullptr && !input->constant() && !is_input(*input))
+        throw Error(node->describe() + " reads value '" + input->name() +
+                    "', which no node produces and which is neither a graph input nor a constant");
   }
   for (const Value* output : outputs_)
     check(output->producer() != nullptr || output->constant() || is_input(*output),

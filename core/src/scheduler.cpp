@@ -136,16 +136,16 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
     const PlanStep& step = s.steps[index];
     Backend& target = *s.step_backend[index];
     std::vector<Tensor> in;
-    std::vector<InferenceContext::Input> facts;
     for (const Value* input : step.node->inputs()) {
       Tensor tensor = input ? live.at(input) : Tensor();
       // An explicit copy only where memory is not shared (e.g. host to a GPU backend).
       if (tensor.defined() && &tensor.backend() != &target &&
           !(tensor.backend().host_accessible() && target.host_accessible()))
         tensor = tensor.to(target);
-      facts.push_back(fact(tensor));
       in.push_back(std::move(tensor));
     }
+    std::vector<InferenceContext::Input> facts; // point into `in`, which no longer grows
+    for (const Tensor& tensor : in) facts.push_back(fact(tensor));
     const auto results = infer_node(*step.node, std::move(facts));
     std::vector<Tensor> out;
     for (std::size_t i = 0; i < results.size(); ++i) {

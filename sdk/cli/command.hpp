@@ -13,6 +13,8 @@ namespace po = boost::program_options;
 struct Command {
   const char* name;
   const char* summary;
+  /// The option that collects positional arguments ("model"), or nullptr for none.
+  const char* positional;
   void (*add_options)(po::options_description& options);
   /// Returns the exit code; throws tern::Error for bad input (exit code 2).
   int (*run)(const po::variables_map& args, Output& out);
@@ -21,5 +23,8 @@ struct Command {
 Command version_command();
 Command plugins_command();
 Command demo_command();
+Command info_command();
+Command run_command();
+Command eval_command();
 
 } // namespace tern::cli

@@ -80,7 +80,7 @@ int run_demo(const po::variables_map& args, Output& out) {
 } // namespace
 
 Command demo_command() {
-  return {"demo", "run a small graph on a backend loaded by name, and check it against a plain loop",
+  return {"demo", "run a small graph on a backend loaded by name, and check it against a plain loop", nullptr,
           [](po::options_description& options) {
             options.add_options()("backend", po::value<std::string>()->default_value("template"), "backend plugin to run on")(
                 "batch", po::value<std::int64_t>()->default_value(3), "second batch size to run");

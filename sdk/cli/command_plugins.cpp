@@ -44,7 +44,7 @@ int list_plugins(const po::variables_map&, Output& out) {
 } // namespace
 
 Command plugins_command() {
-  return {"plugins", "list the plugins found, their kind, version, and whether they are usable here",
+  return {"plugins", "list the plugins found, their kind, version, and whether they are usable here", nullptr,
           [](po::options_description&) {}, list_plugins};
 }
 

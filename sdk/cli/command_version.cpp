@@ -6,7 +6,7 @@
 namespace tern::cli {
 
 Command version_command() {
-  return {"version", "print Tern's version and plugin ABI",
+  return {"version", "print Tern's version and plugin ABI", nullptr,
           [](po::options_description&) {},
           [](const po::variables_map&, Output& out) {
             const std::string abi = std::to_string(plugin_abi_major) + "." + std::to_string(plugin_abi_minor);

@@ -13,7 +13,8 @@ namespace {
 using namespace tern::cli;
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table{version_command(), plugins_command(), demo_command()};
+  static const std::vector<Command> table{demo_command(), info_command(), run_command(),    eval_command(),
+                                          plugins_command(), version_command()};
   return table;
 }
 
@@ -38,7 +39,9 @@ int run_command(const Command& command, int argc, char** argv) {
   for (int i = 0; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
   Output out(json);
   try {
-    po::store(po::command_line_parser(argc, argv).options(options).run(), args);
+    po::positional_options_description positional;
+    if (command.positional != nullptr) positional.add(command.positional, -1);
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), args);
     po::notify(args);
   } catch (const po::error& e) {
     out.fail(std::string(e.what()) + " (see: tern " + command.name + " --help)");

@@ -136,3 +136,13 @@ TEST(Graph, InferShapesTypesEveryValue) {
   EXPECT_EQ(graph.value("y").shape(), (Shape{Shape::dynamic, 5}));
   EXPECT_EQ(graph.value("y").dtype(), DataType::Float32);
 }
+
+TEST(Graph, AbsentOptionalInputBeforeAPresentOneIsValid) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{1, 4});
+  graph.add_constant("max", tern::Tensor::from_floats(Shape{}, {6.f}));
+  graph.add_node("Clip", {"x", "", "max"}, {"y"}, {}, "clip_max_only");
+  graph.add_output("y");
+  EXPECT_NO_THROW(graph.validate());
+  EXPECT_EQ(graph.find_node("clip_max_only")->input(1), nullptr);
+}

@@ -64,6 +64,29 @@ void copy_kernel(const Node&, std::span<const Tensor> in, std::span<Tensor> out)
   std::copy_n(in[0].data<float>(), out[0].numel(), out[0].data<float>());
 }
 
+/// Applies the activation a Conv or Gemm carries (Tern's fused-activation attributes;
+/// fuse_activations) to its output in place, from each activation's ONNX definition.
+void apply_fused_activation(const Node& node, Tensor& out) {
+  const auto type = node.attr<std::string>("activation");
+  if (type.empty()) return;
+  const double alpha = node.attr<double>("activation_alpha"), beta = node.attr<double>("activation_beta");
+  const auto hard_sigmoid = [](double v, double a, double b) { return std::max(0.0, std::min(1.0, a * v + b)); };
+  float* y = out.data<float>();
+  for (std::int64_t i = 0; i < out.numel(); ++i) {
+    const double v = y[i];
+    double r = v;
+    if (type == "Relu") r = std::max(v, 0.0);
+    else if (type == "LeakyRelu") r = v < 0 ? alpha * v : v;
+    else if (type == "Clip") r = std::min(std::max(v, alpha), beta);
+    else if (type == "Sigmoid") r = 1.0 / (1.0 + std::exp(-v));
+    else if (type == "HardSigmoid") r = hard_sigmoid(v, alpha, beta);
+    else if (type == "HardSwish") r = v * hard_sigmoid(v, 1.0 / 6.0, 0.5);
+    else if (type == "Tanh") r = std::tanh(v);
+    else throw Error(node.describe() + ": the reference backend has no fused activation '" + type + "'");
+    y[i] = static_cast<float>(r);
+  }
+}
+
 /// Direct convolution, 2-D, with groups, pads, strides and dilations.
 void conv_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
   const Shape& xs = in[0].shape();
@@ -95,6 +118,7 @@ void conv_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor>
               }
           y[((n * ys[1] + co) * ys[2] + oh) * ys[3] + ow] = static_cast<float>(sum);
         }
+  apply_fused_activation(node, out[0]);
 }
 
 /// Y = alpha * A' B' + beta * C with A read as [rows, rest] when of rank > 2.
@@ -115,6 +139,7 @@ void gemm_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor>
       const double c = has_c ? in[2].data<float>()[broadcast_index(in[2].shape(), out[0].shape(), i * n + j)] : 0.0;
       y[i * n + j] = static_cast<float>(alpha * sum + beta * c);
     }
+  apply_fused_activation(node, out[0]);
 }
 
 void batchnorm_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {

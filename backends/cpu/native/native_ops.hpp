@@ -1,7 +1,67 @@
 #pragma once
 // Factories of Tern's own CPU kernels (what oneDNN lacks); rows in ../kernel_table.cpp.
+// Each factory reads and checks the node's attributes once, when the plan is compiled;
+// the kernels it makes check their tensors on every run and throw tern::Error naming the node.
 
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>
 
-namespace tern::cpu {} // namespace tern::cpu
+#include <memory>
+
+namespace tern::cpu {
+
+// movement.cpp: the output holds the input's elements unchanged (any dtype).
+/// Reshape, Flatten, Identity, Squeeze, Unsqueeze: copies input 0 (the scheduler has given
+/// the output its inferred shape; the axes/shape inputs only shaped it).
+std::unique_ptr<Kernel> make_copy(const Node& node);
+/// Dropout at inference: copies the input; the optional mask output is all true.
+std::unique_ptr<Kernel> make_dropout(const Node& node);
+/// Constant: copies the "value" tensor attribute.
+std::unique_ptr<Kernel> make_constant(const Node& node);
+/// Shape: the input's dimensions [start, end) as int64.
+std::unique_ptr<Kernel> make_shape(const Node& node);
+
+// transpose.cpp
+/// Transpose by "perm" (default: reversed axes), any dtype.
+std::unique_ptr<Kernel> make_transpose(const Node& node);
+
+// pad.cpp
+/// Pad (opset 18 inputs: pads, constant_value, axes), modes constant, reflect and edge; any dtype.
+std::unique_ptr<Kernel> make_pad(const Node& node);
+
+// cast_round.cpp
+/// Cast to attribute "to" through tern::convert (NaN to 0, truncation toward zero, saturation).
+std::unique_ptr<Kernel> make_cast(const Node& node);
+/// Round (float32): halves to even.
+std::unique_ptr<Kernel> make_round(const Node& node);
+
+// elementwise.cpp: float32 with numpy multidirectional broadcasting (see broadcast.hpp).
+/// Pow: float32 base, float32/int32/int64 exponent.
+std::unique_ptr<Kernel> make_pow(const Node& node);
+/// Min, Max, Sum, Mean over any number of float32 inputs.
+std::unique_ptr<Kernel> make_min(const Node& node);
+std::unique_ptr<Kernel> make_max(const Node& node);
+std::unique_ptr<Kernel> make_sum(const Node& node);
+std::unique_ptr<Kernel> make_mean(const Node& node);
+
+// gather_slice.cpp: any data dtype, int32/int64 indices.
+/// Gather along "axis"; negative indices count from the end; out of range throws.
+std::unique_ptr<Kernel> make_gather(const Node& node);
+/// Slice with starts/ends and optional axes/steps inputs; negative steps walk backwards.
+std::unique_ptr<Kernel> make_slice(const Node& node);
+
+// reduce.cpp
+/// ReduceMean (float32) over the "axes" attribute (all axes when absent), "keepdims".
+std::unique_ptr<Kernel> make_reduce_mean(const Node& node);
+
+// resize.cpp
+/// Resize (float32): nearest and n-linear, every coordinate_transformation_mode and nearest_mode.
+std::unique_ptr<Kernel> make_resize(const Node& node);
+
+// quantize.cpp
+/// QuantizeLinear float32 -> int8/uint8, per tensor or per "axis".
+std::unique_ptr<Kernel> make_quantize_linear(const Node& node);
+/// DequantizeLinear int8/uint8/int32 -> float32, per tensor or per "axis".
+std::unique_ptr<Kernel> make_dequantize_linear(const Node& node);
+
+} // namespace tern::cpu

@@ -27,4 +27,14 @@ std::size_t fold_batchnorm(Graph& graph);
 /// many nodes were folded.
 std::size_t fold_constants(Graph& graph, const std::vector<std::string>& backends);
 
+/// Folds an activation (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) into
+/// the Conv or Gemm that produces its input, through the Tern-extension attributes
+/// `activation`, `activation_alpha` and `activation_beta` (oneDNN post-ops): LeakyRelu's
+/// alpha; Clip's min and max (-inf and +inf when absent); HardSigmoid's alpha and beta.
+/// Only when the activation is the sole reader of that output, which is not a graph output,
+/// the Conv/Gemm has no activation yet, and a Clip's bounds are absent or constants. The
+/// Conv/Gemm node (name, meta) stays; the activation goes as by Graph::bypass_node, so a
+/// graph output keeps its name. Returns how many were folded.
+std::size_t fuse_activations(Graph& graph);
+
 } // namespace tern

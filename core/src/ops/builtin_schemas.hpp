@@ -18,5 +18,10 @@ std::vector<OpSchema> gemm_matmul_schemas();    ///< gemm_matmul.cpp: Gemm, MatM
 std::vector<OpSchema> elementwise_schemas();    ///< elementwise.cpp: activations, arithmetic, Identity, Dropout, Cast
 std::vector<OpSchema> normalization_schemas();  ///< normalization.cpp: BatchNormalization, Softmax
 std::vector<OpSchema> shape_op_schemas();       ///< shape_ops.cpp: Flatten, Reshape, Transpose, Concat, Pad
+std::vector<OpSchema> math_schemas();           ///< math_ops.cpp: HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Neg, Abs, Pow, Min, Max, Sum, Mean
+std::vector<OpSchema> axes_op_schemas();        ///< axes_ops.cpp: Squeeze, Unsqueeze, ReduceMean, Slice
+std::vector<OpSchema> data_op_schemas();        ///< data_ops.cpp: Constant, Shape, Gather
+std::vector<OpSchema> resize_schemas();         ///< resize.cpp: Resize
+std::vector<OpSchema> quantize_linear_schemas(); ///< quantize_linear.cpp: QuantizeLinear, DequantizeLinear
 
 } // namespace tern::detail

@@ -1,6 +1,9 @@
 // Conv and the pools: sliding windows over the spatial axes of an [N, C, D1, ...] input.
 #include "builtin_schemas.hpp"
+#include "fused_activation.hpp"
 #include "shape_helpers.hpp"
+
+#include <tern/window.hpp>
 
 #include <algorithm>
 
@@ -10,6 +13,16 @@ namespace {
 using Ints = std::vector<std::int64_t>;
 
 AttributeSpec auto_pad_attr() { return string_attr("auto_pad", "NOTSET"); }
+
+/// [N, channels, spatial...]: sliding the node's window (tern::resolve_window, the one
+/// shared with backends) with `kernel` over input 0.
+Shape window_output(const InferenceContext& ctx, const Ints& kernel, std::int64_t channels) {
+  const Shape& x = ctx.shape(0);
+  Ints dims{x[0], channels};
+  const Ints spatial = window_output_sizes(ctx.node(), resolve_window(ctx.node(), x, kernel), x);
+  dims.insert(dims.end(), spatial.begin(), spatial.end());
+  return Shape(std::move(dims));
+}
 
 void infer_conv(InferenceContext& ctx) {
   require_float(ctx, 0);
@@ -50,18 +63,15 @@ void infer_conv(InferenceContext& ctx) {
     ctx.require(b == Shape::dynamic || w[0] == Shape::dynamic || b == w[0],
                 describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(w[0]) + ")");
   }
-  ctx.set_output(0, ctx.dtype(0), window_output(ctx, read_window(ctx, std::move(kernel), false), w[0]));
+  check_fused_activation(ctx);
+  ctx.set_output(0, ctx.dtype(0), window_output(ctx, kernel, w[0]));
 }
 
-/// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required).
+/// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked
+/// against the rank by resolve_window(); ceil_mode is read by window_output_sizes()).
 Shape pool_output(const InferenceContext& ctx) {
   require_rank(ctx, 0, 3, SIZE_MAX);
-  auto kernel = ctx.attr<Ints>("kernel_shape");
-  ctx.require(kernel.size() + 2 == ctx.shape(0).rank(),
-              "attribute 'kernel_shape' " + ints_text(kernel) + " has " + std::to_string(kernel.size()) +
-                  " values, expected one per spatial axis of " + describe_input(ctx, 0));
-  const bool ceil_mode = ctx.attr<std::int64_t>("ceil_mode") != 0;
-  return window_output(ctx, read_window(ctx, std::move(kernel), ceil_mode), ctx.shape(0)[1]);
+  return window_output(ctx, ctx.attr<Ints>("kernel_shape"), ctx.shape(0)[1]);
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -93,11 +103,12 @@ void infer_global_average_pool(InferenceContext& ctx) {
 
 std::vector<OpSchema> conv_pool_schemas() {
   // pads, strides, dilations (and Conv's kernel_shape) have no schema default: ONNX's
-  // depends on the input rank (or W), so read_window() and infer_conv() fill it in.
+  // depends on the input rank (or W), so resolve_window() and infer_conv() fill it in.
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
   return {
       {"Conv", 2, 3, 1, 1,
-       {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("pads"), ints("strides")},
+       with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"),
+                              ints("pads"), ints("strides")}),
        infer_conv},
       {"MaxPool", 1, 1, 1, 2,
        {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),

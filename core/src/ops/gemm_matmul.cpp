@@ -1,5 +1,6 @@
 // Matrix products: Gemm (2-D, with Tern's flattening of A) and MatMul (numpy semantics).
 #include "builtin_schemas.hpp"
+#include "fused_activation.hpp"
 #include "shape_helpers.hpp"
 
 #include <span>
@@ -37,6 +38,7 @@ void infer_gemm(InferenceContext& ctx) {
   const std::int64_t k = trans_a ? rows : cols;
   const std::int64_t n = trans_b ? b[0] : b[1];
   require_inner(ctx, k, trans_b ? b[1] : b[0]);
+  check_fused_activation(ctx);
 
   Shape y{m, n};
   if (ctx.has_input(2)) {
@@ -76,7 +78,8 @@ void infer_matmul(InferenceContext& ctx) {
 std::vector<OpSchema> gemm_matmul_schemas() {
   return {
       {"Gemm", 2, 3, 1, 1,
-       {float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 0)},
+       with_fused_activation(
+           {float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 0)}),
        infer_gemm},
       {"MatMul", 2, 2, 1, 1, {}, infer_matmul},
   };

@@ -7,45 +7,6 @@ namespace {
 
 constexpr std::int64_t dynamic = Shape::dynamic;
 
-/// Attribute `key` (one value per spatial axis, or two for pads), or `count` copies of `fill`.
-std::vector<std::int64_t> per_axis(const InferenceContext& ctx, const std::string& key, std::size_t count,
-                                   std::int64_t fill) {
-  if (!ctx.has_attr(key)) return std::vector<std::int64_t>(count, fill);
-  auto values = ctx.attr<std::vector<std::int64_t>>(key);
-  ctx.require(values.size() == count, "attribute '" + key + "' " + ints_text(values) + " has " +
-                                          std::to_string(values.size()) + " values, expected " +
-                                          std::to_string(count) + " for the input's spatial axes");
-  return values;
-}
-
-void require_all_at_least(const InferenceContext& ctx, const std::string& key, const std::vector<std::int64_t>& values,
-                          std::int64_t low) {
-  ctx.require(std::all_of(values.begin(), values.end(), [low](std::int64_t v) { return v == dynamic || v >= low; }),
-              key + " " + ints_text(values) + " must all be >= " + std::to_string(low));
-}
-
-/// The output size along spatial axis `axis` for an input of size `in` there.
-std::int64_t window_dim(const InferenceContext& ctx, const Window& w, std::size_t axis, std::int64_t in) {
-  const std::size_t spatial = w.kernel.size();
-  if (in == dynamic || w.kernel[axis] == dynamic) return dynamic;
-  const std::int64_t stride = w.strides[axis];
-  // SAME_*: ONNX pads so that the output is ceil(in / stride), whatever the kernel.
-  if (w.auto_pad == "SAME_UPPER" || w.auto_pad == "SAME_LOWER") return (in + stride - 1) / stride;
-  const bool valid = w.auto_pad == "VALID";
-  const std::int64_t begin = valid ? 0 : w.pads[axis];
-  const std::int64_t end = valid ? 0 : w.pads[axis + spatial];
-  const std::int64_t extent = w.dilations[axis] * (w.kernel[axis] - 1) + 1;
-  const std::int64_t room = in + begin + end - extent;
-  ctx.require(room >= 0, "spatial axis " + std::to_string(axis) + ": the kernel spans " + std::to_string(extent) +
-                             " (kernel_shape " + ints_text(w.kernel) + ", dilations " + ints_text(w.dilations) +
-                             ") but the padded input has only " + std::to_string(in + begin + end));
-  std::int64_t out = (w.ceil_mode ? room + stride - 1 : room) / stride + 1;
-  // ceil_mode: a last window that would start inside the end padding is dropped (PyTorch,
-  // ONNX MaxPool-22), so every window sees at least one real element.
-  if (w.ceil_mode && (out - 1) * stride >= in + begin) --out;
-  return out;
-}
-
 } // namespace
 
 std::string ints_text(const std::vector<std::int64_t>& values) { return to_string(Attribute{values}); }
@@ -148,33 +109,6 @@ bool broadcasts_to(const Shape& from, const Shape& to) {
     if (f != 1 && f != t && f != dynamic && t != dynamic) return false;
   }
   return true;
-}
-
-Window read_window(const InferenceContext& ctx, std::vector<std::int64_t> kernel, bool ceil_mode) {
-  const std::size_t spatial = kernel.size();
-  Window w{std::move(kernel),
-           per_axis(ctx, "strides", spatial, 1),
-           per_axis(ctx, "dilations", spatial, 1),
-           per_axis(ctx, "pads", 2 * spatial, 0),
-           ctx.attr<std::string>("auto_pad"),
-           ceil_mode};
-  require_all_at_least(ctx, "kernel_shape", w.kernel, 1);
-  require_all_at_least(ctx, "strides", w.strides, 1);
-  require_all_at_least(ctx, "dilations", w.dilations, 1);
-  require_all_at_least(ctx, "pads", w.pads, 0);
-  ctx.require(w.auto_pad == "NOTSET" || w.auto_pad == "VALID" || w.auto_pad == "SAME_UPPER" ||
-                  w.auto_pad == "SAME_LOWER",
-              "attribute 'auto_pad' is '" + w.auto_pad + "'; expected NOTSET, VALID, SAME_UPPER or SAME_LOWER");
-  ctx.require(w.auto_pad == "NOTSET" || !ctx.has_attr("pads"),
-              "attributes 'pads' and 'auto_pad' (" + w.auto_pad + ") cannot both be set");
-  return w;
-}
-
-Shape window_output(const InferenceContext& ctx, const Window& window, std::int64_t channels) {
-  const Shape& x = ctx.shape(0);
-  std::vector<std::int64_t> dims{x[0], channels};
-  for (std::size_t axis = 0; axis < window.kernel.size(); ++axis) dims.push_back(window_dim(ctx, window, axis, x[axis + 2]));
-  return Shape(std::move(dims));
 }
 
 } // namespace tern::detail

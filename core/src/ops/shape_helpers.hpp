@@ -2,8 +2,9 @@
 /// \file shape_helpers.hpp
 /// Helpers shared by the built-in schemas: attribute specs with ONNX defaults, error text
 /// naming an input, dtype and rank checks, dimension arithmetic that keeps
-/// Shape::dynamic, numpy broadcasting, and the output size of sliding windows (Conv and
-/// the pools). Every check fails through ctx.fail(), so errors name the node.
+/// Shape::dynamic and numpy broadcasting. (Sliding windows are public, <tern/window.hpp>,
+/// so that backends compute what inference computes.) Every check fails through
+/// ctx.fail(), so errors name the node.
 
 #include <tern/operator.hpp>
 
@@ -78,24 +79,5 @@ Shape broadcast(const InferenceContext& ctx, const Shape& a, const Shape& b, con
 /// True when `from` broadcasts unidirectionally to `to` (Gemm's C). A dynamic dimension
 /// on either side is accepted: it is checked when running.
 bool broadcasts_to(const Shape& from, const Shape& to);
-
-// --- sliding windows (Conv, MaxPool, AveragePool) -------------------------------------
-
-/// The window attributes of a node, with ONNX's rank-dependent defaults filled in.
-struct Window {
-  std::vector<std::int64_t> kernel; ///< per spatial axis; Shape::dynamic when W's is unknown
-  std::vector<std::int64_t> strides;
-  std::vector<std::int64_t> dilations;
-  std::vector<std::int64_t> pads; ///< all begins, then all ends, as in ONNX
-  std::string auto_pad;
-  bool ceil_mode = false;
-};
-
-/// Reads strides, dilations and pads (defaults 1, 1 and 0 per spatial axis: ONNX's
-/// defaults depend on the rank, so the schemas declare none) and auto_pad, and checks them
-/// against `kernel` (one entry per spatial axis).
-Window read_window(const InferenceContext& ctx, std::vector<std::int64_t> kernel, bool ceil_mode);
-/// The output shape [N, channels, spatial...] of sliding `window` over input 0 ([N, C, spatial...]).
-Shape window_output(const InferenceContext& ctx, const Window& window, std::int64_t channels);
 
 } // namespace tern::detail

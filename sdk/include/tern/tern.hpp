@@ -4,12 +4,16 @@
 /// backend by name, run it, and rewrite it.
 
 #include <tern/attributes.hpp>
+#include <tern/dataset.hpp>
 #include <tern/backend.hpp>
 #include <tern/dtype.hpp>
 #include <tern/error.hpp>
 #include <tern/graph.hpp>
+#include <tern/idx.hpp>
 #include <tern/kernel.hpp>
 #include <tern/model_format.hpp>
+#include <tern/model_stats.hpp>
+#include <tern/npy.hpp>
 #include <tern/operator.hpp>
 #include <tern/plugin.hpp>
 #include <tern/recipes.hpp>
@@ -18,3 +22,4 @@
 #include <tern/shape.hpp>
 #include <tern/tensor.hpp>
 #include <tern/version.hpp>
+#include <tern/window.hpp>

@@ -1,0 +1,67 @@
+// Add, Sub, Mul, Div with numpy broadcasting as oneDNN binary. oneDNN broadcasts src1
+// only: when A is the broadcast operand, commutative ops swap A and B; otherwise A is
+// first broadcast into Y and the op runs in place on Y (src0 = dst).
+#include "context.hpp"
+#include "dnnl_ops.hpp"
+
+namespace tern::cpu {
+namespace {
+
+using namespace onednn;
+
+class BinaryKernel final : public DnnlKernel {
+public:
+  BinaryKernel(const Node& node, dnnl::algorithm algorithm, bool commutative)
+      : DnnlKernel(node), algorithm_(algorithm), commutative_(commutative) {}
+
+private:
+  enum class Mode { Direct, Swapped, InPlace };
+
+  void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    const Dims y = dims_of(outputs[0].shape());
+    const Dims a = left_pad(dims_of(inputs[0].shape()), y.size());
+    const Dims b = left_pad(dims_of(inputs[1].shape()), y.size());
+    const auto fits = [&](const Dims& operand) {
+      if (operand.size() != y.size()) return false;
+      for (std::size_t i = 0; i < y.size(); ++i)
+        if (operand[i] != y[i] && operand[i] != 1) return false;
+      return true;
+    };
+    require(fits(a) && fits(b), inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
+                                    " do not broadcast to Y " + outputs[0].shape().to_string());
+    mode_ = a == y ? Mode::Direct : b == y && commutative_ ? Mode::Swapped : Mode::InPlace;
+    src0_ = plain_desc(mode_ == Mode::Swapped ? b : y);
+    src1_ = plain_desc(mode_ == Mode::Swapped ? a : b);
+    dst_ = plain_desc(y);
+    const dnnl::binary::desc desc(algorithm_, src0_, src1_, dst_);
+    binary_ = dnnl::binary(dnnl::binary::primitive_desc(desc, engine()));
+  }
+
+  void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    const dnnl::memory dst = wrap(dst_, outputs[0]);
+    dnnl::memory src0 = dst;
+    if (mode_ == Mode::InPlace) broadcast_into(inputs[0], outputs[0]);
+    else src0 = wrap(src0_, inputs[mode_ == Mode::Swapped ? 1 : 0]);
+    const dnnl::memory src1 = wrap(src1_, inputs[mode_ == Mode::Swapped ? 0 : 1]);
+    binary_.execute(stream(), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
+  }
+
+  const dnnl::algorithm algorithm_;
+  const bool commutative_;
+  Mode mode_ = Mode::Direct;
+  dnnl::binary binary_;
+  dnnl::memory::desc src0_, src1_, dst_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_binary(const Node& node) {
+  const std::string& op = node.op_type();
+  if (op == "Add") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_add, true);
+  if (op == "Sub") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_sub, false);
+  if (op == "Mul") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_mul, true);
+  if (op == "Div") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_div, false);
+  throw Error(node.describe() + ": not a binary operator oneDNN runs (Add, Sub, Mul, Div)");
+}
+
+} // namespace tern::cpu

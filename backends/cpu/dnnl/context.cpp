@@ -1,0 +1,129 @@
+#include "context.hpp"
+
+#include <algorithm>
+
+namespace tern::cpu::onednn {
+
+dnnl::engine& engine() {
+  // Function-local: made on the first kernel's first run, never when the plugin loads.
+  static dnnl::engine cpu(dnnl::engine::kind::cpu, 0);
+  return cpu;
+}
+
+dnnl::stream& stream() {
+  static dnnl::stream shared(engine());
+  return shared;
+}
+
+Dims dims_of(const Shape& shape) {
+  if (shape.rank() == 0) return {1};
+  return Dims(shape.begin(), shape.end());
+}
+
+Dims left_pad(Dims dims, std::size_t rank) {
+  if (dims.size() < rank) dims.insert(dims.begin(), rank - dims.size(), 1);
+  return dims;
+}
+
+dnnl::memory::desc plain_desc(const Dims& dims) {
+  Dims strides(dims.size(), 1);
+  for (std::size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor) {
+  // oneDNN takes a non-const handle for every memory; inputs are only read through it.
+  return dnnl::memory(desc, engine(), const_cast<void*>(tensor.raw()));
+}
+
+void broadcast_into(const Tensor& from, Tensor& to) {
+  const Dims out = dims_of(to.shape());
+  const Dims in = left_pad(dims_of(from.shape()), out.size());
+  // Stride of each output axis in `from`: 0 where `from` is broadcast along it.
+  std::vector<std::int64_t> stride(out.size(), 0);
+  for (std::int64_t s = 1, i = static_cast<std::int64_t>(out.size()) - 1; i >= 0; --i) {
+    const auto axis = static_cast<std::size_t>(i);
+    check(in[axis] == out[axis] || in[axis] == 1, "cannot broadcast " + from.shape().to_string() + " to " +
+                                                      to.shape().to_string());
+    stride[axis] = in[axis] == 1 ? 0 : s;
+    s *= in[axis];
+  }
+  const float* src = from.data<float>();
+  float* dst = to.data<float>();
+  // Rows along the last axis are copied (or filled) at once; an odometer walks the rest.
+  const std::int64_t row = out.back();
+  const std::size_t outer_rank = out.size() - 1;
+  std::vector<std::int64_t> index(outer_rank, 0);
+  for (std::int64_t done = 0; done < to.numel(); done += row) {
+    std::int64_t offset = 0;
+    for (std::size_t axis = 0; axis < outer_rank; ++axis) offset += index[axis] * stride[axis];
+    const float* in_row = src + offset;
+    if (stride.back() == 0) std::fill(dst + done, dst + done + row, *in_row);
+    else std::copy(in_row, in_row + row, dst + done);
+    for (std::size_t axis = outer_rank; axis-- > 0;) {
+      if (++index[axis] < out[axis]) break;
+      index[axis] = 0;
+    }
+  }
+}
+
+std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& op_type, float alpha, float beta) {
+  using dnnl::algorithm;
+  if (op_type == "Relu") return {{algorithm::eltwise_relu, 0.0f, 0.0f}};
+  // oneDNN's relu with a non-zero alpha is the leaky one: alpha * x below zero.
+  if (op_type == "LeakyRelu") return {{algorithm::eltwise_relu, alpha, 0.0f}};
+  if (op_type == "Clip") return {{algorithm::eltwise_clip, alpha, beta}};
+  if (op_type == "Sigmoid") return {{algorithm::eltwise_logistic, 0.0f, 0.0f}};
+  // oneDNN 2.6 has no hardsigmoid: alpha * x + beta, then clipped to [0, 1].
+  if (op_type == "HardSigmoid") return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.0f, 1.0f}};
+  // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6, ONNX's definition; it takes no parameters.
+  if (op_type == "HardSwish") return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
+  if (op_type == "Tanh") return {{algorithm::eltwise_tanh, 0.0f, 0.0f}};
+  if (op_type == "Exp") return {{algorithm::eltwise_exp, 0.0f, 0.0f}};
+  if (op_type == "Sqrt") return {{algorithm::eltwise_sqrt, 0.0f, 0.0f}};
+  if (op_type == "Abs") return {{algorithm::eltwise_abs, 0.0f, 0.0f}};
+  if (op_type == "Neg") return {{algorithm::eltwise_linear, -1.0f, 0.0f}};
+  throw Error(node.describe() + ": activation '" + op_type + "' has no oneDNN eltwise form");
+}
+
+void append_fused_activation(const Node& node, dnnl::post_ops& post_ops) {
+  // get_or: the attributes are a Tern extension; a schema without them means no activation.
+  const auto activation = node.attrs().get_or<std::string>("activation", "");
+  if (activation.empty()) return;
+  const auto alpha = static_cast<float>(node.attrs().get_or<double>("activation_alpha", 0.0));
+  const auto beta = static_cast<float>(node.attrs().get_or<double>("activation_beta", 0.0));
+  for (const EltwiseStep& step : activation_steps(node, activation, alpha, beta))
+    post_ops.append_eltwise(1.0f, step.algorithm, step.alpha, step.beta);
+}
+
+void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].defined()) continue;
+    require(inputs[i].dtype() == DataType::Float32,
+            "input " + std::to_string(i) + " is " + inputs[i].describe() + "; the oneDNN kernel takes float32");
+    require(inputs[i].backend().host_accessible(), "input " + std::to_string(i) + " is " + inputs[i].describe() +
+                                                       ", not in host memory");
+  }
+  for (std::size_t i = 0; i < outputs.size(); ++i)
+    require(outputs[i].defined() && outputs[i].dtype() == DataType::Float32 && outputs[i].backend().host_accessible(),
+            "output " + std::to_string(i) + " must be a float32 host tensor, not " + outputs[i].describe());
+  try {
+    std::vector<Shape> shapes;
+    shapes.reserve(inputs.size());
+    for (const Tensor& input : inputs) shapes.push_back(input.defined() ? input.shape() : Shape{});
+    if (!prepared_ || shapes != shapes_ || stale(inputs)) {
+      prepared_ = false; // stays false when prepare() throws: the next run retries
+      prepare(inputs, outputs);
+      shapes_ = std::move(shapes);
+      prepared_ = true;
+    }
+    execute(inputs, outputs);
+    stream().wait();
+  } catch (const dnnl::error& e) {
+    fail(std::string("oneDNN: ") + e.what() + " (status " + std::to_string(static_cast<int>(e.status)) + ")");
+  }
+}
+
+void DnnlKernel::fail(const std::string& message) const { throw Error(node_.describe() + ": " + message); }
+
+} // namespace tern::cpu::onednn

@@ -1,0 +1,91 @@
+#pragma once
+// What every oneDNN kernel shares: the plugin's one engine and stream, plain row-major
+// memory descriptors over Tern tensors (wrapped, never copied), the eltwise steps of an
+// activation (also used as Conv/Gemm post-ops), and DnnlKernel, the base that checks
+// inputs, caches primitives per input shapes and turns oneDNN errors into tern::Error.
+// Only dnnl/*.cpp include this: dnnl.hpp is a heavy header.
+
+#include <oneapi/dnnl/dnnl.hpp>
+
+#include <tern/graph.hpp>
+#include <tern/kernel.hpp>
+
+#include <span>
+#include <string>
+#include <vector>
+
+namespace tern::cpu::onednn {
+
+using Dims = dnnl::memory::dims;
+
+/// The plugin's CPU engine, made on first use (never at library load).
+dnnl::engine& engine();
+/// The plugin's one stream on engine(). CPU primitives run synchronously under OpenMP.
+dnnl::stream& stream();
+
+/// oneDNN dims of `shape`; a scalar (rank 0) becomes {1}: oneDNN has no rank 0.
+Dims dims_of(const Shape& shape);
+/// `dims` with leading 1s up to `rank` (numpy broadcasting aligns from the right).
+Dims left_pad(Dims dims, std::size_t rank);
+/// A float32 descriptor of `dims` in row-major order, Tern's only layout.
+dnnl::memory::desc plain_desc(const Dims& dims);
+/// A memory object over `tensor`'s own storage, described by `desc` (no copy).
+dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor);
+/// Copies `from` into `to`, broadcasting numpy-style (from's shape must broadcast to to's):
+/// for the operands oneDNN cannot broadcast itself (binary src0, Gemm's C).
+void broadcast_into(const Tensor& from, Tensor& to);
+
+/// One oneDNN eltwise operation; an activation is one or more of them in order.
+struct EltwiseStep {
+  dnnl::algorithm algorithm;
+  float alpha = 0.0f;
+  float beta = 0.0f;
+};
+
+/// The eltwise steps computing activation `op_type` (Relu, LeakyRelu, Clip, Sigmoid,
+/// HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg) with ONNX parameters `alpha` and
+/// `beta` (LeakyRelu's alpha, Clip's min and max, HardSigmoid's alpha and beta).
+/// Throws tern::Error naming `node` for other op types.
+std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& op_type, float alpha, float beta);
+
+/// The fused activation of a Conv or Gemm (Tern extension attributes `activation`,
+/// `activation_alpha`, `activation_beta`; absent = none) as eltwise steps, appended to
+/// `post_ops`.
+void append_fused_activation(const Node& node, dnnl::post_ops& post_ops);
+
+/// Base of the oneDNN kernels. run() checks that every present tensor is float32 host
+/// memory, calls prepare() on the first run and whenever the input shapes change (the
+/// primitives are built there and reused by every later run of those shapes), then
+/// execute(). A dnnl::error becomes tern::Error with oneDNN's message and the node's name.
+class DnnlKernel : public Kernel {
+public:
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) final;
+
+protected:
+  explicit DnnlKernel(const Node& node) : node_(node) {}
+  const Node& node() const { return node_; }
+
+  /// Builds the primitives for these shapes (and checks ranks and sizes).
+  virtual void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) = 0;
+  /// Runs the primitives of the last prepare() on these tensors.
+  virtual void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) = 0;
+  /// True when something other than the shapes invalidates the primitives (Clip's bounds
+  /// given as non-constant inputs).
+  virtual bool stale(std::span<const Tensor> inputs) const {
+    (void)inputs;
+    return false;
+  }
+
+  /// Throws tern::Error("<node>: <message>").
+  [[noreturn]] void fail(const std::string& message) const;
+  void require(bool condition, const std::string& message) const {
+    if (!condition) fail(message);
+  }
+
+private:
+  const Node& node_;
+  bool prepared_ = false;
+  std::vector<Shape> shapes_; ///< input shapes of the last prepare() (empty Shape: absent)
+};
+
+} // namespace tern::cpu::onednn

@@ -1,0 +1,120 @@
+// Gemm and MatMul as the oneDNN matmul primitive.
+//   Gemm: Y = act(alpha * A' B' + beta * C). Transposes are strides on A and B (no copy);
+//   alpha is the output scale; beta * C is a sum post-op over Y, into which C was first
+//   broadcast (oneDNN's bias is added before the scale, so it cannot carry beta * C).
+//   A of rank > 2 is read as [dim0, rest] (Tern's Gemm extension).
+//   MatMul: numpy semantics; 1-D operands are promoted, batch dimensions are aligned from
+//   the right and broadcast by oneDNN itself.
+#include "context.hpp"
+#include "dnnl_ops.hpp"
+
+#include <algorithm>
+
+namespace tern::cpu {
+namespace {
+
+using namespace onednn;
+using dnnl::memory;
+
+class GemmKernel final : public DnnlKernel {
+public:
+  explicit GemmKernel(const Node& node) : DnnlKernel(node) {}
+
+private:
+  void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    const Shape& a = inputs[0].shape();
+    const Shape& b = inputs[1].shape();
+    const bool trans_a = node().attr<std::int64_t>("transA") != 0;
+    const bool trans_b = node().attr<std::int64_t>("transB") != 0;
+    require(a.rank() >= 2 && (a.rank() == 2 || !trans_a), "A is " + a.to_string() + "; expected 2-D (or more without transA)");
+    require(b.rank() == 2, "B is " + b.to_string() + "; expected 2-D");
+    const std::int64_t rows = a[0], cols = inputs[0].numel() / std::max<std::int64_t>(rows, 1);
+    const std::int64_t m = trans_a ? cols : rows, k = trans_a ? rows : cols;
+    const std::int64_t n = trans_b ? b[0] : b[1];
+    require((trans_b ? b[1] : b[0]) == k, "inner dimensions of A " + a.to_string() + " and B " + b.to_string() + " differ");
+    require(outputs[0].shape() == Shape{m, n}, "Y is " + outputs[0].shape().to_string() + ", expected [" +
+                                                   std::to_string(m) + "," + std::to_string(n) + "]");
+    has_c_ = inputs.size() > 2 && inputs[2].defined() && node().attr<double>("beta") != 0.0;
+    if (has_c_) require(inputs[2].shape().rank() <= 2, "C " + inputs[2].shape().to_string() + " must be at most 2-D");
+
+    const auto strided = [](std::int64_t r, std::int64_t c, bool transposed) {
+      return memory::desc({r, c}, memory::data_type::f32, transposed ? Dims{1, r} : Dims{c, 1});
+    };
+    a_ = strided(m, k, trans_a);
+    b_ = strided(k, n, trans_b);
+    y_ = plain_desc({m, n});
+
+    dnnl::primitive_attr attr;
+    const auto alpha = static_cast<float>(node().attr<double>("alpha"));
+    if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
+    dnnl::post_ops post_ops;
+    if (has_c_) post_ops.append_sum(static_cast<float>(node().attr<double>("beta")));
+    append_fused_activation(node(), post_ops);
+    attr.set_post_ops(post_ops);
+    matmul_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), attr, engine()));
+  }
+
+  void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    if (has_c_) broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
+    matmul_.execute(stream(), {{DNNL_ARG_SRC, wrap(a_, inputs[0])},
+                               {DNNL_ARG_WEIGHTS, wrap(b_, inputs[1])},
+                               {DNNL_ARG_DST, wrap(y_, outputs[0])}});
+  }
+
+  bool has_c_ = false;
+  dnnl::matmul matmul_;
+  memory::desc a_, b_, y_;
+};
+
+class MatMulKernel final : public DnnlKernel {
+public:
+  explicit MatMulKernel(const Node& node) : DnnlKernel(node) {}
+
+private:
+  void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    Dims a = dims_of(inputs[0].shape());
+    Dims b = dims_of(inputs[1].shape());
+    require(inputs[0].shape().rank() >= 1 && inputs[1].shape().rank() >= 1, "MatMul's operands must be at least 1-D");
+    if (inputs[0].shape().rank() == 1) a.insert(a.begin(), 1); // a row [1, K]
+    if (inputs[1].shape().rank() == 1) b.push_back(1);        // a column [K, 1]
+    const std::size_t rank = std::max(a.size(), b.size());
+    require(rank <= DNNL_MAX_NDIMS, "MatMul of rank " + std::to_string(rank) + " exceeds oneDNN's limit");
+    a = left_pad(std::move(a), rank);
+    b = left_pad(std::move(b), rank);
+    require(a[rank - 1] == b[rank - 2], "inner dimensions of " + inputs[0].shape().to_string() + " and " +
+                                            inputs[1].shape().to_string() + " differ");
+    Dims y(rank);
+    for (std::size_t i = 0; i + 2 < rank; ++i) {
+      require(a[i] == b[i] || a[i] == 1 || b[i] == 1, "batch dimensions of " + inputs[0].shape().to_string() +
+                                                          " and " + inputs[1].shape().to_string() + " do not broadcast");
+      y[i] = std::max(a[i], b[i]);
+    }
+    y[rank - 2] = a[rank - 2];
+    y[rank - 1] = b[rank - 1];
+    // Y drops the promoted dimensions, which leaves its row-major bytes unchanged.
+    std::int64_t count = 1;
+    for (const std::int64_t d : y) count *= d;
+    require(count == outputs[0].numel(), "Y is " + outputs[0].shape().to_string() + ", expected " +
+                                             std::to_string(count) + " elements");
+    a_ = plain_desc(a);
+    b_ = plain_desc(b);
+    y_ = plain_desc(y);
+    matmul_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), engine()));
+  }
+
+  void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    matmul_.execute(stream(), {{DNNL_ARG_SRC, wrap(a_, inputs[0])},
+                               {DNNL_ARG_WEIGHTS, wrap(b_, inputs[1])},
+                               {DNNL_ARG_DST, wrap(y_, outputs[0])}});
+  }
+
+  dnnl::matmul matmul_;
+  memory::desc a_, b_, y_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_gemm(const Node& node) { return std::make_unique<GemmKernel>(node); }
+std::unique_ptr<Kernel> make_matmul(const Node& node) { return std::make_unique<MatMulKernel>(node); }
+
+} // namespace tern::cpu

@@ -1,0 +1,125 @@
+// MaxPool, AveragePool and GlobalAveragePool (1-, 2- and 3-D) as oneDNN pooling_v2 (the
+// version with dilations). ceil_mode: the schema's output size is honoured by enlarging
+// the end padding until oneDNN's floor formula gives it.
+#include "context.hpp"
+#include "dnnl_ops.hpp"
+
+#include <tern/window.hpp>
+
+#include <algorithm>
+
+namespace tern::cpu {
+namespace {
+
+using namespace onednn;
+
+enum class PoolKind { Max, Average, GlobalAverage };
+
+class PoolKernel final : public DnnlKernel {
+public:
+  PoolKernel(const Node& node, PoolKind kind) : DnnlKernel(node), kind_(kind) {
+    // Indices would need a workspace in ONNX's flat-index format; nobody asks for them yet.
+    require(node.outputs().size() == 1, "MaxPool's Indices output is not supported by the oneDNN kernel");
+  }
+
+private:
+  void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    const Shape& x = inputs[0].shape();
+    const Shape& y = outputs[0].shape();
+    require(x.rank() >= 3 && x.rank() <= 5, "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs");
+    require(y.rank() == x.rank(), "Y " + y.to_string() + " must have the rank of X " + x.to_string());
+    const std::size_t spatial = x.rank() - 2;
+
+    Window window;
+    if (kind_ == PoolKind::GlobalAverage) {
+      window.kernel.assign(x.begin() + 2, x.end());
+      window.strides.assign(spatial, 1);
+      window.dilations.assign(spatial, 1);
+      window.pads_begin.assign(spatial, 0);
+      window.pads_end.assign(spatial, 0);
+    } else {
+      window = resolve_window(node(), x, node().attr<std::vector<std::int64_t>>("kernel_shape"));
+    }
+    const bool include_pad = kind_ == PoolKind::Average && node().attr<std::int64_t>("count_include_pad") != 0;
+
+    Dims dilations, pads_end;
+    divisor_fix_.assign(spatial, {});
+    bool needs_fix = false;
+    for (std::size_t a = 0; a < spatial; ++a) {
+      dilations.push_back(window.dilations[a] - 1); // oneDNN counts the gaps between taps
+      const std::int64_t extent = window.dilations[a] * (window.kernel[a] - 1) + 1;
+      const std::int64_t in = x[a + 2], out = y[a + 2], stride = window.strides[a], begin = window.pads_begin[a];
+      // The end padding for which floor((in + begin + end - extent) / stride) + 1 == out:
+      // larger than the node's under ceil_mode, smaller when floor drops a remainder.
+      const std::int64_t end = (out - 1) * stride + extent - in - begin;
+      pads_end.push_back(std::max<std::int64_t>(end, 0));
+      // count_include_pad divides by the window's part inside input + declared pads (ONNX,
+      // PyTorch); oneDNN divides by the whole kernel, also over the extra ceil padding.
+      if (include_pad && end > window.pads_end[a]) {
+        divisor_fix_[a].assign(static_cast<std::size_t>(out), 1.0f);
+        for (std::int64_t o = 0; o < out; ++o) {
+          const std::int64_t start = o * stride - begin;
+          const std::int64_t inside = std::min(start + window.kernel[a], in + window.pads_end[a]) - start;
+          divisor_fix_[a][static_cast<std::size_t>(o)] =
+              static_cast<float>(window.kernel[a]) / static_cast<float>(inside);
+        }
+        needs_fix = true;
+      }
+    }
+    if (!needs_fix) divisor_fix_.clear();
+
+    const dnnl::algorithm algorithm = kind_ == PoolKind::Max ? dnnl::algorithm::pooling_max
+                                      : include_pad          ? dnnl::algorithm::pooling_avg_include_padding
+                                                             : dnnl::algorithm::pooling_avg_exclude_padding;
+    src_ = plain_desc(dims_of(x));
+    dst_ = plain_desc(dims_of(y));
+    const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src_, dst_, window.strides,
+                                              window.kernel, dilations, window.pads_begin, pads_end);
+    pool_ = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(desc, engine()));
+  }
+
+  void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    pool_.execute(stream(), {{DNNL_ARG_SRC, wrap(src_, inputs[0])}, {DNNL_ARG_DST, wrap(dst_, outputs[0])}});
+    if (!divisor_fix_.empty()) {
+      stream().wait();
+      fix_divisors(outputs[0]);
+    }
+  }
+
+  /// Rescales the windows that reach into the ceil_mode padding (see prepare()).
+  void fix_divisors(Tensor& y) const {
+    const Shape& shape = y.shape();
+    const std::size_t spatial = divisor_fix_.size();
+    std::int64_t plane = 1;
+    for (std::size_t a = 0; a < spatial; ++a) plane *= shape[a + 2];
+    float* data = y.data<float>();
+    for (std::int64_t p = 0; p < plane; ++p) {
+      float factor = 1.0f;
+      for (std::int64_t rest = p, a = static_cast<std::int64_t>(spatial) - 1; a >= 0; --a) {
+        const auto axis = static_cast<std::size_t>(a);
+        const std::int64_t o = rest % shape[axis + 2];
+        rest /= shape[axis + 2];
+        if (!divisor_fix_[axis].empty()) factor *= divisor_fix_[axis][static_cast<std::size_t>(o)];
+      }
+      if (factor == 1.0f) continue;
+      for (std::int64_t nc = 0; nc < shape[0] * shape[1]; ++nc) data[nc * plane + p] *= factor;
+    }
+  }
+
+  const PoolKind kind_;
+  dnnl::pooling_v2_forward pool_;
+  dnnl::memory::desc src_, dst_;
+  std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_max_pool(const Node& node) { return std::make_unique<PoolKernel>(node, PoolKind::Max); }
+std::unique_ptr<Kernel> make_average_pool(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::Average);
+}
+std::unique_ptr<Kernel> make_global_average_pool(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage);
+}
+
+} // namespace tern::cpu

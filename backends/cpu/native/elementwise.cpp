@@ -1,0 +1,99 @@
+// Float32 elementwise kernels with numpy broadcasting: Pow (binary, exponent of any
+// numeric type) and the variadic Min, Max, Sum, Mean. The index math lives in broadcast.hpp.
+#include "native/broadcast.hpp"
+#include "native/native_ops.hpp"
+
+#include <cmath>
+
+namespace tern::cpu {
+namespace {
+
+std::vector<Shape> shapes_of(std::span<const Tensor> inputs) {
+  std::vector<Shape> shapes;
+  for (const Tensor& t : inputs) shapes.push_back(t.shape());
+  return shapes;
+}
+
+/// Folds every input into the output with `combine`, then applies `finish(value, count)`.
+template <class Combine, class Finish>
+void fold_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs, Combine combine,
+              Finish finish) {
+  native::require(node, !inputs.empty() && outputs.size() == 1, "needs at least one input and one output");
+  std::vector<const float*> data;
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    native::require(node, inputs[k].defined(), "input " + std::to_string(k) + " is absent");
+    native::require_dtype(node, inputs[k], DataType::Float32, "input " + std::to_string(k));
+    data.push_back(inputs[k].data<float>());
+  }
+  native::require_dtype(node, outputs[0], DataType::Float32, "output");
+  const native::Broadcast plan(node, shapes_of(inputs), outputs[0].shape());
+  float* out = outputs[0].data<float>();
+  const auto count = static_cast<float>(inputs.size());
+  plan.for_each_row([&](std::int64_t row) {
+    float* target = out + row * plan.row_length();
+    const float* first = data[0] + plan.row_offset(0, row);
+    for (std::int64_t i = 0; i < plan.row_length(); ++i) target[i] = first[i * plan.row_step(0)];
+    for (std::size_t k = 1; k < data.size(); ++k) {
+      const float* source = data[k] + plan.row_offset(k, row);
+      const std::int64_t step = plan.row_step(k);
+      for (std::int64_t i = 0; i < plan.row_length(); ++i) target[i] = combine(target[i], source[i * step]);
+    }
+    for (std::int64_t i = 0; i < plan.row_length(); ++i) target[i] = finish(target[i], count);
+  });
+}
+
+constexpr auto unchanged = [](float value, float) { return value; };
+
+// NaN wins, as in numpy's minimum/maximum (the ONNX reference).
+void min_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  fold_f32(node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a <= b ? a : b; }, unchanged);
+}
+void max_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  fold_f32(node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a >= b ? a : b; }, unchanged);
+}
+void sum_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  fold_f32(node, inputs, outputs, [](float a, float b) { return a + b; }, unchanged);
+}
+void mean_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  fold_f32(node, inputs, outputs, [](float a, float b) { return a + b; }, [](float sum, float n) { return sum / n; });
+}
+
+// The exponent may be float32, int32 or int64 (ONNX's T1); it is read as its own type and
+// the power computed in double, so integer exponents are exact.
+void pow_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  native::require_arity(node, inputs, outputs, 2, 2, 1, 1);
+  native::require_dtype(node, inputs[0], DataType::Float32, "the base");
+  native::require_dtype(node, outputs[0], DataType::Float32, "output");
+  const DataType exponent_type = inputs[1].dtype();
+  native::require(node,
+                  exponent_type == DataType::Float32 || exponent_type == DataType::Int32 ||
+                      exponent_type == DataType::Int64,
+                  "the exponent is " + std::string(name(exponent_type)) + ", expected float32, int32 or int64");
+  const native::Broadcast plan(node, shapes_of(inputs), outputs[0].shape());
+  const float* base = inputs[0].data<float>();
+  float* out = outputs[0].data<float>();
+  dispatch(exponent_type, [&](auto tag) {
+    using E = typename decltype(tag)::type;
+    if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>) {
+      const E* exponent = static_cast<const E*>(inputs[1].raw());
+      plan.for_each_row([&](std::int64_t row) {
+        const float* b = base + plan.row_offset(0, row);
+        const E* e = exponent + plan.row_offset(1, row);
+        float* target = out + row * plan.row_length();
+        for (std::int64_t i = 0; i < plan.row_length(); ++i)
+          target[i] = static_cast<float>(
+              std::pow(static_cast<double>(b[i * plan.row_step(0)]), static_cast<double>(e[i * plan.row_step(1)])));
+      });
+    }
+  });
+}
+
+} // namespace
+
+std::unique_ptr<Kernel> make_pow(const Node& node) { return native::stateless_kernel(node, pow_f32); }
+std::unique_ptr<Kernel> make_min(const Node& node) { return native::stateless_kernel(node, min_f32); }
+std::unique_ptr<Kernel> make_max(const Node& node) { return native::stateless_kernel(node, max_f32); }
+std::unique_ptr<Kernel> make_sum(const Node& node) { return native::stateless_kernel(node, sum_f32); }
+std::unique_ptr<Kernel> make_mean(const Node& node) { return native::stateless_kernel(node, mean_f32); }
+
+} // namespace tern::cpu

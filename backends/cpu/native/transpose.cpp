@@ -1,0 +1,73 @@
+// Transpose, any dtype: every output row (the last output axis) gathers input elements at
+// a fixed stride, so the index math runs once per row, not once per element.
+#include "native/common.hpp"
+#include "native/native_ops.hpp"
+
+#include <numeric>
+
+namespace tern::cpu {
+namespace {
+
+class TransposeKernel final : public Kernel {
+public:
+  explicit TransposeKernel(const Node& node) : node_(node) {
+    if (node.attrs().has("perm")) perm_ = node.attrs().get<std::vector<std::int64_t>>("perm");
+  }
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    native::require_arity(node_, inputs, outputs, 1, 1, 1, 1);
+    const Tensor& x = inputs[0];
+    Tensor& y = outputs[0];
+    const std::size_t rank = x.shape().rank();
+    std::vector<std::int64_t> perm = perm_;
+    if (perm.empty() && rank > 0) {
+      perm.resize(rank); // ONNX's default reverses the axes
+      std::iota(perm.rbegin(), perm.rend(), 0);
+    }
+    native::require(node_, perm.size() == rank, "perm has " + std::to_string(perm.size()) + " axes, the input " +
+                                                    std::to_string(rank));
+    std::vector<std::int64_t> dims(rank);
+    for (std::size_t d = 0; d < rank; ++d) {
+      native::require(node_, perm[d] >= 0 && perm[d] < static_cast<std::int64_t>(rank),
+                      "perm entry " + std::to_string(perm[d]) + " is not an axis of the input");
+      dims[d] = x.shape()[static_cast<std::size_t>(perm[d])];
+    }
+    native::require(node_, y.dtype() == x.dtype(), "output dtype differs from the input's");
+    native::require_shape(node_, y.shape(), Shape(dims), "output");
+    if (y.numel() == 0) return;
+
+    // source[d]: the input stride of output axis d.
+    const std::vector<std::int64_t> in_strides = native::strides_of(x.shape());
+    std::vector<std::int64_t> source(rank);
+    for (std::size_t d = 0; d < rank; ++d) source[d] = in_strides[static_cast<std::size_t>(perm[d])];
+    const std::int64_t row = rank == 0 ? 1 : dims.back();
+    const std::int64_t step = rank == 0 ? 0 : source.back();
+    const std::int64_t rows = y.numel() / row;
+    const std::size_t outer = rank == 0 ? 0 : rank - 1; // output axes but the last
+    native::with_element_word(x.dtype(), [&](auto word) {
+      using Word = decltype(word);
+      const Word* in = static_cast<const Word*>(x.raw());
+      Word* out = static_cast<Word*>(y.raw());
+#pragma omp parallel for if (y.numel() > (1 << 16))
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::int64_t offset = 0, rest = r;
+        for (std::size_t d = outer; d-- > 0;) { // innermost first
+          offset += rest % dims[d] * source[d];
+          rest /= dims[d];
+        }
+        Word* target = out + r * row;
+        for (std::int64_t i = 0; i < row; ++i) target[i] = in[offset + i * step];
+      }
+    });
+  }
+
+private:
+  const Node& node_;
+  std::vector<std::int64_t> perm_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_transpose(const Node& node) { return std::make_unique<TransposeKernel>(node); }
+
+} // namespace tern::cpu

@@ -1,0 +1,64 @@
+// Operators about data rather than arithmetic: Constant (a tensor attribute), Shape (the
+// input's dimensions as int64 data) and Gather (picking slices by index).
+#include "builtin_schemas.hpp"
+#include "shape_helpers.hpp"
+
+#include <algorithm>
+
+namespace tern::detail {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+constexpr std::int64_t dynamic = Shape::dynamic;
+
+// The ONNX importer turns value_float, value_ints, ... into the one "value" tensor.
+void infer_constant(InferenceContext& ctx) {
+  const auto value = ctx.attr<Tensor>("value");
+  ctx.require(value.defined(), "attribute 'value' holds no tensor data");
+  ctx.set_output(0, value.dtype(), value.shape());
+}
+
+// Opset 15: start and end select dimensions [start, end) like a Python slice; negative
+// values count from the end, then both clamp to [0, rank]. An absent end means rank.
+void infer_shape(InferenceContext& ctx) {
+  const auto rank = static_cast<std::int64_t>(ctx.shape(0).rank());
+  const auto clamp = [rank](std::int64_t index) { return std::clamp<std::int64_t>(index < 0 ? index + rank : index, 0, rank); };
+  const std::int64_t start = clamp(ctx.attr<std::int64_t>("start"));
+  const std::int64_t end = clamp(ctx.has_attr("end") ? ctx.attr<std::int64_t>("end") : rank);
+  ctx.set_output(0, DataType::Int64, Shape{std::max<std::int64_t>(0, end - start)});
+}
+
+// Output: data.shape[:axis] + indices.shape + data.shape[axis+1:]. Constant indices are
+// checked against the gathered dimension; ONNX allows negative ones (from the end).
+void infer_gather(InferenceContext& ctx) {
+  const DataType index_type = ctx.dtype(1);
+  ctx.require(index_type == DataType::Int64 || index_type == DataType::Int32,
+              describe_input(ctx, 1) + " must be int64 or int32 indices");
+  const Shape& data = ctx.shape(0);
+  require_rank(ctx, 0, 1, SIZE_MAX);
+  const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), data.rank());
+  const std::int64_t size = data[axis];
+  if (const Tensor* indices = ctx.value(1); indices != nullptr && size != dynamic) {
+    for (const std::int64_t index : indices->to_int64s())
+      ctx.require(index >= -size && index < size, describe_input(ctx, 1) + " holds index " + std::to_string(index) +
+                                                      ", out of range [" + std::to_string(-size) + ", " +
+                                                      std::to_string(size - 1) + "] for axis " + std::to_string(axis) +
+                                                      " of " + describe_input(ctx, 0));
+  }
+  Ints dims(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(axis));
+  dims.insert(dims.end(), ctx.shape(1).begin(), ctx.shape(1).end());
+  dims.insert(dims.end(), data.begin() + static_cast<std::ptrdiff_t>(axis) + 1, data.end());
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+} // namespace
+
+std::vector<OpSchema> data_op_schemas() {
+  return {
+      {"Constant", 0, 0, 1, 1, {required_attr("value", AttributeType::Tensor)}, infer_constant},
+      {"Shape", 1, 1, 1, 1, {int_attr("start", 0), optional_attr("end", AttributeType::Int)}, infer_shape},
+      {"Gather", 2, 2, 1, 1, {int_attr("axis", 0)}, infer_gather},
+  };
+}
+
+} // namespace tern::detail

@@ -1,0 +1,73 @@
+// Element-wise math beyond elementwise.cpp: float activations and functions (HardSigmoid,
+// HardSwish, Tanh, Exp, Sqrt), sign operations (Neg, Abs), Pow, and the variadic
+// broadcasting reductions Min, Max, Sum and Mean.
+#include "builtin_schemas.hpp"
+#include "shape_helpers.hpp"
+
+#include <limits>
+
+namespace tern::detail {
+namespace {
+
+using Check = void (*)(const InferenceContext&, std::size_t);
+
+/// Neg is defined on signed types only: negating an unsigned value wraps.
+void require_signed(const InferenceContext& ctx, std::size_t i) {
+  require_numeric(ctx, i);
+  ctx.require(info(ctx.dtype(i)).is_signed, describe_input(ctx, i) + " must be a signed type: " +
+                                                ctx.node().op_type() + " of an unsigned value is not defined");
+}
+
+/// One input, one output of its dtype and shape; `check` vets the input's dtype.
+OpSchema same_type_unary(std::string op_type, Check check, std::vector<AttributeSpec> attributes = {}) {
+  return {std::move(op_type), 1, 1, 1, 1, std::move(attributes), [check](InferenceContext& ctx) {
+            check(ctx, 0);
+            ctx.set_output(0, ctx.dtype(0), ctx.shape(0));
+          }};
+}
+
+// Pow(X, Y): ONNX lets the exponent have another numeric dtype than the base (float base
+// with int exponent, ...); the result has the base's dtype.
+void infer_pow(InferenceContext& ctx) {
+  require_numeric(ctx, 0);
+  require_numeric(ctx, 1);
+  ctx.set_output(0, ctx.dtype(0), broadcast(ctx, 0, 1));
+}
+
+/// Min, Max, Sum, Mean: one or more inputs of one dtype, shapes broadcast all together.
+OpSchema variadic(std::string op_type, Check check) {
+  return {std::move(op_type), 1, std::numeric_limits<int>::max(), 1, 1, {}, [check](InferenceContext& ctx) {
+            check(ctx, 0);
+            Shape shape = ctx.shape(0);
+            for (std::size_t i = 1; i < ctx.input_count(); ++i) {
+              require_same_dtype(ctx, 0, i);
+              shape = broadcast(ctx, shape, ctx.shape(i),
+                                "inputs 0 to " + std::to_string(i - 1) + " (broadcast to " + shape.to_string() +
+                                    ") and " + describe_input(ctx, i));
+            }
+            ctx.set_output(0, ctx.dtype(0), std::move(shape));
+          }};
+}
+
+} // namespace
+
+std::vector<OpSchema> math_schemas() {
+  return {
+      // max(0, min(1, alpha * x + beta))
+      same_type_unary("HardSigmoid", require_float, {float_attr("alpha", 0.2), float_attr("beta", 0.5)}),
+      // x * HardSigmoid(x) with alpha 1/6, beta 0.5 (fixed by ONNX)
+      same_type_unary("HardSwish", require_float),
+      same_type_unary("Tanh", require_float),
+      same_type_unary("Exp", require_float),
+      same_type_unary("Sqrt", require_float),
+      same_type_unary("Neg", require_signed),
+      same_type_unary("Abs", require_numeric),
+      {"Pow", 2, 2, 1, 1, {}, infer_pow},
+      variadic("Min", require_numeric),
+      variadic("Max", require_numeric),
+      variadic("Sum", require_float),
+      variadic("Mean", require_float),
+  };
+}
+
+} // namespace tern::detail

@@ -1,0 +1,112 @@
+// Sliding-window geometry: the one implementation shared by shape inference (Conv and the
+// pools in ops/conv_pool.cpp) and the backends' kernels.
+#include <tern/window.hpp>
+
+#include "ops/shape_helpers.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace tern {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+using detail::ints_text;
+constexpr std::int64_t dynamic = Shape::dynamic;
+
+/// Throws like InferenceContext::fail: "node 'conv1' (Conv): <message>".
+void require(const Node& node, bool condition, const std::string& message) {
+  if (!condition) throw Error(node.describe() + ": " + message);
+}
+
+/// Attribute `key` with `count` values, or `count` copies of `fill` when the node has none.
+Ints per_axis(const Node& node, const std::string& key, std::size_t count, std::int64_t fill) {
+  if (!node.attrs().has(key)) return Ints(count, fill);
+  const auto& values = node.attrs().get<Ints>(key);
+  require(node, values.size() == count,
+          "attribute '" + key + "' " + ints_text(values) + " has " + std::to_string(values.size()) +
+              " values, expected " + std::to_string(count) + " for the input's spatial axes");
+  return values;
+}
+
+void require_all_at_least(const Node& node, const std::string& key, const Ints& values, std::int64_t low) {
+  require(node, std::all_of(values.begin(), values.end(), [low](std::int64_t v) { return v == dynamic || v >= low; }),
+          key + " " + ints_text(values) + " must all be >= " + std::to_string(low));
+}
+
+/// The total SAME_* padding of one axis: enough for ceil(in / stride) windows.
+std::int64_t same_total_pad(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t dilation) {
+  const std::int64_t out = (in + stride - 1) / stride;
+  const std::int64_t extent = dilation * (kernel - 1) + 1;
+  return std::max<std::int64_t>(0, (out - 1) * stride + extent - in);
+}
+
+} // namespace
+
+Window resolve_window(const Node& node, const Shape& input, const Ints& kernel_shape) {
+  const std::size_t spatial = kernel_shape.size();
+  require(node, input.rank() == spatial + 2,
+          "kernel_shape " + ints_text(kernel_shape) + " has " + std::to_string(spatial) +
+              " values, expected one per spatial axis of the input " + input.to_string());
+  const auto auto_pad = node.attrs().get_or<std::string>("auto_pad", "NOTSET");
+  require(node, auto_pad == "NOTSET" || auto_pad == "VALID" || auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER",
+          "attribute 'auto_pad' is '" + auto_pad + "'; expected NOTSET, VALID, SAME_UPPER or SAME_LOWER");
+  require(node, auto_pad == "NOTSET" || !node.attrs().has("pads"),
+          "attributes 'pads' and 'auto_pad' (" + auto_pad + ") cannot both be set");
+
+  const Ints pads = per_axis(node, "pads", 2 * spatial, 0); // ONNX: all begins, then all ends
+  Window w{kernel_shape, per_axis(node, "strides", spatial, 1), per_axis(node, "dilations", spatial, 1),
+           Ints(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(spatial)),
+           Ints(pads.begin() + static_cast<std::ptrdiff_t>(spatial), pads.end())};
+  require_all_at_least(node, "kernel_shape", w.kernel, 1);
+  require_all_at_least(node, "strides", w.strides, 1);
+  require_all_at_least(node, "dilations", w.dilations, 1);
+  require_all_at_least(node, "pads", pads, 0);
+
+  if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+    for (std::size_t axis = 0; axis < spatial; ++axis) {
+      const std::int64_t in = input[axis + 2];
+      if (in == dynamic || w.kernel[axis] == dynamic) {
+        w.pads_begin[axis] = w.pads_end[axis] = dynamic; // known once the sizes are
+        continue;
+      }
+      const std::int64_t total = same_total_pad(in, w.kernel[axis], w.strides[axis], w.dilations[axis]);
+      // An odd total puts the extra element at the end (UPPER) or the beginning (LOWER).
+      const std::int64_t small = total / 2;
+      w.pads_begin[axis] = auto_pad == "SAME_UPPER" ? small : total - small;
+      w.pads_end[axis] = total - w.pads_begin[axis];
+    }
+  }
+  return w; // VALID: the zero pads per_axis() gave, since 'pads' cannot be set with it
+}
+
+Ints window_output_sizes(const Node& node, const Window& w, const Shape& input) {
+  const std::size_t spatial = w.kernel.size();
+  require(node, input.rank() == spatial + 2,
+          "a window over " + std::to_string(spatial) + " spatial axes does not fit the input " + input.to_string());
+  const bool ceil_mode = node.attrs().get_or<std::int64_t>("ceil_mode", 0) != 0;
+  Ints sizes;
+  for (std::size_t axis = 0; axis < spatial; ++axis) {
+    const std::int64_t in = input[axis + 2];
+    const std::int64_t begin = w.pads_begin[axis];
+    const std::int64_t end = w.pads_end[axis];
+    if (in == dynamic || w.kernel[axis] == dynamic || begin == dynamic || end == dynamic) {
+      sizes.push_back(dynamic);
+      continue;
+    }
+    const std::int64_t stride = w.strides[axis];
+    const std::int64_t extent = w.dilations[axis] * (w.kernel[axis] - 1) + 1;
+    const std::int64_t room = in + begin + end - extent;
+    require(node, room >= 0,
+            "spatial axis " + std::to_string(axis) + ": the kernel spans " + std::to_string(extent) + " (kernel_shape " +
+                ints_text(w.kernel) + ", dilations " + ints_text(w.dilations) + ") but the padded input has only " +
+                std::to_string(in + begin + end));
+    std::int64_t out = (ceil_mode ? room + stride - 1 : room) / stride + 1;
+    // ceil_mode: every window must see at least one real element.
+    if (ceil_mode && (out - 1) * stride >= in + begin) --out;
+    sizes.push_back(out);
+  }
+  return sizes;
+}
+
+} // namespace tern

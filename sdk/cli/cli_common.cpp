@@ -1,0 +1,70 @@
+#include "cli_common.hpp"
+
+#include <tern/registry.hpp>
+
+#include <iostream>
+#include <sstream>
+#include <unistd.h>
+
+namespace tern::cli {
+
+void add_backend_options(po::options_description& options) {
+  options.add_options()("backend", po::value<std::string>()->default_value("cpu"),
+                        "backend preference list, e.g. cpu or mynpu,cpu: each node runs on the first that can")(
+      "threads", po::value<int>()->default_value(0), "threads per backend (0: all cores)");
+}
+
+std::vector<std::string> backend_list(const po::variables_map& args) {
+  std::vector<std::string> names;
+  std::stringstream list(args["backend"].as<std::string>());
+  for (std::string name; std::getline(list, name, ',');) {
+    check(!name.empty(), "--backend: empty backend name in '" + args["backend"].as<std::string>() + "'");
+    names.push_back(name);
+  }
+  check(!names.empty(), "--backend: no backend named");
+  return names;
+}
+
+std::vector<std::string> prepare_backends(const po::variables_map& args) {
+  const int threads = args["threads"].as<int>();
+  check(threads >= 0, "--threads must be 0 (all cores) or positive, got " + std::to_string(threads));
+  const std::vector<std::string> names = backend_list(args);
+  for (const std::string& name : names) backend(name).set_num_threads(threads);
+  return names;
+}
+
+std::string model_argument(const po::variables_map& args) {
+  check(args.count("model") == 1, "give one model file, e.g. tern info model.onnx");
+  const auto& models = args["model"].as<std::vector<std::string>>();
+  check(models.size() == 1, "give one model file, got " + std::to_string(models.size()));
+  return models[0];
+}
+
+std::string describe(const Value& value) {
+  return value.name() + " " + std::string(name(value.dtype())) + value.shape().to_string();
+}
+
+nlohmann::json to_json(const Value& value) {
+  nlohmann::json dims = nlohmann::json::array();
+  for (std::int64_t d : value.shape()) dims.push_back(d == Shape::dynamic ? nlohmann::json(nullptr) : nlohmann::json(d));
+  return {{"name", value.name()}, {"dtype", std::string(name(value.dtype()))}, {"shape", dims}};
+}
+
+Progress::Progress(std::string label, std::size_t total)
+    : label_(std::move(label)), total_(total), enabled_(::isatty(STDERR_FILENO) != 0) {}
+
+void Progress::update(std::size_t done) {
+  if (!enabled_ || total_ == 0) return;
+  constexpr int width = 30;
+  const auto filled = static_cast<int>(width * done / total_);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  std::cerr << "\r" << label_ << " [" << std::string(static_cast<std::size_t>(filled), '#')
+            << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << done << "/" << total_ << "  "
+            << static_cast<long>(seconds > 0 ? static_cast<double>(done) / seconds : 0) << "/s" << std::flush;
+}
+
+void Progress::finish() {
+  if (enabled_) std::cerr << "\r" << std::string(80, ' ') << "\r" << std::flush;
+}
+
+} // namespace tern::cli

@@ -1,0 +1,42 @@
+#pragma once
+// Helpers shared by the commands that load and run models.
+
+#include "command.hpp"
+
+#include <tern/graph.hpp>
+#include <tern/scheduler.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace tern::cli {
+
+/// Adds --backend (a preference list) and --threads.
+void add_backend_options(po::options_description& options);
+/// "cpu,template" → {"cpu", "template"}; throws on an empty name.
+std::vector<std::string> backend_list(const po::variables_map& args);
+/// Loads the backends named by --backend and applies --threads to each.
+std::vector<std::string> prepare_backends(const po::variables_map& args);
+/// The model path from the positional argument; throws when absent or not one.
+std::string model_argument(const po::variables_map& args);
+/// "input float32[?,1,28,28]".
+std::string describe(const Value& value);
+/// Shape and dtype of a value as JSON.
+nlohmann::json to_json(const Value& value);
+
+/// A one-line progress bar on stderr, drawn only when stderr is a terminal.
+class Progress {
+public:
+  Progress(std::string label, std::size_t total);
+  void update(std::size_t done);
+  void finish();
+
+private:
+  std::string label_;
+  std::size_t total_;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+} // namespace tern::cli

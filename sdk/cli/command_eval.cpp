@@ -1,0 +1,76 @@
+#include "cli_common.hpp"
+
+#include <tern/dataset.hpp>
+#include <tern/model_format.hpp>
+
+#include <iomanip>
+
+namespace tern::cli {
+namespace {
+
+/// Index of the largest of `classes` logits in row `row`.
+std::int64_t top1(const Tensor& logits, std::int64_t row) {
+  const std::int64_t classes = logits.numel() / logits.shape()[0];
+  const float* begin = logits.data<float>() + row * classes;
+  return std::max_element(begin, begin + classes) - begin;
+}
+
+int evaluate(const po::variables_map& args, Output& out) {
+  const std::string path = model_argument(args);
+  const Graph graph = load_model(path);
+  check(graph.inputs().size() == 1 && graph.outputs().size() == 1,
+        path + ": tern eval needs a model with one input and one output (logits), it has " +
+            std::to_string(graph.inputs().size()) + " and " + std::to_string(graph.outputs().size()));
+  std::optional<std::filesystem::path> labels;
+  if (args.count("labels")) labels = args["labels"].as<std::string>();
+  Dataset dataset = open_dataset(args["dataset"].as<std::string>(), args["split"].as<std::string>(), labels);
+  check(dataset.has_labels(), "dataset " + dataset.description() + " has no labels: give --labels LABELS.npy");
+  check_fits(dataset, graph.inputs()[0]->shape());
+  const auto limit = args["limit"].as<std::size_t>();
+  if (limit > 0) dataset = dataset.first(limit);
+  const auto batch = args["batch"].as<std::size_t>();
+  check(batch > 0, "--batch must be positive");
+
+  SequentialScheduler scheduler(graph, prepare_backends(args));
+  Progress progress("evaluating", dataset.size());
+  std::size_t correct = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t begin = 0; begin < dataset.size(); begin += batch) {
+    const Tensor logits = scheduler.forward({dataset.batch(begin, batch)})[0];
+    check(logits.dtype() == DataType::Float32 && logits.shape().rank() == 2,
+          path + ": the output must be float32 logits [N, classes], got " + logits.describe());
+    for (std::int64_t row = 0; row < logits.shape()[0]; ++row)
+      correct += top1(logits, row) == dataset.labels()[begin + static_cast<std::size_t>(row)];
+    progress.update(std::min(begin + batch, dataset.size()));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish();
+  const double accuracy = static_cast<double>(correct) / static_cast<double>(dataset.size());
+  const double rate = static_cast<double>(dataset.size()) / seconds;
+  out.text() << std::fixed << std::setprecision(2) << "Top-1 accuracy " << 100.0 * accuracy << "% (" << correct << "/"
+             << dataset.size() << ") on " << dataset.description() << "\n"
+             << std::setprecision(0) << rate << " images/s with batch " << batch << " on "
+             << args["backend"].as<std::string>() << "\n";
+  out.result() = {{"model", path},        {"dataset", dataset.description()}, {"samples", dataset.size()},
+                  {"accuracy", accuracy}, {"images_per_second", rate},      {"batch", batch}};
+  return 0;
+}
+
+} // namespace
+
+Command eval_command() {
+  return {"eval", "measure top-1 accuracy and images/s of a classifier on a labelled dataset", "model",
+          [](po::options_description& options) {
+            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
+                "dataset", po::value<std::string>()->default_value("fashion-mnist"),
+                "fashion-mnist, fashion-mnist:DIR (IDX .gz files) or SAMPLES.npy[.gz]")(
+                "labels", po::value<std::string>(), "LABELS.npy[.gz] for an NPY dataset")(
+                "split", po::value<std::string>()->default_value("test"), "train or test (IDX datasets)")(
+                "limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
+                "batch", po::value<std::size_t>()->default_value(64), "batch size");
+            add_backend_options(options);
+          },
+          evaluate};
+}
+
+} // namespace tern::cli

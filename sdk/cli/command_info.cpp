@@ -1,0 +1,71 @@
+#include "cli_common.hpp"
+
+#include <tern/model_format.hpp>
+#include <tern/model_stats.hpp>
+
+#include <iomanip>
+
+namespace tern::cli {
+namespace {
+
+std::string with_unit(std::int64_t count) {
+  std::ostringstream text;
+  text << std::fixed << std::setprecision(2);
+  if (count >= 1'000'000'000) text << static_cast<double>(count) / 1e9 << " G";
+  else if (count >= 1'000'000) text << static_cast<double>(count) / 1e6 << " M";
+  else if (count >= 1'000) text << static_cast<double>(count) / 1e3 << " k";
+  else text << count << " ";
+  return text.str();
+}
+
+int show_info(const po::variables_map& args, Output& out) {
+  const std::string path = model_argument(args);
+  Graph graph = load_model(path);
+  graph.infer_shapes();
+  const ModelStats stats = model_stats(graph);
+
+  nlohmann::json inputs = nlohmann::json::array(), outputs = nlohmann::json::array();
+  out.text() << "Model " << path << ": " << graph.node_count() << " nodes\n";
+  for (const Value* input : graph.inputs()) {
+    out.text() << "  input   " << describe(*input) << "\n";
+    inputs.push_back(to_json(*input));
+  }
+  for (const Value* output : graph.outputs()) {
+    out.text() << "  output  " << describe(*output) << "\n";
+    outputs.push_back(to_json(*output));
+  }
+  out.text() << "  ops     ";
+  for (const auto& [op, count] : stats.ops) out.text() << op << "×" << count << " ";
+  out.text() << "\n  parameters " << with_unit(stats.parameters) << "(" << stats.parameters << ")\n"
+             << "  MACs per sample " << with_unit(stats.macs) << "(" << stats.macs << "; Conv, Gemm, MatMul)\n";
+
+  nlohmann::json unsupported = nlohmann::json::object();
+  for (const std::string& backend_name : backend_list(args)) {
+    const auto missing = unsupported_nodes(graph, backend_name);
+    nlohmann::json list = nlohmann::json::array();
+    out.text() << "  backend '" << backend_name << "': "
+               << (missing.empty() ? "runs every node" : "cannot run " + std::to_string(missing.size()) + " node(s)") << "\n";
+    for (const Unsupported& node : missing) {
+      out.text() << "    " << node.node << " (" << node.op_type << "): " << node.reason << "\n";
+      list.push_back({{"node", node.node}, {"op", node.op_type}, {"reason", node.reason}});
+    }
+    unsupported[backend_name] = list;
+  }
+  out.text() << "\nNext: tern eval " << path << " --dataset fashion-mnist, or tern run " << path << " --input x.npy\n";
+  out.result() = {{"model", path},       {"inputs", inputs}, {"outputs", outputs}, {"ops", stats.ops},
+                  {"parameters", stats.parameters}, {"macs", stats.macs}, {"unsupported", unsupported}};
+  return 0;
+}
+
+} // namespace
+
+Command info_command() {
+  return {"info", "describe a model: inputs, outputs, ops, parameters, MACs, nodes a backend cannot run", "model",
+          [](po::options_description& options) {
+            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
+                "backend", po::value<std::string>()->default_value("cpu"), "backends to check, comma-separated");
+          },
+          show_info};
+}
+
+} // namespace tern::cli

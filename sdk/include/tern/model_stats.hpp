@@ -1,0 +1,36 @@
+#pragma once
+/// \file model_stats.hpp
+/// What `tern info` reports about a graph: op counts, parameters, MACs, and which nodes a
+/// backend cannot run.
+
+#include <tern/graph.hpp>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace tern {
+
+struct ModelStats {
+  std::map<std::string, std::size_t> ops; ///< op type → node count
+  std::int64_t parameters = 0;            ///< elements of every constant
+  std::int64_t macs = 0;                  ///< multiply-accumulates for one sample (batch 1)
+};
+
+/// Counts ops, parameters and MACs (Conv, Gemm, MatMul; dynamic dimensions count as 1).
+/// Infers shapes on a copy, so `graph` is not changed.
+ModelStats model_stats(const Graph& graph);
+
+/// A node the backend cannot run, and why.
+struct Unsupported {
+  std::string node;
+  std::string op_type;
+  std::string reason;
+};
+
+/// Every node of `graph` for which `backend_name` registers no kernel for the node's
+/// input dtypes (the backend's plugin is loaded by name first).
+std::vector<Unsupported> unsupported_nodes(const Graph& graph, const std::string& backend_name);
+
+} // namespace tern

@@ -1,0 +1,105 @@
+#include <tern/dataset.hpp>
+#include <tern/idx.hpp>
+#include <tern/npy.hpp>
+
+#include <cstring>
+
+namespace tern {
+namespace {
+
+/// Samples as float32 N×C×H×W: N×H×W gains C=1; uint8 is divided; then (x - mean) / std.
+Tensor to_model_input(const Tensor& raw, const SampleScaling& scaling, const std::string& where) {
+  const Shape& s = raw.shape();
+  check(s.rank() == 3 || s.rank() == 4,
+        where + "samples must be N×H×W or N×C×H×W, got shape " + s.to_string());
+  check(raw.dtype() == DataType::UInt8 || !info(raw.dtype()).is_integer,
+        where + "samples must be uint8 or float, got " + std::string(name(raw.dtype())));
+  check(scaling.std != 0.0, where + "the normalisation std must not be 0");
+  const Shape shape = s.rank() == 3 ? Shape{s[0], 1, s[1], s[2]} : s;
+  const double divisor = raw.dtype() == DataType::UInt8 ? scaling.uint8_divisor : 1.0;
+  const std::vector<double> values = raw.to_doubles();
+  Tensor samples(shape, DataType::Float32);
+  float* out = samples.data<float>();
+  for (std::size_t i = 0; i < values.size(); ++i)
+    out[i] = static_cast<float>((values[i] / divisor - scaling.mean) / scaling.std);
+  return samples;
+}
+
+std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const std::string& where) {
+  check(info(raw.dtype()).is_integer, where + "labels must be integers, got " + std::string(name(raw.dtype())));
+  check(raw.shape().rank() == 1, where + "labels must be one-dimensional, got shape " + raw.shape().to_string());
+  check(static_cast<std::size_t>(raw.numel()) == count,
+        where + std::to_string(raw.numel()) + " labels for " + std::to_string(count) + " samples");
+  return raw.to_int64s();
+}
+
+} // namespace
+
+Dataset::Dataset(std::string description, Tensor samples, std::vector<std::int64_t> labels)
+    : description_(std::move(description)), samples_(std::move(samples)), labels_(std::move(labels)) {}
+
+Shape Dataset::sample_shape() const {
+  const auto& dims = samples_.shape().dims();
+  return Shape(std::vector<std::int64_t>(dims.begin() + 1, dims.end()));
+}
+
+Tensor Dataset::batch(std::size_t begin, std::size_t count) const {
+  check(begin < size(), "dataset batch starts at " + std::to_string(begin) + ", past its " + std::to_string(size()) + " samples");
+  count = std::min(count, size() - begin);
+  std::vector<std::int64_t> dims = samples_.shape().dims();
+  dims[0] = static_cast<std::int64_t>(count);
+  Tensor result{Shape(dims), DataType::Float32};
+  const std::size_t per_sample = static_cast<std::size_t>(sample_shape().numel());
+  std::memcpy(result.raw(), samples_.data<float>() + begin * per_sample, result.bytes());
+  return result;
+}
+
+Dataset Dataset::first(std::size_t count) const {
+  count = std::min(count, size());
+  std::vector<std::int64_t> labels;
+  if (has_labels()) labels.assign(labels_.begin(), labels_.begin() + static_cast<std::ptrdiff_t>(count));
+  return Dataset(description_ + ", first " + std::to_string(count), batch(0, count), std::move(labels));
+}
+
+std::filesystem::path default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
+
+Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& split, const SampleScaling& scaling) {
+  check(split == "train" || split == "test", "unknown split '" + split + "' (use train or test)");
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  std::error_code error;
+  check(std::filesystem::is_directory(dir, error),
+        "Fashion-MNIST folder " + dir.string() + " is missing: install Debian's dataset-fashion-mnist or give fashion-mnist:DIR");
+  const auto images = dir / (prefix + "-images-idx3-ubyte.gz");
+  const auto labels = dir / (prefix + "-labels-idx1-ubyte.gz");
+  const Tensor raw = read_idx(images);
+  Tensor samples = to_model_input(raw, scaling, images.string() + ": ");
+  std::vector<std::int64_t> label_values = to_labels(read_idx(labels), static_cast<std::size_t>(raw.shape()[0]), labels.string() + ": ");
+  return Dataset("fashion-mnist " + split + " split (" + dir.string() + ")", std::move(samples), std::move(label_values));
+}
+
+Dataset load_npy_dataset(const std::filesystem::path& samples, const std::optional<std::filesystem::path>& labels,
+                         const SampleScaling& scaling) {
+  const Tensor raw = read_npy(samples);
+  Tensor inputs = to_model_input(raw, scaling, samples.string() + ": ");
+  std::vector<std::int64_t> label_values;
+  if (labels) label_values = to_labels(read_npy(*labels), static_cast<std::size_t>(raw.shape()[0]), labels->string() + ": ");
+  return Dataset(samples.filename().string(), std::move(inputs), std::move(label_values));
+}
+
+Dataset open_dataset(const std::string& spec, const std::string& split, const std::optional<std::filesystem::path>& labels,
+                     const SampleScaling& scaling) {
+  const std::string name = "fashion-mnist";
+  if (spec == name) return load_fashion_mnist(default_fashion_mnist_dir(), split, scaling);
+  if (spec.starts_with(name + ":")) return load_fashion_mnist(spec.substr(name.size() + 1), split, scaling);
+  return load_npy_dataset(spec, labels, scaling);
+}
+
+void check_fits(const Dataset& dataset, const Shape& input) {
+  const Shape sample = dataset.sample_shape();
+  bool fits = input.rank() == sample.rank() + 1;
+  for (std::size_t i = 0; fits && i < sample.rank(); ++i) fits = input[i + 1] == Shape::dynamic || input[i + 1] == sample[i];
+  check(fits, "dataset " + dataset.description() + " has samples of shape " + sample.to_string() +
+                  ", the model's input is " + input.to_string() + " (N×...)");
+}
+
+} // namespace tern

@@ -1,0 +1,34 @@
+// IDX: 2 zero bytes, a type byte (0x08 = unsigned byte), a rank byte, then one big-endian
+// uint32 per dimension, then the data.
+#include <tern/idx.hpp>
+
+#include "file_bytes.hpp"
+
+#include <cstring>
+
+namespace tern {
+
+Tensor read_idx(const std::filesystem::path& path) {
+  const std::string bytes = detail::read_file_bytes(path);
+  const std::string where = path.string() + ": ";
+  check(bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0, where + "not an IDX file (wrong magic bytes)");
+  check(static_cast<unsigned char>(bytes[2]) == 0x08,
+        where + "IDX element type " + std::to_string(static_cast<unsigned char>(bytes[2])) + " is not unsigned byte (0x08)");
+  const std::size_t rank = static_cast<unsigned char>(bytes[3]);
+  check(rank >= 1 && bytes.size() >= 4 + 4 * rank, where + "truncated header");
+  std::vector<std::int64_t> dims;
+  for (std::size_t i = 0; i < rank; ++i) {
+    std::int64_t dim = 0;
+    for (std::size_t b = 0; b < 4; ++b) dim = dim << 8 | static_cast<unsigned char>(bytes[4 + 4 * i + b]);
+    dims.push_back(dim);
+  }
+  Tensor tensor(Shape(dims), DataType::UInt8);
+  const std::size_t offset = 4 + 4 * rank;
+  check(bytes.size() - offset == tensor.bytes(), where + "holds " + std::to_string(bytes.size() - offset) +
+                                                     " data bytes, its header promises " + std::to_string(tensor.bytes()) +
+                                                     " (truncated?)");
+  std::memcpy(tensor.raw(), bytes.data() + offset, tensor.bytes());
+  return tensor;
+}
+
+} // namespace tern

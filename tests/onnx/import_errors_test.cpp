@@ -1,0 +1,200 @@
+// Every way a model file is refused, with the message a user sees.
+#include "model_builder.hpp"
+
+#include <tern/tern.hpp>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace tern::onnx_test {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+/// The tern::Error message of loading `path`; fails the test when it loads.
+std::string load_error(const std::filesystem::path& path) {
+  try {
+    (void)load_model(path);
+  } catch (const Error& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << path << " loaded, but should have been refused";
+  return {};
+}
+
+/// A valid model whose 4 KiB initializer makes any cut land inside it.
+ModelBuilder model_with_weights() {
+  ModelBuilder m(13);
+  m.input("x", {1, 1024}).output("y", {1, 1024});
+  m.floats("w", {1, 1024}, std::vector<float>(1024, 0.5f));
+  m.node("Add", {"x", "w"}, {"y"});
+  return m;
+}
+
+TEST(OnnxImportErrors, EmptyFile) {
+  TempDir dir;
+  const auto path = write_bytes(dir / "empty.onnx", "");
+  EXPECT_EQ(load_error(path), path.string() + ": not a valid ONNX model: the file is empty");
+}
+
+TEST(OnnxImportErrors, TruncatedFile) {
+  TempDir dir;
+  const std::string full = model_with_weights().proto().SerializeAsString();
+  const auto path = write_bytes(dir / "cut.onnx", full.substr(0, full.size() / 2));
+  EXPECT_THAT(load_error(path), StartsWith(path.string() + ": not a valid ONNX model: the "));
+  EXPECT_THAT(load_error(path), HasSubstr("truncated"));
+}
+
+TEST(OnnxImportErrors, RandomBytes) {
+  TempDir dir;
+  std::mt19937 random(42);
+  std::string bytes(4096, '\0');
+  for (char& c : bytes) c = static_cast<char>(random() & 0xff);
+  const auto path = write_bytes(dir / "noise.onnx", bytes);
+  EXPECT_THAT(load_error(path), StartsWith(path.string() + ": not a valid ONNX model: "));
+}
+
+TEST(OnnxImportErrors, PngImage) {
+  TempDir dir;
+  const auto path = write_bytes(dir / "picture.onnx", std::string("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 16));
+  EXPECT_EQ(load_error(path), path.string() + ": not a valid ONNX model: it is a PNG image");
+}
+
+TEST(OnnxImportErrors, ZipArchive) {
+  TempDir dir;
+  const auto path = write_bytes(dir / "archive.onnx", std::string("PK\x03\x04\x14\0\0\0", 8));
+  EXPECT_THAT(load_error(path), HasSubstr(": not a valid ONNX model: it is a zip archive"));
+}
+
+TEST(OnnxImportErrors, MissingFile) {
+  TempDir dir;
+  EXPECT_THAT(load_error(dir / "absent.onnx"), HasSubstr("absent.onnx: not a valid ONNX model: no such file"));
+}
+
+TEST(OnnxImportErrors, MissingExternalData) {
+  ModelBuilder m(13);
+  m.input("x", {4}).output("y", {4});
+  onnx::TensorProto& w = *m.proto().mutable_graph()->add_initializer();
+  w.set_name("weights");
+  w.set_data_type(onnx::TensorProto::FLOAT);
+  w.add_dims(4);
+  w.set_data_location(onnx::TensorProto::EXTERNAL);
+  onnx::StringStringEntryProto& location = *w.add_external_data();
+  location.set_key("location");
+  location.set_value("weights.bin");
+  m.node("Add", {"x", "weights"}, {"y"});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, StartsWith(path.string() + ": tensor 'weights' keeps its data in external file 'weights.bin'"));
+  EXPECT_THAT(message, HasSubstr("missing"));
+  EXPECT_THAT(message, HasSubstr((dir / "weights.bin").string()));
+}
+
+TEST(OnnxImportErrors, CheckerFailure) {
+  ModelBuilder m(13);
+  m.input("x", {4}).output("y", {4});
+  m.node("Add", {"x", "ghost"}, {"y"}, "add"); // 'ghost' is produced by nothing
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, StartsWith(path.string() + ": fails the ONNX checker: "));
+  EXPECT_THAT(message, HasSubstr("ghost"));
+}
+
+TEST(OnnxImportErrors, ListsEveryUnsupportedOpTypeOnce) {
+  ModelBuilder m(13);
+  m.input("x", {1, 2, 3}).output("y", {1, 2, 3}).output("z", {2, 2});
+  m.floats("w", {1, 12, 3}, std::vector<float>(36, 0.1f)).floats("r", {1, 12, 3}, std::vector<float>(36, 0.1f));
+  set_attr(m.node("LSTM", {"x", "w", "r"}, {"h1"}, "lstm_1"), "hidden_size", std::int64_t{3});
+  m.node("Relu", {"x"}, {"y"}, "relu");
+  set_attr(m.node("LSTM", {"x", "w", "r"}, {"h2"}, "lstm_2"), "hidden_size", std::int64_t{3});
+  m.floats("a", {2, 2}, {1, 2, 3, 4});
+  set_attr(m.node("Einsum", {"a"}, {"z"}, "e"), "equation", std::string("ij->ji"));
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path),
+            path.string() + ": 2 unsupported op types: LSTM (2 nodes, first 'lstm_1'), Einsum (1 node, first 'e')");
+}
+
+TEST(OnnxImportErrors, Opset18) {
+  ModelBuilder m(18);
+  m.input("x", {4}).output("y", {4});
+  m.node("Relu", {"x"}, {"y"});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path),
+            path.string() + ": uses opset 18 of the default ONNX domain; Tern reads opsets 7 to 17 (ONNX 1.12)");
+}
+
+TEST(OnnxImportErrors, OpsetBelow7) {
+  ModelBuilder m(6);
+  m.input("x", {4}).output("y", {4});
+  m.node("Relu", {"x"}, {"y"});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_THAT(load_error(path), HasSubstr(": uses opset 6 of the default ONNX domain; Tern reads opsets 7 to 17"));
+}
+
+TEST(OnnxImportErrors, OtherDomain) {
+  ModelBuilder m(13);
+  onnx::OperatorSetIdProto& custom = *m.proto().add_opset_import();
+  custom.set_domain("com.example");
+  custom.set_version(1);
+  m.input("x", {4}).output("y", {4});
+  m.node("Fancy", {"x"}, {"y"}, "fancy").set_domain("com.example");
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path), path.string() +
+                                  ": node 'fancy' (Fancy) is in domain 'com.example'; Tern reads only the default ONNX domain");
+}
+
+TEST(OnnxImportErrors, SchemaRejectionNamesTheNode) {
+  ModelBuilder m(13);
+  m.input("x", {1, 3, 4, 4}).output("y", {1, 2, 4, 4});
+  m.floats("w", {2, 5, 1, 1}, std::vector<float>(10, 1.0f)); // 5 input channels, x has 3
+  m.node("Conv", {"x", "w"}, {"y"}, "conv1");
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, StartsWith(path.string() + ": "));
+  EXPECT_THAT(message, HasSubstr("node 'conv1' (Conv)"));
+  EXPECT_THAT(message, HasSubstr("channels"));
+}
+
+TEST(OnnxImportErrors, NonDefaultUnmodelledAttribute) {
+  ModelBuilder m(7);
+  m.input("x", {1, 2, 3}).output("y", {1, 2, 3});
+  for (const char* name : {"s", "b", "mean", "var"}) m.floats(name, {2}, {1.0f, 0.5f});
+  set_attr(m.node("BatchNormalization", {"x", "s", "b", "mean", "var"}, {"y"}, "bn"), "spatial", std::int64_t{0});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path), path.string() +
+                                  ": node 'bn' (BatchNormalization): attribute 'spatial' is 0; Tern does not model it "
+                                  "and accepts only its ONNX default 1");
+}
+
+TEST(OnnxImportErrors, UnsupportedElementType) {
+  ModelBuilder m(13);
+  m.input("x", {4}, onnx::TensorProto::FLOAT16).output("y", {4}, onnx::TensorProto::FLOAT16);
+  m.node("Relu", {"x"}, {"y"});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path), path.string() + ": graph input 'x' has ONNX type FLOAT16, which Tern does not support");
+}
+
+TEST(OnnxImportErrors, CastToUnsupportedType) {
+  ModelBuilder m(13);
+  m.input("x", {4}).output("y", {4}, onnx::TensorProto::FLOAT16);
+  set_attr(m.node("Cast", {"x"}, {"y"}, "to_half"), "to", std::int64_t{onnx::TensorProto::FLOAT16});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(load_error(path),
+            path.string() + ": node 'to_half' (Cast): casts to ONNX type FLOAT16, which Tern does not support");
+}
+
+} // namespace
+} // namespace tern::onnx_test
