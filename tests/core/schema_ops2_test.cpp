@@ -171,12 +171,17 @@ TEST(SchemaOps2, SqueezeAndUnsqueezeWithNegativeAxes) {
 TEST(SchemaOps2, AxesMustBeKnownAndPresent) {
   Graph missing = one_node("Unsqueeze", Shape{3, 4});
   expect_error(missing, {"node 'n'", "Unsqueeze takes 2"});
-  // Axes computed at run time cannot give a shape before running.
+  // Axes computed at run time: the output rank is known, its sizes only when running.
   Graph runtime;
   runtime.add_input("x", DataType::Float32, Shape{1, 3});
   runtime.add_input("axes", DataType::Int64, Shape{1});
   runtime.add_node("Squeeze", {"x", "axes"}, {"y"}, {}, "n");
-  expect_error(runtime, {"node 'n'", "'axes'", "constant"});
+  EXPECT_EQ(inferred(runtime), (Ints{N}));
+  Graph unsqueeze;
+  unsqueeze.add_input("x", DataType::Float32, Shape{1, 3});
+  unsqueeze.add_input("axes", DataType::Int64, Shape{2});
+  unsqueeze.add_node("Unsqueeze", {"x", "axes"}, {"y"}, {}, "n");
+  EXPECT_EQ(inferred(unsqueeze), (Ints{N, N, N, N}));
 }
 
 TEST(SchemaOps2, ShapeWithStartAndEnd) {

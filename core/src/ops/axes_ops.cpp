@@ -41,6 +41,8 @@ Ints kept_dims(const InferenceContext& ctx, const std::vector<bool>& dropped) {
 void infer_squeeze(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
   std::vector<bool> squeezed(in.rank(), false);
+  if (ctx.has_input(1) && !shape_data_known(ctx, {1}, in.rank() - std::min(in.rank(), static_length(ctx, 1)), ctx.dtype(0)))
+    return;
   if (ctx.has_input(1)) {
     for (const std::size_t a : resolve_axes(ctx, describe_input(ctx, 1), constant_ints(ctx, 1), in.rank())) {
       // A dynamic dimension is accepted: it must be 1 when running.
@@ -63,6 +65,7 @@ void infer_squeeze(InferenceContext& ctx) {
 // The axes refer to the output, whose rank is the input's plus one per axis.
 void infer_unsqueeze(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
+  if (!shape_data_known(ctx, {1}, in.rank() + static_length(ctx, 1), ctx.dtype(0))) return;
   const Ints axes = constant_ints(ctx, 1);
   const std::size_t rank = in.rank() + axes.size();
   std::vector<bool> inserted(rank, false);
@@ -111,6 +114,7 @@ std::int64_t sliced_size(std::int64_t size, std::int64_t start, std::int64_t end
 
 void infer_slice(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
+  if (!shape_data_known(ctx, {1, 2, 3, 4}, in.rank(), ctx.dtype(0))) return;
   const Ints starts = constant_ints(ctx, 1);
   const Ints ends = constant_ints(ctx, 2);
   Ints axes(starts.size());

@@ -67,6 +67,7 @@ void infer_resize(InferenceContext& ctx) {
   require_rank(ctx, target, 1, 1);
   ctx.require(ctx.shape(target)[0] == dynamic || ctx.shape(target)[0] == static_cast<std::int64_t>(in.rank()),
               describe_input(ctx, target) + " must hold one value per axis of " + describe_input(ctx, 0));
+  if (!shape_data_known(ctx, {target}, in.rank(), ctx.dtype(0))) return;
   if (has_scales) {
     ctx.set_output(0, ctx.dtype(0), Shape(scaled_dims(ctx, in)));
     return;

@@ -58,6 +58,21 @@ std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t
   return data->to_int64s();
 }
 
+bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank, DataType dtype) {
+  for (const std::size_t i : inputs)
+    if (ctx.has_input(i) && ctx.value(i) == nullptr) {
+      ctx.set_output(0, dtype, Shape(std::vector<std::int64_t>(rank, dynamic)));
+      return false;
+    }
+  return true;
+}
+
+std::size_t static_length(const InferenceContext& ctx, std::size_t i) {
+  require_rank(ctx, i, 1, 1);
+  ctx.require(ctx.shape(i)[0] != dynamic, describe_input(ctx, i) + " must have a static length");
+  return static_cast<std::size_t>(ctx.shape(i)[0]);
+}
+
 std::int64_t add_dims(std::int64_t a, std::int64_t b) { return a == dynamic || b == dynamic ? dynamic : a + b; }
 
 std::int64_t product(std::span<const std::int64_t> dims) {

@@ -25,6 +25,7 @@ void infer_flatten(InferenceContext& ctx) {
 // The shape input: 0 copies the input's dimension (unless allowzero=1, where 0 means 0),
 // -1 (at most once) takes what is left of the element count.
 void infer_reshape(InferenceContext& ctx) {
+  if (!shape_data_known(ctx, {1}, static_length(ctx, 1), ctx.dtype(0))) return;
   const Ints requested = constant_ints(ctx, 1);
   const bool allow_zero = ctx.attr<std::int64_t>("allowzero") != 0;
   const Shape& in = ctx.shape(0);
@@ -114,12 +115,13 @@ void infer_concat(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
 
-// Opset 18 Pad: pads (and axes, when given) are inputs and must be constant to know the shape.
+// Opset 18 Pad: pads (and axes, when given) are inputs; the shape follows from their values.
 void infer_pad(InferenceContext& ctx) {
   const auto mode = ctx.attr<std::string>("mode");
   ctx.require(mode == "constant" || mode == "reflect" || mode == "edge",
               "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge");
   const Shape& in = ctx.shape(0);
+  if (!shape_data_known(ctx, {1, 3}, in.rank(), ctx.dtype(0))) return;
   std::vector<std::size_t> axes(in.rank());
   std::iota(axes.begin(), axes.end(), std::size_t{0});
   if (ctx.has_input(3)) {
