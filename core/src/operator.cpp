@@ -35,6 +35,12 @@ const InferenceContext::Input& InferenceContext::input(std::size_t i) const {
   return inputs_[i];
 }
 
+const Tensor* InferenceContext::value(std::size_t i) const {
+  if (!has_input(i)) return nullptr;
+  read_varying_data_ = read_varying_data_ || inputs_[i].varies;
+  return inputs_[i].value;
+}
+
 bool InferenceContext::has_attr(const std::string& key) const { return node_.attrs().has(key); }
 
 void InferenceContext::set_output(std::size_t i, DataType dtype, Shape shape) {
@@ -100,17 +106,20 @@ void check_against_schema(const Node& node) {
           node.describe() + ": required attribute '" + attribute.name + "' is missing");
 }
 
-std::vector<std::pair<DataType, Shape>> infer_node(const Node& node, std::vector<InferenceContext::Input> inputs) {
+Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs) {
   check_against_schema(node);
   InferenceContext context(node, std::move(inputs), node.outputs().size());
   schema(node.op_type()).infer(context);
-  std::vector<std::pair<DataType, Shape>> results;
+  Inference result{{}, context.read_varying_data()};
   for (std::size_t i = 0; i < context.outputs().size(); ++i) {
-    check(context.outputs()[i].has_value(),
-          node.describe() + ": shape inference did not produce output " + std::to_string(i));
-    results.push_back(*context.outputs()[i]);
+    if (!context.outputs()[i]) throw Error(node.describe() + ": shape inference did not produce output " + std::to_string(i));
+    result.outputs.push_back(*context.outputs()[i]);
   }
-  return results;
+  return result;
+}
+
+std::vector<std::pair<DataType, Shape>> infer_node(const Node& node, std::vector<InferenceContext::Input> inputs) {
+  return infer(node, std::move(inputs)).outputs;
 }
 
 } // namespace tern

@@ -8,9 +8,18 @@
 
 namespace tern {
 
+/// The last inference of one step, reused while its input types and shapes stay the same
+/// (and inference read no run-time data), so a steady forward() does no shape work.
+struct InferenceCache {
+  std::vector<std::pair<DataType, Shape>> inputs;
+  std::vector<std::pair<DataType, Shape>> outputs;
+  bool valid = false;
+};
+
 struct SequentialScheduler::State {
   const Graph* graph = nullptr;
   std::vector<PlanStep> steps;
+  std::vector<InferenceCache> inference;
   std::vector<Backend*> step_backend;
   detail::MemoryPlan memory;
   std::vector<std::shared_ptr<std::byte>> buffers;
@@ -32,22 +41,41 @@ std::string name_list(const std::vector<std::string>& names) {
   return text;
 }
 
-/// Input facts for shape inference from tensors (at run time) or declared types (at compile time).
-InferenceContext::Input fact(const Tensor& tensor) {
+/// Input facts for shape inference at run time: the actual tensor, whose data may vary
+/// between runs unless it is a constant of the graph.
+InferenceContext::Input fact(const Tensor& tensor, const Value* value) {
   if (!tensor.defined()) return {};
-  return {true, tensor.dtype(), tensor.shape(), tensor.backend().host_accessible() ? &tensor : nullptr};
+  const bool host = tensor.backend().host_accessible();
+  return {true, tensor.dtype(), tensor.shape(), host ? &tensor : nullptr, host && value->constant() == nullptr};
+}
+
+/// Output types of `step` for the tensors `in`, from the cache when the inputs match it.
+const std::vector<std::pair<DataType, Shape>>& infer_outputs(const Node& node, const std::vector<Tensor>& in,
+                                                             InferenceCache& cache) {
+  std::vector<std::pair<DataType, Shape>> types;
+  for (const Tensor& tensor : in)
+    types.emplace_back(tensor.defined() ? tensor.dtype() : DataType::Bool, tensor.defined() ? tensor.shape() : Shape{-2});
+  if (cache.valid && types == cache.inputs) return cache.outputs;
+  std::vector<InferenceContext::Input> facts;
+  for (std::size_t i = 0; i < in.size(); ++i) facts.push_back(fact(in[i], node.input(i)));
+  Inference result = infer(node, std::move(facts));
+  cache.inputs = std::move(types);
+  cache.outputs = std::move(result.outputs);
+  cache.valid = !result.read_varying_data;
+  return cache.outputs;
 }
 
 void check_graph_input(const Value& declared, const Tensor& given) {
-  const std::string where = "graph input '" + declared.name() + "'";
-  check(given.defined(), where + " was not given");
-  check(given.dtype() == declared.dtype(), where + " must be " + std::string(name(declared.dtype())) + ", got " +
-                                               std::string(name(given.dtype())));
+  const auto where = [&] { return "graph input '" + declared.name() + "'"; }; // built only on failure
+  if (!given.defined()) throw Error(where() + " was not given");
+  if (given.dtype() != declared.dtype())
+    throw Error(where() + " must be " + std::string(name(declared.dtype())) + ", got " + std::string(name(given.dtype())));
   const Shape& want = declared.shape();
   bool matches = want.rank() == given.shape().rank();
   for (std::size_t i = 0; matches && i < want.rank(); ++i)
     matches = want[i] == Shape::dynamic || want[i] == given.shape()[i];
-  check(matches, where + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
+  if (!matches)
+    throw Error(where() + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
 }
 
 } // namespace
@@ -101,6 +129,7 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
     state_->steps.push_back(std::move(step));
   }
   state_->memory = detail::plan_memory(graph, order, backend_of_step);
+  state_->inference.resize(state_->steps.size());
   state_->buffers.resize(state_->memory.buffer_backend.size());
   state_->capacities.assign(state_->memory.buffer_backend.size(), 0);
   for (PlanStep& step : state_->steps)
@@ -117,8 +146,9 @@ SequentialScheduler& SequentialScheduler::operator=(SequentialScheduler&&) noexc
 std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inputs) {
   State& s = *state_;
   const Graph& graph = *s.graph;
-  check(inputs.size() == graph.inputs().size(), "forward: the graph takes " + std::to_string(graph.inputs().size()) +
-                                                     " inputs, got " + std::to_string(inputs.size()));
+  if (inputs.size() != graph.inputs().size())
+    throw Error("forward: the graph takes " + std::to_string(graph.inputs().size()) + " inputs, got " +
+                std::to_string(inputs.size()));
   std::unordered_map<const Value*, Tensor> live;
   const auto publish = [&](const Value* value, const Tensor& tensor) {
     live[value] = tensor;
@@ -144,9 +174,7 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
         tensor = tensor.to(target);
       in.push_back(std::move(tensor));
     }
-    std::vector<InferenceContext::Input> facts; // point into `in`, which no longer grows
-    for (const Tensor& tensor : in) facts.push_back(fact(tensor));
-    const auto results = infer_node(*step.node, std::move(facts));
+    const auto& results = infer_outputs(*step.node, in, s.inference[index]);
     std::vector<Tensor> out;
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto& [dtype, shape] = results[i];

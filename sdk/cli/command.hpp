@@ -26,5 +26,6 @@ Command demo_command();
 Command info_command();
 Command run_command();
 Command eval_command();
+Command bench_command();
 
 } // namespace tern::cli

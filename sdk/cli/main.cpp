@@ -14,7 +14,7 @@ using namespace tern::cli;
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{demo_command(), info_command(), run_command(),    eval_command(),
-                                          plugins_command(), version_command()};
+                                          bench_command(), plugins_command(), version_command()};
   return table;
 }
 

@@ -34,6 +34,7 @@ public:
     DataType dtype = DataType::Float32;
     Shape shape;
     const Tensor* value = nullptr; ///< constant data when known (initializers, run time)
+    bool varies = false;           ///< `value` is run-time data that may change between runs
   };
 
   InferenceContext(const Node& node, std::vector<Input> inputs, std::size_t output_count);
@@ -46,7 +47,10 @@ public:
   const Shape& shape(std::size_t i) const { return input(i).shape; }
   DataType dtype(std::size_t i) const { return input(i).dtype; }
   /// Constant data of input `i`, or nullptr when not known before running.
-  const Tensor* value(std::size_t i) const { return has_input(i) ? inputs_[i].value : nullptr; }
+  const Tensor* value(std::size_t i) const;
+  /// True when inference read data that may change between runs (so its result depends on
+  /// more than the input shapes, and may not be reused).
+  bool read_varying_data() const { return read_varying_data_; }
   /// Attribute `key` of the node, or the schema default.
   template <class T> T attr(const std::string& key) const;
   /// True when the node itself sets `key` (schema defaults do not count).
@@ -69,6 +73,7 @@ public:
 private:
   const Node& node_;
   std::vector<Input> inputs_;
+  mutable bool read_varying_data_ = false;
   std::vector<std::optional<std::pair<DataType, Shape>>> outputs_;
 };
 
@@ -100,8 +105,15 @@ std::vector<std::string> registered_op_types();
 
 /// Throws when `node` breaks its schema's arity or attribute rules (names the node).
 void check_against_schema(const Node& node);
-/// Runs the schema's inference for `node` on the given input facts; returns one
-/// (dtype, shape) per output. Throws naming the node.
+/// What inference found for one node: a (dtype, shape) per output.
+struct Inference {
+  std::vector<std::pair<DataType, Shape>> outputs;
+  bool read_varying_data = false; ///< see InferenceContext::read_varying_data()
+};
+
+/// Runs the schema's inference for `node` on the given input facts. Throws naming the node.
+Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs);
+/// infer(...).outputs.
 std::vector<std::pair<DataType, Shape>> infer_node(const Node& node, std::vector<InferenceContext::Input> inputs);
 
 [[noreturn]] void throw_missing_default(const std::string& key, const Node& node);

@@ -124,7 +124,7 @@ class MobileNetTiny(nn.Module):
 
 # name: (constructor, epochs, peak lr, export keeps BatchNormalization nodes)
 MODELS = {
-    "convnet": (lambda: ConvNet(batchnorm=False), 5, 2e-3, False),
+    "convnet": (lambda: ConvNet(batchnorm=False), 10, 2e-3, False),
     "convnet_bn": (lambda: ConvNet(batchnorm=True), 3, 2e-3, True),
     "resnet_tiny": (ResNetTiny, 4, 3e-3, False),
     "mobilenet_tiny": (MobileNetTiny, 4, 3e-3, False),

@@ -1,0 +1,175 @@
+#!/usr/bin/python3
+"""Float CPU throughput of Tern against PyTorch and ONNX Runtime, measured in one run.
+
+Two networks with random weights: a LeNet-style CNN on 1x28x28 and a ResNet-18-shaped
+network on 3x224x224. Each is built in PyTorch (Debian's python3-torch), exported to ONNX,
+and timed at batch 1 and 64 with the same thread count in PyTorch, ONNX Runtime (PyPI, in a
+virtual environment under the build folder) and `tern bench` on the cpu backend. Prints
+images/s and Tern's ratio to each peer.
+
+    make build && /usr/bin/python3 scripts/bench_cpu.py [--threads N] [--seconds S]
+"""
+import argparse
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+import torch
+from torch import nn
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BUILD = ROOT / "build"
+VENV = BUILD / "bench-venv"
+
+
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2))
+        self.classifier = nn.Sequential(nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+class Block(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.a = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), nn.ReLU(), nn.Conv2d(cout, cout, 3, 1, 1))
+        self.skip = nn.Identity() if stride == 1 and cin == cout else nn.Conv2d(cin, cout, 1, stride)
+
+    def forward(self, x):
+        return torch.relu(self.a(x) + self.skip(x))
+
+
+class ResNet18(nn.Module):
+    """ResNet-18's layer shapes with BatchNorm folded away (as inference runtimes run it)."""
+
+    def __init__(self):
+        super().__init__()
+        layers = [nn.Conv2d(3, 64, 7, 2, 3), nn.ReLU(), nn.MaxPool2d(3, 2, 1)]
+        channels = 64
+        for width in (64, 128, 256, 512):
+            stride = 1 if width == channels else 2
+            layers += [Block(channels, width, stride), Block(width, width, 1)]
+            channels = width
+        self.body = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1))
+        self.fc = nn.Linear(512, 1000)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.body(x), 1))
+
+
+def export(model, shape, path):
+    torch.onnx.export(model, torch.rand(1, *shape), str(path), opset_version=13, input_names=["input"],
+                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
+
+
+def best_rate(run, batch, seconds):
+    """Best images/s over five windows after a warm-up: the machine is shared and noisy."""
+    run()
+    best, deadline = 0.0, time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        start, count = time.perf_counter(), 0
+        while time.perf_counter() - start < seconds / 5:
+            run()
+            count += 1
+        best = max(best, count * batch / (time.perf_counter() - start))
+    return best
+
+
+def torch_rate(model, shape, batch, threads, seconds):
+    torch.set_num_threads(threads)
+    x = torch.rand(batch, *shape)
+    with torch.inference_mode():
+        return best_rate(lambda: model(x), batch, seconds)
+
+
+ORT_SCRIPT = """
+import json, sys, time, numpy as np, onnxruntime as ort
+path, batch, threads, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+options = ort.SessionOptions()
+options.intra_op_num_threads = threads
+options.inter_op_num_threads = 1
+session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+shape = [batch] + session.get_inputs()[0].shape[1:]
+feed = {session.get_inputs()[0].name: np.random.rand(*shape).astype(np.float32)}
+session.run(None, feed)
+best, deadline = 0.0, time.perf_counter() + seconds
+while time.perf_counter() < deadline:
+    start, count = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds / 5:
+        session.run(None, feed)
+        count += 1
+    best = max(best, count * batch / (time.perf_counter() - start))
+print(json.dumps({"images_per_second": best, "version": ort.__version__}))
+"""
+
+
+def ensure_venv():
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        # PyPI's onnxruntime is a peer for comparison only, never a build or test dependency.
+        base = os.environ.get("TERN_BENCH_PYTHON", "python3")
+        subprocess.run([base, "-m", "venv", str(VENV)], check=True)
+    if subprocess.run([str(python), "-c", "import onnxruntime"], capture_output=True).returncode != 0:
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "onnxruntime", "numpy"], check=True)
+    return python
+
+
+def ort_rate(python, path, batch, threads, seconds):
+    out = subprocess.run([str(python), "-c", ORT_SCRIPT, str(path), str(batch), str(threads), str(seconds)],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def tern_rate(path, batch, threads, seconds):
+    out = subprocess.run([str(BUILD / "bin" / "tern"), "bench", str(path), "--batch", str(batch), "--threads",
+                          str(threads), "--seconds", str(seconds), "--json"], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)["images_per_second"]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per configuration")
+    args = parser.parse_args()
+    if not (BUILD / "bin" / "tern").exists():
+        sys.exit("build Tern first: make build")
+    torch.manual_seed(0)
+    work = BUILD / "bench"
+    work.mkdir(parents=True, exist_ok=True)
+    python = ensure_venv()
+    print(f"threads {args.threads}; torch {torch.__version__}; best of 5 windows over {args.seconds}s; "
+          f"CPU: {cpu_name()}")
+    print(f"{'network':10} {'batch':>5} {'tern':>9} {'pytorch':>9} {'ort':>9} {'tern/pytorch':>13} {'tern/ort':>9}")
+    rows = []
+    for name, model, shape in (("lenet", LeNet(), (1, 28, 28)), ("resnet18", ResNet18(), (3, 224, 224))):
+        model.eval()
+        path = work / f"{name}.onnx"
+        export(model, shape, path)
+        for batch in (1, 64):
+            tern = tern_rate(path, batch, args.threads, args.seconds)
+            pytorch = torch_rate(model, shape, batch, args.threads, args.seconds)
+            ort = ort_rate(python, path, batch, args.threads, args.seconds)
+            rows.append({"network": name, "batch": batch, "tern": tern, "pytorch": pytorch, "ort": ort["images_per_second"],
+                         "ort_version": ort["version"]})
+            print(f"{name:10} {batch:>5} {tern:>9.1f} {pytorch:>9.1f} {ort['images_per_second']:>9.1f} "
+                  f"{tern / pytorch:>12.2f}x {tern / ort['images_per_second']:>8.2f}x", flush=True)
+    (work / "results.json").write_text(json.dumps(rows, indent=2))
+
+
+def cpu_name():
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+if __name__ == "__main__":
+    main()

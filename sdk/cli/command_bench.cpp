@@ -1,0 +1,76 @@
+// `tern bench`: images/s of a model on random inputs, the figure peers are compared on
+// (scripts/bench_cpu.py runs it beside PyTorch and ONNX Runtime).
+#include "cli_common.hpp"
+
+#include <tern/model_format.hpp>
+
+#include <random>
+
+namespace tern::cli {
+namespace {
+
+/// A float32 batch of uniform [0, 1) values shaped like `input` with batch `batch`.
+Tensor random_batch(const Value& input, std::int64_t batch) {
+  check(input.dtype() == DataType::Float32, "tern bench feeds float32 inputs; input '" + input.name() + "' is " +
+                                                std::string(name(input.dtype())));
+  std::vector<std::int64_t> dims = input.shape().dims();
+  check(!dims.empty(), "tern bench needs a batched input; '" + input.name() + "' is a scalar");
+  dims[0] = batch;
+  for (std::size_t i = 1; i < dims.size(); ++i)
+    check(dims[i] != Shape::dynamic, "input '" + input.name() + "' has a dynamic dimension " + std::to_string(i) +
+                                         ": tern bench cannot choose its size");
+  Tensor tensor(Shape(dims), DataType::Float32);
+  std::mt19937 generator(7);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  float* data = tensor.data<float>();
+  for (std::int64_t i = 0; i < tensor.numel(); ++i) data[i] = uniform(generator);
+  return tensor;
+}
+
+int bench(const po::variables_map& args, Output& out) {
+  const std::string path = model_argument(args);
+  const auto batch = args["batch"].as<std::int64_t>();
+  const auto seconds = args["seconds"].as<double>();
+  check(batch > 0, "--batch must be positive");
+  check(seconds > 0, "--seconds must be positive");
+  const Graph graph = load_model(path);
+  SequentialScheduler scheduler(graph, prepare_backends(args));
+  std::vector<Tensor> inputs;
+  for (const Value* input : graph.inputs()) inputs.push_back(random_batch(*input, batch));
+
+  (void)scheduler.forward(inputs); // warm-up: primitives, buffers, caches
+  // Best of short windows: the machine is shared and noisy, the best window is the signal.
+  double best = 0.0;
+  std::size_t runs = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < seconds) {
+    const auto window = std::chrono::steady_clock::now();
+    std::size_t in_window = 0;
+    do {
+      (void)scheduler.forward(inputs);
+      ++in_window;
+    } while (std::chrono::duration<double>(std::chrono::steady_clock::now() - window).count() < seconds / 5);
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - window).count();
+    best = std::max(best, static_cast<double>(in_window * static_cast<std::size_t>(batch)) / elapsed);
+    runs += in_window;
+  }
+  out.text() << path << ": " << static_cast<long>(best) << " images/s at batch " << batch << " on "
+             << args["backend"].as<std::string>() << " (best window of " << runs << " runs)\n";
+  out.result() = {{"model", path}, {"batch", batch}, {"images_per_second", best}, {"runs", runs}};
+  return 0;
+}
+
+} // namespace
+
+Command bench_command() {
+  return {"bench", "measure images/s of a model on random inputs", "model",
+          [](po::options_description& options) {
+            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
+                "batch", po::value<std::int64_t>()->default_value(64), "batch size")(
+                "seconds", po::value<double>()->default_value(3.0), "how long to measure");
+            add_backend_options(options);
+          },
+          bench};
+}
+
+} // namespace tern::cli
