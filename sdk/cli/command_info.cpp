@@ -11,10 +11,10 @@ namespace {
 std::string with_unit(std::int64_t count) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(2);
-  if (count >= 1'000'000'000) text << static_cast<double>(count) / 1e9 << " G";
-  else if (count >= 1'000'000) text << static_cast<double>(count) / 1e6 << " M";
-  else if (count >= 1'000) text << static_cast<double>(count) / 1e3 << " k";
-  else text << count << " ";
+  if (count >= 1'000'000'000) text << static_cast<double>(count) / 1e9 << "G";
+  else if (count >= 1'000'000) text << static_cast<double>(count) / 1e6 << "M";
+  else if (count >= 1'000) text << static_cast<double>(count) / 1e3 << "k";
+  else text << count;
   return text.str();
 }
 
@@ -36,8 +36,8 @@ int show_info(const po::variables_map& args, Output& out) {
   }
   out.text() << "  ops     ";
   for (const auto& [op, count] : stats.ops) out.text() << op << "×" << count << " ";
-  out.text() << "\n  parameters " << with_unit(stats.parameters) << "(" << stats.parameters << ")\n"
-             << "  MACs per sample " << with_unit(stats.macs) << "(" << stats.macs << "; Conv, Gemm, MatMul)\n";
+  out.text() << "\n  parameters " << with_unit(stats.parameters) << " (" << stats.parameters << ")\n"
+             << "  MACs per sample " << with_unit(stats.macs) << " (" << stats.macs << "; Conv, Gemm, MatMul)\n";
 
   nlohmann::json unsupported = nlohmann::json::object();
   for (const std::string& backend_name : backend_list(args)) {
