@@ -162,3 +162,22 @@ TEST(ModelCli, EvalCountsHandLabelledSamples) {
   EXPECT_EQ(mismatch.code, 2); // no labels
   EXPECT_NE(mismatch.err.find("no labels"), std::string::npos) << mismatch.err;
 }
+
+TEST(ModelCli, NpyFilesWrittenByNumpyEvaluateLikeTheIdxFiles) {
+  const fs::path model = fs::path(TERN_SOURCE_DIR) / "sdk/examples/models/convnet.onnx";
+  const fs::path data = fs::path(TERN_SOURCE_DIR) / "tests/data";
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const auto accuracy = [&](const std::string& dataset) {
+    const auto result = tern_cli("eval '" + model.string() + "' " + dataset + " --json");
+    EXPECT_EQ(result.code, 0) << result.err;
+    const auto json = nlohmann::json::parse(result.out);
+    EXPECT_EQ(json["samples"], 300);
+    return json["accuracy"].get<double>();
+  };
+  const double idx = accuracy("--dataset fashion-mnist --limit 300");
+  const std::string labels = " --labels '" + (data / "fmnist_test300_labels.npy.gz").string() + "'";
+  // uint8 N×28×28, plain .npy; float32 N×1×28×28, gzip'd: the same 300 images.
+  EXPECT_DOUBLE_EQ(accuracy("--dataset '" + (data / "fmnist_test300_u8.npy").string() + "'" + labels), idx);
+  EXPECT_DOUBLE_EQ(accuracy("--dataset '" + (data / "fmnist_test300_f32.npy.gz").string() + "'" + labels), idx);
+  EXPECT_GT(idx, 0.8); // a trained model, not chance
+}

@@ -130,9 +130,9 @@ TEST(CpuNative, TransposeDefaultReversesAxesOfAnyDtype) {
 }
 
 TEST(CpuNative, PadReflectAndEdgeOnTheOnnxExampleData) {
-  // The data of the ONNX Pad documentation examples. Its "reflect" example pads 2 on an
-  // axis of 2, which Tern's Pad schema rejects (reflect needs pads < size); reflect here
-  // pads 1 before both axes, worked out by hand: row -1 is row 1, column -1 is column 1.
+  // The data of the ONNX Pad documentation examples (its own "reflect" example, padding 2 on
+  // an axis of 2, is in cpu_ops3_test.cpp); reflect here pads 1 before both axes, worked
+  // out by hand: row -1 is row 1, column -1 is column 1.
   const Tensor x = floats({3, 2}, {1.0f, 1.2f, 2.3f, 3.4f, 4.5f, 5.7f});
   const Tensor reflect = run_one("Pad", {input("x", x), constant("pads", int64s({1, 1, 0, 0}))},
                                  attrs({{"mode", std::string("reflect")}}));

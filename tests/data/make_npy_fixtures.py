@@ -32,3 +32,15 @@ save("f32_fortran.npy", np.asfortranarray(np.arange(6, dtype=np.float32).reshape
 save("complex.npy", np.arange(3, dtype=np.complex64))
 with open(here / "u8_v2.npy", "wb") as f:
     np.lib.format.write_array(f, np.arange(6, dtype=np.uint8).reshape(3, 2), version=(2, 0))
+
+# The first 300 Fashion-MNIST test images and labels as the seed stores its data, so a
+# test can check that NPY and IDX inputs give the same accuracy.
+FMNIST = pathlib.Path("/usr/share/datasets/fashion-mnist")
+if FMNIST.exists():
+    with gzip.open(FMNIST / "t10k-images-idx3-ubyte.gz") as f:
+        images = np.frombuffer(f.read(), dtype=np.uint8, offset=16).reshape(-1, 28, 28)[:300]
+    with gzip.open(FMNIST / "t10k-labels-idx1-ubyte.gz") as f:
+        labels = np.frombuffer(f.read(), dtype=np.uint8, offset=8)[:300].astype(np.int64)
+    save("fmnist_test300_u8.npy", images)
+    save("fmnist_test300_f32.npy.gz", (images.astype(np.float32) / 255).reshape(-1, 1, 28, 28), compress=True)
+    save("fmnist_test300_labels.npy.gz", labels, compress=True)

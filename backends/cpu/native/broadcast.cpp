@@ -38,6 +38,12 @@ Broadcast::Broadcast(const Node& node, const std::vector<Shape>& inputs, const S
   }
 }
 
+std::vector<Shape> shapes_of(std::span<const Tensor> tensors) {
+  std::vector<Shape> shapes;
+  for (const Tensor& t : tensors) shapes.push_back(t.shape());
+  return shapes;
+}
+
 std::int64_t Broadcast::row_offset(std::size_t k, std::int64_t row) const {
   const std::vector<std::int64_t>& strides = outer_strides_[k];
   std::int64_t offset = 0;

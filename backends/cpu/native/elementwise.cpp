@@ -1,5 +1,6 @@
-// Float32 elementwise kernels with numpy broadcasting: Pow (binary, exponent of any
-// numeric type) and the variadic Min, Max, Sum, Mean. The index math lives in broadcast.hpp.
+// Elementwise kernels with numpy broadcasting: Pow (float32 base, exponent of any numeric
+// type), Mod (every numeric type) and the variadic float32 Min, Max, Sum, Mean. The index
+// math lives in broadcast.hpp.
 #include "native/broadcast.hpp"
 #include "native/native_ops.hpp"
 
@@ -7,12 +8,6 @@
 
 namespace tern::cpu {
 namespace {
-
-std::vector<Shape> shapes_of(std::span<const Tensor> inputs) {
-  std::vector<Shape> shapes;
-  for (const Tensor& t : inputs) shapes.push_back(t.shape());
-  return shapes;
-}
 
 /// Folds every input into the output with `combine`, then applies `finish(value, count)`.
 template <class Combine, class Finish>
@@ -26,7 +21,7 @@ void fold_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
     data.push_back(inputs[k].data<float>());
   }
   native::require_dtype(node, outputs[0], DataType::Float32, "output");
-  const native::Broadcast plan(node, shapes_of(inputs), outputs[0].shape());
+  const native::Broadcast plan(node, native::shapes_of(inputs), outputs[0].shape());
   float* out = outputs[0].data<float>();
   const auto count = static_cast<float>(inputs.size());
   plan.for_each_row([&](std::int64_t row) {
@@ -69,24 +64,48 @@ void pow_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor>
                   exponent_type == DataType::Float32 || exponent_type == DataType::Int32 ||
                       exponent_type == DataType::Int64,
                   "the exponent is " + std::string(name(exponent_type)) + ", expected float32, int32 or int64");
-  const native::Broadcast plan(node, shapes_of(inputs), outputs[0].shape());
-  const float* base = inputs[0].data<float>();
-  float* out = outputs[0].data<float>();
   dispatch(exponent_type, [&](auto tag) {
     using E = typename decltype(tag)::type;
-    if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>) {
-      const E* exponent = static_cast<const E*>(inputs[1].raw());
-      plan.for_each_row([&](std::int64_t row) {
-        const float* b = base + plan.row_offset(0, row);
-        const E* e = exponent + plan.row_offset(1, row);
-        float* target = out + row * plan.row_length();
-        for (std::int64_t i = 0; i < plan.row_length(); ++i)
-          target[i] = static_cast<float>(
-              std::pow(static_cast<double>(b[i * plan.row_step(0)]), static_cast<double>(e[i * plan.row_step(1)])));
+    if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>)
+      native::broadcast_map<float, float, E>(node, inputs, outputs[0], [](float base, E exponent) {
+        return static_cast<float>(std::pow(static_cast<double>(base), static_cast<double>(exponent)));
       });
-    }
   });
 }
+
+// Mod on every numeric dtype. Integer fmod=0 takes the divisor's sign (Python %); fmod=1,
+// and floats, C's remainder (the dividend's sign). An integer divisor of 0 gives 0, as numpy
+// (ONNX's reference) does, instead of C++'s undefined behaviour.
+class ModKernel final : public Kernel {
+public:
+  explicit ModKernel(const Node& node) : node_(node), fmod_(node.attr<std::int64_t>("fmod") != 0) {}
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    native::require_arity(node_, inputs, outputs, 2, 2, 1, 1);
+    const DataType type = inputs[0].dtype();
+    native::require_dtype(node_, inputs[1], type, "input 1");
+    native::require_dtype(node_, outputs[0], type, "output");
+    dispatch(type, [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_floating_point_v<T>) {
+        native::broadcast_map<T, T, T>(node_, inputs, outputs[0], [](T a, T b) { return std::fmod(a, b); });
+      } else if constexpr (!std::is_same_v<T, bool>) {
+        const bool c_style = fmod_;
+        native::broadcast_map<T, T, T>(node_, inputs, outputs[0], [c_style](T a, T b) {
+          if (b == 0) return T{0};
+          const auto r = static_cast<T>(a % b);
+          return !c_style && r != 0 && (r < 0) != (b < 0) ? static_cast<T>(r + b) : r;
+        });
+      } else {
+        native::fail(node_, "Mod is not defined on bool");
+      }
+    });
+  }
+
+private:
+  const Node& node_;
+  bool fmod_;
+};
 
 } // namespace
 
@@ -95,5 +114,6 @@ std::unique_ptr<Kernel> make_min(const Node& node) { return native::stateless_ke
 std::unique_ptr<Kernel> make_max(const Node& node) { return native::stateless_kernel(node, max_f32); }
 std::unique_ptr<Kernel> make_sum(const Node& node) { return native::stateless_kernel(node, sum_f32); }
 std::unique_ptr<Kernel> make_mean(const Node& node) { return native::stateless_kernel(node, mean_f32); }
+std::unique_ptr<Kernel> make_mod(const Node& node) { return std::make_unique<ModKernel>(node); }
 
 } // namespace tern::cpu

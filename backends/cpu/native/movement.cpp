@@ -1,5 +1,5 @@
 // Kernels whose output is the input's elements unchanged, or data known without reading
-// any element (Constant, Shape). They work on bytes, so every dtype shares one kernel.
+// any element (Constant, Shape, Size). They work on bytes, so every dtype shares one kernel.
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
 
@@ -71,11 +71,19 @@ private:
   std::optional<std::int64_t> end_;
 };
 
+void size(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  native::require_arity(node, inputs, outputs, 1, 1, 1, 1);
+  native::require_dtype(node, outputs[0], DataType::Int64, "output");
+  native::require_shape(node, outputs[0].shape(), Shape{}, "output");
+  outputs[0].data<std::int64_t>()[0] = inputs[0].numel();
+}
+
 } // namespace
 
 std::unique_ptr<Kernel> make_copy(const Node& node) { return native::stateless_kernel(node, copy_input); }
 std::unique_ptr<Kernel> make_dropout(const Node& node) { return native::stateless_kernel(node, dropout); }
 std::unique_ptr<Kernel> make_constant(const Node& node) { return std::make_unique<ConstantKernel>(node); }
 std::unique_ptr<Kernel> make_shape(const Node& node) { return std::make_unique<ShapeKernel>(node); }
+std::unique_ptr<Kernel> make_size(const Node& node) { return native::stateless_kernel(node, size); }
 
 } // namespace tern::cpu

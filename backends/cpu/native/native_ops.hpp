@@ -20,6 +20,8 @@ std::unique_ptr<Kernel> make_dropout(const Node& node);
 std::unique_ptr<Kernel> make_constant(const Node& node);
 /// Shape: the input's dimensions [start, end) as int64.
 std::unique_ptr<Kernel> make_shape(const Node& node);
+/// Size: the input's element count as an int64 scalar.
+std::unique_ptr<Kernel> make_size(const Node& node);
 
 // transpose.cpp
 /// Transpose by "perm" (default: reversed axes), any dtype.
@@ -43,6 +45,35 @@ std::unique_ptr<Kernel> make_min(const Node& node);
 std::unique_ptr<Kernel> make_max(const Node& node);
 std::unique_ptr<Kernel> make_sum(const Node& node);
 std::unique_ptr<Kernel> make_mean(const Node& node);
+/// Mod on every numeric dtype; "fmod" picks C's (1) or Python's (0) sign rule.
+std::unique_ptr<Kernel> make_mod(const Node& node);
+
+// unary.cpp: float32 functions of one input, one table row per op type.
+/// Log, Reciprocal, Floor, Ceil, Sign, Erf, Softplus, Softsign, Elu, Selu, ThresholdedRelu,
+/// Sin, Cos, Tan, Asin, Acos, Atan, Sinh, Cosh, Asinh, Acosh, Atanh.
+std::unique_ptr<Kernel> make_unary(const Node& node);
+/// IsNaN, IsInf (detect_negative, detect_positive): float32 in, bool out.
+std::unique_ptr<Kernel> make_float_class(const Node& node);
+
+// logic.cpp: numpy broadcasting, bool results or conditions.
+/// Equal, Greater, Less, GreaterOrEqual, LessOrEqual on two tensors of one dtype.
+std::unique_ptr<Kernel> make_compare(const Node& node);
+/// And, Or, Xor, Not on bool.
+std::unique_ptr<Kernel> make_and(const Node& node);
+std::unique_ptr<Kernel> make_or(const Node& node);
+std::unique_ptr<Kernel> make_xor(const Node& node);
+std::unique_ptr<Kernel> make_not(const Node& node);
+/// Where(condition, X, Y), any dtype of X and Y.
+std::unique_ptr<Kernel> make_where(const Node& node);
+
+// generate.cpp
+/// Expand (broadcast to a shape) and Tile (repeat per axis), any dtype.
+std::unique_ptr<Kernel> make_expand(const Node& node);
+std::unique_ptr<Kernel> make_tile(const Node& node);
+/// ConstantOfShape: attribute "value" (default float32 0) repeated to the shape input.
+std::unique_ptr<Kernel> make_constant_of_shape(const Node& node);
+/// Range(start, limit, delta): start + i * delta.
+std::unique_ptr<Kernel> make_range(const Node& node);
 
 // gather_slice.cpp: any data dtype, int32/int64 indices.
 /// Gather along "axis"; negative indices count from the end; out of range throws.
@@ -51,8 +82,17 @@ std::unique_ptr<Kernel> make_gather(const Node& node);
 std::unique_ptr<Kernel> make_slice(const Node& node);
 
 // reduce.cpp
-/// ReduceMean (float32) over the "axes" attribute (all axes when absent), "keepdims".
-std::unique_ptr<Kernel> make_reduce_mean(const Node& node);
+/// ReduceSum, ReduceMean, ReduceMax, ReduceMin, ReduceProd, ReduceL1, ReduceL2,
+/// ReduceSumSquare, ReduceLogSum, ReduceLogSumExp (float32, float64) over the axes (the
+/// "axes" attribute, or ReduceSum's input 1; all axes when absent), "keepdims".
+std::unique_ptr<Kernel> make_reduce(const Node& node);
+
+// along_axis.cpp: float32, one "axis".
+/// ArgMax, ArgMin: int64 indices (keepdims, select_last_index).
+std::unique_ptr<Kernel> make_arg_extreme(const Node& node);
+/// LogSoftmax, Hardmax (opset 13: the axis alone).
+std::unique_ptr<Kernel> make_log_softmax(const Node& node);
+std::unique_ptr<Kernel> make_hardmax(const Node& node);
 
 // resize.cpp
 /// Resize (float32): nearest and n-linear, every coordinate_transformation_mode and nearest_mode.

@@ -1,6 +1,6 @@
-// Operators driven by a list of axes: Squeeze, Unsqueeze (opset 13: axes is an input),
-// ReduceMean (opset 13: axes is an attribute) and Slice (opset 10+: every list is an input).
-// Axes may be negative (counted from the end) and must not repeat.
+// Operators driven by a list of axes: Squeeze, Unsqueeze (opset 13: axes is an input) and
+// Slice (opset 10+: every list is an input). Axes may be negative (counted from the end) and
+// must not repeat. The reductions, also driven by axes, are in reduce_ops.cpp.
 #include "builtin_schemas.hpp"
 #include "shape_helpers.hpp"
 
@@ -12,22 +12,6 @@ namespace {
 
 using Ints = std::vector<std::int64_t>;
 constexpr std::int64_t dynamic = Shape::dynamic;
-
-/// Each of `axes` normalised against `rank`, in order; fails on one out of range or
-/// repeated. `source` names where the list comes from ("attribute 'axes'", an input).
-std::vector<std::size_t> resolve_axes(const InferenceContext& ctx, const std::string& source, const Ints& axes,
-                                      std::size_t rank) {
-  const std::string what = "an axis of " + source + " " + ints_text(axes);
-  std::vector<std::size_t> resolved;
-  std::vector<bool> seen(rank, false);
-  for (const std::int64_t axis : axes) {
-    const std::size_t a = resolve_axis(ctx, what, axis, rank);
-    ctx.require(!seen[a], source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice");
-    seen[a] = true;
-    resolved.push_back(a);
-  }
-  return resolved;
-}
 
 /// The dimensions of input 0 whose flag in `dropped` is false.
 Ints kept_dims(const InferenceContext& ctx, const std::vector<bool>& dropped) {
@@ -76,25 +60,6 @@ void infer_unsqueeze(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
 
-// No axes (or an empty list) reduces over every axis, as in ONNX opset 13.
-void infer_reduce_mean(InferenceContext& ctx) {
-  require_numeric(ctx, 0);
-  const Shape& in = ctx.shape(0);
-  const Ints axes = ctx.has_attr("axes") ? ctx.attr<Ints>("axes") : Ints{};
-  std::vector<bool> reduced(in.rank(), axes.empty());
-  for (const std::size_t a : resolve_axes(ctx, "attribute 'axes'", axes, in.rank())) reduced[a] = true;
-  const auto keepdims = ctx.attr<std::int64_t>("keepdims");
-  ctx.require(keepdims == 0 || keepdims == 1, "attribute 'keepdims' is " + std::to_string(keepdims) + ", expected 0 or 1");
-  if (keepdims == 0) {
-    ctx.set_output(0, ctx.dtype(0), Shape(kept_dims(ctx, reduced)));
-    return;
-  }
-  Ints dims = in.dims();
-  for (std::size_t a = 0; a < dims.size(); ++a)
-    if (reduced[a]) dims[a] = 1;
-  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
-}
-
 /// How many elements ONNX Slice takes from a dimension of `size`: negative start/end count
 /// from the end, then (step > 0) both clamp to [0, size], or (step < 0) start clamps to
 /// [0, size - 1] and end to [-1, size - 1], so a reversed slice can reach element 0.
@@ -140,8 +105,6 @@ std::vector<OpSchema> axes_op_schemas() {
   return {
       {"Squeeze", 1, 2, 1, 1, {}, infer_squeeze},
       {"Unsqueeze", 2, 2, 1, 1, {}, infer_unsqueeze},
-      {"ReduceMean", 1, 1, 1, 1, {optional_attr("axes", AttributeType::Ints), int_attr("keepdims", 1)},
-       infer_reduce_mean},
       {"Slice", 3, 5, 1, 1, {}, infer_slice},
   };
 }

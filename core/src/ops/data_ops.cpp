@@ -1,9 +1,12 @@
-// Operators about data rather than arithmetic: Constant (a tensor attribute), Shape (the
-// input's dimensions as int64 data) and Gather (picking slices by index).
+// Operators about data rather than arithmetic: Constant (a tensor attribute), Shape and Size
+// (the input's dimensions or element count as int64 data), Gather (picking slices by index),
+// ConstantOfShape (a value repeated to a shape given as data) and Range (an arithmetic
+// sequence).
 #include "builtin_schemas.hpp"
 #include "shape_helpers.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace tern::detail {
 namespace {
@@ -51,6 +54,39 @@ void infer_gather(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
 
+// The value's dtype, float32 without the attribute (ONNX's default is a float 0).
+void infer_constant_of_shape(InferenceContext& ctx) {
+  DataType type = DataType::Float32;
+  if (ctx.has_attr("value")) {
+    const auto value = ctx.attr<Tensor>("value");
+    ctx.require(value.defined() && value.numel() == 1, "attribute 'value' must hold exactly one element");
+    type = value.dtype();
+  }
+  ctx.require(ctx.dtype(0) == DataType::Int64, describe_input(ctx, 0) + " must be int64");
+  if (!shape_data_known(ctx, {0}, static_length(ctx, 0), type)) return;
+  const Ints dims = constant_ints(ctx, 0);
+  for (const std::int64_t d : dims)
+    ctx.require(d >= 0, describe_input(ctx, 0) + " " + ints_text(dims) + " has a negative dimension");
+  ctx.set_output(0, type, Shape(dims));
+}
+
+// Range(start, limit, delta): max(ceil((limit - start) / delta), 0) values, so the length
+// is known only with the values.
+void infer_range(InferenceContext& ctx) {
+  require_numeric(ctx, 0);
+  for (const std::size_t i : {std::size_t{0}, std::size_t{1}, std::size_t{2}}) {
+    require_same_dtype(ctx, 0, i);
+    require_rank(ctx, i, 0, 0);
+  }
+  if (!shape_data_known(ctx, {0, 1, 2}, 1, ctx.dtype(0))) return;
+  const double start = ctx.value(0)->to_doubles().at(0);
+  const double limit = ctx.value(1)->to_doubles().at(0);
+  const double delta = ctx.value(2)->to_doubles().at(0);
+  ctx.require(delta != 0.0, describe_input(ctx, 2) + " (delta) is 0");
+  const double count = std::max(std::ceil((limit - start) / delta), 0.0);
+  ctx.set_output(0, ctx.dtype(0), Shape{static_cast<std::int64_t>(count)});
+}
+
 } // namespace
 
 std::vector<OpSchema> data_op_schemas() {
@@ -58,6 +94,9 @@ std::vector<OpSchema> data_op_schemas() {
       {"Constant", 0, 0, 1, 1, {required_attr("value", AttributeType::Tensor)}, infer_constant},
       {"Shape", 1, 1, 1, 1, {int_attr("start", 0), optional_attr("end", AttributeType::Int)}, infer_shape},
       {"Gather", 2, 2, 1, 1, {int_attr("axis", 0)}, infer_gather},
+      {"Size", 1, 1, 1, 1, {}, [](InferenceContext& ctx) { ctx.set_output(0, DataType::Int64, Shape{}); }},
+      {"ConstantOfShape", 1, 1, 1, 1, {optional_attr("value", AttributeType::Tensor)}, infer_constant_of_shape},
+      {"Range", 3, 3, 1, 1, {}, infer_range},
   };
 }
 

@@ -1,6 +1,8 @@
 // Element-wise math beyond elementwise.cpp: float activations and functions (HardSigmoid,
-// HardSwish, Tanh, Exp, Sqrt), sign operations (Neg, Abs), Pow, and the variadic
-// broadcasting reductions Min, Max, Sum and Mean.
+// HardSwish, Tanh, Exp, Sqrt, Log, Erf, the trigonometric and hyperbolic functions, ...),
+// sign and rounding operations (Neg, Abs, Sign, Floor, Ceil), the float classifiers IsNaN
+// and IsInf (bool result), Pow, Mod, and the variadic broadcasting reductions Min, Max, Sum
+// and Mean.
 #include "builtin_schemas.hpp"
 #include "shape_helpers.hpp"
 
@@ -34,6 +36,26 @@ void infer_pow(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), broadcast(ctx, 0, 1));
 }
 
+/// IsNaN, IsInf: a float input, a bool output of its shape.
+OpSchema float_test(std::string op_type, std::vector<AttributeSpec> attributes = {}) {
+  return {std::move(op_type), 1, 1, 1, 1, std::move(attributes), [](InferenceContext& ctx) {
+            require_float(ctx, 0);
+            ctx.set_output(0, DataType::Bool, ctx.shape(0));
+          }};
+}
+
+// Mod(A, B): one numeric dtype, broadcast both ways. fmod=0 takes the divisor's sign (Python
+// %), which ONNX defines for integers only; floats need fmod=1 (C fmod, the dividend's sign).
+void infer_mod(InferenceContext& ctx) {
+  require_numeric(ctx, 0);
+  require_same_dtype(ctx, 0, 1);
+  const auto fmod = ctx.attr<std::int64_t>("fmod");
+  ctx.require(fmod == 0 || fmod == 1, "attribute 'fmod' is " + std::to_string(fmod) + ", expected 0 or 1");
+  ctx.require(fmod == 1 || info(ctx.dtype(0)).is_integer,
+              "attribute 'fmod' is 0, but " + describe_input(ctx, 0) + " is floating-point, which needs fmod=1");
+  ctx.set_output(0, ctx.dtype(0), broadcast(ctx, 0, 1));
+}
+
 /// Min, Max, Sum, Mean: one or more inputs of one dtype, shapes broadcast all together.
 OpSchema variadic(std::string op_type, Check check) {
   return {std::move(op_type), 1, std::numeric_limits<int>::max(), 1, 1, {}, [check](InferenceContext& ctx) {
@@ -62,6 +84,36 @@ std::vector<OpSchema> math_schemas() {
       same_type_unary("Sqrt", require_float),
       same_type_unary("Neg", require_signed),
       same_type_unary("Abs", require_numeric),
+      same_type_unary("Sign", require_numeric),
+      same_type_unary("Floor", require_float),
+      same_type_unary("Ceil", require_float),
+      same_type_unary("Reciprocal", require_float),
+      same_type_unary("Log", require_float),
+      same_type_unary("Erf", require_float),
+      // log(1 + exp(x)); x / (1 + |x|)
+      same_type_unary("Softplus", require_float),
+      same_type_unary("Softsign", require_float),
+      // x < 0 ? alpha * (exp(x) - 1) : x
+      same_type_unary("Elu", require_float, {float_attr("alpha", 1.0)}),
+      // gamma * (x < 0 ? alpha * (exp(x) - 1) : x), with ONNX's constants
+      same_type_unary("Selu", require_float,
+                      {float_attr("alpha", 1.67326319217681884765625), float_attr("gamma", 1.05070102214813232421875)}),
+      // x > alpha ? x : 0
+      same_type_unary("ThresholdedRelu", require_float, {float_attr("alpha", 1.0)}),
+      same_type_unary("Sin", require_float),
+      same_type_unary("Cos", require_float),
+      same_type_unary("Tan", require_float),
+      same_type_unary("Asin", require_float),
+      same_type_unary("Acos", require_float),
+      same_type_unary("Atan", require_float),
+      same_type_unary("Sinh", require_float),
+      same_type_unary("Cosh", require_float),
+      same_type_unary("Asinh", require_float),
+      same_type_unary("Acosh", require_float),
+      same_type_unary("Atanh", require_float),
+      float_test("IsNaN"),
+      float_test("IsInf", {int_attr("detect_negative", 1), int_attr("detect_positive", 1)}),
+      {"Mod", 2, 2, 1, 1, {int_attr("fmod", 0)}, infer_mod},
       {"Pow", 2, 2, 1, 1, {}, infer_pow},
       variadic("Min", require_numeric),
       variadic("Max", require_numeric),

@@ -1,4 +1,5 @@
-// Normalisations: BatchNormalization (inference form) and Softmax.
+// Normalisations: BatchNormalization (inference form), and over one axis (opset 13: the
+// axis alone, not everything from it on) Softmax, LogSoftmax and Hardmax.
 #include "builtin_schemas.hpp"
 #include "shape_helpers.hpp"
 
@@ -40,6 +41,9 @@ std::vector<OpSchema> normalization_schemas() {
        {float_attr("epsilon", 1e-5), float_attr("momentum", 0.9), int_attr("training_mode", 0)},
        infer_batch_normalization},
       {"Softmax", 1, 1, 1, 1, {int_attr("axis", -1)}, infer_softmax},
+      {"LogSoftmax", 1, 1, 1, 1, {int_attr("axis", -1)}, infer_softmax},
+      // 1 at the first maximum along the axis, 0 elsewhere
+      {"Hardmax", 1, 1, 1, 1, {int_attr("axis", -1)}, infer_softmax},
   };
 }
 

@@ -94,6 +94,20 @@ std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, s
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 
+std::vector<std::size_t> resolve_axes(const InferenceContext& ctx, const std::string& source,
+                                      const std::vector<std::int64_t>& axes, std::size_t rank) {
+  const std::string what = "an axis of " + source + " " + ints_text(axes);
+  std::vector<std::size_t> resolved;
+  std::vector<bool> seen(rank, false);
+  for (const std::int64_t axis : axes) {
+    const std::size_t a = resolve_axis(ctx, what, axis, rank);
+    ctx.require(!seen[a], source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice");
+    seen[a] = true;
+    resolved.push_back(a);
+  }
+  return resolved;
+}
+
 Shape broadcast(const InferenceContext& ctx, std::size_t a, std::size_t b) {
   return broadcast(ctx, ctx.shape(a), ctx.shape(b), describe_input(ctx, a) + " and " + describe_input(ctx, b));
 }

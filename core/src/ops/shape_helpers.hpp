@@ -77,6 +77,10 @@ std::int64_t product(std::span<const std::int64_t> dims);
 /// axis == rank is allowed too (Flatten). Fails naming `what` ("attribute 'axis'").
 std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, std::int64_t axis, std::size_t rank,
                          bool inclusive_end = false);
+/// Each of `axes` normalised against `rank`, in order; fails on one out of range or
+/// repeated. `source` names where the list comes from ("attribute 'axes'", an input).
+std::vector<std::size_t> resolve_axes(const InferenceContext& ctx, const std::string& source,
+                                      const std::vector<std::int64_t>& axes, std::size_t rank);
 
 // --- broadcasting ---------------------------------------------------------------------
 

@@ -1,5 +1,5 @@
-// Operators that move data without computing on it: Flatten, Reshape, Transpose, Concat, Pad.
-// They accept every dtype.
+// Operators that move data without computing on it: Flatten, Reshape, Transpose, Concat, Pad,
+// Expand, Tile. They accept every dtype.
 #include "builtin_schemas.hpp"
 #include "shape_helpers.hpp"
 
@@ -145,14 +145,41 @@ void infer_pad(InferenceContext& ctx) {
     const std::string where = "axis " + std::to_string(axis) + " of " + describe_input(ctx, 0);
     ctx.require(!padded[axis], where + " is listed twice in the axes");
     padded[axis] = true;
-    // Negative pads crop; reflect mirrors without the edge element, so it needs more
-    // elements than it pads.
-    ctx.require(mode != "reflect" || in[axis] == dynamic || (begin < in[axis] && end < in[axis]),
-                "reflect padding of " + std::to_string(begin) + " and " + std::to_string(end) +
-                    " needs a larger " + where);
+    // Negative pads crop. Reflect mirrors without the edge element and, like numpy, keeps
+    // mirroring when a pad exceeds the axis (ONNX's own example pads 2 on an axis of 2);
+    // only an empty axis has nothing to mirror.
+    ctx.require(mode == "constant" || in[axis] != 0 || (begin <= 0 && end <= 0),
+                mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) +
+                    " needs a non-empty " + where);
     dims[axis] = add_dims(in[axis], begin + end);
     ctx.require(dims[axis] == dynamic || dims[axis] >= 0,
                 "pads " + ints_text(pads) + " crop " + where + " below zero elements");
+  }
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
+// Expand(input, shape): input and shape broadcast like numpy (a 1 in shape keeps the
+// input's dimension), so the output may have more dimensions than either says alone.
+void infer_expand(InferenceContext& ctx) {
+  const Shape& in = ctx.shape(0);
+  if (!shape_data_known(ctx, {1}, std::max(in.rank(), static_length(ctx, 1)), ctx.dtype(0))) return;
+  const Ints target = constant_ints(ctx, 1);
+  for (const std::int64_t d : target)
+    ctx.require(d >= 0, describe_input(ctx, 1) + " " + ints_text(target) + " has a negative dimension");
+  ctx.set_output(0, ctx.dtype(0), broadcast(ctx, in, Shape(target), describe_input(ctx, 0) + " and shape " + ints_text(target)));
+}
+
+// Tile(input, repeats): dimension d repeated repeats[d] times.
+void infer_tile(InferenceContext& ctx) {
+  const Shape& in = ctx.shape(0);
+  if (!shape_data_known(ctx, {1}, in.rank(), ctx.dtype(0))) return;
+  const Ints repeats = constant_ints(ctx, 1);
+  ctx.require(repeats.size() == in.rank(), describe_input(ctx, 1) + " " + ints_text(repeats) + " needs one value per axis of " +
+                                               describe_input(ctx, 0));
+  Ints dims = in.dims();
+  for (std::size_t d = 0; d < dims.size(); ++d) {
+    ctx.require(repeats[d] >= 0, describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat");
+    if (dims[d] != dynamic) dims[d] *= repeats[d];
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
@@ -166,6 +193,8 @@ std::vector<OpSchema> shape_op_schemas() {
       {"Transpose", 1, 1, 1, 1, {optional_attr("perm", AttributeType::Ints)}, infer_transpose},
       {"Concat", 1, std::numeric_limits<int>::max(), 1, 1, {required_attr("axis", AttributeType::Int)}, infer_concat},
       {"Pad", 2, 4, 1, 1, {string_attr("mode", "constant")}, infer_pad},
+      {"Expand", 2, 2, 1, 1, {}, infer_expand},
+      {"Tile", 2, 2, 1, 1, {}, infer_tile},
   };
 }
 

@@ -143,7 +143,7 @@ void slice_attributes_to_inputs(Expansion& x) {
   if (const auto axes = x.take<Ints>("axes")) x.set_input(3, x.constant("axes", int64s(*axes)));
 }
 
-// Squeeze/Unsqueeze < 13: axes attribute; since 13, an optional int64 input.
+// Squeeze/Unsqueeze/ReduceSum < 13: axes attribute; since 13, an optional int64 input.
 void axes_to_input(Expansion& x) {
   if (const auto axes = x.take<Ints>("axes")) x.set_input(1, x.constant("axes", int64s(*axes)));
 }
@@ -162,10 +162,10 @@ std::optional<Ints> restore_target(Ints dims, std::int64_t axis) {
   return dims;
 }
 
-// Softmax < 13 coerces its input to 2-D at `axis` (default 1) and normalises over
-// everything from axis on; since 13, over `axis` alone. Same thing when axis is the last
-// one; otherwise express the old meaning exactly: Flatten(axis), Softmax(axis=1), Reshape
-// back (to a constant shape when the dims allow, else to Shape(input)).
+// Softmax (and LogSoftmax, Hardmax) < 13 coerces its input to 2-D at `axis` (default 1)
+// and normalises over everything from axis on; since 13, over `axis` alone. Same thing when
+// axis is the last one; otherwise express the old meaning exactly: Flatten(axis), the op
+// with axis=1, Reshape back (to a constant shape when the dims allow, else to Shape(input)).
 void softmax_coerced_to_2d(Expansion& x) {
   const std::int64_t axis = x.take<std::int64_t>("axis").value_or(1);
   const std::string input = x.input(0);
@@ -262,7 +262,10 @@ constexpr Rule rules[] = {
     {"Cast", every_opset, cast_to_dtype_name},
     {"Clip", 11, clip_bounds_to_inputs},
     {"Dropout", 12, dropout_ratio_to_input},
+    {"Hardmax", 13, softmax_coerced_to_2d},
+    {"LogSoftmax", 13, softmax_coerced_to_2d},
     {"Pad", 11, pad_attributes_to_inputs},
+    {"ReduceSum", 13, axes_to_input},
     {"Resize", 11, resize10_to_resize13},
     {"Resize", every_opset, resize_drop_unused_inputs},
     {"Slice", 10, slice_attributes_to_inputs},
