@@ -22,25 +22,6 @@ namespace {
 constexpr std::int64_t N = Shape::dynamic;
 const DataType f32 = DataType::Float32;
 
-/// The reference backend has no Clip; the unfused Gemm -> Clip graph needs one.
-void register_reference_clip() {
-  if (tern::find_kernel("reference", "Clip", {f32, f32, f32}) != nullptr) return;
-  tern::register_kernel("reference", tern::function_kernel("Clip", {f32, f32, f32},
-                                                           [](const tern::Node&, std::span<const Tensor> in,
-                                                              std::span<Tensor> out) {
-                                                             const float low = in[1].data<float>()[0];
-                                                             const float high = in[2].data<float>()[0];
-                                                             const float* x = in[0].data<float>();
-                                                             float* y = out[0].data<float>();
-                                                             for (std::int64_t i = 0; i < out[0].numel(); ++i)
-                                                               y[i] = std::min(std::max(x[i], low), high);
-                                                           }));
-}
-
-Tensor run(const Graph& graph, const Tensor& input) {
-  tern::SequentialScheduler scheduler(graph, {"reference"});
-  return scheduler.forward({input})[0];
-}
 
 /// x[N,3,6,6] -> Conv(3->4, 3x3, pad 1, bias) -> c, the start of the Conv tests.
 Graph conv_stem() {
@@ -60,8 +41,7 @@ class FuseActivations : public ::testing::Test {
 protected:
   void SetUp() override {
     tern::test::register_reference_backend();
-    register_reference_clip();
-  }
+      }
 };
 
 TEST_F(FuseActivations, ConvReluFoldsAndKeepsResults) {
@@ -78,12 +58,12 @@ TEST_F(FuseActivations, ConvReluFoldsAndKeepsResults) {
   EXPECT_NO_THROW(fused.validate());
 
   const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 53);
-  const Tensor expected = run(graph, x);
+  const Tensor expected = tern::test::run_reference(graph, x);
   const std::vector<double> values = expected.to_doubles();
   // Relu mattered: some outputs were clamped to 0, some stayed positive.
   EXPECT_EQ(*std::min_element(values.begin(), values.end()), 0.0);
   EXPECT_GT(*std::max_element(values.begin(), values.end()), 0.0);
-  EXPECT_LT(tern::test::max_abs_diff(expected, run(fused, x)), 1e-5);
+  EXPECT_LT(tern::test::max_abs_diff(expected, tern::test::run_reference(fused, x)), 1e-5);
 }
 
 TEST_F(FuseActivations, GemmClipFoldsItsConstantBounds) {
@@ -107,12 +87,12 @@ TEST_F(FuseActivations, GemmClipFoldsItsConstantBounds) {
   EXPECT_EQ(fused.find_value("high"), nullptr); // the bounds went with the Clip
 
   const Tensor x = random_tensor(Shape{16, 8}, 63);
-  const Tensor expected = run(graph, x);
+  const Tensor expected = tern::test::run_reference(graph, x);
   const std::vector<double> values = expected.to_doubles();
   // Both bounds were hit, so a fused Gemm ignoring them would differ.
   EXPECT_EQ(*std::min_element(values.begin(), values.end()), 0.0);
   EXPECT_EQ(*std::max_element(values.begin(), values.end()), 6.0);
-  EXPECT_LT(tern::test::max_abs_diff(expected, run(fused, x)), 1e-5);
+  EXPECT_LT(tern::test::max_abs_diff(expected, tern::test::run_reference(fused, x)), 1e-5);
 }
 
 TEST_F(FuseActivations, InnerActivationsFoldToo) {
@@ -129,7 +109,7 @@ TEST_F(FuseActivations, InnerActivationsFoldToo) {
   EXPECT_EQ(fused.find_node("conv2")->input(0)->producer(), fused.find_node("conv"));
   EXPECT_EQ(fused.find_node("conv2")->attr<std::string>("activation"), "Sigmoid");
   const Tensor x = random_tensor(Shape{1, 3, 6, 6}, 72);
-  EXPECT_LT(tern::test::max_abs_diff(run(graph, x), run(fused, x)), 1e-5);
+  EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(fused, x)), 1e-5);
 }
 
 TEST_F(FuseActivations, LeavesSharedOrUnfoldableOutputsAlone) {

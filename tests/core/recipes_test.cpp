@@ -14,10 +14,6 @@ using tern::test::random_tensor;
 
 namespace {
 
-Tensor run(const Graph& graph, const Tensor& input) {
-  tern::SequentialScheduler scheduler(graph, {"reference"});
-  return scheduler.forward({input})[0];
-}
 
 std::size_t count_ops(const Graph& graph, const std::string& op) {
   std::size_t count = 0;
@@ -64,7 +60,7 @@ TEST_F(Recipes, FoldBatchNormIntoConvKeepsResults) {
     EXPECT_EQ(folded.find_node("conv")->inputs().size(), 3u); // it gained a bias
     EXPECT_NO_THROW(folded.validate());
     const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 21);
-    EXPECT_LT(tern::test::max_abs_diff(run(original, x), run(folded, x)), 1e-4);
+    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(original, x), tern::test::run_reference(folded, x)), 1e-4);
   }
 }
 
@@ -88,7 +84,7 @@ TEST_F(Recipes, FoldBatchNormIntoGemmBothLayouts) {
     ASSERT_EQ(tern::fold_batchnorm(folded), 1u);
     EXPECT_EQ(folded.outputs()[0]->name(), "y");
     const Tensor x = random_tensor(Shape{4, 5}, 37);
-    EXPECT_LT(tern::test::max_abs_diff(run(graph, x), run(folded, x)), 1e-4) << "transB=" << trans_b;
+    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(folded, x)), 1e-4) << "transB=" << trans_b;
   }
 }
 
@@ -113,7 +109,7 @@ TEST_F(Recipes, RemoveFlattenBeforeGemmKeepsResults) {
   removed.infer_shapes();
   EXPECT_EQ(removed.value("y").shape(), (Shape{Shape::dynamic, 4}));
   const Tensor x = random_tensor(Shape{3, 2, 3, 3}, 42);
-  EXPECT_LT(tern::test::max_abs_diff(run(graph, x), run(removed, x)), 1e-5);
+  EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(removed, x)), 1e-5);
 }
 
 TEST_F(Recipes, RemoveFlattenKeepsFlattensThatMatter) {
@@ -154,7 +150,7 @@ TEST_F(Recipes, FoldConstantsFoldsWholeConstantChains) {
   ASSERT_NE(graph.value("k").constant(), nullptr);
   EXPECT_EQ(graph.value("k").constant()->to_doubles(), (std::vector<double>{0, 40, 0}));
   EXPECT_EQ(graph.find_value("a"), nullptr);
-  const Tensor y = run(graph, Tensor::from_floats(Shape{1, 3}, {1, 1, 1}));
+  const Tensor y = tern::test::run_reference(graph, Tensor::from_floats(Shape{1, 3}, {1, 1, 1}));
   EXPECT_EQ(y.to_doubles(), (std::vector<double>{1, 41, 1}));
 }
 

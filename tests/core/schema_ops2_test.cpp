@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "schema_testing.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <limits>
@@ -19,67 +21,10 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using namespace tern::test;
 
 namespace {
 
-using Ints = std::vector<std::int64_t>;
-constexpr std::int64_t N = Shape::dynamic;
-
-Attributes attrs(std::vector<std::pair<std::string, tern::Attribute>> items) {
-  Attributes result;
-  for (auto& [key, value] : items) result.set(key, std::move(value));
-  return result;
-}
-
-tern::Attribute i64(std::int64_t value) { return value; }
-tern::Attribute text(const char* value) { return std::string(value); }
-
-/// A 1-D int64 constant (axes, starts, sizes, ...).
-void add_ints(Graph& graph, const std::string& name, const Ints& values) {
-  graph.add_constant(name, Tensor::from(Shape{static_cast<std::int64_t>(values.size())}, DataType::Int64, values));
-}
-
-void add_floats(Graph& graph, const std::string& name, Shape shape, const std::vector<float>& values) {
-  graph.add_constant(name, Tensor::from_floats(std::move(shape), values));
-}
-
-/// x[x_shape] -> op(x, extra inputs...) -> y, with `constants` added by the caller first.
-Graph one_node(const std::string& op, Shape x_shape, std::vector<std::string> extra_inputs = {}, Attributes a = {},
-               DataType x_type = DataType::Float32) {
-  Graph graph;
-  graph.add_input("x", x_type, std::move(x_shape));
-  std::vector<std::string> inputs{"x"};
-  inputs.insert(inputs.end(), extra_inputs.begin(), extra_inputs.end());
-  graph.add_node(op, inputs, {"y"}, std::move(a), "n");
-  graph.add_output("y");
-  return graph;
-}
-
-/// The dimensions of y after inference.
-Ints inferred(Graph& graph) {
-  graph.infer_shapes();
-  return graph.value("y").shape().dims();
-}
-
-/// Expects inference to throw tern::Error whose message contains every one of `parts`.
-void expect_error(Graph& graph, std::initializer_list<const char*> parts) {
-  try {
-    graph.infer_shapes();
-    ADD_FAILURE() << "expected tern::Error";
-  } catch (const tern::Error& e) {
-    for (const char* part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
-
-/// x[x_shape] -> op(x, c) with the int64 constant c = `values`.
-Graph with_ints(const std::string& op, Shape x_shape, const Ints& values, Attributes a = {}) {
-  Graph graph;
-  add_ints(graph, "c", values);
-  graph.add_input("x", DataType::Float32, std::move(x_shape));
-  graph.add_node(op, {"x", "c"}, {"y"}, std::move(a), "n");
-  graph.add_output("y");
-  return graph;
-}
 
 } // namespace
 
@@ -105,9 +50,9 @@ TEST(SchemaOps2, UnaryDtypes) {
   EXPECT_EQ(inferred(abs), (Ints{4}));
   EXPECT_EQ(abs.value("y").dtype(), DataType::UInt8);
   Graph neg = one_node("Neg", Shape{4}, {}, {}, DataType::UInt8);
-  expect_error(neg, {"node 'n'", "signed"});
+  expect_inference_error(neg, {"node 'n'", "signed"});
   Graph exp = one_node("Exp", Shape{4}, {}, {}, DataType::Int32);
-  expect_error(exp, {"node 'n'", "float32 or float64"});
+  expect_inference_error(exp, {"node 'n'", "float32 or float64"});
 }
 
 TEST(SchemaOps2, PowBroadcastsAndKeepsTheBaseDtype) {
@@ -136,13 +81,13 @@ TEST(SchemaOps2, VariadicMeanBroadcastsEveryInput) {
   mismatch.add_input("b", DataType::Float32, Shape{3});
   mismatch.add_input("c", DataType::Float32, Shape{4});
   mismatch.add_node("Sum", {"a", "b", "c"}, {"y"}, {}, "n");
-  expect_error(mismatch, {"node 'n'", "3 vs 4", "'c'"});
+  expect_inference_error(mismatch, {"node 'n'", "3 vs 4", "'c'"});
 
   Graph types;
   types.add_input("a", DataType::Float32, Shape{3});
   types.add_input("b", DataType::Float64, Shape{3});
   types.add_node("Min", {"a", "b"}, {"y"}, {}, "n");
-  expect_error(types, {"node 'n'", "'b'", "dtype"});
+  expect_inference_error(types, {"node 'n'", "'b'", "dtype"});
 }
 
 TEST(SchemaOps2, SqueezeAndUnsqueezeWithNegativeAxes) {
@@ -153,9 +98,9 @@ TEST(SchemaOps2, SqueezeAndUnsqueezeWithNegativeAxes) {
   Graph all = one_node("Squeeze", Shape{1, 3, 1, 5});
   EXPECT_EQ(inferred(all), (Ints{3, 5}));
   Graph not_one = with_ints("Squeeze", Shape{1, 3, 1, 5}, {1});
-  expect_error(not_one, {"node 'n'", "size is 3"});
+  expect_inference_error(not_one, {"node 'n'", "size is 3"});
   Graph dynamic = one_node("Squeeze", Shape{N, 3});
-  expect_error(dynamic, {"node 'n'", "dynamic"});
+  expect_inference_error(dynamic, {"node 'n'", "dynamic"});
 
   // Unsqueeze's axes index the output (rank 2 + 2 = 4): -1 is 3, -2 is 2.
   Graph last = with_ints("Unsqueeze", Shape{3, 4}, {-1});
@@ -165,12 +110,12 @@ TEST(SchemaOps2, SqueezeAndUnsqueezeWithNegativeAxes) {
   Graph middle = with_ints("Unsqueeze", Shape{3, 4}, {1, -2});
   EXPECT_EQ(inferred(middle), (Ints{3, 1, 1, 4}));
   Graph twice = with_ints("Unsqueeze", Shape{3, 4}, {1, -3});
-  expect_error(twice, {"node 'n'", "twice"});
+  expect_inference_error(twice, {"node 'n'", "twice"});
 }
 
 TEST(SchemaOps2, AxesMustBeKnownAndPresent) {
   Graph missing = one_node("Unsqueeze", Shape{3, 4});
-  expect_error(missing, {"node 'n'", "Unsqueeze takes 2"});
+  expect_inference_error(missing, {"node 'n'", "Unsqueeze takes 2"});
   // Axes computed at run time: the output rank is known, its sizes only when running.
   Graph runtime;
   runtime.add_input("x", DataType::Float32, Shape{1, 3});
@@ -220,13 +165,13 @@ TEST(SchemaOps2, GatherShapes) {
   out_of_range.add_input("x", DataType::Float32, Shape{2, 3});
   out_of_range.add_constant("i", Tensor::from(Shape{2}, DataType::Int64, Ints{0, 3}));
   out_of_range.add_node("Gather", {"x", "i"}, {"y"}, attrs({{"axis", i64(1)}}), "n");
-  expect_error(out_of_range, {"node 'n'", "index 3", "[-3, 2]"});
+  expect_inference_error(out_of_range, {"node 'n'", "index 3", "[-3, 2]"});
 
   Graph float_indices;
   float_indices.add_input("x", DataType::Float32, Shape{2, 3});
   float_indices.add_input("i", DataType::Float32, Shape{2});
   float_indices.add_node("Gather", {"x", "i"}, {"y"}, {}, "n");
-  expect_error(float_indices, {"node 'n'", "int64 or int32"});
+  expect_inference_error(float_indices, {"node 'n'", "int64 or int32"});
 }
 
 namespace {
@@ -272,9 +217,9 @@ TEST(SchemaOps2, SliceClampsAndStepsBackwards) {
   EXPECT_EQ(inferred(empty), (Ints{N, 0}));
 
   Graph zero_step = slice(Shape{10}, {0}, {5}, {0}, {0});
-  expect_error(zero_step, {"node 'n'", "steps [0]"});
+  expect_inference_error(zero_step, {"node 'n'", "steps [0]"});
   Graph lengths = slice(Shape{4, 5}, {0, 1}, {2});
-  expect_error(lengths, {"node 'n'", "starts [0,1]", "ends [2]"});
+  expect_inference_error(lengths, {"node 'n'", "starts [0,1]", "ends [2]"});
 }
 
 TEST(SchemaOps2, ReduceMeanKeepdims) {
@@ -288,7 +233,7 @@ TEST(SchemaOps2, ReduceMeanKeepdims) {
   EXPECT_EQ(reduce({}), (Ints{1, 1, 1}));
   EXPECT_EQ(reduce(attrs({{"keepdims", i64(0)}})), (Ints{}));
   Graph twice = one_node("ReduceMean", Shape{2, 3, 4}, {}, attrs({{"axes", Ints{2, -1}}}));
-  expect_error(twice, {"node 'n'", "twice"});
+  expect_inference_error(twice, {"node 'n'", "twice"});
 }
 
 TEST(SchemaOps2, ResizeFromScalesOrSizes) {
@@ -319,19 +264,19 @@ TEST(SchemaOps2, ResizeErrors) {
   add_floats(both, "scales", Shape{4}, {1.0f, 1.0f, 2.0f, 2.0f});
   add_ints(both, "sizes", {1, 3, 8, 10});
   both.add_node("Resize", {"x", "", "scales", "sizes"}, {"y"}, {}, "n");
-  expect_error(both, {"node 'n'", "exactly one of scales", "both"});
+  expect_inference_error(both, {"node 'n'", "exactly one of scales", "both"});
 
   Graph cubic;
   cubic.add_input("x", DataType::Float32, Shape{1, 3, 4, 5});
   add_floats(cubic, "scales", Shape{4}, {1.0f, 1.0f, 2.0f, 2.0f});
   cubic.add_node("Resize", {"x", "", "scales"}, {"y"}, attrs({{"mode", text("cubic")}}), "n");
-  expect_error(cubic, {"node 'n'", "'mode' is 'cubic'", "nearest, linear"});
+  expect_inference_error(cubic, {"node 'n'", "'mode' is 'cubic'", "nearest, linear"});
 
   Graph length;
   length.add_input("x", DataType::Float32, Shape{1, 3, 4, 5});
   add_floats(length, "scales", Shape{2}, {2.0f, 2.0f});
   length.add_node("Resize", {"x", "", "scales"}, {"y"}, {}, "n");
-  expect_error(length, {"node 'n'", "one value per axis"});
+  expect_inference_error(length, {"node 'n'", "one value per axis"});
 }
 
 TEST(SchemaOps2, ConstantTakesItsTensor) {
@@ -377,9 +322,9 @@ TEST(SchemaOps2, QuantizeLinearOutputDtypeFromZeroPoint) {
   EXPECT_EQ(inferred(per_row), (Ints{1, 3, 4, 4}));
 
   Graph wrong_length = quantize(Shape{4}, DataType::Int8);
-  expect_error(wrong_length, {"node 'n'", "has 4 values", "axis 1", "has 3"});
+  expect_inference_error(wrong_length, {"node 'n'", "has 4 values", "axis 1", "has 3"});
   Graph wrong_type = quantize(Shape{}, DataType::Int32);
-  expect_error(wrong_type, {"node 'n'", "int8, uint8"});
+  expect_inference_error(wrong_type, {"node 'n'", "int8, uint8"});
 }
 
 TEST(SchemaOps2, DequantizeLinearOutputsFloat32) {
@@ -396,14 +341,14 @@ TEST(SchemaOps2, DequantizeLinearOutputsFloat32) {
   bias.add_constant("scale", Tensor(Shape{}, DataType::Float32));
   bias.add_constant("zp", Tensor::from(Shape{}, DataType::Int32, std::vector<std::int32_t>{5}));
   bias.add_node("DequantizeLinear", {"q", "scale", "zp"}, {"y"}, {}, "n");
-  expect_error(bias, {"node 'n'", "holds 5", "zero point 0"});
+  expect_inference_error(bias, {"node 'n'", "holds 5", "zero point 0"});
 
   Graph mixed;
   mixed.add_input("q", DataType::UInt8, Shape{3});
   mixed.add_constant("scale", Tensor(Shape{}, DataType::Float32));
   mixed.add_constant("zp", Tensor(Shape{}, DataType::Int8));
   mixed.add_node("DequantizeLinear", {"q", "scale", "zp"}, {"y"}, {}, "n");
-  expect_error(mixed, {"node 'n'", "'zp'", "uint8"});
+  expect_inference_error(mixed, {"node 'n'", "'zp'", "uint8"});
 }
 
 TEST(SchemaOps2, FusedActivationAttributes) {
@@ -424,7 +369,7 @@ TEST(SchemaOps2, FusedActivationAttributes) {
   Graph leaky = gemm("LeakyRelu");
   EXPECT_EQ(inferred(leaky), (Ints{N, 2}));
   Graph softmax = gemm("Softmax");
-  expect_error(softmax, {"node 'n'", "'Softmax'", "HardSwish"});
+  expect_inference_error(softmax, {"node 'n'", "'Softmax'", "HardSwish"});
 }
 
 namespace {

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include "schema_testing.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -17,59 +19,10 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using namespace tern::test;
 
 namespace {
 
-using Ints = std::vector<std::int64_t>;
-constexpr std::int64_t N = Shape::dynamic;
-
-Attributes attrs(std::vector<std::pair<std::string, tern::Attribute>> items) {
-  Attributes result;
-  for (auto& [key, value] : items) result.set(key, std::move(value));
-  return result;
-}
-
-tern::Attribute i64(std::int64_t value) { return value; }
-
-void add_ints(Graph& graph, const std::string& name, const Ints& values) {
-  graph.add_constant(name, Tensor::from(Shape{static_cast<std::int64_t>(values.size())}, DataType::Int64, values));
-}
-
-/// x[x_shape] -> op(x, extra inputs...) -> y, with constants the caller adds first.
-Graph one_node(const std::string& op, Shape x_shape, std::vector<std::string> extra_inputs = {}, Attributes a = {},
-               DataType x_type = DataType::Float32) {
-  Graph graph;
-  graph.add_input("x", x_type, std::move(x_shape));
-  std::vector<std::string> inputs{"x"};
-  inputs.insert(inputs.end(), extra_inputs.begin(), extra_inputs.end());
-  graph.add_node(op, inputs, {"y"}, std::move(a), "n");
-  graph.add_output("y");
-  return graph;
-}
-
-/// x[x_shape] -> op(x, c) with the int64 constant c = `values`.
-Graph with_ints(const std::string& op, Shape x_shape, const Ints& values, Attributes a = {}) {
-  Graph graph;
-  add_ints(graph, "c", values);
-  graph.add_input("x", DataType::Float32, std::move(x_shape));
-  graph.add_node(op, {"x", "c"}, {"y"}, std::move(a), "n");
-  graph.add_output("y");
-  return graph;
-}
-
-Ints inferred(Graph& graph) {
-  graph.infer_shapes();
-  return graph.value("y").shape().dims();
-}
-
-void expect_error(Graph& graph, std::initializer_list<const char*> parts) {
-  try {
-    graph.infer_shapes();
-    ADD_FAILURE() << "expected tern::Error";
-  } catch (const tern::Error& e) {
-    for (const char* part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
 
 /// Two graph inputs a[a_shape], b[b_shape] of `type` -> op -> y.
 Graph binary(const std::string& op, Shape a_shape, Shape b_shape, DataType type = DataType::Float32,
@@ -119,13 +72,13 @@ TEST(SchemaOps3, ReductionsWithTheAxesAttribute) {
   EXPECT_EQ(int_input.value("y").dtype(), DataType::Int32);
 
   Graph twice = one_node("ReduceMin", Shape{2, 3}, {}, attrs({{"axes", Ints{1, -1}}}));
-  expect_error(twice, {"node 'n'", "twice"});
+  expect_inference_error(twice, {"node 'n'", "twice"});
   Graph range = one_node("ReduceL1", Shape{2, 3}, {}, attrs({{"axes", Ints{2}}}));
-  expect_error(range, {"node 'n'", "out of range"});
+  expect_inference_error(range, {"node 'n'", "out of range"});
   Graph keep = one_node("ReduceMean", Shape{2, 3}, {}, attrs({{"keepdims", i64(2)}}));
-  expect_error(keep, {"node 'n'", "keepdims", "0 or 1"});
+  expect_inference_error(keep, {"node 'n'", "keepdims", "0 or 1"});
   Graph boolean = one_node("ReduceSumSquare", Shape{2}, {}, {}, DataType::Bool);
-  expect_error(boolean, {"node 'n'", "numeric"});
+  expect_inference_error(boolean, {"node 'n'", "numeric"});
 }
 
 TEST(SchemaOps3, ReduceSumTakesItsAxesAsAnInput) {
@@ -152,7 +105,7 @@ TEST(SchemaOps3, ReduceSumTakesItsAxesAsAnInput) {
   EXPECT_EQ(inferred(runtime_kept), (Ints{N, N, N}));
 
   Graph twice = with_ints("ReduceSum", Shape{2, 3}, {0, -2});
-  expect_error(twice, {"node 'n'", "twice"});
+  expect_inference_error(twice, {"node 'n'", "twice"});
 }
 
 TEST(SchemaOps3, ArgMaxAndArgMinGiveInt64) {
@@ -162,9 +115,9 @@ TEST(SchemaOps3, ArgMaxAndArgMinGiveInt64) {
   Graph dropped = one_node("ArgMin", Shape{2, 3, 4}, {}, attrs({{"keepdims", i64(0)}}));
   EXPECT_EQ(inferred(dropped), (Ints{3, 4}));
   Graph axis = one_node("ArgMax", Shape{2, 3}, {}, attrs({{"axis", i64(2)}}));
-  expect_error(axis, {"node 'n'", "attribute 'axis'", "out of range"});
+  expect_inference_error(axis, {"node 'n'", "attribute 'axis'", "out of range"});
   Graph last = one_node("ArgMin", Shape{2, 3}, {}, attrs({{"select_last_index", i64(3)}}));
-  expect_error(last, {"node 'n'", "select_last_index"});
+  expect_inference_error(last, {"node 'n'", "select_last_index"});
 }
 
 TEST(SchemaOps3, FloatFunctionsAndClassifiers) {
@@ -173,7 +126,7 @@ TEST(SchemaOps3, FloatFunctionsAndClassifiers) {
     EXPECT_EQ(inferred(graph), (Ints{N, 3})) << op;
     EXPECT_EQ(graph.value("y").dtype(), DataType::Float32) << op;
     Graph ints = one_node(op, Shape{3}, {}, {}, DataType::Int32);
-    expect_error(ints, {"node 'n'", "float32 or float64"});
+    expect_inference_error(ints, {"node 'n'", "float32 or float64"});
   }
   // Sign is defined on every numeric type.
   Graph sign = one_node("Sign", Shape{4}, {}, {}, DataType::Int8);
@@ -182,14 +135,14 @@ TEST(SchemaOps3, FloatFunctionsAndClassifiers) {
   EXPECT_EQ(inferred(isinf), (Ints{2, 2}));
   EXPECT_EQ(isinf.value("y").dtype(), DataType::Bool);
   Graph isnan = one_node("IsNaN", Shape{2}, {}, {}, DataType::Int64);
-  expect_error(isnan, {"node 'n'", "float32 or float64"});
+  expect_inference_error(isnan, {"node 'n'", "float32 or float64"});
 }
 
 TEST(SchemaOps3, LogSoftmaxAndHardmaxKeepTheShape) {
   Graph log_softmax = one_node("LogSoftmax", Shape{N, 3, 4}, {}, attrs({{"axis", i64(1)}}));
   EXPECT_EQ(inferred(log_softmax), (Ints{N, 3, 4}));
   Graph hardmax = one_node("Hardmax", Shape{2, 3}, {}, attrs({{"axis", i64(-3)}}));
-  expect_error(hardmax, {"node 'n'", "attribute 'axis'"});
+  expect_inference_error(hardmax, {"node 'n'", "attribute 'axis'"});
 }
 
 TEST(SchemaOps3, ComparisonsAndLogicBroadcastToBool) {
@@ -199,19 +152,19 @@ TEST(SchemaOps3, ComparisonsAndLogicBroadcastToBool) {
   Graph equal = binary("Equal", Shape{3}, Shape{3}, DataType::Bool);
   EXPECT_EQ(inferred(equal), (Ints{3}));
   Graph less = binary("Less", Shape{3}, Shape{3}, DataType::Bool);
-  expect_error(less, {"node 'n'", "numeric"});
+  expect_inference_error(less, {"node 'n'", "numeric"});
   Graph mixed;
   mixed.add_input("a", DataType::Int32, Shape{3});
   mixed.add_input("b", DataType::Int64, Shape{3});
   mixed.add_node("LessOrEqual", {"a", "b"}, {"y"}, {}, "n");
-  expect_error(mixed, {"node 'n'", "'b'", "dtype"});
+  expect_inference_error(mixed, {"node 'n'", "'b'", "dtype"});
   Graph mismatch = binary("GreaterOrEqual", Shape{3}, Shape{4});
-  expect_error(mismatch, {"node 'n'", "3 vs 4"});
+  expect_inference_error(mismatch, {"node 'n'", "3 vs 4"});
 
   Graph both = binary("And", Shape{4, 1}, Shape{5}, DataType::Bool);
   EXPECT_EQ(inferred(both), (Ints{4, 5}));
   Graph floats = binary("Xor", Shape{4}, Shape{4});
-  expect_error(floats, {"node 'n'", "must be bool"});
+  expect_inference_error(floats, {"node 'n'", "must be bool"});
   Graph negation = one_node("Not", Shape{2, 3}, {}, {}, DataType::Bool);
   EXPECT_EQ(inferred(negation), (Ints{2, 3}));
 }
@@ -230,7 +183,7 @@ TEST(SchemaOps3, WhereBroadcastsItsThreeInputs) {
   condition.add_input("a", DataType::Float32, Shape{2});
   condition.add_input("b", DataType::Float32, Shape{2});
   condition.add_node("Where", {"c", "a", "b"}, {"y"}, {}, "n");
-  expect_error(condition, {"node 'n'", "'c'", "must be bool"});
+  expect_inference_error(condition, {"node 'n'", "'c'", "must be bool"});
 }
 
 TEST(SchemaOps3, ModNeedsFmodForFloats) {
@@ -239,7 +192,7 @@ TEST(SchemaOps3, ModNeedsFmodForFloats) {
   Graph fmod = binary("Mod", Shape{3}, Shape{3}, DataType::Float32, attrs({{"fmod", i64(1)}}));
   EXPECT_EQ(inferred(fmod), (Ints{3}));
   Graph python = binary("Mod", Shape{3}, Shape{3}, DataType::Float32);
-  expect_error(python, {"node 'n'", "fmod=1"});
+  expect_inference_error(python, {"node 'n'", "fmod=1"});
 }
 
 TEST(SchemaOps3, ExpandAndTileFromShapeData) {
@@ -247,11 +200,11 @@ TEST(SchemaOps3, ExpandAndTileFromShapeData) {
   Graph expand = with_ints("Expand", Shape{3, 1}, {2, 1, 6});
   EXPECT_EQ(inferred(expand), (Ints{2, 3, 6}));
   Graph bad = with_ints("Expand", Shape{3, 2}, {4});
-  expect_error(bad, {"node 'n'", "cannot broadcast"});
+  expect_inference_error(bad, {"node 'n'", "cannot broadcast"});
   Graph tile = with_ints("Tile", Shape{2, 3}, {3, 1});
   EXPECT_EQ(inferred(tile), (Ints{6, 3}));
   Graph short_repeats = with_ints("Tile", Shape{2, 3}, {3});
-  expect_error(short_repeats, {"node 'n'", "one value per axis"});
+  expect_inference_error(short_repeats, {"node 'n'", "one value per axis"});
 
   // Shape data known only when running: dynamic dims of a known rank.
   Graph runtime;
@@ -276,7 +229,7 @@ TEST(SchemaOps3, ConstantOfShapeSizeAndRange) {
   Graph negative;
   add_ints(negative, "s", {2, -1});
   negative.add_node("ConstantOfShape", {"s"}, {"y"}, {}, "n");
-  expect_error(negative, {"node 'n'", "negative"});
+  expect_inference_error(negative, {"node 'n'", "negative"});
 
   Graph size = one_node("Size", Shape{N, 3});
   EXPECT_EQ(inferred(size), Ints{});
@@ -299,7 +252,7 @@ TEST(SchemaOps3, ConstantOfShapeSizeAndRange) {
   Graph none = range(5, 1, 1);
   EXPECT_EQ(inferred(none), (Ints{0}));
   Graph zero_step = range(1, 5, 0);
-  expect_error(zero_step, {"node 'n'", "delta", "is 0"});
+  expect_inference_error(zero_step, {"node 'n'", "delta", "is 0"});
   Graph runtime;
   runtime.add_input("start", DataType::Int32, Shape{});
   runtime.add_input("limit", DataType::Int32, Shape{});
@@ -313,5 +266,5 @@ TEST(SchemaOps3, PadReflectKeepsMirroringPastTheAxis) {
   Graph wide = with_ints("Pad", Shape{3, 2}, {0, 2, 0, 0}, attrs({{"mode", std::string("reflect")}}));
   EXPECT_EQ(inferred(wide), (Ints{3, 4}));
   Graph empty = with_ints("Pad", Shape{3, 0}, {0, 1, 0, 0}, attrs({{"mode", std::string("reflect")}}));
-  expect_error(empty, {"node 'n'", "non-empty"});
+  expect_inference_error(empty, {"node 'n'", "non-empty"});
 }

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "schema_testing.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <string>
@@ -15,49 +17,12 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using namespace tern::test;
 
 namespace {
 
-using Ints = std::vector<std::int64_t>;
-constexpr std::int64_t N = Shape::dynamic;
-
-Attributes attrs(std::vector<std::pair<std::string, tern::Attribute>> items) {
-  Attributes result;
-  for (auto& [key, value] : items) result.set(key, std::move(value));
-  return result;
-}
-
-tern::Attribute i64(std::int64_t value) { return value; }
-
-/// A float32 constant of `shape` (zeros: inference only reads its type).
-void add_weights(Graph& graph, const std::string& name, Shape shape) {
-  graph.add_constant(name, Tensor(std::move(shape), DataType::Float32));
-}
-
-void add_int64s(Graph& graph, const std::string& name, const Ints& values) {
-  graph.add_constant(name, Tensor::from(Shape{static_cast<std::int64_t>(values.size())}, DataType::Int64, values));
-}
 
 // Shapes are compared as dimension lists, which GoogleTest prints readably.
-
-/// The dimensions of value `name` (Shape::dynamic for a dynamic one).
-Ints dims_of(const Graph& graph, const std::string& name) { return graph.value(name).shape().dims(); }
-
-/// Runs inference and returns the dimensions of value `name`.
-Ints inferred(Graph& graph, const std::string& name) {
-  graph.infer_shapes();
-  return dims_of(graph, name);
-}
-
-/// Expects inference to throw tern::Error whose message contains every one of `parts`.
-void expect_inference_error(Graph& graph, std::initializer_list<const char*> parts) {
-  try {
-    graph.infer_shapes();
-    ADD_FAILURE() << "expected tern::Error";
-  } catch (const tern::Error& e) {
-    for (const char* part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
-  }
-}
 
 /// x[x_shape] -> Conv(w[w_shape], attributes) -> y.
 Graph conv_graph(Shape x_shape, Shape w_shape, Attributes attributes) {
@@ -427,13 +392,13 @@ TEST(SchemaShape, ReshapeCopiesZerosAndInfersMinusOne) {
                         Case{Shape{N, 3, 4}, {0, 2, -1}, Shape{N, 2, 6}}}) {
     Graph graph;
     graph.add_input("x", DataType::Float32, c.in);
-    add_int64s(graph, "shape", c.shape);
+    add_ints(graph, "shape", c.shape);
     graph.add_node("Reshape", {"x", "shape"}, {"y"});
     EXPECT_EQ(inferred(graph, "y"), c.out.dims()) << c.in.to_string() << " to " << tern::to_string(c.shape);
   }
   Graph mismatch;
   mismatch.add_input("x", DataType::Float32, Shape{2, 3, 4});
-  add_int64s(mismatch, "shape", {5, -1});
+  add_ints(mismatch, "shape", {5, -1});
   mismatch.add_node("Reshape", {"x", "shape"}, {"y"}, {}, "reshape");
   expect_inference_error(mismatch, {"node 'reshape'", "[5,-1]"});
 }
@@ -482,9 +447,9 @@ TEST(SchemaShape, Concat) {
 TEST(SchemaShape, Pad) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{N, 3, 4, 4});
-  add_int64s(graph, "pads", {0, 0, 1, 2, 0, 0, 3, 4});
-  add_int64s(graph, "pads_hw", {1, 1, 2, -1});
-  add_int64s(graph, "axes", {2, -1});
+  add_ints(graph, "pads", {0, 0, 1, 2, 0, 0, 3, 4});
+  add_ints(graph, "pads_hw", {1, 1, 2, -1});
+  add_ints(graph, "axes", {2, -1});
   add_weights(graph, "zero", Shape{});
   graph.add_node("Pad", {"x", "pads", "zero"}, {"all"});
   graph.add_node("Pad", {"x", "pads_hw", "", "axes"}, {"hw"}, attrs({{"mode", std::string("reflect")}}));
@@ -501,7 +466,7 @@ TEST(SchemaShape, Pad) {
 
   Graph count;
   count.add_input("x", DataType::Float32, Shape{1, 4});
-  add_int64s(count, "pads", {1, 1});
+  add_ints(count, "pads", {1, 1});
   count.add_node("Pad", {"x", "pads"}, {"y"}, {}, "pad");
   expect_inference_error(count, {"node 'pad'", "expected 4"});
 }
@@ -512,7 +477,7 @@ TEST(SchemaDynamic, BatchStaysDynamicThroughAClassifier) {
   add_weights(graph, "w", Shape{4, 3, 3, 3});
   add_weights(graph, "fc_w", Shape{144, 10});
   add_weights(graph, "fc_b", Shape{10});
-  add_int64s(graph, "shape", {0, -1});
+  add_ints(graph, "shape", {0, -1});
   graph.add_node("Conv", {"x", "w"}, {"c"});
   graph.add_node("Relu", {"c"}, {"r"});
   graph.add_node("Flatten", {"r"}, {"f"});

@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 
 #include "graphs.hpp"
+#include "op_testing.hpp"
 
 #include <cmath>
 #include <limits>
+
+using namespace tern::test;
 
 namespace {
 
@@ -17,80 +20,12 @@ using tern::Attributes;
 using tern::DataType;
 using tern::Shape;
 using tern::Tensor;
-using Ints = std::vector<std::int64_t>;
-
-const std::string node_name = "node_under_test";
-
-/// One input of the node under test: a graph input, or a constant (index inputs such as
-/// Reshape's shape must be constant for shape inference). An empty name is an absent input.
-struct Feed {
-  std::string name;
-  Tensor value;
-  bool constant = false;
-};
-
-Feed input(std::string name, Tensor value) { return {std::move(name), std::move(value), false}; }
-Feed constant(std::string name, Tensor value) { return {std::move(name), std::move(value), true}; }
-
-Tensor floats(Shape shape, const std::vector<float>& values) { return Tensor::from_floats(std::move(shape), values); }
-Tensor int64s(Shape shape, const Ints& values) { return Tensor::from(std::move(shape), DataType::Int64, values); }
-Tensor int64s(const Ints& values) { return int64s(Shape{static_cast<std::int64_t>(values.size())}, values); }
-
-template <class T> std::vector<T> values(const Tensor& tensor) {
-  const T* data = tensor.data<T>();
-  return std::vector<T>(data, data + tensor.numel());
-}
 
 /// 0, 1, 2, ... as float32 of `shape`.
 Tensor iota(const Shape& shape) {
   std::vector<float> v(static_cast<std::size_t>(shape.numel()));
   for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(i);
   return floats(shape, v);
-}
-
-/// Builds a graph holding one `op` node named node_name over `feeds`, runs it on "cpu" (and
-/// checks every step ran there) and returns its outputs.
-std::vector<Tensor> run_op(const std::string& op, const std::vector<Feed>& feeds, Attributes options = {},
-                           std::size_t output_count = 1) {
-  tern::Graph graph;
-  std::vector<std::string> names;
-  std::vector<Tensor> inputs;
-  for (const Feed& feed : feeds) {
-    names.push_back(feed.name);
-    if (feed.name.empty()) continue;
-    if (feed.constant) {
-      graph.add_constant(feed.name, feed.value);
-    } else {
-      graph.add_input(feed.name, feed.value.dtype(), feed.value.shape());
-      inputs.push_back(feed.value);
-    }
-  }
-  std::vector<std::string> outputs;
-  for (std::size_t i = 0; i < output_count; ++i) outputs.push_back("out" + std::to_string(i));
-  graph.add_node(op, names, outputs, std::move(options), node_name);
-  for (const std::string& output : outputs) graph.add_output(output);
-  tern::SequentialScheduler scheduler(graph, {"cpu"});
-  for (const tern::PlanStep& step : scheduler.plan()) EXPECT_EQ(step.backend, "cpu");
-  return scheduler.forward(inputs);
-}
-
-Tensor run_one(const std::string& op, const std::vector<Feed>& feeds, Attributes options = {}) {
-  return run_op(op, feeds, std::move(options)).at(0);
-}
-
-Attributes attrs(std::initializer_list<std::pair<const std::string, tern::Attribute>> list) {
-  Attributes result;
-  for (const auto& [key, value] : list) result.set(key, value);
-  return result;
-}
-
-void expect_floats_near(const Tensor& actual, const Shape& shape, const std::vector<float>& expected,
-                        float tolerance = 1e-5f) {
-  ASSERT_EQ(actual.dtype(), DataType::Float32);
-  ASSERT_EQ(actual.shape(), shape);
-  const std::vector<float> got = values<float>(actual);
-  ASSERT_EQ(got.size(), expected.size());
-  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tolerance) << "element " << i;
 }
 
 // --- data movement --------------------------------------------------------------------

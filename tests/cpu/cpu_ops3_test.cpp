@@ -7,9 +7,12 @@
 #include <gtest/gtest.h>
 
 #include "graphs.hpp"
+#include "op_testing.hpp"
 
 #include <cmath>
 #include <limits>
+
+using namespace tern::test;
 
 namespace {
 
@@ -17,24 +20,6 @@ using tern::Attributes;
 using tern::DataType;
 using tern::Shape;
 using tern::Tensor;
-using Ints = std::vector<std::int64_t>;
-
-const std::string node_name = "node_under_test";
-
-/// One input of the node: a graph input, or (constant) a graph constant; "" is absent.
-struct Feed {
-  std::string name;
-  Tensor value;
-  bool constant = false;
-};
-
-Feed input(std::string name, Tensor value) { return {std::move(name), std::move(value), false}; }
-Feed constant(std::string name, Tensor value) { return {std::move(name), std::move(value), true}; }
-
-Tensor floats(Shape shape, const std::vector<float>& values) { return Tensor::from_floats(std::move(shape), values); }
-Tensor int64s(const Ints& values) {
-  return Tensor::from(Shape{static_cast<std::int64_t>(values.size())}, DataType::Int64, values);
-}
 template <class T> Tensor tensor(Shape shape, DataType type, const std::vector<T>& values) {
   return Tensor::from(std::move(shape), type, values);
 }
@@ -42,48 +27,6 @@ Tensor bools(Shape shape, const std::vector<bool>& values) {
   Tensor result(std::move(shape), DataType::Bool);
   for (std::size_t i = 0; i < values.size(); ++i) result.data<bool>()[i] = values[i];
   return result;
-}
-
-template <class T> std::vector<T> values(const Tensor& t) {
-  const T* data = t.data<T>();
-  return std::vector<T>(data, data + t.numel());
-}
-
-Attributes attrs(std::initializer_list<std::pair<const std::string, tern::Attribute>> list) {
-  Attributes result;
-  for (const auto& [key, value] : list) result.set(key, value);
-  return result;
-}
-
-/// Runs one `op` node over `feeds` on "cpu" (checking it ran there) and returns output 0.
-Tensor run_one(const std::string& op, const std::vector<Feed>& feeds, Attributes options = {}) {
-  tern::Graph graph;
-  std::vector<std::string> names;
-  std::vector<Tensor> inputs;
-  for (const Feed& feed : feeds) {
-    names.push_back(feed.name);
-    if (feed.name.empty()) continue;
-    if (feed.constant) {
-      graph.add_constant(feed.name, feed.value);
-    } else {
-      graph.add_input(feed.name, feed.value.dtype(), feed.value.shape());
-      inputs.push_back(feed.value);
-    }
-  }
-  graph.add_node(op, names, {"out"}, std::move(options), node_name);
-  graph.add_output("out");
-  tern::SequentialScheduler scheduler(graph, {"cpu"});
-  for (const tern::PlanStep& step : scheduler.plan()) EXPECT_EQ(step.backend, "cpu");
-  return scheduler.forward(inputs).at(0);
-}
-
-void expect_floats_near(const Tensor& actual, const Shape& shape, const std::vector<float>& expected,
-                        float tolerance = 1e-5f) {
-  ASSERT_EQ(actual.dtype(), DataType::Float32);
-  ASSERT_EQ(actual.shape(), shape);
-  const std::vector<float> got = values<float>(actual);
-  ASSERT_EQ(got.size(), expected.size());
-  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tolerance) << "element " << i;
 }
 
 void expect_bools(const Tensor& actual, const Shape& shape, const std::vector<bool>& expected) {

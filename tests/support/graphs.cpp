@@ -28,6 +28,11 @@ Tensor random_tensor(const Shape& shape, std::uint32_t seed, float low, float hi
   return Tensor::from_floats(shape, values);
 }
 
+Tensor run_reference(const Graph& graph, const Tensor& input) {
+  SequentialScheduler scheduler(graph, {"reference"});
+  return scheduler.forward({input})[0];
+}
+
 double max_abs_diff(const Tensor& a, const Tensor& b) {
   const auto x = a.to_doubles(), y = b.to_doubles();
   EXPECT_EQ(x.size(), y.size());

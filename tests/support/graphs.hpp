@@ -13,6 +13,9 @@ Graph relu_chain(int layers, std::int64_t width);
 /// A float32 tensor of `shape` with values uniform in [low, high), reproducible by seed.
 Tensor random_tensor(const Shape& shape, std::uint32_t seed, float low = -1.0f, float high = 1.0f);
 
+/// Runs a one-input graph on the "reference" backend and returns its first output.
+Tensor run_reference(const Graph& graph, const Tensor& input);
+
 /// Largest |a[i] - b[i]|; fails the current test when the element counts differ.
 double max_abs_diff(const Tensor& a, const Tensor& b);
 

@@ -175,6 +175,12 @@ void register_reference_backend() {
     add("Relu", {f32}, unary([](float v) { return v > 0 ? v : 0.0f; }));
     add("Sigmoid", {f32}, unary([](float v) { return 1.0f / (1.0f + std::exp(-v)); }));
     add("Identity", {f32}, copy_kernel);
+    add("Clip", {f32, f32, f32}, [](const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+      const float low = in[1].data<float>()[0], high = in[2].data<float>()[0];
+      const float* x = in[0].data<float>();
+      float* y = out[0].data<float>();
+      for (std::int64_t i = 0; i < out[0].numel(); ++i) y[i] = std::min(std::max(x[i], low), high);
+    });
     add("Flatten", {f32}, copy_kernel);
     add("Add", {f32, f32}, binary([](float a, float b) { return a + b; }));
     add("Mul", {f32, f32}, binary([](float a, float b) { return a * b; }));

@@ -8,7 +8,8 @@
 namespace tern::test {
 
 /// Registers backend "reference" (once per process) with float32 kernels for Relu, Add,
-/// Mul, Sigmoid, Identity, Flatten, Conv, Gemm and BatchNormalization.
+/// Mul, Sigmoid, Identity, Clip (with min and max), Flatten, Conv, Gemm and
+/// BatchNormalization.
 void register_reference_backend();
 
 /// Registers backend "reluonly" (once per process): host memory, Relu only. For testing
