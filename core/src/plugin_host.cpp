@@ -42,6 +42,16 @@ std::vector<fs::path> plugin_files(const fs::path& dir) {
   return files;
 }
 
+/// The dynamic loader's own words from Boost.DLL's message, which wraps them in
+/// "load() failed (dlerror system message: <reason>): <unrelated errno text>".
+std::string loader_reason(const std::string& what) {
+  const std::string marker = "dlerror system message: ";
+  const std::size_t begin = what.find(marker);
+  const std::size_t end = what.rfind("):");
+  if (begin == std::string::npos || end == std::string::npos || end < begin) return what;
+  return what.substr(begin + marker.size(), end - begin - marker.size());
+}
+
 /// Why `d` cannot be used by this host, or "" when it can. Reads only plain fields.
 std::string descriptor_mismatch(const PluginDescriptor& d) {
   const std::string host_abi = std::to_string(plugin_abi_major) + "." + std::to_string(plugin_abi_minor);
@@ -120,7 +130,7 @@ PluginHost::Loaded& PluginHost::open_checked(const fs::path& path) {
     loaded->library = std::make_shared<boost::dll::shared_library>(
         canonical, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
-    info.reason = where + "cannot be loaded: " + e.what();
+    info.reason = where + "cannot be loaded: " + loader_reason(e.what());
   }
   if (info.reason.empty() && !loaded->library->has(entry_symbol))
     info.reason = where + "is not a Tern plugin: it does not export '" + entry_symbol + "'";

@@ -64,6 +64,11 @@ TEST_F(PluginHost, RefusesALibraryWithoutTheEntrySymbol) {
 
 TEST_F(PluginHost, RefusesAFileThatIsNotALibrary) {
   expect_refused("testgarbage", {"libtern-testgarbage.so", "cannot be loaded"});
+  try {
+    tern::PluginHost::instance().load("testgarbage");
+  } catch (const tern::Error& e) {
+    EXPECT_EQ(std::string(e.what()).find("Bad file descriptor"), std::string::npos) << e.what(); // no stray errno text
+  }
 }
 
 TEST_F(PluginHost, RefusesAWrongMagicNumber) {
