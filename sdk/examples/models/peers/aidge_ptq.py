@@ -90,6 +90,39 @@ def tutorial_call(fn, notes, *args, **kwargs):
     return fn(*args, **kwargs)
 
 
+class CapturedOutput:
+    """Captures what the C++ side writes to fd 1/2 (AIDGE's log) while still
+    echoing it afterwards."""
+
+    def __enter__(self):
+        import tempfile
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.file = tempfile.TemporaryFile(mode="w+b")
+        self.saved = [os.dup(1), os.dup(2)]
+        os.dup2(self.file.fileno(), 1)
+        os.dup2(self.file.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in self.saved:
+            os.close(fd)
+        self.file.seek(0)
+        self.text = self.file.read().decode("utf-8", "replace")
+        self.file.close()
+        sys.stdout.write(self.text)
+        sys.stdout.flush()
+        return False
+
+
+def _strip_ansi(s):
+    return re.sub(r"\x1b\[[0-9;]*m", "", s)
+
+
 def propagate(model, scheduler, batch):
     """The tutorial's propagate(), for a batch N x 1 x 28 x 28."""
     input_tensor = aidge_core.Tensor(np.ascontiguousarray(batch, dtype=np.float32))
@@ -148,11 +181,18 @@ class AidgePeer(common.Peer):
         aidge_quantization.auto_assign_node_precision(
             model, getattr(aidge_core.dtype, w), getattr(aidge_core.dtype, a),
             getattr(aidge_core.dtype, b))
-        tutorial_call(aidge_quantization.quantize_network, notes,
-                      network=model, calibration_set=tensors,
-                      clipping_mode=aidge_quantization.Clipping.MSE, no_quant=False,
-                      optimize_signs=False, single_shift=False, use_cuda=False,
-                      fold_graph=True, fake_quantize=True, verbose=False)
+        with CapturedOutput() as log:
+            tutorial_call(aidge_quantization.quantize_network, notes,
+                          network=model, calibration_set=tensors,
+                          clipping_mode=aidge_quantization.Clipping.MSE, no_quant=False,
+                          optimize_signs=False, single_shift=False, use_cuda=False,
+                          fold_graph=True, fake_quantize=True, verbose=False)
+        # quantize_network() only logs an error and returns, leaving the graph
+        # in float, when it cannot quantize it: turn that into a failure.
+        errors = [_strip_ansi(ln.strip()) for ln in log.text.splitlines() if "ERROR" in ln]
+        if errors or "Network is quantized" not in log.text:
+            raise RuntimeError("quantize_network() did not quantize the graph: " + (
+                " / ".join(errors) or "no 'Network is quantized !' in its log"))
         scheduler = aidge_core.SequentialScheduler(model)
         scaling = 2 ** (nb_bits - 1) - 1
 

@@ -208,7 +208,6 @@ class Unsupported(Exception):
 
 
 def run(peer, args):
-    import numpy as np
     cmd = invocation()
     calib, xte, yte = load_data(args)
     peer.set_test_data(xte, yte)

@@ -76,6 +76,12 @@ CALIB_CONFIGS = [  # (label, calibrate_method, per_channel)
 ]
 
 
+def _unsupported(reason):
+    def quantize(calib):
+        raise common.Unsupported(reason)
+    return quantize
+
+
 class OrtPeer(common.Peer):
 
     def __init__(self, threads):
@@ -116,8 +122,7 @@ class OrtPeer(common.Peer):
                 reason = (f"onnxruntime {ort.__version__} has no QuantType."
                           f"{'/'.join(missing)} (QuantType members: "
                           f"{', '.join(oq.QuantType.__members__)})")
-                out.append((f"QDQ W{bits}A{bits} ({wt}/{at})",
-                            lambda c, r=reason: (_ for _ in ()).throw(common.Unsupported(r))))
+                out.append((f"QDQ W{bits}A{bits} ({wt}/{at})", _unsupported(reason)))
                 continue
             for label, method, per_channel in CALIB_CONFIGS:
                 out.append((f"QDQ W{bits}A{bits} {wt}/{at}, {label}",
