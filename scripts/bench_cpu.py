@@ -17,8 +17,11 @@ import subprocess
 import sys
 import time
 
-import torch
-from torch import nn
+# Every runtime here gets the same OpenMP wait policy as the tern CLI sets for itself:
+# spinning threads starve each other on a loaded 2-core machine. Set before torch loads.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"

@@ -20,6 +20,9 @@ std::vector<std::string> backend_list(const po::variables_map& args);
 std::vector<std::string> prepare_backends(const po::variables_map& args);
 /// The model path from the positional argument; throws when absent or not one.
 std::string model_argument(const po::variables_map& args);
+/// Loads a model and applies the inference rewrites every runtime does (BatchNorm folded
+/// into Conv/Gemm, activations fused into them); results are unchanged up to float rounding.
+Graph load_for_inference(const std::string& path);
 /// "input float32[?,1,28,28]".
 std::string describe(const Value& value);
 /// Shape and dtype of a value as JSON.

@@ -33,7 +33,7 @@ int bench(const po::variables_map& args, Output& out) {
   const auto seconds = args["seconds"].as<double>();
   check(batch > 0, "--batch must be positive");
   check(seconds > 0, "--seconds must be positive");
-  const Graph graph = load_model(path);
+  const Graph graph = load_for_inference(path);
   SequentialScheduler scheduler(graph, prepare_backends(args));
   std::vector<Tensor> inputs;
   for (const Value* input : graph.inputs()) inputs.push_back(random_batch(*input, batch));

@@ -17,7 +17,7 @@ std::int64_t top1(const Tensor& logits, std::int64_t row) {
 
 int evaluate(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
-  const Graph graph = load_model(path);
+  const Graph graph = load_for_inference(path);
   check(graph.inputs().size() == 1 && graph.outputs().size() == 1,
         path + ": tern eval needs a model with one input and one output (logits), it has " +
             std::to_string(graph.inputs().size()) + " and " + std::to_string(graph.outputs().size()));

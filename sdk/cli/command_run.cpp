@@ -41,7 +41,7 @@ std::string file_name_for(const std::string& value_name) {
 
 int run_model(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
-  const Graph graph = load_model(path);
+  const Graph graph = load_for_inference(path);
   const std::vector<Tensor> inputs = read_inputs(graph, args.count("input") ? args["input"].as<std::vector<std::string>>() : std::vector<std::string>{});
   SequentialScheduler scheduler(graph, prepare_backends(args));
   const std::vector<Tensor> results = scheduler.forward(inputs);

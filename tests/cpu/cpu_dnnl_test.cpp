@@ -214,6 +214,65 @@ TEST(CpuDnnl, BatchSizeChangesBetweenForwards) {
   }
 }
 
+// From 16 output channels the Conv asks oneDNN for a channel-blocked dst (nChw16c) and
+// reorders src, weights and dst; these cover that path against the naive loops.
+
+TEST(CpuDnnl, BlockedConvKeepsPackedWeightsAcrossBatchSizes) {
+  // 32 -> 64 channels with a fused Relu; constant weights are packed once per layout and
+  // must stay right when the batch changes (a new primitive) and comes back.
+  const Tensor w = random(Shape{64, 32, 3, 3}, 60), b = random(Shape{64}, 61);
+  Attributes attrs;
+  attrs.set("pads", Ints{1, 1, 1, 1});
+  attrs.set("activation", std::string("Relu"));
+  const Graph graph = conv_graph(Shape{Shape::dynamic, 32, 9, 9}, w, &b, attrs);
+  tern::test::register_reference_backend();
+  tern::SequentialScheduler cpu(graph, {"cpu"}), reference(graph, {"reference"});
+  std::uint32_t seed = 62;
+  for (std::int64_t batch : {3, 1, 3, 7}) {
+    const std::vector<Tensor> inputs{random(Shape{batch, 32, 9, 9}, seed++)};
+    const Tensor y = cpu.forward(inputs)[0];
+    EXPECT_EQ(y.shape(), (Shape{batch, 64, 9, 9}));
+    EXPECT_TRUE(close(y, reference.forward(inputs)[0])) << "batch " << batch;
+  }
+}
+
+TEST(CpuDnnl, BlockedStridedAndDepthwiseConvs) {
+  const Tensor w = random(Shape{32, 16, 3, 3}, 70), b = random(Shape{32}, 71);
+  Attributes strided;
+  strided.set("pads", Ints{0, 1, 2, 1});
+  strided.set("strides", Ints{2, 2});
+  expect_matches_reference(conv_graph(Shape{2, 16, 11, 10}, w, &b, strided), {random(Shape{2, 16, 11, 10}, 72)});
+  Attributes depthwise;
+  depthwise.set("group", std::int64_t{32});
+  depthwise.set("pads", Ints{1, 1, 1, 1});
+  expect_matches_reference(conv_graph(Shape{2, 32, 7, 7}, random(Shape{32, 1, 3, 3}, 73), nullptr, depthwise),
+                           {random(Shape{2, 32, 7, 7}, 74)});
+}
+
+TEST(CpuDnnl, BlockedConvZeroesChannelPaddingOfReusedScratch) {
+  // 20 channels are padded to 32 in nChw16c. The scratch copies are shared between kernels
+  // and runs: a previous conv leaves infinities where this one's padding lies, and padding
+  // that was not zeroed would turn them into NaN (inf * 0) in the output.
+  const Tensor inf = map(random(Shape{1, 32, 8, 8}, 77), [](float) { return std::numeric_limits<float>::infinity(); });
+  (void)run_on(conv_graph(Shape{1, 32, 8, 8}, random(Shape{32, 32, 1, 1}, 78), nullptr, {}), "cpu", {inf});
+  Attributes attrs;
+  attrs.set("pads", Ints{1, 1, 1, 1});
+  expect_matches_reference(conv_graph(Shape{1, 20, 8, 8}, random(Shape{24, 20, 3, 3}, 79), nullptr, attrs),
+                           {random(Shape{1, 20, 8, 8}, 80)});
+}
+
+TEST(CpuDnnl, BlockedOneDimensionalConvEqualsTwoDimensional) {
+  const Tensor w = random(Shape{32, 16, 3}, 75), x = random(Shape{2, 16, 12}, 76);
+  Attributes attrs1, attrs2;
+  attrs1.set("pads", Ints{1, 1});
+  attrs2.set("pads", Ints{0, 1, 0, 1});
+  const auto actual = run_on(conv_graph(Shape{2, 16, 12}, w, nullptr, attrs1), "cpu", {x});
+  tern::test::register_reference_backend();
+  const auto expected = run_on(conv_graph(Shape{2, 16, 1, 12}, w.reshaped(Shape{32, 16, 1, 3}), nullptr, attrs2),
+                               "reference", {x.reshaped(Shape{2, 16, 1, 12})});
+  EXPECT_TRUE(close(actual[0], expected[0].reshaped(actual[0].shape())));
+}
+
 // --- Gemm, MatMul -------------------------------------------------------------------------
 
 Graph gemm_graph(const Shape& a, const Tensor& b, const Tensor* c, Attributes attrs) {
@@ -255,6 +314,35 @@ TEST(CpuDnnl, GemmFlattensRankFourAAndAppliesFusedActivation) {
   attrs.set("activation", std::string("LeakyRelu"));
   attrs.set("activation_alpha", 0.2);
   EXPECT_TRUE(close(run_on(gemm_graph(a.shape(), b, &c, attrs), "cpu", {a})[0], expected));
+}
+
+TEST(CpuDnnl, GemmKeepsPackedConstantWeightsAcrossBatchSizes) {
+  Attributes attrs;
+  attrs.set("transB", std::int64_t{1});
+  const Tensor b = random(Shape{40, 72}, 80), c = random(Shape{40}, 81);
+  const Graph graph = gemm_graph(Shape{Shape::dynamic, 72}, b, &c, attrs);
+  tern::test::register_reference_backend();
+  tern::SequentialScheduler cpu(graph, {"cpu"}), reference(graph, {"reference"});
+  std::uint32_t seed = 82;
+  for (std::int64_t batch : {16, 1, 16, 5}) {
+    const std::vector<Tensor> inputs{random(Shape{batch, 72}, seed++)};
+    EXPECT_TRUE(close(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "batch " << batch;
+  }
+}
+
+TEST(CpuDnnl, GemmWithComputedWeightsSeesNewWeightsEveryRun) {
+  Graph graph;
+  graph.add_input("a", f32, Shape{4, 24});
+  graph.add_input("b", f32, Shape{24, 40});
+  graph.add_node("Gemm", {"a", "b"}, {"y"});
+  graph.add_output("y");
+  tern::test::register_reference_backend();
+  tern::SequentialScheduler cpu(graph, {"cpu"}), reference(graph, {"reference"});
+  const Tensor a = random(Shape{4, 24}, 86);
+  for (std::uint32_t seed : {87u, 88u}) {
+    const std::vector<Tensor> inputs{a, random(Shape{24, 40}, seed)};
+    EXPECT_TRUE(close(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "weights seed " << seed;
+  }
 }
 
 /// numpy.matmul of rank >= 2 operands by loops.

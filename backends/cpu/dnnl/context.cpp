@@ -31,10 +31,22 @@ dnnl::memory::desc plain_desc(const Dims& dims) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
 }
 
-dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor) {
+namespace {
+
+void* handle_of(const Tensor& tensor) {
   // oneDNN takes a non-const handle for every memory; inputs are only read through it.
-  return dnnl::memory(desc, engine(), const_cast<void*>(tensor.raw()));
+  return const_cast<void*>(tensor.raw());
 }
+
+} // namespace
+
+dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor) {
+  return dnnl::memory(desc, engine(), handle_of(tensor));
+}
+
+dnnl::memory unbound(const dnnl::memory::desc& desc) { return dnnl::memory(desc, engine(), DNNL_MEMORY_NONE); }
+
+void bind(dnnl::memory& memory, const Tensor& tensor) { memory.set_data_handle(handle_of(tensor)); }
 
 void broadcast_into(const Tensor& from, Tensor& to) {
   const Dims out = dims_of(to.shape());
@@ -97,24 +109,23 @@ void append_fused_activation(const Node& node, dnnl::post_ops& post_ops) {
 }
 
 void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  // Messages are built only on failure: this runs for every node on every forward.
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined()) continue;
-    require(inputs[i].dtype() == DataType::Float32,
-            "input " + std::to_string(i) + " is " + inputs[i].describe() + "; the oneDNN kernel takes float32");
-    require(inputs[i].backend().host_accessible(), "input " + std::to_string(i) + " is " + inputs[i].describe() +
-                                                       ", not in host memory");
+    if (inputs[i].dtype() != DataType::Float32)
+      fail("input " + std::to_string(i) + " is " + inputs[i].describe() + "; the oneDNN kernel takes float32");
+    if (!inputs[i].backend().host_accessible())
+      fail("input " + std::to_string(i) + " is " + inputs[i].describe() + ", not in host memory");
   }
   for (std::size_t i = 0; i < outputs.size(); ++i)
-    require(outputs[i].defined() && outputs[i].dtype() == DataType::Float32 && outputs[i].backend().host_accessible(),
-            "output " + std::to_string(i) + " must be a float32 host tensor, not " + outputs[i].describe());
+    if (!outputs[i].defined() || outputs[i].dtype() != DataType::Float32 || !outputs[i].backend().host_accessible())
+      fail("output " + std::to_string(i) + " must be a float32 host tensor, not " + outputs[i].describe());
   try {
-    std::vector<Shape> shapes;
-    shapes.reserve(inputs.size());
-    for (const Tensor& input : inputs) shapes.push_back(input.defined() ? input.shape() : Shape{});
-    if (!prepared_ || shapes != shapes_ || stale(inputs)) {
+    if (!prepared_ || !same_shapes(inputs) || stale(inputs)) {
       prepared_ = false; // stays false when prepare() throws: the next run retries
       prepare(inputs, outputs);
-      shapes_ = std::move(shapes);
+      shapes_.clear();
+      for (const Tensor& input : inputs) shapes_.push_back(input.defined() ? input.shape() : Shape{});
       prepared_ = true;
     }
     execute(inputs, outputs);
@@ -122,6 +133,13 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
   } catch (const dnnl::error& e) {
     fail(std::string("oneDNN: ") + e.what() + " (status " + std::to_string(static_cast<int>(e.status)) + ")");
   }
+}
+
+bool DnnlKernel::same_shapes(std::span<const Tensor> inputs) const {
+  if (inputs.size() != shapes_.size()) return false;
+  for (std::size_t i = 0; i < inputs.size(); ++i)
+    if (shapes_[i] != (inputs[i].defined() ? inputs[i].shape() : Shape{})) return false;
+  return true;
 }
 
 void DnnlKernel::fail(const std::string& message) const { throw Error(node_.describe() + ": " + message); }

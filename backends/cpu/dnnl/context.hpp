@@ -31,6 +31,11 @@ Dims left_pad(Dims dims, std::size_t rank);
 dnnl::memory::desc plain_desc(const Dims& dims);
 /// A memory object over `tensor`'s own storage, described by `desc` (no copy).
 dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor);
+/// A memory object of `desc` with no buffer yet, made once per shape: bind() points it at
+/// each run's tensor, which costs less than making a memory object per run.
+dnnl::memory unbound(const dnnl::memory::desc& desc);
+/// Points `memory` at `tensor`'s storage (no copy).
+void bind(dnnl::memory& memory, const Tensor& tensor);
 /// Copies `from` into `to`, broadcasting numpy-style (from's shape must broadcast to to's):
 /// for the operands oneDNN cannot broadcast itself (binary src0, Gemm's C).
 void broadcast_into(const Tensor& from, Tensor& to);
@@ -83,6 +88,9 @@ protected:
   }
 
 private:
+  /// True when `inputs` have the shapes of the last prepare() (compared without copying).
+  bool same_shapes(std::span<const Tensor> inputs) const;
+
   const Node& node_;
   bool prepared_ = false;
   std::vector<Shape> shapes_; ///< input shapes of the last prepare() (empty Shape: absent)

@@ -54,6 +54,8 @@ private:
             "Y " + outputs[0].shape().to_string() + " must have X's shape " + inputs[0].shape().to_string());
     if (node().op_type() == "Clip") bounds_ = clip_bounds(inputs);
     desc_ = plain_desc({inputs[0].numel()});
+    src_ = unbound(desc_);
+    dst_ = unbound(desc_);
     primitives_.clear();
     for (const EltwiseStep& step : steps_for(inputs)) {
       const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, step.algorithm, desc_, step.alpha,
@@ -63,15 +65,14 @@ private:
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    const dnnl::memory dst = wrap(desc_, outputs[0]);
-    dnnl::memory src = wrap(desc_, inputs[0]);
-    for (dnnl::eltwise_forward& primitive : primitives_) {
-      primitive.execute(stream(), {{DNNL_ARG_SRC, src}, {DNNL_ARG_DST, dst}});
-      src = dst;
-    }
+    bind(src_, inputs[0]);
+    bind(dst_, outputs[0]);
+    for (std::size_t i = 0; i < primitives_.size(); ++i)
+      primitives_[i].execute(stream(), {{DNNL_ARG_SRC, i == 0 ? src_ : dst_}, {DNNL_ARG_DST, dst_}});
   }
 
   dnnl::memory::desc desc_;
+  dnnl::memory src_, dst_; ///< made once per shape, pointed at each run's tensors
   std::vector<dnnl::eltwise_forward> primitives_;
   std::pair<float, float> bounds_;
 };

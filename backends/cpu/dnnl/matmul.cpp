@@ -1,5 +1,6 @@
 // Gemm and MatMul as the oneDNN matmul primitive.
-//   Gemm: Y = act(alpha * A' B' + beta * C). Transposes are strides on A and B (no copy);
+//   Gemm: Y = act(alpha * A' B' + beta * C). Transposes are strides on A and B (no copy;
+//   a constant B is packed once into oneDNN's layout instead, see layout.hpp);
 //   alpha is the output scale; beta * C is a sum post-op over Y, into which C was first
 //   broadcast (oneDNN's bias is added before the scale, so it cannot carry beta * C).
 //   A of rank > 2 is read as [dim0, rest] (Tern's Gemm extension).
@@ -7,8 +8,10 @@
 //   the right and broadcast by oneDNN itself.
 #include "context.hpp"
 #include "dnnl_ops.hpp"
+#include "layout.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 namespace tern::cpu {
 namespace {
@@ -16,9 +19,14 @@ namespace {
 using namespace onednn;
 using dnnl::memory;
 
+/// True when input `index` of `node` is an initializer: its weights can be packed once.
+bool constant_input(const Node& node, std::size_t index) {
+  return node.inputs().size() > index && node.input(index) != nullptr && node.input(index)->constant() != nullptr;
+}
+
 class GemmKernel final : public DnnlKernel {
 public:
-  explicit GemmKernel(const Node& node) : DnnlKernel(node) {}
+  explicit GemmKernel(const Node& node) : DnnlKernel(node), b_(constant_input(node, 1)) {}
 
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -40,9 +48,7 @@ private:
     const auto strided = [](std::int64_t r, std::int64_t c, bool transposed) {
       return memory::desc({r, c}, memory::data_type::f32, transposed ? Dims{1, r} : Dims{c, 1});
     };
-    a_ = strided(m, k, trans_a);
-    b_ = strided(k, n, trans_b);
-    y_ = plain_desc({m, n});
+    const memory::desc a_desc = strided(m, k, trans_a), b_desc = strided(k, n, trans_b), y_desc = plain_desc({m, n});
 
     dnnl::primitive_attr attr;
     const auto alpha = static_cast<float>(node().attr<double>("alpha"));
@@ -51,19 +57,27 @@ private:
     if (has_c_) post_ops.append_sum(static_cast<float>(node().attr<double>("beta")));
     append_fused_activation(node(), post_ops);
     attr.set_post_ops(post_ops);
-    matmul_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), attr, engine()));
+    // Constant B in the layout oneDNN picks (packed once): brgemm otherwise copies B into
+    // that layout on every run. Computed B stays as it is, a reorder would cost the same.
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_.constant() ? any({k, n}) : b_desc, y_desc), attr,
+                                          engine());
+    matmul_ = dnnl::matmul(pd);
+    b_.prepare(b_desc, pd.weights_desc());
+    args_ = {{DNNL_ARG_SRC, unbound(a_desc)}, {DNNL_ARG_DST, unbound(y_desc)}};
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     if (has_c_) broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
-    matmul_.execute(stream(), {{DNNL_ARG_SRC, wrap(a_, inputs[0])},
-                               {DNNL_ARG_WEIGHTS, wrap(b_, inputs[1])},
-                               {DNNL_ARG_DST, wrap(y_, outputs[0])}});
+    bind(args_[DNNL_ARG_SRC], inputs[0]);
+    bind(args_[DNNL_ARG_DST], outputs[0]);
+    args_[DNNL_ARG_WEIGHTS] = b_.read(inputs[1]);
+    matmul_.execute(stream(), args_);
   }
 
   bool has_c_ = false;
   dnnl::matmul matmul_;
-  memory::desc a_, b_, y_;
+  WeightsOperand b_;
+  std::unordered_map<int, memory> args_; ///< kept between runs: only the buffers change
 };
 
 class MatMulKernel final : public DnnlKernel {

@@ -71,15 +71,20 @@ private:
     const dnnl::algorithm algorithm = kind_ == PoolKind::Max ? dnnl::algorithm::pooling_max
                                       : include_pad          ? dnnl::algorithm::pooling_avg_include_padding
                                                              : dnnl::algorithm::pooling_avg_exclude_padding;
-    src_ = plain_desc(dims_of(x));
-    dst_ = plain_desc(dims_of(y));
-    const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src_, dst_, window.strides,
+    // Plain layouts: pooling is bound by memory traffic, so reordering to a blocked layout
+    // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw.
+    const dnnl::memory::desc src = plain_desc(dims_of(x)), dst = plain_desc(dims_of(y));
+    src_ = unbound(src);
+    dst_ = unbound(dst);
+    const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src, dst, window.strides,
                                               window.kernel, dilations, window.pads_begin, pads_end);
     pool_ = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(desc, engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    pool_.execute(stream(), {{DNNL_ARG_SRC, wrap(src_, inputs[0])}, {DNNL_ARG_DST, wrap(dst_, outputs[0])}});
+    bind(src_, inputs[0]);
+    bind(dst_, outputs[0]);
+    pool_.execute(stream(), {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
     if (!divisor_fix_.empty()) {
       stream().wait();
       fix_divisors(outputs[0]);
@@ -108,7 +113,7 @@ private:
 
   const PoolKind kind_;
   dnnl::pooling_v2_forward pool_;
-  dnnl::memory::desc src_, dst_;
+  dnnl::memory src_, dst_; ///< made once per shape, pointed at each run's tensors
   std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
 };
 

@@ -1,0 +1,111 @@
+#include "layout.hpp"
+
+#include <array>
+#include <cstdlib>
+#include <memory>
+#include <string_view>
+
+namespace tern::cpu::onednn {
+namespace {
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+struct ScratchBuffer {
+  std::unique_ptr<void, FreeDeleter> data;
+  std::size_t bytes = 0;
+};
+
+} // namespace
+
+dnnl::memory::desc any(const Dims& dims) {
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+}
+
+dnnl::memory::desc channel_blocked(const Dims& dims) {
+  using tag = dnnl::memory::format_tag;
+  check(dims.size() >= 3 && dims.size() <= 5, "channel_blocked takes ranks 3 to 5, not " + std::to_string(dims.size()));
+  static constexpr tag blocked[] = {tag::nCw16c, tag::nChw16c, tag::nCdhw16c};
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, blocked[dims.size() - 3]);
+}
+
+bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string_view(pd.impl_info_str()).starts_with("ref"); }
+
+void* scratch(ScratchSlot slot, std::size_t bytes) {
+  thread_local std::array<ScratchBuffer, static_cast<std::size_t>(ScratchSlot::Count)> buffers;
+  ScratchBuffer& buffer = buffers[static_cast<std::size_t>(slot)];
+  if (buffer.bytes < bytes) {
+    // 64 bytes: a cache line and an AVX-512 vector; aligned_alloc wants a multiple of it.
+    const std::size_t rounded = (bytes + 63) / 64 * 64;
+    buffer.data.reset(); // free first: the old and new buffers may be large
+    buffer.data.reset(std::aligned_alloc(64, rounded));
+    check(buffer.data != nullptr, "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory");
+    buffer.bytes = rounded;
+  }
+  return buffer.data.get();
+}
+
+void Relayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot) {
+  plain_ = unbound(plain);
+  slot_ = slot;
+  bound_ = nullptr;
+  reorder_.reset();
+  if (chosen == plain) return;
+  chosen_ = unbound(chosen);
+  const auto [from, to] = slot == ScratchSlot::Destination ? std::pair{chosen, plain} : std::pair{plain, chosen};
+  reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
+}
+
+void Relayout::bind_scratch() {
+  void* buffer = scratch(slot_, chosen_.get_desc().get_size());
+  // Rebinding makes oneDNN zero the padding of a blocked layout: do it only when needed.
+  if (buffer != bound_) chosen_.set_data_handle(buffer);
+  bound_ = buffer;
+}
+
+const dnnl::memory& Relayout::read(const Tensor& tensor) {
+  bind(plain_, tensor);
+  if (!reorder_) return plain_;
+  bind_scratch();
+  reorder_->execute(stream(), plain_, chosen_);
+  return chosen_;
+}
+
+const dnnl::memory& Relayout::write(Tensor& tensor) {
+  bind(plain_, tensor);
+  if (!reorder_) return plain_;
+  bind_scratch();
+  return chosen_;
+}
+
+void Relayout::written() {
+  if (reorder_) reorder_->execute(stream(), chosen_, plain_);
+}
+
+void WeightsOperand::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen) {
+  relayout_.prepare(plain, chosen, ScratchSlot::Weights);
+  plain_ = plain;
+  current_.reset();
+  if (!constant_ || !relayout_.reordered()) return;
+  for (std::size_t i = 0; i < packed_.size(); ++i)
+    if (packed_[i].memory.get_desc() == chosen) current_ = i;
+  if (!current_) {
+    packed_.push_back({dnnl::memory(chosen, engine()), false});
+    current_ = packed_.size() - 1;
+  }
+}
+
+const dnnl::memory& WeightsOperand::read(const Tensor& weights) {
+  if (!current_) return relayout_.read(weights);
+  Packed& packed = packed_[*current_];
+  if (!packed.filled) {
+    // Once per layout, so a one-off reorder primitive (oneDNN caches it anyway) is fine.
+    dnnl::memory plain = wrap(plain_, weights);
+    dnnl::reorder(plain, packed.memory).execute(stream(), plain, packed.memory);
+    packed.filled = true;
+  }
+  return packed.memory;
+}
+
+} // namespace tern::cpu::onednn

@@ -1,0 +1,82 @@
+#pragma once
+// Operands in the layout a primitive chose (format_tag::any). Tern hands kernels plain
+// row-major tensors, so a primitive that prefers a blocked layout (nChw16c, OIhw16i16o...)
+// reads and writes per-thread scratch copies, reordered in and out on every run; constant
+// weights are reordered once. Memory objects are made once per shape and rebound to each
+// run's tensors with set_data_handle: creating them per run costs more than small
+// primitives do. Only dnnl/*.cpp include this.
+
+#include "context.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <vector>
+
+namespace tern::cpu::onednn {
+
+/// A float32 descriptor of `dims` leaving the layout to the primitive (format_tag::any).
+dnnl::memory::desc any(const Dims& dims);
+/// A float32 descriptor of `dims` ([N, C, spatial...], rank 3 to 5) with channels in blocks
+/// of 16 (nCw16c, nChw16c, nCdhw16c): AVX-512's width, the blocked kernels' own layout.
+dnnl::memory::desc channel_blocked(const Dims& dims);
+/// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
+bool is_reference(const dnnl::primitive_desc_base& pd);
+
+/// Scratch buffers shared by the kernels run on one thread: a plan runs its kernels one
+/// after another, so one buffer per role serves them all (per kernel, ResNet-18 at batch 64
+/// would hold gigabytes). Grow-only and 64-byte aligned; one set per calling thread, so
+/// plans run concurrently on different threads never share one.
+enum class ScratchSlot { Source, Destination, Weights, Count };
+void* scratch(ScratchSlot slot, std::size_t bytes);
+
+/// One operand of a primitive: Tern's plain tensor, seen through the primitive's chosen
+/// layout. When both layouts are the same the tensor itself is used, otherwise a scratch
+/// copy with a reorder (primitive made once per shape).
+class Relayout {
+public:
+  /// Plans for `plain` (Tern's layout) against `chosen` (the primitive's), using `slot`.
+  void prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot);
+  /// The memory the primitive reads: `tensor` itself, or a copy reordered into it now.
+  const dnnl::memory& read(const Tensor& tensor);
+  /// The memory the primitive writes for `tensor`; call written() after the primitive ran.
+  const dnnl::memory& write(Tensor& tensor);
+  /// Reorders the scratch copy into the tensor given to write(), when there is one.
+  void written();
+  bool reordered() const { return reorder_.has_value(); }
+
+private:
+  /// Binds chosen_ to the slot's scratch buffer (rebinding only when the buffer moved).
+  void bind_scratch();
+
+  dnnl::memory plain_, chosen_;
+  std::optional<dnnl::reorder> reorder_;
+  ScratchSlot slot_ = ScratchSlot::Source;
+  void* bound_ = nullptr; ///< the scratch buffer chosen_ points to
+};
+
+/// The weights operand of a Conv or Gemm. Constant weights (initializers) are reordered
+/// into the chosen layout once and kept per layout, so a batch size that keeps the layout
+/// (or comes back to an earlier one) reorders nothing; computed weights may change between
+/// runs and are reordered on every run, through the Weights scratch slot.
+class WeightsOperand {
+public:
+  explicit WeightsOperand(bool constant) : constant_(constant) {}
+  bool constant() const { return constant_; }
+  void prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen);
+  /// The weights in the chosen layout for this run.
+  const dnnl::memory& read(const Tensor& weights);
+
+private:
+  struct Packed {
+    dnnl::memory memory; ///< owns its buffer, in the chosen layout
+    bool filled = false;
+  };
+
+  const bool constant_;
+  dnnl::memory::desc plain_;
+  Relayout relayout_;                  ///< used when not packed: plain, or computed weights
+  std::vector<Packed> packed_;         ///< constant weights, one per chosen layout seen
+  std::optional<std::size_t> current_; ///< index in packed_ for this shape, if packed
+};
+
+} // namespace tern::cpu::onednn
