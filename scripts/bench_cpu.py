@@ -5,7 +5,8 @@ Two networks with random weights: a LeNet-style CNN on 1x28x28 and a ResNet-18-s
 network on 3x224x224. Each is built in PyTorch (Debian's python3-torch), exported to ONNX,
 and timed at batch 1 and 64 with the same thread count in PyTorch, ONNX Runtime (PyPI, in a
 virtual environment under the build folder) and `tern bench` on the cpu backend. Prints
-images/s and Tern's ratio to each peer.
+images/s and Tern's ratio to each peer. Run it on an otherwise idle machine: OpenMP
+threads that spin while waiting (libgomp's default) lose badly to other busy processes.
 
     make build && /usr/bin/python3 scripts/bench_cpu.py [--threads N] [--seconds S]
 """
@@ -17,11 +18,8 @@ import subprocess
 import sys
 import time
 
-# Every runtime here gets the same OpenMP wait policy as the tern CLI sets for itself:
-# spinning threads starve each other on a loaded 2-core machine. Set before torch loads.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import torch  # noqa: E402
-from torch import nn  # noqa: E402
+import torch
+from torch import nn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build"

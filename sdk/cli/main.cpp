@@ -4,7 +4,6 @@
 
 #include <tern/error.hpp>
 
-#include <cstdlib>
 #include <iostream>
 #include <string_view>
 #include <vector>
@@ -70,10 +69,6 @@ int run_command(const Command& command, int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-  // OpenMP threads spinning while they wait starve each other on a loaded machine (measured
-  // 5-10x slower on 2 cores); libgomp reads this when the cpu plugin loads it. A user's
-  // own setting wins.
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);
   if (argc < 2) {
     print_usage(std::cerr);
     return 2;
