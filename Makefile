@@ -18,7 +18,7 @@ build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 demo: build
-	@$(BUILD)/bin/tern demo
+	@$(BUILD)/bin/tern demo --model sdk/examples/models/convnet.onnx
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -4,6 +4,7 @@
 #include <tern/recipes.hpp>
 #include <tern/registry.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <unistd.h>
@@ -47,6 +48,35 @@ Graph load_for_inference(const std::string& path) {
   fold_batchnorm(graph);
   fuse_activations(graph);
   return graph;
+}
+
+namespace {
+
+/// Index of the largest logit in row `row` of [N, classes] logits.
+std::int64_t top1(const Tensor& logits, std::int64_t row) {
+  const std::int64_t classes = logits.numel() / logits.shape()[0];
+  const float* begin = logits.data<float>() + row * classes;
+  return std::max_element(begin, begin + classes) - begin;
+}
+
+} // namespace
+
+Accuracy measure_accuracy(SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch, const std::string& model) {
+  Progress progress("evaluating", dataset.size());
+  Accuracy result;
+  result.samples = dataset.size();
+  const auto start = std::chrono::steady_clock::now();
+  for (std::size_t begin = 0; begin < dataset.size(); begin += batch) {
+    const Tensor logits = scheduler.forward({dataset.batch(begin, batch)})[0];
+    check(logits.dtype() == DataType::Float32 && logits.shape().rank() == 2,
+          model + ": the output must be float32 logits [N, classes], got " + logits.describe());
+    for (std::int64_t row = 0; row < logits.shape()[0]; ++row)
+      result.correct += top1(logits, row) == dataset.labels()[begin + static_cast<std::size_t>(row)];
+    progress.update(std::min(begin + batch, dataset.size()));
+  }
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  progress.finish();
+  return result;
 }
 
 std::string describe(const Value& value) {

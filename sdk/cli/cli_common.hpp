@@ -3,6 +3,7 @@
 
 #include "command.hpp"
 
+#include <tern/dataset.hpp>
 #include <tern/graph.hpp>
 #include <tern/scheduler.hpp>
 
@@ -23,6 +24,18 @@ std::string model_argument(const po::variables_map& args);
 /// Loads a model and applies the inference rewrites every runtime does (BatchNorm folded
 /// into Conv/Gemm, activations fused into them); results are unchanged up to float rounding.
 Graph load_for_inference(const std::string& path);
+/// Top-1 accuracy of a classifier run over a labelled dataset.
+struct Accuracy {
+  std::size_t correct = 0;
+  std::size_t samples = 0;
+  double seconds = 0;
+  double fraction() const { return static_cast<double>(correct) / static_cast<double>(samples); }
+  double images_per_second() const { return static_cast<double>(samples) / seconds; }
+};
+/// Runs `scheduler` over `dataset` in batches (a progress bar on a terminal) and counts the
+/// samples whose largest logit is the label. `model` names the model in errors.
+Accuracy measure_accuracy(SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch, const std::string& model);
+
 /// "input float32[?,1,28,28]".
 std::string describe(const Value& value);
 /// Shape and dtype of a value as JSON.

@@ -8,13 +8,6 @@
 namespace tern::cli {
 namespace {
 
-/// Index of the largest of `classes` logits in row `row`.
-std::int64_t top1(const Tensor& logits, std::int64_t row) {
-  const std::int64_t classes = logits.numel() / logits.shape()[0];
-  const float* begin = logits.data<float>() + row * classes;
-  return std::max_element(begin, begin + classes) - begin;
-}
-
 int evaluate(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   const Graph graph = load_for_inference(path);
@@ -32,21 +25,9 @@ int evaluate(const po::variables_map& args, Output& out) {
   check(batch > 0, "--batch must be positive");
 
   SequentialScheduler scheduler(graph, prepare_backends(args));
-  Progress progress("evaluating", dataset.size());
-  std::size_t correct = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (std::size_t begin = 0; begin < dataset.size(); begin += batch) {
-    const Tensor logits = scheduler.forward({dataset.batch(begin, batch)})[0];
-    check(logits.dtype() == DataType::Float32 && logits.shape().rank() == 2,
-          path + ": the output must be float32 logits [N, classes], got " + logits.describe());
-    for (std::int64_t row = 0; row < logits.shape()[0]; ++row)
-      correct += top1(logits, row) == dataset.labels()[begin + static_cast<std::size_t>(row)];
-    progress.update(std::min(begin + batch, dataset.size()));
-  }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  progress.finish();
-  const double accuracy = static_cast<double>(correct) / static_cast<double>(dataset.size());
-  const double rate = static_cast<double>(dataset.size()) / seconds;
+  const Accuracy result = measure_accuracy(scheduler, dataset, batch, path);
+  const std::size_t correct = result.correct;
+  const double accuracy = result.fraction(), rate = result.images_per_second();
   out.text() << std::fixed << std::setprecision(2) << "Top-1 accuracy " << 100.0 * accuracy << "% (" << correct << "/"
              << dataset.size() << ") on " << dataset.description() << "\n"
              << std::setprecision(0) << rate << " images/s with batch " << batch << " on "

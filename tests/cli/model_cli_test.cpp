@@ -181,3 +181,15 @@ TEST(ModelCli, NpyFilesWrittenByNumpyEvaluateLikeTheIdxFiles) {
   EXPECT_DOUBLE_EQ(accuracy("--dataset '" + (data / "fmnist_test300_f32.npy.gz").string() + "'" + labels), idx);
   EXPECT_GT(idx, 0.8); // a trained model, not chance
 }
+
+TEST(ModelCli, DemoMeasuresTheExampleConvNet) {
+  if (!fs::exists("/usr/share/datasets/fashion-mnist")) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const fs::path model = fs::path(TERN_SOURCE_DIR) / "sdk/examples/models/convnet.onnx";
+  const auto result = tern_cli("demo --json --samples 200 --model '" + model.string() + "'");
+  ASSERT_EQ(result.code, 0) << result.err;
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["model"]["samples"], 200);
+  EXPECT_GT(json["model"]["accuracy"].get<double>(), 0.85); // a trained ConvNet, not chance (0.1)
+  EXPECT_EQ(json["runs"].size(), 2u);
+  EXPECT_NE(result.err.find("6. Top-1 accuracy on the first 200"), std::string::npos) << result.err;
+}
