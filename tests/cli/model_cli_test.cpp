@@ -193,3 +193,26 @@ TEST(ModelCli, DemoMeasuresTheExampleConvNet) {
   EXPECT_EQ(json["runs"].size(), 2u);
   EXPECT_NE(result.err.find("6. Top-1 accuracy on the first 200"), std::string::npos) << result.err;
 }
+
+TEST(ModelCli, TruncatedIdxAndWrongNpyDtypeAreOneLineAndExitCode2) {
+  const fs::path fmnist = "/usr/share/datasets/fashion-mnist";
+  if (!fs::exists(fmnist)) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const fs::path model = fs::path(TERN_SOURCE_DIR) / "sdk/examples/models/convnet.onnx";
+  const fs::path dir = temp_path("truncated_idx");
+  fs::create_directories(dir);
+  std::ifstream in(fmnist / "t10k-images-idx3-ubyte.gz", std::ios::binary);
+  std::string bytes(5000, '\0');
+  in.read(bytes.data(), 5000);
+  std::ofstream(dir / "t10k-images-idx3-ubyte.gz", std::ios::binary) << bytes;
+  fs::copy_file(fmnist / "t10k-labels-idx1-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz", fs::copy_options::overwrite_existing);
+  const auto truncated = tern_cli("eval '" + model.string() + "' --dataset 'fashion-mnist:" + dir.string() + "'");
+  EXPECT_EQ(truncated.code, 2);
+  EXPECT_EQ(std::count(truncated.err.begin(), truncated.err.end(), '\n'), 1) << truncated.err;
+  EXPECT_NE(truncated.err.find("truncated"), std::string::npos) << truncated.err;
+  const fs::path data = fs::path(TERN_SOURCE_DIR) / "tests/data";
+  const auto dtype = tern_cli("eval '" + model.string() + "' --dataset '" + (data / "f32_big_endian.npy").string() +
+                              "' --labels '" + (data / "i64_labels_2.npy").string() + "'");
+  EXPECT_EQ(dtype.code, 2);
+  EXPECT_EQ(std::count(dtype.err.begin(), dtype.err.end(), '\n'), 1) << dtype.err;
+  EXPECT_NE(dtype.err.find("unsupported dtype '>f4'"), std::string::npos) << dtype.err;
+}
