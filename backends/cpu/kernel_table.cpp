@@ -13,7 +13,7 @@ using tern::DataType;
 constexpr DataType f32 = DataType::Float32;
 
 std::vector<tern::KernelDef> kernel_table() {
-  return {
+  std::vector<tern::KernelDef> table{
       // --- oneDNN primitives (backends/cpu/dnnl) ---------------------------------------
       {"Conv", {f32, f32}, tern::cpu::make_conv},
       {"Conv", {f32, f32, f32}, tern::cpu::make_conv},
@@ -357,7 +357,31 @@ std::vector<tern::KernelDef> kernel_table() {
       {"DequantizeLinear", {DataType::UInt8, f32, DataType::UInt8}, tern::cpu::make_dequantize_linear},
       {"DequantizeLinear", {DataType::Int32, f32}, tern::cpu::make_dequantize_linear},
       {"DequantizeLinear", {DataType::Int32, f32, DataType::Int32}, tern::cpu::make_dequantize_linear},
+      // --- integer execution (the core's integer_affine.hpp) ---------------------------
+      // Conv/Gemm/MatMul: int8 or uint8 X, int8 W, optional int32 bias (not MatMul)
+      {"Conv", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_conv},
+      {"Conv", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_conv},
+      {"Conv", {DataType::UInt8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_conv},
+      {"Conv", {DataType::Int8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_conv},
+      {"Gemm", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_gemm},
+      {"Gemm", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_gemm},
+      {"Gemm", {DataType::UInt8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_gemm},
+      {"Gemm", {DataType::Int8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_gemm},
+      {"MatMul", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_matmul},
+      {"MatMul", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_matmul},
+      {"Requantize", {f32}, tern::cpu::make_requantize},
+      {"Requantize", {DataType::Int32}, tern::cpu::make_requantize},
+      {"Requantize", {DataType::Int8}, tern::cpu::make_requantize},
+      {"Requantize", {DataType::UInt8}, tern::cpu::make_requantize},
+      {"MaxPool", {DataType::Int8}, tern::cpu::make_max_pool},
+      {"MaxPool", {DataType::UInt8}, tern::cpu::make_max_pool},
+      {"Relu", {DataType::Int8}, tern::cpu::make_integer_relu},
+      {"Relu", {DataType::UInt8}, tern::cpu::make_integer_relu},
   };
+  // Concat of int8/uint8 (and int32) tensors: one row per input count, as for float32.
+  for (const DataType dtype : {DataType::Int32, DataType::Int8, DataType::UInt8})
+    for (std::size_t inputs = 1; inputs <= 16; ++inputs) table.push_back(tern::cpu::dnnl_concat_row(inputs, dtype));
+  return table;
 }
 
 void register_cpu(tern::PluginContext& context) {

@@ -1,4 +1,5 @@
-// Concat along one axis as the oneDNN concat primitive, reading every input in place.
+// Concat along one axis as the oneDNN concat primitive, reading every input in place
+// (float32, int32, int8 or uint8: a copy needs only the element size).
 #include "context.hpp"
 #include "dnnl_ops.hpp"
 
@@ -9,7 +10,8 @@ using namespace onednn;
 
 class ConcatKernel final : public DnnlKernel {
 public:
-  explicit ConcatKernel(const Node& node) : DnnlKernel(node) {}
+  explicit ConcatKernel(const Node& node)
+      : DnnlKernel(node, {DataType::Float32, DataType::Int32, DataType::Int8, DataType::UInt8}) {}
 
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -24,11 +26,11 @@ private:
       for (std::size_t i = 0; fits && i < y.rank(); ++i) fits = i == axis || x[i] == y[i];
       require(fits, "input " + x.to_string() + " does not fit Y " + y.to_string() + " along axis " + std::to_string(axis));
       total += x[axis];
-      sources_.push_back(plain_desc(dims_of(x)));
+      sources_.push_back(plain_desc(dims_of(x), dnnl_type(input.dtype())));
     }
     require(total == y[axis], "inputs add up to " + std::to_string(total) + " along axis " + std::to_string(axis) +
                                   ", Y has " + std::to_string(y[axis]));
-    dst_ = plain_desc(dims_of(y));
+    dst_ = plain_desc(dims_of(y), dnnl_type(outputs[0].dtype()));
     concat_ = dnnl::concat(dnnl::concat::primitive_desc(dst_, static_cast<int>(axis), sources_, engine()));
   }
 

@@ -25,10 +25,21 @@ Dims left_pad(Dims dims, std::size_t rank) {
   return dims;
 }
 
-dnnl::memory::desc plain_desc(const Dims& dims) {
+dnnl::memory::data_type dnnl_type(DataType type) {
+  using dt = dnnl::memory::data_type;
+  switch (type) {
+  case DataType::Float32: return dt::f32;
+  case DataType::Int32: return dt::s32;
+  case DataType::Int8: return dt::s8;
+  case DataType::UInt8: return dt::u8;
+  default: throw Error("oneDNN kernels take float32, int32, int8 or uint8, not " + std::string(name(type)));
+  }
+}
+
+dnnl::memory::desc plain_desc(const Dims& dims, dnnl::memory::data_type type) {
   Dims strides(dims.size(), 1);
   for (std::size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+  return dnnl::memory::desc(dims, type, strides);
 }
 
 namespace {
@@ -112,14 +123,15 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
   // Messages are built only on failure: this runs for every node on every forward.
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     if (!inputs[i].defined()) continue;
-    if (inputs[i].dtype() != DataType::Float32)
-      fail("input " + std::to_string(i) + " is " + inputs[i].describe() + "; the oneDNN kernel takes float32");
+    if (!accepts(inputs[i].dtype()))
+      fail("input " + std::to_string(i) + " is " + inputs[i].describe() + "; the oneDNN kernel takes " + dtype_names());
     if (!inputs[i].backend().host_accessible())
       fail("input " + std::to_string(i) + " is " + inputs[i].describe() + ", not in host memory");
   }
   for (std::size_t i = 0; i < outputs.size(); ++i)
-    if (!outputs[i].defined() || outputs[i].dtype() != DataType::Float32 || !outputs[i].backend().host_accessible())
-      fail("output " + std::to_string(i) + " must be a float32 host tensor, not " + outputs[i].describe());
+    if (!outputs[i].defined() || !accepts(outputs[i].dtype()) || !outputs[i].backend().host_accessible())
+      fail("output " + std::to_string(i) + " must be a host tensor of " + dtype_names() + ", not " +
+           outputs[i].describe());
   try {
     if (!prepared_ || !same_shapes(inputs) || stale(inputs)) {
       prepared_ = false; // stays false when prepare() throws: the next run retries
@@ -133,6 +145,13 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
   } catch (const dnnl::error& e) {
     fail(std::string("oneDNN: ") + e.what() + " (status " + std::to_string(static_cast<int>(e.status)) + ")");
   }
+}
+
+std::string DnnlKernel::dtype_names() const {
+  std::string names;
+  for (std::size_t i = 0; i < dtypes_.size(); ++i)
+    names += (i == 0 ? "" : i + 1 == dtypes_.size() ? " or " : ", ") + std::string(name(dtypes_[i]));
+  return names;
 }
 
 bool DnnlKernel::same_shapes(std::span<const Tensor> inputs) const {

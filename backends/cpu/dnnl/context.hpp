@@ -10,6 +10,7 @@
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>
 
+#include <algorithm>
 #include <span>
 #include <string>
 #include <vector>
@@ -27,8 +28,10 @@ dnnl::stream& stream();
 Dims dims_of(const Shape& shape);
 /// `dims` with leading 1s up to `rank` (numpy broadcasting aligns from the right).
 Dims left_pad(Dims dims, std::size_t rank);
-/// A float32 descriptor of `dims` in row-major order, Tern's only layout.
-dnnl::memory::desc plain_desc(const Dims& dims);
+/// oneDNN's data type for `type` (float32, int32, int8, uint8); throws for the others.
+dnnl::memory::data_type dnnl_type(DataType type);
+/// A descriptor of `dims` in row-major order, Tern's only layout.
+dnnl::memory::desc plain_desc(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 /// A memory object over `tensor`'s own storage, described by `desc` (no copy).
 dnnl::memory wrap(const dnnl::memory::desc& desc, const Tensor& tensor);
 /// A memory object of `desc` with no buffer yet, made once per shape: bind() points it at
@@ -58,8 +61,8 @@ std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& o
 /// `post_ops`.
 void append_fused_activation(const Node& node, dnnl::post_ops& post_ops);
 
-/// Base of the oneDNN kernels. run() checks that every present tensor is float32 host
-/// memory, calls prepare() on the first run and whenever the input shapes change (the
+/// Base of the oneDNN kernels. run() checks that every present tensor is host memory of
+/// a dtype the kernel takes (float32 unless it says otherwise), calls prepare() on the first run and whenever the input shapes change (the
 /// primitives are built there and reused by every later run of those shapes), then
 /// execute(). A dnnl::error becomes tern::Error with oneDNN's message and the node's name.
 class DnnlKernel : public Kernel {
@@ -67,7 +70,10 @@ public:
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) final;
 
 protected:
-  explicit DnnlKernel(const Node& node) : node_(node) {}
+  /// `dtypes`: the tensor dtypes the kernel takes (the integer kernels check the exact
+  /// combination in prepare()).
+  explicit DnnlKernel(const Node& node, std::vector<DataType> dtypes = {DataType::Float32})
+      : node_(node), dtypes_(std::move(dtypes)) {}
   const Node& node() const { return node_; }
 
   /// Builds the primitives for these shapes (and checks ranks and sizes).
@@ -88,10 +94,14 @@ protected:
   }
 
 private:
+  bool accepts(DataType type) const { return std::find(dtypes_.begin(), dtypes_.end(), type) != dtypes_.end(); }
+  /// "float32" or "int8, uint8 or int32": what errors say the kernel takes.
+  std::string dtype_names() const;
   /// True when `inputs` have the shapes of the last prepare() (compared without copying).
   bool same_shapes(std::span<const Tensor> inputs) const;
 
   const Node& node_;
+  const std::vector<DataType> dtypes_;
   bool prepared_ = false;
   std::vector<Shape> shapes_; ///< input shapes of the last prepare() (empty Shape: absent)
 };

@@ -16,6 +16,7 @@ std::unique_ptr<Kernel> make_conv(const Node& node);
 std::unique_ptr<Kernel> make_gemm(const Node& node);
 /// MatMul with numpy batch broadcasting.
 std::unique_ptr<Kernel> make_matmul(const Node& node);
+/// MaxPool on float32, int8 and uint8.
 std::unique_ptr<Kernel> make_max_pool(const Node& node);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);
@@ -23,15 +24,23 @@ std::unique_ptr<Kernel> make_batch_normalization(const Node& node);
 std::unique_ptr<Kernel> make_softmax(const Node& node);
 /// Add, Sub, Mul, Div (chosen by the node's op type), numpy broadcasting both ways.
 std::unique_ptr<Kernel> make_binary(const Node& node);
-/// Concat; the registry matches input counts exactly, so the table has one row per count.
+/// Concat (float32, int32, int8, uint8); the registry matches input counts exactly, so the
+/// table has one row per count.
 std::unique_ptr<Kernel> make_concat(const Node& node);
 /// Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg
 /// (chosen by the node's op type).
 std::unique_ptr<Kernel> make_eltwise(const Node& node);
 
-/// The Concat row for `inputs` float32 inputs.
-inline KernelDef dnnl_concat_row(std::size_t inputs) {
-  return {"Concat", std::vector<DataType>(inputs, DataType::Float32), make_concat};
+/// Integer Conv, Gemm, MatMul (int8/uint8 X, int8 W, int32 bias; fused requantize_*
+/// attributes; see the core's integer_affine.hpp): oneDNN's int8 primitives where they are
+/// exact (VNNI), Tern's native int32 kernels otherwise (integer_support.hpp).
+std::unique_ptr<Kernel> make_integer_conv(const Node& node);
+std::unique_ptr<Kernel> make_integer_gemm(const Node& node);
+std::unique_ptr<Kernel> make_integer_matmul(const Node& node);
+
+/// The Concat row for `inputs` inputs of `dtype` (float32, int32, int8, uint8).
+inline KernelDef dnnl_concat_row(std::size_t inputs, DataType dtype = DataType::Float32) {
+  return {"Concat", std::vector<DataType>(inputs, dtype), make_concat};
 }
 
 } // namespace tern::cpu

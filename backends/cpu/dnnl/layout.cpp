@@ -19,8 +19,8 @@ struct ScratchBuffer {
 
 } // namespace
 
-dnnl::memory::desc any(const Dims& dims) {
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
+dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type) {
+  return dnnl::memory::desc(dims, type, dnnl::memory::format_tag::any);
 }
 
 dnnl::memory::desc channel_blocked(const Dims& dims) {

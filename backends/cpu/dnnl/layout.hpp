@@ -14,8 +14,8 @@
 
 namespace tern::cpu::onednn {
 
-/// A float32 descriptor of `dims` leaving the layout to the primitive (format_tag::any).
-dnnl::memory::desc any(const Dims& dims);
+/// A descriptor of `dims` leaving the layout to the primitive (format_tag::any).
+dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 /// A float32 descriptor of `dims` ([N, C, spatial...], rank 3 to 5) with channels in blocks
 /// of 16 (nCw16c, nChw16c, nCdhw16c): AVX-512's width, the blocked kernels' own layout.
 dnnl::memory::desc channel_blocked(const Dims& dims);

@@ -37,4 +37,13 @@ std::size_t fold_constants(Graph& graph, const std::vector<std::string>& backend
 /// graph output keeps its name. Returns how many were folded.
 std::size_t fuse_activations(Graph& graph);
 
+/// Folds a Requantize into the integer Conv, Gemm or MatMul (int8/uint8 X, int8 W) whose
+/// int32 output it reads, through the Tern-extension attributes `requantize_scale`,
+/// `requantize_lo`, `requantize_hi` and `requantize_to`: the backend then writes the 8-bit
+/// result directly. Only when the Requantize is the sole reader of that output, which is
+/// not a graph output, and its per-channel axis (if any) is the producer's channel axis
+/// (Conv: dimension 1; Gemm, MatMul: the last). Infers the graph's types (so it throws on a
+/// graph that does not infer). A graph output keeps its name. Returns how many were folded.
+std::size_t fuse_requantize(Graph& graph);
+
 } // namespace tern

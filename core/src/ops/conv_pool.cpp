@@ -1,6 +1,7 @@
 // Conv and the pools: sliding windows over the spatial axes of an [N, C, D1, ...] input.
 #include "builtin_schemas.hpp"
 #include "fused_activation.hpp"
+#include "integer_affine.hpp"
 #include "shape_helpers.hpp"
 
 #include <tern/window.hpp>
@@ -25,8 +26,11 @@ Shape window_output(const InferenceContext& ctx, const Ints& kernel, std::int64_
 }
 
 void infer_conv(InferenceContext& ctx) {
-  require_float(ctx, 0);
-  require_same_dtype(ctx, 0, 1);
+  const bool integer = integer_affine(ctx, 2);
+  if (!integer) {
+    require_float(ctx, 0);
+    require_same_dtype(ctx, 0, 1);
+  }
   require_rank(ctx, 0, 3, SIZE_MAX);
   const Shape& x = ctx.shape(0);
   const Shape& w = ctx.shape(1);
@@ -57,14 +61,15 @@ void infer_conv(InferenceContext& ctx) {
   }
 
   if (ctx.has_input(2)) {
-    require_same_dtype(ctx, 0, 2);
+    if (!integer) require_same_dtype(ctx, 0, 2);
     require_rank(ctx, 2, 1, 1);
     const std::int64_t b = ctx.shape(2)[0];
     ctx.require(b == Shape::dynamic || w[0] == Shape::dynamic || b == w[0],
                 describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(w[0]) + ")");
   }
   check_fused_activation(ctx);
-  ctx.set_output(0, ctx.dtype(0), window_output(ctx, kernel, w[0]));
+  const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
+  ctx.set_output(0, y, window_output(ctx, kernel, w[0]));
 }
 
 /// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked
@@ -107,8 +112,8 @@ std::vector<OpSchema> conv_pool_schemas() {
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
   return {
       {"Conv", 2, 3, 1, 1,
-       with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"),
-                              ints("pads"), ints("strides")}),
+       with_fused_requantize(with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1),
+                                                    ints("kernel_shape"), ints("pads"), ints("strides")})),
        infer_conv},
       {"MaxPool", 1, 1, 1, 2,
        {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),

@@ -1,6 +1,7 @@
 // Matrix products: Gemm (2-D, with Tern's flattening of A) and MatMul (numpy semantics).
 #include "builtin_schemas.hpp"
 #include "fused_activation.hpp"
+#include "integer_affine.hpp"
 #include "shape_helpers.hpp"
 
 #include <span>
@@ -20,9 +21,19 @@ void require_inner(const InferenceContext& ctx, std::int64_t a, std::int64_t b) 
 // Tern extension: an A of rank > 2 with transA = 0 is read as [dim0, product of the other
 // dims], as if a Flatten(axis=1) preceded the Gemm (like AIDGE's FC). This lets
 // remove_flatten() drop the Flatten between a Conv stack and its classifier.
+//
+// Integer form (integer_affine.hpp): int8/uint8 A, int8 B, an optional int32 C holding one
+// bias per column ([N] or [1, N]); alpha and beta must stay 1, A untransposed.
 void infer_gemm(InferenceContext& ctx) {
   require_numeric(ctx, 0);
-  require_same_dtype(ctx, 0, 1);
+  const bool integer = integer_affine(ctx, 2);
+  if (integer) {
+    ctx.require(ctx.attr<double>("alpha") == 1.0 && ctx.attr<double>("beta") == 1.0,
+                "integer inputs need alpha = beta = 1 (scales belong to the requantization)");
+    ctx.require(ctx.attr<std::int64_t>("transA") == 0, "integer inputs need transA = 0");
+  } else {
+    require_same_dtype(ctx, 0, 1);
+  }
   const bool trans_a = ctx.attr<std::int64_t>("transA") != 0;
   const bool trans_b = ctx.attr<std::int64_t>("transB") != 0;
   require_rank(ctx, 0, 2, SIZE_MAX);
@@ -42,18 +53,28 @@ void infer_gemm(InferenceContext& ctx) {
 
   Shape y{m, n};
   if (ctx.has_input(2)) {
-    require_same_dtype(ctx, 0, 2);
-    ctx.require(broadcasts_to(ctx.shape(2), y),
-                describe_input(ctx, 2) + " does not broadcast to the output shape " + y.to_string());
+    if (integer) {
+      const Shape& c = ctx.shape(2);
+      ctx.require((c.rank() == 1 || (c.rank() == 2 && c[0] == 1)) && (c[c.rank() - 1] == n || n == Shape::dynamic),
+                  describe_input(ctx, 2) + " must be a bias of shape [" + std::to_string(n) + "] or [1," +
+                      std::to_string(n) + "] for integer inputs");
+    } else {
+      require_same_dtype(ctx, 0, 2);
+      ctx.require(broadcasts_to(ctx.shape(2), y),
+                  describe_input(ctx, 2) + " does not broadcast to the output shape " + y.to_string());
+    }
   }
-  ctx.set_output(0, ctx.dtype(0), std::move(y));
+  const DataType type = affine_output_dtype(ctx, integer, n, "the last dimension of the output");
+  ctx.set_output(0, type, std::move(y));
 }
 
 // numpy.matmul: the last two dims multiply, the leading ones broadcast. A 1-D A is a row
 // [1, K] and a 1-D B a column [K, 1]; the added dimension is removed from the result.
+// Integer form: int8/uint8 A, int8 B (integer_affine.hpp).
 void infer_matmul(InferenceContext& ctx) {
   require_numeric(ctx, 0);
-  require_same_dtype(ctx, 0, 1);
+  const bool integer = integer_affine(ctx, 2);
+  if (!integer) require_same_dtype(ctx, 0, 1);
   require_rank(ctx, 0, 1, SIZE_MAX);
   require_rank(ctx, 1, 1, SIZE_MAX);
   std::vector<std::int64_t> a = ctx.shape(0).dims();
@@ -70,7 +91,8 @@ void infer_matmul(InferenceContext& ctx) {
   std::vector<std::int64_t> y = batch.dims();
   if (!vector_a) y.push_back(a[a.size() - 2]);
   if (!vector_b) y.push_back(b.back());
-  ctx.set_output(0, ctx.dtype(0), Shape(std::move(y)));
+  const DataType type = affine_output_dtype(ctx, integer, b.back(), "the last dimension of the output");
+  ctx.set_output(0, type, Shape(std::move(y)));
 }
 
 } // namespace
@@ -78,10 +100,10 @@ void infer_matmul(InferenceContext& ctx) {
 std::vector<OpSchema> gemm_matmul_schemas() {
   return {
       {"Gemm", 2, 3, 1, 1,
-       with_fused_activation(
-           {float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 0)}),
+       with_fused_requantize(with_fused_activation(
+           {float_attr("alpha", 1.0), float_attr("beta", 1.0), int_attr("transA", 0), int_attr("transB", 0)})),
        infer_gemm},
-      {"MatMul", 2, 2, 1, 1, {}, infer_matmul},
+      {"MatMul", 2, 2, 1, 1, with_fused_requantize({}), infer_matmul},
   };
 }
 

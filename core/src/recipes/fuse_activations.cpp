@@ -44,6 +44,12 @@ Node* fusable_producer(const Graph& graph, const Node& activation) {
   const std::vector<Value*>& inputs = activation.inputs();
   if (std::count(inputs.begin(), inputs.end(), x) != 1) return nullptr;
   if (!producer->attr<std::string>("activation").empty()) return nullptr; // one post-op only
+  // Integer Conv/Gemm (integer_affine.hpp) take no float activation: it stays a node.
+  for (const Value* operand : {producer->input(0), producer->input(1)})
+    if (operand != nullptr && operand->typed() &&
+        (operand->dtype() == DataType::Int8 || operand->dtype() == DataType::UInt8))
+      return nullptr;
+  if (producer->attrs().has("requantize_scale")) return nullptr;
   return producer;
 }
 

@@ -1,0 +1,113 @@
+// Integer Conv (int8/uint8 X, int8 W, optional int32 bias; see the core's
+// integer_affine.hpp) as one oneDNN int8 convolution, on CPUs where those are exact
+// (integer_support.hpp). Without requantization dst is the int32 accumulation. With it,
+// oneDNN requantizes in the primitive (scales fixed at creation: 2.6 has no runtime scales
+// for int8 convolution) when its float32 bias addition is provably exact; otherwise it
+// writes int32 into a kernel-owned tensor that the native requantization then reads.
+// Layouts as for float Conv (layout.hpp): oneDNN picks (nhwc for int8), Tern's plain
+// tensors are reordered in and out, constant weights packed once.
+#include "context.hpp"
+#include "dnnl_ops.hpp"
+#include "integer_support.hpp"
+#include "layout.hpp"
+#include "native/native_ops.hpp"
+
+#include <tern/window.hpp>
+
+#include <unordered_map>
+
+namespace tern::cpu {
+namespace {
+
+using namespace onednn;
+using dnnl::memory;
+
+class IntegerConvKernel final : public DnnlKernel {
+public:
+  explicit IntegerConvKernel(const Node& node)
+      : DnnlKernel(node, {DataType::Int8, DataType::UInt8, DataType::Int32}),
+        weights_(constant_input(node, 1) != nullptr), requantization_(native::requantization_of(node, "requantize_")) {}
+
+private:
+  void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    const Shape& x = inputs[0].shape();
+    const Shape& w = inputs[1].shape();
+    const Shape& y = outputs[0].shape();
+    require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8,
+            "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe());
+    require(x.rank() >= 3 && x.rank() <= 5, "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs");
+    require(w.rank() == x.rank(), "W " + w.to_string() + " must have the rank of X " + x.to_string());
+    const auto group = node().attr<std::int64_t>("group");
+    require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1],
+            "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group));
+    const bool has_bias = inputs.size() > 2 && inputs[2].defined();
+    if (has_bias)
+      require(inputs[2].dtype() == DataType::Int32 && inputs[2].shape() == Shape{w[0]},
+              "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]");
+    const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
+    require(outputs[0].dtype() == y_type, "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)));
+
+    const Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
+    Dims dilations;
+    for (const std::int64_t d : window.dilations) dilations.push_back(d - 1); // oneDNN counts the gaps
+    Dims weight_dims = dims_of(w);
+    if (group > 1) { // [G, M/G, C/G, k...]: the same bytes as ONNX's [M, C/G, k...]
+      weight_dims[0] = w[0] / group;
+      weight_dims.insert(weight_dims.begin(), group);
+    }
+
+    // Requantize in the primitive unless a bias makes its float32 sum unprovable.
+    const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
+    const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 ? 255 : 128;
+    in_primitive_ = requantization_ &&
+                    (!has_bias || bias_sum_exact(constant_input(node(), 1), constant_input(node(), 2), w[0], taps,
+                                                 taps, 1, x_max));
+    const memory::data_type src_type = dnnl_type(inputs[0].dtype()), s8 = memory::data_type::s8;
+    const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
+    const dnnl::primitive_attr attr = in_primitive_ ? requantize_attr(*requantization_, 1) : dnnl::primitive_attr();
+    const memory::desc bias = has_bias ? plain_desc({w[0]}, memory::data_type::s32) : memory::desc();
+    const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+                                               any(dims_of(x), src_type), any(weight_dims, s8), bias,
+                                               any(dims_of(y), dst_type), window.strides, dilations, window.pads_begin,
+                                               window.pads_end);
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+    conv_ = dnnl::convolution_forward(pd);
+    src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
+    weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
+    dst_.prepare(plain_desc(dims_of(y), dst_type), pd.dst_desc(), ScratchSlot::Destination);
+    accumulators_ = requantization_ && !in_primitive_ ? Tensor(y, DataType::Int32) : Tensor();
+    args_.clear();
+    if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
+  }
+
+  void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
+    args_[DNNL_ARG_SRC] = src_.read(inputs[0]);
+    args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
+    args_[DNNL_ARG_DST] = dst_.write(target);
+    if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
+    conv_.execute(stream(), args_);
+    dst_.written();
+    if (!accumulators_.defined()) return;
+    stream().wait();
+    const Shape& y = outputs[0].shape();
+    native::requantize(*requantization_, accumulators_, outputs[0], y[1], y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
+  }
+
+  dnnl::convolution_forward conv_;
+  Relayout src_, dst_;
+  WeightsOperand weights_;
+  const std::optional<native::Requantization> requantization_;
+  bool in_primitive_ = false;
+  Tensor accumulators_; ///< int32 Y when requantizing after the primitive, else undefined
+  std::unordered_map<int, memory> args_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_integer_conv(const Node& node) {
+  if (!int8_primitives_exact()) return make_native_integer_conv(node);
+  return std::make_unique<IntegerConvKernel>(node);
+}
+
+} // namespace tern::cpu

@@ -1,0 +1,50 @@
+#include "integer_support.hpp"
+
+#include <cstdlib>
+
+namespace tern::cpu::onednn {
+
+bool int8_primitives_exact() {
+  static const bool exact = [] {
+    using isa = dnnl::cpu_isa;
+    switch (dnnl::get_effective_cpu_isa()) {
+    case isa::avx2_vnni:
+    case isa::avx512_core_vnni:
+    case isa::avx512_core_bf16:
+    case isa::avx512_core_amx: return true;
+    default: return false;
+    }
+  }();
+  return exact;
+}
+
+dnnl::primitive_attr requantize_attr(const native::Requantization& r, int channel_dim) {
+  dnnl::primitive_attr attr;
+  attr.set_output_scales(r.scale.size() == 1 ? 0 : 1 << channel_dim, r.scale);
+  dnnl::post_ops post_ops;
+  // Clipping before the rounding equals clipping after it: lo and hi are integers.
+  post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, static_cast<float>(r.lo), static_cast<float>(r.hi));
+  attr.set_post_ops(post_ops);
+  return attr;
+}
+
+bool bias_sum_exact(const Tensor* weights, const Tensor* bias, std::int64_t channels, std::int64_t count,
+                    std::int64_t stride_channel, std::int64_t stride_tap, std::int64_t x_max) {
+  if (weights == nullptr || bias == nullptr) return false;
+  constexpr std::int64_t exact_limit = std::int64_t{1} << 24;
+  const std::int8_t* w = weights->data<std::int8_t>();
+  const std::int32_t* b = bias->data<std::int32_t>();
+  for (std::int64_t c = 0; c < channels; ++c) {
+    std::int64_t bound = std::llabs(b[c]);
+    for (std::int64_t t = 0; t < count; ++t) bound += x_max * std::llabs(w[c * stride_channel + t * stride_tap]);
+    if (bound >= exact_limit) return false;
+  }
+  return true;
+}
+
+const Tensor* constant_input(const Node& node, std::size_t index) {
+  const Value* value = node.input(index);
+  return value == nullptr ? nullptr : value->constant();
+}
+
+} // namespace tern::cpu::onednn

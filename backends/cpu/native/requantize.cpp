@@ -1,0 +1,103 @@
+// Requantize (float32/int32/int8/uint8 -> int8/uint8/int32), per tensor or per channel
+// along "axis"; the helpers the integer Conv/Gemm/MatMul paths share (requantize.hpp).
+#include "native/requantize.hpp"
+
+#include "native/common.hpp"
+#include "native/native_ops.hpp"
+
+#include <type_traits>
+
+namespace tern::cpu {
+namespace native {
+
+std::optional<Requantization> requantization_of(const Node& node, const std::string& prefix) {
+  if (!node.attrs().has(prefix + "scale")) return std::nullopt;
+  Requantization r;
+  for (const double s : node.attr<std::vector<double>>(prefix + "scale")) r.scale.push_back(static_cast<float>(s));
+  r.lo = static_cast<double>(node.attr<std::int64_t>(prefix + "lo"));
+  r.hi = static_cast<double>(node.attr<std::int64_t>(prefix + "hi"));
+  const std::string to = node.attr<std::string>(prefix + "to");
+  const std::optional<DataType> type = parse_data_type(to);
+  require(node, type == DataType::Int8 || type == DataType::UInt8 || type == DataType::Int32,
+          "attribute '" + prefix + "to' is '" + to + "'; expected int8, uint8 or int32");
+  r.to = *type;
+  return r;
+}
+
+namespace {
+
+template <class X, class Y>
+void requantize_typed(const Requantization& r, const X* x, Y* y, std::int64_t outer, std::int64_t channels,
+                      std::int64_t inner) {
+  const std::int64_t block = channels * inner;
+#pragma omp parallel for if (outer * block > (1 << 15))
+  for (std::int64_t o = 0; o < outer; ++o) {
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const std::int64_t first = o * block + c * inner;
+      for (std::int64_t i = first; i < first + inner; ++i)
+        y[i] = static_cast<Y>(r.apply(static_cast<float>(x[i]), static_cast<std::size_t>(c)));
+    }
+  }
+}
+
+} // namespace
+
+void requantize(const Requantization& r, const Tensor& x, Tensor& y, std::int64_t channels, std::int64_t inner) {
+  const std::int64_t outer = x.numel() / std::max<std::int64_t>(channels * inner, 1);
+  dispatch(x.dtype(), [&](auto in_tag) {
+    using X = typename decltype(in_tag)::type;
+    if constexpr (std::is_same_v<X, float> || std::is_same_v<X, std::int32_t> || std::is_same_v<X, std::int8_t> ||
+                  std::is_same_v<X, std::uint8_t>) {
+      dispatch(y.dtype(), [&](auto out_tag) {
+        using Y = typename decltype(out_tag)::type;
+        if constexpr (std::is_same_v<Y, std::int32_t> || std::is_same_v<Y, std::int8_t> ||
+                      std::is_same_v<Y, std::uint8_t>)
+          requantize_typed(r, x.data<X>(), y.data<Y>(), outer, channels, inner);
+      });
+    }
+  });
+}
+
+} // namespace native
+
+namespace {
+
+class RequantizeKernel final : public Kernel {
+public:
+  explicit RequantizeKernel(const Node& node)
+      : node_(node), requantization_(*native::requantization_of(node, "")), axis_(node.attr<std::int64_t>("axis")) {}
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    native::require_arity(node_, inputs, outputs, 1, 1, 1, 1);
+    const Tensor& x = inputs[0];
+    Tensor& y = outputs[0];
+    const DataType in = x.dtype();
+    native::require(node_, in == DataType::Float32 || in == DataType::Int32 || in == DataType::Int8 ||
+                               in == DataType::UInt8,
+                    "x is " + std::string(name(in)) + ", expected float32, int32, int8 or uint8");
+    native::require_dtype(node_, y, requantization_.to, "output");
+    native::require_shape(node_, y.shape(), x.shape(), "output");
+    std::int64_t channels = 1, inner = 1;
+    if (requantization_.scale.size() != 1) {
+      const Shape& shape = x.shape();
+      const std::size_t axis = native::normalize_axis(node_, axis_, shape.rank(), "attribute 'axis'");
+      channels = shape[axis];
+      native::require(node_, static_cast<std::int64_t>(requantization_.scale.size()) == channels,
+                      "the scale has " + std::to_string(requantization_.scale.size()) + " values, but axis " +
+                          std::to_string(axis) + " of x " + shape.to_string() + " has " + std::to_string(channels));
+      for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
+    }
+    native::requantize(requantization_, x, y, channels, inner);
+  }
+
+private:
+  const Node& node_;
+  const native::Requantization requantization_;
+  const std::int64_t axis_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_requantize(const Node& node) { return std::make_unique<RequantizeKernel>(node); }
+
+} // namespace tern::cpu

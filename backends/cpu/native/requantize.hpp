@@ -1,0 +1,44 @@
+#pragma once
+// Requantization, the step from an int32 accumulation back to 8 bits (see the core's
+// integer_affine.hpp): y = clamp(round_half_even(float32(x) * float32(scale[c])), lo, hi).
+// Shared by the Requantize kernel and every integer Conv/Gemm/MatMul path that does not let
+// oneDNN requantize (the native non-VNNI kernels, the s32 fallback of the oneDNN ones).
+
+#include "native/rounding.hpp"
+
+#include <tern/graph.hpp>
+#include <tern/tensor.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tern::cpu::native {
+
+/// One requantization, read from a node's attributes.
+struct Requantization {
+  std::vector<float> scale; ///< 1 value (per tensor) or one per channel
+  double lo = 0.0;
+  double hi = 0.0;
+  DataType to = DataType::Int8;
+
+  /// One value: the product is a single float32 multiplication, so it matches the float
+  /// graph Mul -> Round -> Clip exactly. Compared in double so that int32 bounds are exact;
+  /// a NaN (float32 input) becomes lo.
+  double apply(float x, std::size_t channel) const {
+    const double v = round_half_even(x * scale[scale.size() == 1 ? 0 : channel]);
+    return v >= lo ? (v <= hi ? v : hi) : lo;
+  }
+};
+
+/// The requantization in attributes `<prefix>scale`, `<prefix>lo`, `<prefix>hi`,
+/// `<prefix>to`, or nullopt when `<prefix>scale` is absent (no fused requantization).
+std::optional<Requantization> requantization_of(const Node& node, const std::string& prefix);
+
+/// Requantizes `x` (float32, int32, int8 or uint8) into `y` (int8, uint8 or int32, same
+/// element count), both seen as [outer, channels, inner] with channel c using scale[c]
+/// (channels = 1 per tensor). OpenMP over the outer blocks.
+void requantize(const Requantization& r, const Tensor& x, Tensor& y, std::int64_t channels, std::int64_t inner);
+
+} // namespace tern::cpu::native

@@ -1,0 +1,245 @@
+// Integer Conv, Gemm and MatMul on "cpu" (int8/uint8 X, int8 W, int32 bias) against the
+// naive integer loops of integer_reference.hpp, at full 8-bit range (x in [0, 255] or
+// [-128, 127], w in [-128, 127]): the int32 accumulation, and the fused requantization
+// (requantize_* attributes) against Requantize(naive accumulation). CTest also runs these
+// suites with DNNL_MAX_CPU_ISA=AVX2, which selects the exact native path of CPUs without VNNI.
+#include "integer_reference.hpp"
+#include "op_testing.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using tern::Attributes;
+using tern::DataType;
+using tern::Graph;
+using tern::Shape;
+using tern::Tensor;
+using tern::test::Values;
+using Ints = std::vector<std::int64_t>;
+
+/// A requantization to attach to a node (empty scale: none).
+struct Fused {
+  std::vector<float> scale;
+  std::int64_t lo = -128, hi = 127;
+  const char* to = "int8";
+};
+
+void add_fused(Attributes& a, const Fused& fused) {
+  if (fused.scale.empty()) return;
+  a.set("requantize_scale", std::vector<double>(fused.scale.begin(), fused.scale.end()));
+  a.set("requantize_lo", fused.lo);
+  a.set("requantize_hi", fused.hi);
+  a.set("requantize_to", std::string(fused.to));
+}
+
+/// Runs `graph` (inputs in order) on "cpu" alone and returns output 0's values, checking its dtype.
+Values run_graph(const Graph& graph, const std::vector<Tensor>& inputs, DataType expected_type) {
+  tern::SequentialScheduler scheduler(graph, {"cpu"});
+  for (const tern::PlanStep& step : scheduler.plan()) EXPECT_EQ(step.backend, "cpu");
+  // Twice: the second run reuses the primitives (and packed weights) of the first.
+  (void)scheduler.forward(inputs);
+  const Tensor y = scheduler.forward(inputs).at(0);
+  EXPECT_EQ(y.dtype(), expected_type);
+  return y.to_int64s();
+}
+
+/// The expected output: the accumulation itself, or its requantization along `channels`.
+Values expected_output(const Values& accumulation, const Fused& fused, std::int64_t channels, std::int64_t inner) {
+  if (fused.scale.empty()) return accumulation;
+  return tern::test::requantize(accumulation, fused.scale, channels, inner, fused.lo, fused.hi);
+}
+
+DataType output_type(const Fused& fused) {
+  if (fused.scale.empty()) return DataType::Int32;
+  return *tern::parse_data_type(fused.to);
+}
+
+struct ConvCase {
+  const char* label;
+  tern::test::Conv2d g;
+  bool bias = true;
+  bool constant_weights = true;
+  std::int64_t bias_range = 100000;
+};
+
+void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
+  const auto& g = c.g;
+  SCOPED_TRACE(std::string(c.label) + ", X " + std::string(name(x_type)));
+  const Shape x_shape{g.n, g.c, g.h, g.w}, w_shape{g.m, g.c / g.group, g.kh, g.kw};
+  const Values x = tern::test::random_x(x_shape.numel(), x_type, 11);
+  const Values w = tern::test::random_values(w_shape.numel(), -128, 127, 12);
+  const Values b = c.bias ? tern::test::random_values(g.m, -c.bias_range, c.bias_range, 13) : Values{};
+  Graph graph;
+  graph.add_input("x", x_type, x_shape);
+  std::vector<Tensor> inputs{tern::test::typed(x_shape, x_type, x)};
+  if (c.constant_weights) {
+    graph.add_constant("w", tern::test::typed(w_shape, DataType::Int8, w));
+  } else {
+    graph.add_input("w", DataType::Int8, w_shape);
+    inputs.push_back(tern::test::typed(w_shape, DataType::Int8, w));
+  }
+  if (c.bias) graph.add_constant("b", tern::test::typed(Shape{g.m}, DataType::Int32, b));
+  Attributes a = tern::test::attrs({{"group", g.group},
+                                    {"strides", Ints{g.stride_h, g.stride_w}},
+                                    {"pads", Ints{g.pad_top, g.pad_left, g.pad_bottom, g.pad_right}},
+                                    {"dilations", Ints{g.dilation_h, g.dilation_w}}});
+  add_fused(a, fused);
+  graph.add_node("Conv", c.bias ? std::vector<std::string>{"x", "w", "b"} : std::vector<std::string>{"x", "w"}, {"y"},
+                 a, "conv");
+  graph.add_output("y");
+  const Values expected =
+      expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
+  EXPECT_EQ(run_graph(graph, inputs, output_type(fused)), expected);
+}
+
+std::vector<ConvCase> conv_cases() {
+  using tern::test::Conv2d;
+  return {
+      {"3x3 same padding", Conv2d{2, 3, 9, 9, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1}},
+      {"LeNet-sized 32->64, no bias", Conv2d{2, 32, 13, 13, 64, 3, 3}, false},
+      {"strides 2, asymmetric pads", Conv2d{1, 4, 10, 11, 8, 3, 2, 1, 2, 2, 0, 1, 2, 0}},
+      {"grouped", Conv2d{2, 8, 7, 7, 6, 3, 3, 2, 1, 1, 1, 1, 1, 1}},
+      {"depthwise", Conv2d{2, 16, 8, 8, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1}},
+      {"dilated", Conv2d{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 0, 0, 0, 0, 2, 2}},
+      {"computed weights", Conv2d{1, 5, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false},
+  };
+}
+
+TEST(IntegerConv, AccumulatesExactly) {
+  for (const ConvCase& c : conv_cases())
+    for (const DataType x_type : {DataType::UInt8, DataType::Int8}) check_conv(c, x_type, {});
+}
+
+TEST(IntegerConv, FusedRequantizeEqualsRequantizedAccumulation) {
+  const Fused per_channel_int8{{0.0011f, 0.0007f, 0.0023f, 0.0005f, 0.0013f, 0.0031f, 0.0009f, 0.0017f}};
+  const Fused per_tensor_uint8{{0.0019f}, 0, 255, "uint8"};
+  const Fused relu_range{{0.0041f}, 0, 127, "int8"};
+  for (const DataType x_type : {DataType::UInt8, DataType::Int8}) {
+    const tern::test::Conv2d g{2, 4, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    check_conv({"per channel", g}, x_type, per_channel_int8);
+    check_conv({"per tensor uint8", g}, x_type, per_tensor_uint8);
+    check_conv({"relu range", g}, x_type, relu_range);
+    check_conv({"no bias", g, false}, x_type, per_channel_int8);
+    // A bias near 2^24 defeats the proof that oneDNN's float32 bias sum is exact: the
+    // int32 accumulation is requantized after the primitive instead.
+    check_conv({"bias near 2^24", g, true, true, 16000000}, x_type, {{1.0f / 65536}});
+    check_conv({"computed weights", g, true, false}, x_type, per_tensor_uint8);
+  }
+}
+
+struct GemmCase {
+  const char* label;
+  Shape a;
+  std::int64_t n;
+  bool trans_b = false;
+  bool bias = true;
+  std::int64_t bias_range = 100000;
+};
+
+void check_gemm(const GemmCase& c, DataType a_type, const Fused& fused) {
+  SCOPED_TRACE(std::string(c.label) + ", A " + std::string(name(a_type)));
+  const std::int64_t rows = c.a[0], k = c.a.numel() / rows;
+  const Shape b_shape = c.trans_b ? Shape{c.n, k} : Shape{k, c.n};
+  const Values a = tern::test::random_x(c.a.numel(), a_type, 21);
+  const Values b = tern::test::random_values(b_shape.numel(), -128, 127, 22);
+  const Values bias = c.bias ? tern::test::random_values(c.n, -c.bias_range, c.bias_range, 23) : Values{};
+  Graph graph;
+  graph.add_input("a", a_type, c.a);
+  graph.add_constant("b", tern::test::typed(b_shape, DataType::Int8, b));
+  if (c.bias) graph.add_constant("c", tern::test::typed(Shape{c.n}, DataType::Int32, bias));
+  Attributes attrs = tern::test::attrs({{"transB", std::int64_t{c.trans_b ? 1 : 0}}});
+  add_fused(attrs, fused);
+  graph.add_node("Gemm", c.bias ? std::vector<std::string>{"a", "b", "c"} : std::vector<std::string>{"a", "b"}, {"y"},
+                 attrs, "gemm");
+  graph.add_output("y");
+  const Values expected = expected_output(tern::test::matmul(a, b, bias, rows, k, c.n, c.trans_b), fused, c.n, 1);
+  EXPECT_EQ(run_graph(graph, {tern::test::typed(c.a, a_type, a)}, output_type(fused)), expected);
+}
+
+TEST(IntegerGemm, AccumulatesExactly) {
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    check_gemm({"plain", Shape{7, 33}, 10}, a_type, {});
+    check_gemm({"transB", Shape{64, 200}, 17, true}, a_type, {});
+    check_gemm({"rank-4 A flattened, no bias", Shape{3, 4, 5, 5}, 12, false, false}, a_type, {});
+  }
+}
+
+TEST(IntegerGemm, FusedRequantizeEqualsRequantizedAccumulation) {
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    check_gemm({"per column", Shape{9, 40}, 4}, a_type, {{0.0021f, 0.0013f, 0.0049f, 0.0007f}});
+    check_gemm({"transB to uint8", Shape{9, 40}, 6, true}, a_type, {{0.0033f}, 0, 255, "uint8"});
+    check_gemm({"bias near 2^24", Shape{5, 30}, 3, false, true, 16000000}, a_type, {{1.0f / 131072}});
+  }
+}
+
+TEST(IntegerGemm, AccumulationBeyondTwoToThe24) {
+  // Extreme operands: |sum| reaches 1400 * 255 * 128, beyond float32's exact integers.
+  // int32 stays exact; the fused form yields float32(acc) * scale, one rounding each.
+  const std::int64_t k = 1400, n = 3;
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    const Values a(static_cast<std::size_t>(2 * k), a_type == DataType::UInt8 ? 255 : -128);
+    Values b(static_cast<std::size_t>(k * n));
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = i % n == 0 ? 127 : i % n == 1 ? -128 : (i % 7 == 0 ? 127 : -3);
+    for (const Fused& fused : {Fused{}, Fused{{1.0f / 3000}, -100000, 100000, "int32"}}) {
+      Graph graph;
+      graph.add_input("a", a_type, Shape{2, k});
+      graph.add_constant("b", tern::test::typed(Shape{k, n}, DataType::Int8, b));
+      Attributes attrs;
+      add_fused(attrs, fused);
+      graph.add_node("Gemm", {"a", "b"}, {"y"}, attrs, "gemm");
+      graph.add_output("y");
+      const Values expected = expected_output(tern::test::matmul(a, b, {}, 2, k, n), fused, n, 1);
+      EXPECT_EQ(run_graph(graph, {tern::test::typed(Shape{2, k}, a_type, a)}, output_type(fused)), expected);
+    }
+  }
+}
+
+void check_matmul(const Shape& a_shape, const Shape& b_shape, bool constant_b, DataType a_type, const Fused& fused) {
+  SCOPED_TRACE(a_shape.to_string() + " x " + b_shape.to_string());
+  const Values a = tern::test::random_x(a_shape.numel(), a_type, 31);
+  const Values b = tern::test::random_values(b_shape.numel(), -128, 127, 32);
+  Graph graph;
+  graph.add_input("a", a_type, a_shape);
+  std::vector<Tensor> inputs{tern::test::typed(a_shape, a_type, a)};
+  if (constant_b) {
+    graph.add_constant("b", tern::test::typed(b_shape, DataType::Int8, b));
+  } else {
+    graph.add_input("b", DataType::Int8, b_shape);
+    inputs.push_back(tern::test::typed(b_shape, DataType::Int8, b));
+  }
+  Attributes attrs;
+  add_fused(attrs, fused);
+  graph.add_node("MatMul", {"a", "b"}, {"y"}, attrs, "matmul");
+  graph.add_output("y");
+  // Naive: one product per batch entry, B broadcast when it has no batch dimensions.
+  const std::int64_t k = a_shape[a_shape.rank() - 1], m = a_shape[a_shape.rank() - 2];
+  const std::int64_t n = b_shape[b_shape.rank() - 1];
+  const std::int64_t batch = a_shape.numel() / (m * k), b_batch = b_shape.numel() / (k * n);
+  Values expected;
+  for (std::int64_t t = 0; t < batch; ++t) {
+    const Values a_t(a.begin() + t * m * k, a.begin() + (t + 1) * m * k);
+    const std::int64_t bt = b_batch == 1 ? 0 : t;
+    const Values b_t(b.begin() + bt * k * n, b.begin() + (bt + 1) * k * n);
+    const Values y_t = tern::test::matmul(a_t, b_t, {}, m, k, n);
+    expected.insert(expected.end(), y_t.begin(), y_t.end());
+  }
+  EXPECT_EQ(run_graph(graph, inputs, output_type(fused)), expected_output(expected, fused, n, 1));
+}
+
+TEST(IntegerMatMul, AccumulatesExactly) {
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    check_matmul(Shape{6, 50}, Shape{50, 9}, true, a_type, {});
+    check_matmul(Shape{2, 5, 24}, Shape{24, 7}, true, a_type, {});
+    check_matmul(Shape{3, 4, 16}, Shape{3, 16, 5}, false, a_type, {});
+  }
+}
+
+TEST(IntegerMatMul, FusedRequantizeEqualsRequantizedAccumulation) {
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    check_matmul(Shape{2, 5, 24}, Shape{24, 3}, true, a_type, {{0.011f, 0.007f, 0.013f}});
+    check_matmul(Shape{8, 64}, Shape{64, 4}, false, a_type, {{0.0017f}, 0, 255, "uint8"});
+  }
+}
+
+} // namespace

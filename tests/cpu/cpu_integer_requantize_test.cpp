@@ -1,0 +1,98 @@
+// Requantize on "cpu" against its definition written out in integer_reference.hpp: ties
+// at .5 go to even, saturation at lo/hi, per-tensor and per-channel scales, every input
+// dtype (float32, int32, int8, uint8) and every output dtype.
+#include "integer_reference.hpp"
+#include "op_testing.hpp"
+
+#include <gtest/gtest.h>
+
+namespace {
+
+using tern::Attributes;
+using tern::DataType;
+using tern::Shape;
+using tern::Tensor;
+using tern::test::Values;
+
+Attributes requantize_attrs(std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to,
+                            std::int64_t axis = 1) {
+  return tern::test::attrs({{"scale", std::move(scale)}, {"lo", lo}, {"hi", hi}, {"to", std::string(to)},
+                            {"axis", axis}});
+}
+
+Values run_requantize(const Tensor& x, const Attributes& a, DataType expected_type) {
+  const Tensor y = tern::test::run_one("Requantize", {tern::test::input("x", x)}, a);
+  EXPECT_EQ(y.dtype(), expected_type);
+  EXPECT_EQ(y.shape(), x.shape());
+  return y.to_int64s();
+}
+
+TEST(IntegerRequantize, TiesRoundHalfToEven) {
+  // x * 0.5 lands on every .5 from -3.5 to 3.5: half to even gives -4 -2 -2 -0 0 2 2 4.
+  const Values x{-7, -5, -3, -1, 1, 3, 5, 7};
+  const Values expected{-4, -2, -2, 0, 0, 2, 2, 4};
+  EXPECT_EQ(run_requantize(tern::test::typed(Shape{8}, DataType::Int32, x), requantize_attrs({0.5}, -128, 127, "int8"),
+                           DataType::Int8),
+            expected);
+  // Float input: 2.5 * 1 and -0.5 * 1 are ties as well.
+  const Tensor f = Tensor::from_floats(Shape{4}, {2.5f, -0.5f, 3.5f, -2.5f});
+  EXPECT_EQ(run_requantize(f, requantize_attrs({1.0}, -128, 127, "int8"), DataType::Int8), (Values{2, 0, 4, -2}));
+}
+
+TEST(IntegerRequantize, SaturatesAtLoAndHi) {
+  const Values x{-100000, -300, -1, 0, 1, 300, 100000};
+  const Tensor t = tern::test::typed(Shape{7}, DataType::Int32, x);
+  EXPECT_EQ(run_requantize(t, requantize_attrs({1.0}, -128, 127, "int8"), DataType::Int8),
+            (Values{-128, -128, -1, 0, 1, 127, 127}));
+  EXPECT_EQ(run_requantize(t, requantize_attrs({1.0}, 0, 255, "uint8"), DataType::UInt8),
+            (Values{0, 0, 0, 0, 1, 255, 255}));
+  // A narrower [lo, hi] (a fused Relu6-like range) clamps inside the type's range.
+  EXPECT_EQ(run_requantize(t, requantize_attrs({0.01}, 0, 6, "uint8"), DataType::UInt8),
+            (Values{0, 0, 0, 0, 0, 3, 6}));
+  EXPECT_EQ(run_requantize(t, requantize_attrs({2.0}, -1000000, 1000000, "int32"), DataType::Int32),
+            (Values{-200000, -600, -2, 0, 2, 600, 200000}));
+}
+
+TEST(IntegerRequantize, PerChannelAlongAxis) {
+  // [2, 3, 2, 2] int32 accumulations, one scale per channel of axis 1, and along axis -1.
+  const Shape shape{2, 3, 2, 2};
+  const Values x = tern::test::random_values(shape.numel(), -40000, 40000, 7);
+  const std::vector<float> scales{0.001f, 0.0037f, 0.0125f};
+  const Values expected = tern::test::requantize(x, scales, 3, 4, -128, 127);
+  EXPECT_EQ(run_requantize(tern::test::typed(shape, DataType::Int32, x),
+                           requantize_attrs({0.001, 0.0037, 0.0125}, -128, 127, "int8"), DataType::Int8),
+            expected);
+  const Shape last{4, 3};
+  const Values y = tern::test::random_values(last.numel(), -40000, 40000, 8);
+  EXPECT_EQ(run_requantize(tern::test::typed(last, DataType::Int32, y),
+                           requantize_attrs({0.001, 0.0037, 0.0125}, 0, 255, "uint8", -1), DataType::UInt8),
+            tern::test::requantize(y, scales, 3, 1, 0, 255));
+}
+
+TEST(IntegerRequantize, EveryInputDtype) {
+  const Shape shape{3, 5, 7};
+  for (const DataType in : {DataType::Float32, DataType::Int32, DataType::Int8, DataType::UInt8}) {
+    const Values x = in == DataType::UInt8  ? tern::test::random_values(shape.numel(), 0, 255, 3)
+                     : in == DataType::Int8 ? tern::test::random_values(shape.numel(), -128, 127, 3)
+                                            : tern::test::random_values(shape.numel(), -5000, 5000, 3);
+    const Tensor t = tern::test::typed(shape, in, x);
+    for (const char* to : {"int8", "uint8"}) {
+      const bool signed_out = std::string(to) == "int8";
+      const std::int64_t lo = signed_out ? -128 : 0, hi = signed_out ? 127 : 255;
+      const Values got = run_requantize(t, requantize_attrs({0.37}, lo, hi, to),
+                                        signed_out ? DataType::Int8 : DataType::UInt8);
+      EXPECT_EQ(got, tern::test::requantize(x, {0.37f}, 1, 1, lo, hi)) << name(in) << " -> " << to;
+    }
+  }
+}
+
+TEST(IntegerRequantize, ProductIsOneFloat32Multiplication) {
+  // Values above 2^24 become float32 first (rounding), then one float32 product: the same
+  // bits as the float graph Mul -> Round -> Clip. 16777217 rounds to 16777216 as float32.
+  const Values x{16777217, 33554431, -16777219, 123456789};
+  const Tensor t = tern::test::typed(Shape{4}, DataType::Int32, x);
+  EXPECT_EQ(run_requantize(t, requantize_attrs({1.0 / 3.0}, -2147483648LL, 2147483647LL, "int32"), DataType::Int32),
+            tern::test::requantize(x, {static_cast<float>(1.0 / 3.0)}, 1, 1, -2147483648LL, 2147483647LL));
+}
+
+} // namespace
