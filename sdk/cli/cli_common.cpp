@@ -1,7 +1,5 @@
 #include "cli_common.hpp"
 
-#include <tern/model_format.hpp>
-#include <tern/recipes.hpp>
 #include <tern/registry.hpp>
 
 #include <algorithm>
@@ -41,13 +39,6 @@ std::string model_argument(const po::variables_map& args) {
   const auto& models = args["model"].as<std::vector<std::string>>();
   check(models.size() == 1, "give one model file, got " + std::to_string(models.size()));
   return models[0];
-}
-
-Graph load_for_inference(const std::string& path) {
-  Graph graph = load_model(path);
-  fold_batchnorm(graph);
-  fuse_activations(graph);
-  return graph;
 }
 
 namespace {

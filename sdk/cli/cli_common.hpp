@@ -5,6 +5,7 @@
 
 #include <tern/dataset.hpp>
 #include <tern/graph.hpp>
+#include <tern/runtime.hpp> // load_for_inference: the commands load models as hosts do
 #include <tern/scheduler.hpp>
 
 #include <chrono>
@@ -21,9 +22,6 @@ std::vector<std::string> backend_list(const po::variables_map& args);
 std::vector<std::string> prepare_backends(const po::variables_map& args);
 /// The model path from the positional argument; throws when absent or not one.
 std::string model_argument(const po::variables_map& args);
-/// Loads a model and applies the inference rewrites every runtime does (BatchNorm folded
-/// into Conv/Gemm, activations fused into them); results are unchanged up to float rounding.
-Graph load_for_inference(const std::string& path);
 /// Top-1 accuracy of a classifier run over a labelled dataset.
 struct Accuracy {
   std::size_t correct = 0;

@@ -26,14 +26,23 @@ int evaluate(const po::variables_map& args, Output& out) {
 
   SequentialScheduler scheduler(graph, prepare_backends(args));
   const Accuracy result = measure_accuracy(scheduler, dataset, batch, path);
+  // With a preference list, say how the nodes were shared out (`tern info` says why).
+  std::map<std::string, std::size_t> nodes_per_backend;
+  for (const PlanStep& step : scheduler.plan()) ++nodes_per_backend[step.backend];
   const std::size_t correct = result.correct;
   const double accuracy = result.fraction(), rate = result.images_per_second();
   out.text() << std::fixed << std::setprecision(2) << "Top-1 accuracy " << 100.0 * accuracy << "% (" << correct << "/"
              << dataset.size() << ") on " << dataset.description() << "\n"
              << std::setprecision(0) << rate << " images/s with batch " << batch << " on "
              << args["backend"].as<std::string>() << "\n";
+  if (nodes_per_backend.size() > 1) {
+    out.text() << "nodes per backend:";
+    for (const auto& [name, count] : nodes_per_backend) out.text() << " " << name << " " << count;
+    out.text() << "\n";
+  }
   out.result() = {{"model", path},        {"dataset", dataset.description()}, {"samples", dataset.size()},
-                  {"accuracy", accuracy}, {"images_per_second", rate},      {"batch", batch}};
+                  {"accuracy", accuracy}, {"images_per_second", rate},      {"batch", batch},
+                  {"nodes_per_backend", nodes_per_backend}};
   return 0;
 }
 

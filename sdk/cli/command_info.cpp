@@ -2,11 +2,20 @@
 
 #include <tern/model_format.hpp>
 #include <tern/model_stats.hpp>
+#include <tern/registry.hpp>
+#include <tern/runtime.hpp>
 
 #include <iomanip>
 
 namespace tern::cli {
 namespace {
+
+/// "naive,cpu".
+std::string args_text(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ",") + name;
+  return text;
+}
 
 std::string with_unit(std::int64_t count) {
   std::ostringstream text;
@@ -16,6 +25,35 @@ std::string with_unit(std::int64_t count) {
   else if (count >= 1'000) text << static_cast<double>(count) / 1e3 << "k";
   else text << count;
   return text.str();
+}
+
+/// Where each node would run with the preference list `backends`, printing the nodes
+/// that leave the first backend and why; a list that cannot run the model says which node.
+nlohmann::json show_placement(const Graph& graph, const std::vector<std::string>& backends, Output& out) {
+  const std::string list = args_text(backends);
+  std::vector<Placement> placements;
+  try {
+    placements = Runtime(graph.clone(), backends).placements();
+  } catch (const Error& e) {
+    out.text() << "  with --backend " << list << ": cannot run the model: " << e.what() << "\n";
+    return {{"error", e.what()}};
+  }
+  std::map<std::string, std::size_t> counts; // by lower-case name: users may write CPU
+  for (const Placement& node : placements) ++counts[lowercase(node.backend)];
+  std::string shares;
+  for (const std::string& name : backends)
+    if (counts.contains(lowercase(name)))
+      shares += (shares.empty() ? " " : ", ") + std::to_string(counts[lowercase(name)]) + " node(s) on " + name;
+  out.text() << "  with --backend " << list << ":" << shares << "\n";
+  nlohmann::json json = nlohmann::json::array();
+  for (const Placement& node : placements) {
+    json.push_back({{"node", node.node}, {"op", node.op_type}, {"backend", node.backend}, {"skipped", node.skipped}});
+    if (node.skipped.empty()) continue;
+    out.text() << "    " << node.node << " (" << node.op_type << ") on " << node.backend << ": ";
+    for (std::size_t i = 0; i < node.skipped.size(); ++i) out.text() << (i ? "; " : "") << node.skipped[i];
+    out.text() << "\n";
+  }
+  return json;
 }
 
 int show_info(const po::variables_map& args, Output& out) {
@@ -51,9 +89,13 @@ int show_info(const po::variables_map& args, Output& out) {
     }
     unsupported[backend_name] = list;
   }
+  // Several backends: also show the plan they make together (nodes leave the first one).
+  const nlohmann::json placement =
+      backend_list(args).size() > 1 ? show_placement(graph, backend_list(args), out) : nlohmann::json();
   out.text() << "\nNext: tern eval " << path << " --dataset fashion-mnist, or tern run " << path << " --input x.npy\n";
   out.result() = {{"model", path},       {"inputs", inputs}, {"outputs", outputs}, {"ops", stats.ops},
                   {"parameters", stats.parameters}, {"macs", stats.macs}, {"unsupported", unsupported}};
+  if (!placement.is_null()) out.result()["placement"] = placement;
   return 0;
 }
 
@@ -63,7 +105,8 @@ Command info_command() {
   return {"info", "describe a model: inputs, outputs, ops, parameters, MACs, nodes a backend cannot run", "model",
           [](po::options_description& options) {
             options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
-                "backend", po::value<std::string>()->default_value("cpu"), "backends to check, comma-separated");
+                "backend", po::value<std::string>()->default_value("cpu"),
+                "backends to check, comma-separated; with several, also where each node would run");
           },
           show_info};
 }

@@ -40,22 +40,26 @@ ModelStats model_stats(const Graph& graph) {
   return stats;
 }
 
+std::string missing_kernel(const Node& node, const std::string& backend_name) {
+  std::vector<DataType> types;
+  std::string listed;
+  for (const Value* input : node.inputs())
+    if (input != nullptr) {
+      types.push_back(input->dtype());
+      listed += (listed.empty() ? "" : ", ") + std::string(name(input->dtype()));
+    }
+  if (find_kernel(backend_name, node.op_type(), types) != nullptr) return {};
+  return "no " + node.op_type() + " kernel for (" + listed + ")";
+}
+
 std::vector<Unsupported> unsupported_nodes(const Graph& graph, const std::string& backend_name) {
   const std::string canonical = backend(backend_name).name();
   Graph typed = graph.clone();
   typed.infer_shapes();
   std::vector<Unsupported> missing;
-  for (const Node* node : typed.topological_order()) {
-    std::vector<DataType> types;
-    std::string listed;
-    for (const Value* input : node->inputs())
-      if (input != nullptr) {
-        types.push_back(input->dtype());
-        listed += (listed.empty() ? "" : ", ") + std::string(name(input->dtype()));
-      }
-    if (find_kernel(canonical, node->op_type(), types) == nullptr)
-      missing.push_back({node->name(), node->op_type(), "no " + node->op_type() + " kernel for (" + listed + ")"});
-  }
+  for (const Node* node : typed.topological_order())
+    if (std::string reason = missing_kernel(*node, canonical); !reason.empty())
+      missing.push_back({node->name(), node->op_type(), std::move(reason)});
   return missing;
 }
 

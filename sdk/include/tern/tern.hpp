@@ -18,6 +18,7 @@
 #include <tern/plugin.hpp>
 #include <tern/recipes.hpp>
 #include <tern/registry.hpp>
+#include <tern/runtime.hpp>
 #include <tern/scheduler.hpp>
 #include <tern/shape.hpp>
 #include <tern/tensor.hpp>

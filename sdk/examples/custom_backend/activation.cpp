@@ -1,0 +1,23 @@
+#include "activation.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace naive {
+
+std::function<float(float)> fused_activation(const tern::Node& node) {
+  const auto type = node.attr<std::string>("activation");
+  const auto alpha = static_cast<float>(node.attr<double>("activation_alpha"));
+  const auto beta = static_cast<float>(node.attr<double>("activation_beta"));
+  if (type.empty()) return [](float x) { return x; };
+  if (type == "Relu") return [](float x) { return std::max(x, 0.0f); };
+  if (type == "LeakyRelu") return [alpha](float x) { return x < 0 ? alpha * x : x; };
+  if (type == "Clip") return [alpha, beta](float x) { return std::min(std::max(x, alpha), beta); };
+  if (type == "Sigmoid") return [](float x) { return 1.0f / (1.0f + std::exp(-x)); };
+  if (type == "HardSigmoid") return [alpha, beta](float x) { return std::clamp(alpha * x + beta, 0.0f, 1.0f); };
+  if (type == "HardSwish") return [](float x) { return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); };
+  if (type == "Tanh") return [](float x) { return std::tanh(x); };
+  throw tern::Error(node.describe() + ": backend 'naive' does not know the fused activation '" + type + "'");
+}
+
+} // namespace naive

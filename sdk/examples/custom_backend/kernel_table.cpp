@@ -1,0 +1,38 @@
+// The plugin's one registration file: its descriptor, its backend and its kernel table.
+// Nothing runs when the library is loaded; Tern calls register_naive() the first time
+// someone asks for the backend "naive" by name.
+#include <tern/plugin_export.hpp>
+
+#include "kernels.hpp"
+
+namespace {
+
+/// Host memory under the name "naive": kernels read and write tensors directly, so the
+/// scheduler needs no copies between this backend and "cpu".
+class NaiveBackend final : public tern::Backend {
+public:
+  std::string name() const override { return "naive"; }
+  std::shared_ptr<std::byte> allocate(std::size_t bytes) override { return tern::host_backend().allocate(bytes); }
+};
+
+void register_naive(tern::PluginContext& context) {
+  using tern::function_kernel;
+  constexpr auto f32 = tern::DataType::Float32;
+  context.add_backend(std::make_shared<NaiveBackend>());
+  // One row per (op, input dtypes); a node this table lacks runs on the next backend of
+  // the user's preference list (--backend naive,cpu), or fails with the reason.
+  context.add_kernels("naive", {
+                                   function_kernel("Conv", {f32, f32}, naive::conv),
+                                   function_kernel("Conv", {f32, f32, f32}, naive::conv),
+                                   function_kernel("Relu", {f32}, naive::relu),
+                                   function_kernel("MaxPool", {f32}, naive::max_pool),
+                                   function_kernel("Flatten", {f32}, naive::flatten),
+                                   function_kernel("Gemm", {f32, f32}, naive::gemm),
+                                   function_kernel("Gemm", {f32, f32, f32}, naive::gemm),
+                               });
+}
+
+} // namespace
+
+TERN_PLUGIN("naive", "1.0.0", "out-of-tree example backend: plain C++ loops for the example ConvNet",
+            tern::PluginKind::Backend, nullptr, register_naive)

@@ -1,0 +1,88 @@
+#pragma once
+/// \file runtime.hpp
+/// tern::Runtime: what a host application needs to run a model — list the backends it
+/// can choose from, load one by name, compile a model for a backend preference list,
+/// run it, and ask which backend each node got. A thin layer over Graph and
+/// SequentialScheduler that owns both, so the host keeps one object.
+
+#include <tern/backend.hpp>
+#include <tern/graph.hpp>
+#include <tern/scheduler.hpp>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tern {
+
+/// A backend a host can choose by name.
+struct BackendInfo {
+  std::string name;   ///< what to pass to Runtime / --backend (compared case-insensitively)
+  std::string source; ///< the plugin file that provides it, or "in-process" for one registered by the host
+  bool usable = false;
+  std::string reason; ///< why it cannot be used (empty when usable)
+  bool loaded = false; ///< already registered in this process
+};
+
+/// Where one node runs, and why the backends preferred to it were passed over.
+struct Placement {
+  std::string node;
+  std::string op_type;
+  std::string backend;
+  /// One entry per backend earlier in the preference list: "naive: no Add kernel for
+  /// (float32, float32)". Empty when the node runs on the first backend.
+  std::vector<std::string> skipped;
+};
+
+/// Loads a model file for inference: the format plugin by extension, then the rewrites
+/// every runtime applies (BatchNorm folded into Conv/Gemm, activations fused into them);
+/// results are unchanged up to float rounding.
+Graph load_for_inference(const std::filesystem::path& path);
+
+/// A model compiled for a backend preference list, ready to run many times.
+class Runtime {
+public:
+  /// Every backend this process can use: those registered in-process, then one per
+  /// backend plugin found in the plugin search folders (named after its plugin, usable
+  /// or not, with the reason). The storage-only "host" backend is left out: it has no
+  /// kernels. Loads no plugin.
+  static std::vector<BackendInfo> available_backends();
+  /// The backend `name`, loading its plugin when needed (e.g. to call set_num_threads()).
+  /// Throws tern::Error saying where the plugin was looked for and why it failed.
+  static Backend& load_backend(std::string_view name);
+
+  /// Compiles `graph` for `backends` (a preference list: each node takes the first backend
+  /// with a kernel for its op type and input dtypes; values move between backends that do
+  /// not share memory by explicit copies). Throws tern::Error naming a node no backend
+  /// can run.
+  Runtime(Graph graph, std::vector<std::string> backends);
+  /// load_for_inference(model), then as above.
+  Runtime(const std::filesystem::path& model, std::vector<std::string> backends);
+  ~Runtime();
+  Runtime(Runtime&&) noexcept;
+  Runtime& operator=(Runtime&&) noexcept;
+
+  /// Runs the model: one tensor per graph input, in order (any batch size); returns the
+  /// graph outputs in order, owned by the caller.
+  std::vector<Tensor> run(const std::vector<Tensor>& inputs);
+
+  /// The compiled graph (after load_for_inference's rewrites, with inferred types).
+  const Graph& graph() const;
+  /// The preference list it was compiled for.
+  const std::vector<std::string>& backends() const;
+  /// One entry per node, in execution order.
+  std::vector<Placement> placements() const;
+  /// The backend that runs the node `node_name`; throws tern::Error when there is no such node.
+  const std::string& backend_of(std::string_view node_name) const;
+  /// The underlying scheduler, e.g. to observe values while running.
+  SequentialScheduler& scheduler();
+
+private:
+  std::unique_ptr<Graph> graph_; // on the heap: the scheduler keeps its address
+  std::vector<std::string> backends_;
+  std::unique_ptr<SequentialScheduler> scheduler_;
+};
+
+} // namespace tern

@@ -1,0 +1,84 @@
+#include <tern/model_format.hpp>
+#include <tern/model_stats.hpp>
+#include <tern/plugin.hpp>
+#include <tern/recipes.hpp>
+#include <tern/registry.hpp>
+#include <tern/runtime.hpp>
+
+#include <algorithm>
+#include <set>
+
+namespace tern {
+
+Graph load_for_inference(const std::filesystem::path& path) {
+  Graph graph = load_model(path);
+  fold_batchnorm(graph);
+  fuse_activations(graph);
+  return graph;
+}
+
+std::vector<BackendInfo> Runtime::available_backends() {
+  std::vector<BackendInfo> result;
+  std::set<std::string> listed;
+  const std::vector<PluginInfo> plugins = PluginHost::instance().discover();
+  // Registered backends first: a plugin's own ones show with their plugin's path.
+  for (const std::string& name : registered_backends()) {
+    if (lowercase(name) == "host") continue;
+    BackendInfo info{name, "in-process", true, {}, true};
+    for (const PluginInfo& plugin : plugins)
+      if (plugin.registered && lowercase(plugin.name) == lowercase(name)) info.source = plugin.path.string();
+    listed.insert(lowercase(name));
+    result.push_back(std::move(info));
+  }
+  for (const PluginInfo& plugin : plugins)
+    if (plugin.kind == name(PluginKind::Backend) && listed.insert(lowercase(plugin.name)).second)
+      result.push_back({plugin.name, plugin.path.string(), plugin.usable, plugin.reason, false});
+  return result;
+}
+
+Backend& Runtime::load_backend(std::string_view name) { return backend(name); }
+
+Runtime::Runtime(Graph graph, std::vector<std::string> backends)
+    : graph_(std::make_unique<Graph>(std::move(graph))), backends_(std::move(backends)) {
+  // Typed values let placements() say why a backend was passed over.
+  graph_->infer_shapes();
+  scheduler_ = std::make_unique<SequentialScheduler>(*graph_, backends_);
+}
+
+Runtime::Runtime(const std::filesystem::path& model, std::vector<std::string> backends)
+    : Runtime(load_for_inference(model), std::move(backends)) {}
+
+Runtime::~Runtime() = default;
+Runtime::Runtime(Runtime&&) noexcept = default;
+Runtime& Runtime::operator=(Runtime&&) noexcept = default;
+
+std::vector<Tensor> Runtime::run(const std::vector<Tensor>& inputs) { return scheduler_->forward(inputs); }
+
+const Graph& Runtime::graph() const { return *graph_; }
+
+const std::vector<std::string>& Runtime::backends() const { return backends_; }
+
+std::vector<Placement> Runtime::placements() const {
+  std::vector<Placement> result;
+  for (const PlanStep& step : scheduler_->plan()) {
+    Placement placement{step.node->name(), step.node->op_type(), step.backend, {}};
+    // The scheduler passes a backend over only when it has no kernel: say which is missing.
+    for (const std::string& preferred : backends_) {
+      if (lowercase(preferred) == lowercase(step.backend)) break;
+      placement.skipped.push_back(preferred + ": " + missing_kernel(*step.node, preferred));
+    }
+    result.push_back(std::move(placement));
+  }
+  return result;
+}
+
+const std::string& Runtime::backend_of(std::string_view node_name) const {
+  const auto& plan = scheduler_->plan();
+  const auto it = std::find_if(plan.begin(), plan.end(), [&](const PlanStep& step) { return step.node->name() == node_name; });
+  check(it != plan.end(), "Runtime::backend_of: the model has no node named '" + std::string(node_name) + "'");
+  return it->backend;
+}
+
+SequentialScheduler& Runtime::scheduler() { return *scheduler_; }
+
+} // namespace tern
