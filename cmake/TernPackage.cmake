@@ -1,5 +1,6 @@
 # Installs the SDK so applications and out-of-tree plugins can use find_package(Tern):
-# targets Tern::core and Tern::tern, and the tern_add_plugin() helper.
+# targets Tern::core, Tern::tern and Tern::c, and the tern_add_plugin() helper
+# (tests/install builds sdk/examples against an install to keep this true).
 include(CMakePackageConfigHelpers)
 
 install(TARGETS tern_boost_dll EXPORT TernTargets)

@@ -30,8 +30,11 @@ const char* name(AttributeType type);
 /// A string-keyed map of attributes with typed access and errors that name the key.
 class Attributes {
 public:
+  /// True when `key` is set.
   bool has(const std::string& key) const { return values_.contains(key); }
+  /// Sets `key` to `value`, replacing what it held.
   void set(const std::string& key, Attribute value) { values_[key] = std::move(value); }
+  /// Removes `key` (nothing happens when it is not set).
   void erase(const std::string& key) { values_.erase(key); }
   /// The value of `key` as T; throws when missing or of another type.
   template <class T> const T& get(const std::string& key) const;
@@ -39,7 +42,9 @@ public:
   template <class T> T get_or(const std::string& key, T fallback) const;
   /// The raw variant or nullptr.
   const Attribute* find(const std::string& key) const;
+  /// Every key and its value, in key order.
   const std::map<std::string, Attribute>& all() const { return values_; }
+  /// True when no key is set.
   bool empty() const { return values_.empty(); }
 
 private:

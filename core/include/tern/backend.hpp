@@ -13,6 +13,7 @@ namespace tern {
 /// Where tensors live and where kernels run.
 class Backend {
 public:
+  /// Backends are owned and destroyed through this base (by the registry).
   virtual ~Backend() = default;
   /// The name kernels are registered under and users select (compared case-insensitively).
   virtual std::string name() const = 0;

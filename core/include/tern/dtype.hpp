@@ -35,6 +35,7 @@ std::optional<DataType> parse_data_type(std::string_view text);
 
 /// The C++ type each DataType is stored as.
 template <DataType> struct storage;
+/// float32 is stored as float; the specialisations below map every other DataType.
 template <> struct storage<DataType::Float32> { using type = float; };
 template <> struct storage<DataType::Float64> { using type = double; };
 template <> struct storage<DataType::Int4> { using type = std::int8_t; };
@@ -45,12 +46,13 @@ template <> struct storage<DataType::Int16> { using type = std::int16_t; };
 template <> struct storage<DataType::Int32> { using type = std::int32_t; };
 template <> struct storage<DataType::Int64> { using type = std::int64_t; };
 template <> struct storage<DataType::Bool> { using type = bool; };
+/// storage<T>::type: the C++ type of DataType T.
 template <DataType T> using storage_t = typename storage<T>::type;
 
 /// A DataType as a value usable in `if constexpr` inside dispatch().
 template <DataType T> struct DataTypeTag {
-  static constexpr DataType value = T;
-  using type = storage_t<T>;
+  static constexpr DataType value = T; ///< the DataType
+  using type = storage_t<T>;           ///< its C++ storage type
 };
 
 /// Calls fn(DataTypeTag<T>{}) for the runtime type `type`: the one switch over types.

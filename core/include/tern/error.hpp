@@ -11,8 +11,10 @@ namespace tern {
 /// Any failure reported by Tern: bad input, a missing plugin, a missing kernel, ...
 class Error : public std::runtime_error {
 public:
+  /// Constructed from the message, like std::runtime_error.
   using std::runtime_error::runtime_error;
-  ~Error() override; // out of line: one type_info, in libtern_core.so, for every plugin
+  /// Out of line: one type_info, in libtern_core.so, shared by the host and every plugin.
+  ~Error() override;
 };
 
 /// Throws tern::Error(message) when `condition` is false.

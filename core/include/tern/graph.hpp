@@ -22,16 +22,19 @@ class Graph;
 /// A named tensor flowing through the graph: a graph input, a constant, or a node output.
 class Value {
 public:
+  /// The value's name, unique in its graph (graph inputs and outputs keep theirs).
   const std::string& name() const { return name_; }
   /// The node that computes this value; nullptr for graph inputs and constants.
   Node* producer() const { return producer_; }
   /// Constant data (an initializer), or nullptr.
   const Tensor* constant() const { return constant_ ? &*constant_ : nullptr; }
+  /// Declared or inferred element type (meaningful once typed()).
   DataType dtype() const { return dtype_; }
   /// Declared or inferred shape; may have dynamic dimensions. Empty until inferred.
   const Shape& shape() const { return shape_; }
   /// True once a dtype and shape are known (declared, constant, or inferred).
   bool typed() const { return typed_; }
+  /// Sets the dtype and shape (shape inference and importers do this).
   void set_type(DataType dtype, Shape shape) {
     dtype_ = dtype;
     shape_ = std::move(shape);
@@ -52,21 +55,27 @@ private:
 /// One operator application.
 class Node {
 public:
+  /// The node's name, unique in its graph.
   const std::string& name() const { return name_; }
+  /// The operator type, e.g. "Conv"; its schema is tern::schema(op_type()).
   const std::string& op_type() const { return op_type_; }
   /// Inputs in the operator's order; nullptr marks an absent optional input.
   const std::vector<Value*>& inputs() const { return inputs_; }
+  /// Outputs in the operator's order.
   const std::vector<Value*>& outputs() const { return outputs_; }
   /// Input `index`, or nullptr when absent or beyond the end.
   Value* input(std::size_t index) const { return index < inputs_.size() ? inputs_[index] : nullptr; }
+  /// Output `index`; throws std::out_of_range beyond the end.
   Value* output(std::size_t index = 0) const { return outputs_.at(index); }
   /// Operator attributes, checked against the operator's schema by Graph::validate().
   Attributes& attrs() { return attrs_; }
+  /// Read-only attributes.
   const Attributes& attrs() const { return attrs_; }
   /// The attribute `key` as T, or the schema's default when the node does not set it.
   template <class T> T attr(const std::string& key) const;
   /// Free metadata, e.g. "quantization.ptq.precision"; never checked against the schema.
   Attributes& meta() { return meta_; }
+  /// Read-only metadata.
   const Attributes& meta() const { return meta_; }
   /// "node 'conv1' (Conv)": how errors name a node.
   std::string describe() const;
@@ -85,8 +94,10 @@ private:
 /// A graph owns its nodes and values. Not copyable: use clone().
 class Graph {
 public:
+  /// An empty graph.
   Graph();
   ~Graph();
+  /// Movable (nodes and values keep their addresses); not copyable.
   Graph(Graph&&) noexcept;
   Graph& operator=(Graph&&) noexcept;
   Graph(const Graph&) = delete;
@@ -106,20 +117,27 @@ public:
   void add_output(const std::string& name);
 
   // --- reading --------------------------------------------------------------------------
+  /// Graph inputs, in order (what forward() takes).
   const std::vector<Value*>& inputs() const { return inputs_; }
+  /// Graph outputs, in order (what forward() returns).
   const std::vector<Value*>& outputs() const { return outputs_; }
   /// Nodes in insertion order (see topological_order() for execution order).
   std::vector<Node*> nodes() const;
+  /// Number of nodes.
   std::size_t node_count() const { return nodes_.size(); }
   /// Every constant value, by name order.
   std::vector<Value*> constants() const;
+  /// The value `name`, or nullptr.
   Value* find_value(const std::string& name) const;
+  /// The node `name`, or nullptr.
   Node* find_node(const std::string& name) const;
   /// The value `name`; throws tern::Error when there is none.
   Value& value(const std::string& name) const;
   /// Nodes that read `value`, in insertion order (a node reading it twice appears once).
   std::vector<Node*> consumers(const Value& value) const;
+  /// True when `value` is a graph output.
   bool is_output(const Value& value) const;
+  /// True when `value` is a graph input.
   bool is_input(const Value& value) const;
   /// A name not used by any value or node, made from `base`.
   std::string unique_name(const std::string& base) const;

@@ -15,6 +15,7 @@ namespace tern {
 /// Reads and writes graphs in one file format.
 class ModelFormat {
 public:
+  /// Formats are owned and destroyed through this base (by the registry).
   virtual ~ModelFormat() = default;
   /// The format's name, also the name of the plugin that provides it ("onnx").
   virtual std::string name() const = 0;

@@ -18,33 +18,40 @@ class Node;
 
 /// One attribute an operator accepts.
 struct AttributeSpec {
-  std::string name;
-  AttributeType type;
+  std::string name;   ///< the attribute's key
+  AttributeType type; ///< the kind of value it must hold
   /// Used when the node does not set the attribute; nullopt with required=false means
   /// "absent is meaningful" (e.g. Conv's kernel_shape, taken from the weights).
   std::optional<Attribute> default_value;
-  bool required = false;
+  bool required = false; ///< a node without it is invalid
 };
 
 /// What a schema's inference function sees of a node, and where it writes results.
 class InferenceContext {
 public:
+  /// What is known of one input before (or while) running.
   struct Input {
-    bool present = false;
-    DataType dtype = DataType::Float32;
-    Shape shape;
+    bool present = false;               ///< false for an absent optional input
+    DataType dtype = DataType::Float32; ///< its element type
+    Shape shape;                        ///< its shape (dynamic dims allowed at compile time)
     const Tensor* value = nullptr; ///< constant data when known (initializers, run time)
     bool varies = false;           ///< `value` is run-time data that may change between runs
   };
 
+  /// The context for `node` with one Input per node input and `output_count` outputs.
   InferenceContext(const Node& node, std::vector<Input> inputs, std::size_t output_count);
 
+  /// The node being inferred.
   const Node& node() const { return node_; }
+  /// Number of inputs, absent optional ones included.
   std::size_t input_count() const { return inputs_.size(); }
+  /// True when input `i` exists and is present.
   bool has_input(std::size_t i) const { return i < inputs_.size() && inputs_[i].present; }
   /// Throws (naming the input) when input `i` is absent.
   const Input& input(std::size_t i) const;
+  /// Shape of input `i` (throws when absent).
   const Shape& shape(std::size_t i) const { return input(i).shape; }
+  /// Element type of input `i` (throws when absent).
   DataType dtype(std::size_t i) const { return input(i).dtype; }
   /// Constant data of input `i`, or nullptr when not known before running.
   const Tensor* value(std::size_t i) const;
@@ -56,6 +63,7 @@ public:
   /// True when the node itself sets `key` (schema defaults do not count).
   bool has_attr(const std::string& key) const;
 
+  /// Number of outputs the node has.
   std::size_t output_count() const { return outputs_.size(); }
   /// Sets output `i`'s type. Outputs the node does not have (an optional output it leaves
   /// out, e.g. MaxPool's Indices) are ignored, so schemas may set every output they know.
@@ -79,12 +87,12 @@ private:
 
 /// The contract of one operator type.
 struct OpSchema {
-  std::string op_type;
-  int min_inputs = 1;
-  int max_inputs = 1;
-  int min_outputs = 1;
-  int max_outputs = 1;
-  std::vector<AttributeSpec> attributes;
+  std::string op_type;                   ///< e.g. "Conv"
+  int min_inputs = 1;                    ///< inputs a node must have (optional ones counted in max)
+  int max_inputs = 1;                    ///< inputs a node may have
+  int min_outputs = 1;                   ///< outputs a node must have
+  int max_outputs = 1;                   ///< outputs a node may have
+  std::vector<AttributeSpec> attributes; ///< every attribute it accepts
   /// Sets every output's dtype and shape from the inputs; calls ctx.fail() on bad input.
   std::function<void(InferenceContext&)> infer;
 
@@ -116,6 +124,7 @@ Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs);
 /// infer(...).outputs.
 std::vector<std::pair<DataType, Shape>> infer_node(const Node& node, std::vector<InferenceContext::Input> inputs);
 
+/// Throws tern::Error: attribute `key` of `node` is unset and has no default (for default_of).
 [[noreturn]] void throw_missing_default(const std::string& key, const Node& node);
 
 template <class T> T OpSchema::default_of(const std::string& key, const Node& node) const {

@@ -31,6 +31,7 @@ inline constexpr std::uint32_t plugin_magic = 0x4E524554;
 /// Plugin ABI version. Major: descriptor or context layout changed incompatibly (plugins
 /// must be rebuilt). Minor: additions only (fields appended, new context methods).
 inline constexpr std::uint16_t plugin_abi_major = 1;
+/// See plugin_abi_major.
 inline constexpr std::uint16_t plugin_abi_minor = 0;
 
 /// What a plugin provides.
@@ -53,14 +54,14 @@ struct PluginDescriptor {
   std::uint32_t struct_size; ///< sizeof(PluginDescriptor) as the plugin was built
   std::uint16_t abi_major;   ///< plugin_abi_major at build time
   std::uint16_t abi_minor;   ///< plugin_abi_minor at build time
-  std::uint32_t tern_version_major;
-  std::uint32_t tern_version_minor;
-  std::uint32_t tern_version_patch;
+  std::uint32_t tern_version_major; ///< TERN_VERSION_MAJOR at build time (must equal the host's)
+  std::uint32_t tern_version_minor; ///< TERN_VERSION_MINOR at build time
+  std::uint32_t tern_version_patch; ///< TERN_VERSION_PATCH at build time
   const char* compiler_abi; ///< TERN_COMPILER_ABI_TAG at build time
   const char* name;         ///< the plugin's name: libtern-<name>.so
   const char* version;      ///< the plugin's own version text
   const char* description;  ///< one line for `tern plugins`
-  PluginKind kind;
+  PluginKind kind;                 ///< what it provides
   PluginProbeFn probe;             ///< optional (nullptr: always usable)
   PluginRegisterFn register_plugin; ///< required
 };
@@ -69,9 +70,12 @@ struct PluginDescriptor {
 /// what the plugin adds keeps the plugin's library loaded.
 class PluginContext {
 public:
+  /// Made by the host for one plugin; `library` is the handle its registrations keep.
   PluginContext(std::string plugin_name, std::shared_ptr<void> library)
       : plugin_name_(std::move(plugin_name)), library_(std::move(library)) {}
+  /// The name of the plugin being registered.
   const std::string& plugin_name() const { return plugin_name_; }
+  /// Registers a backend (users select it by its name()).
   void add_backend(std::shared_ptr<Backend> backend);
   /// Registers a backend's kernel table.
   void add_kernels(const std::string& backend_name, std::vector<KernelDef> table);
@@ -87,19 +91,20 @@ private:
 
 /// What the host knows of one plugin file.
 struct PluginInfo {
-  std::string name;
-  std::filesystem::path path;
-  std::string kind;
-  std::string version;
-  std::string description;
-  bool usable = false;
+  std::string name;           ///< from the descriptor (the file name before it is read)
+  std::filesystem::path path; ///< the library file
+  std::string kind;           ///< "backend", "pass" or "format"
+  std::string version;        ///< the plugin's own version text
+  std::string description;    ///< one line for `tern plugins`
+  bool usable = false;        ///< loads, passes every check and its probe
   std::string reason; ///< why not usable (empty when usable)
-  bool registered = false;
+  bool registered = false; ///< its register function has run in this process
 };
 
 /// Finds, checks, loads and registers plugins. Libraries are never unloaded.
 class PluginHost {
 public:
+  /// The process-wide host (never destroyed: libraries are never unloaded).
   static PluginHost& instance();
 
   /// Where plugins are searched, in order: TERN_PLUGIN_PATH (colon-separated), then

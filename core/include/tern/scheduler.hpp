@@ -22,13 +22,14 @@ using Observer = std::function<void(const Value& value, const Tensor& tensor)>;
 
 /// One step of a plan: a node, the backend chosen for it, and its kernel.
 struct PlanStep {
-  const Node* node;
-  std::string backend;
+  const Node* node;    ///< the node (in the scheduler's graph)
+  std::string backend; ///< the chosen backend's name
   std::shared_ptr<void> owner; ///< keeps the kernel's plugin loaded; destroyed after kernel
-  std::unique_ptr<Kernel> kernel;
+  std::unique_ptr<Kernel> kernel; ///< made once when the plan compiles
   std::vector<int> output_buffers; ///< buffer index per output, -1 for graph outputs
 };
 
+/// Runs a graph node after node in one thread of control (backends may thread inside kernels).
 class SequentialScheduler {
 public:
   /// Compiles the plan. `graph` must outlive the scheduler and stay unchanged. Each node
@@ -37,6 +38,7 @@ public:
   /// backends tried when none has one. Shapes are inferred first.
   SequentialScheduler(const Graph& graph, std::vector<std::string> backends);
   ~SequentialScheduler();
+  /// Movable; not copyable (kernels hold per-plan state).
   SequentialScheduler(SequentialScheduler&&) noexcept;
   SequentialScheduler& operator=(SequentialScheduler&&) noexcept;
 
@@ -50,6 +52,7 @@ public:
   /// Removes every observer.
   void clear_observers();
 
+  /// The compiled plan: one step per node, in execution order.
   const std::vector<PlanStep>& plan() const;
   /// Number of reusable activation buffers the plan uses (graph inputs, outputs and
   /// constants are not counted: they are never reused).

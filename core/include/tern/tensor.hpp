@@ -35,14 +35,22 @@ public:
     return from(std::move(shape), DataType::Float32, values);
   }
 
+  /// False for a default-constructed tensor (e.g. an absent optional input).
   bool defined() const { return storage_ != nullptr; }
+  /// Its shape (always static).
   const Shape& shape() const { return shape_; }
+  /// Its element type.
   DataType dtype() const { return dtype_; }
+  /// The backend whose memory holds it.
   Backend& backend() const { return *backend_; }
+  /// Number of elements.
   std::int64_t numel() const { return shape_.numel(); }
+  /// Bytes of data: numel() × size_of(dtype()).
   std::size_t bytes() const { return static_cast<std::size_t>(numel()) * size_of(dtype_); }
 
+  /// The storage, unchecked: backend memory that may not be host accessible.
   void* raw() { return storage_.get(); }
+  /// The storage, read-only and unchecked.
   const void* raw() const { return storage_.get(); }
   /// Typed host access; throws when T is not dtype()'s storage type or the memory is not
   /// host accessible.

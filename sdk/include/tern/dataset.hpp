@@ -17,14 +17,18 @@ namespace tern {
 /// Images as float32 N×C×H×W and (optionally) int64 labels, held in host memory.
 class Dataset {
 public:
+  /// `samples` is float32 [N, C, H, W] on the host; `labels` empty or N of them.
   Dataset(std::string description, Tensor samples, std::vector<std::int64_t> labels);
 
   /// e.g. "fashion-mnist test split (/usr/share/datasets/fashion-mnist)".
   const std::string& description() const { return description_; }
+  /// Number of samples.
   std::size_t size() const { return static_cast<std::size_t>(samples_.shape()[0]); }
   /// C×H×W of one sample.
   Shape sample_shape() const;
+  /// True when every sample has a label.
   bool has_labels() const { return !labels_.empty(); }
+  /// One class index per sample (empty when unlabelled).
   const std::vector<std::int64_t>& labels() const { return labels_; }
   /// Samples [begin, begin + count) as one float32 tensor (a copy; count is clipped at the end).
   Tensor batch(std::size_t begin, std::size_t count) const;

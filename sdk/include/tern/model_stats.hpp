@@ -12,6 +12,7 @@
 
 namespace tern {
 
+/// Size and cost of a model.
 struct ModelStats {
   std::map<std::string, std::size_t> ops; ///< op type → node count
   std::int64_t parameters = 0;            ///< elements of every constant
@@ -24,9 +25,9 @@ ModelStats model_stats(const Graph& graph);
 
 /// A node the backend cannot run, and why.
 struct Unsupported {
-  std::string node;
-  std::string op_type;
-  std::string reason;
+  std::string node;    ///< the node's name
+  std::string op_type; ///< its operator type
+  std::string reason;  ///< e.g. "no Add kernel for (float32, float32)"
 };
 
 /// Why the backend `backend_name` cannot run `node` ("no Gemm kernel for (float32,

@@ -21,16 +21,16 @@ namespace tern {
 struct BackendInfo {
   std::string name;   ///< what to pass to Runtime / --backend (compared case-insensitively)
   std::string source; ///< the plugin file that provides it, or "in-process" for one registered by the host
-  bool usable = false;
+  bool usable = false; ///< its plugin loads and its probe accepts this machine
   std::string reason; ///< why it cannot be used (empty when usable)
   bool loaded = false; ///< already registered in this process
 };
 
 /// Where one node runs, and why the backends preferred to it were passed over.
 struct Placement {
-  std::string node;
-  std::string op_type;
-  std::string backend;
+  std::string node;    ///< the node's name
+  std::string op_type; ///< its operator type
+  std::string backend; ///< the backend that runs it
   /// One entry per backend earlier in the preference list: "naive: no Add kernel for
   /// (float32, float32)". Empty when the node runs on the first backend.
   std::vector<std::string> skipped;
@@ -47,7 +47,7 @@ public:
   /// Every backend this process can use: those registered in-process, then one per
   /// backend plugin found in the plugin search folders (named after its plugin, usable
   /// or not, with the reason). The storage-only "host" backend is left out: it has no
-  /// kernels. Loads no plugin.
+  /// kernels. Registers no plugin (plugin files are opened only to read their descriptors).
   static std::vector<BackendInfo> available_backends();
   /// The backend `name`, loading its plugin when needed (e.g. to call set_num_threads()).
   /// Throws tern::Error saying where the plugin was looked for and why it failed.
@@ -61,6 +61,7 @@ public:
   /// load_for_inference(model), then as above.
   Runtime(const std::filesystem::path& model, std::vector<std::string> backends);
   ~Runtime();
+  /// Movable (the compiled plan moves with it); not copyable.
   Runtime(Runtime&&) noexcept;
   Runtime& operator=(Runtime&&) noexcept;
 
