@@ -45,6 +45,18 @@ int main(int argc, char** argv) {
     ++failures;
   }
 
+  if (tern_model_input_dtype(model, 0) != TERN_FLOAT32 || tern_model_input_rank(model, 0) != 4 ||
+      tern_model_input_dim(model, 0, 0) != -1 || tern_model_input_dim(model, 0, 2) != 28 ||
+      tern_model_input_dim(model, 0, 4) != -2 || tern_model_input_dim(model, 1, 0) != -2 ||
+      tern_model_input_rank(model, 1) != 0) {
+    fprintf(stderr, "the ConvNet's input is not float32 [-1, 1, 28, 28], or out-of-range queries are wrong\n");
+    ++failures;
+  }
+  expect("threads", tern_backend_set_threads("cpu", 1), TERN_OK, NULL);
+  expect("negative threads", tern_backend_set_threads("cpu", -1), TERN_INVALID_ARGUMENT, "-1");
+  expect("threads of unknown backend", tern_backend_set_threads("nosuchbackend", 1), TERN_BACKEND_FAILED,
+         "libtern-nosuchbackend.so");
+
   expect("unknown backend", tern_runtime_create(model, "nosuchbackend", &runtime), TERN_BACKEND_FAILED,
          "libtern-nosuchbackend.so");
   expect("backend without Conv", tern_runtime_create(model, "template", &runtime), TERN_BACKEND_FAILED, "Conv");

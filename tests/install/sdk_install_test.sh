@@ -51,10 +51,16 @@ install)
   plugins=$(clean_env "$prefix.moved/bin/tern" plugins) || fail "tern plugins from a moved prefix"
   mv "$prefix.moved" "$prefix"
   grep -q "$prefix.moved/lib/tern/plugins/libtern-cpu.so" <<<"$plugins" || fail "cpu plugin not found in the prefix: $plugins"
+  # A host in another language dlopen()s libtern_c.so alone: its run path finds the rest.
+  version=$(clean_env /usr/bin/python3 -c "import ctypes, sys
+lib = ctypes.CDLL(sys.argv[1])
+lib.tern_version.restype = ctypes.c_char_p
+print(lib.tern_version().decode())" "$prefix/lib/libtern_c.so") || fail "Python ctypes cannot load $prefix/lib/libtern_c.so"
+  [[ -n $version ]] || fail "tern_version() through ctypes gave nothing"
   accuracy=$(clean_env "$prefix/bin/tern" eval "$models/convnet.onnx" --dataset "$samples" \
     --labels "$source_dir/tests/data/fmnist_test300_labels.npy.gz" --json | json_field accuracy)
   [[ -n $accuracy ]] || fail "tern eval from the prefix gave no accuracy"
-  echo "installed into $prefix; tern eval from it: accuracy $accuracy on 300 samples"
+  echo "installed into $prefix; tern eval from it: accuracy $accuracy on 300 samples; libtern_c.so $version via ctypes"
   ;;
 embed_host)
   reference=$1 in_tree_c=$2

@@ -98,6 +98,18 @@ const char* tern_model_input_name(const tern_model* model, size_t index);
 /** The name of output `index`, or NULL when out of range; valid while the model lives. */
 const char* tern_model_output_name(const tern_model* model, size_t index);
 
+/** The element type of input `index` (TERN_FLOAT32 when out of range). */
+tern_dtype tern_model_input_dtype(const tern_model* model, size_t index);
+/** The rank of input `index` (0 when out of range). */
+size_t tern_model_input_rank(const tern_model* model, size_t index);
+/** Dimension `axis` of input `index`: -1 for a dimension free at run time (the batch),
+ *  -2 when `index` or `axis` is out of range. */
+int64_t tern_model_input_dim(const tern_model* model, size_t index, size_t axis);
+
+/** Sets how many threads the backend `backend` (loaded by name when needed) may use;
+ *  0 means all cores, the default. Applies to every runtime using that backend. */
+tern_status tern_backend_set_threads(const char* backend, int threads);
+
 /** Compiles `model` for `backends`, a comma-separated preference list ("cpu", "naive,cpu"):
  *  each node runs on the first backend with a kernel for it. Backends load by name. */
 tern_status tern_runtime_create(const tern_model* model, const char* backends, tern_runtime** runtime);
