@@ -128,6 +128,7 @@ Graph Graph::clone() const {
   }
   for (const Value* input : inputs_) copy.inputs_.push_back(copy.find_value(input->name()));
   for (const Value* output : outputs_) copy.outputs_.push_back(copy.find_value(output->name()));
+  copy.meta_ = meta_;
   return copy;
 }
 

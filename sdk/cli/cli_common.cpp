@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <tern/ptq.hpp>
 #include <tern/registry.hpp>
 
 #include <algorithm>
@@ -52,13 +53,14 @@ std::int64_t top1(const Tensor& logits, std::int64_t row) {
 
 } // namespace
 
-Accuracy measure_accuracy(SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch, const std::string& model) {
+Accuracy measure_accuracy(const Graph& graph, SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch,
+                          const std::string& model) {
   Progress progress("evaluating", dataset.size());
   Accuracy result;
   result.samples = dataset.size();
   const auto start = std::chrono::steady_clock::now();
   for (std::size_t begin = 0; begin < dataset.size(); begin += batch) {
-    const Tensor logits = scheduler.forward({dataset.batch(begin, batch)})[0];
+    const Tensor logits = scheduler.forward({ptq::scale_input(graph, dataset.batch(begin, batch))})[0];
     check(logits.dtype() == DataType::Float32 && logits.shape().rank() == 2,
           model + ": the output must be float32 logits [N, classes], got " + logits.describe());
     for (std::int64_t row = 0; row < logits.shape()[0]; ++row)

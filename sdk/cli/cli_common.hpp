@@ -31,8 +31,10 @@ struct Accuracy {
   double images_per_second() const { return static_cast<double>(samples) / seconds; }
 };
 /// Runs `scheduler` over `dataset` in batches (a progress bar on a terminal) and counts the
-/// samples whose largest logit is the label. `model` names the model in errors.
-Accuracy measure_accuracy(SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch, const std::string& model);
+/// samples whose largest logit is the label. `model` names the model in errors; the inputs
+/// of a quantized `graph` are scaled as it expects (tern::ptq::scale_input).
+Accuracy measure_accuracy(const Graph& graph, SequentialScheduler& scheduler, const Dataset& dataset, std::size_t batch,
+                          const std::string& model);
 
 /// "input float32[?,1,28,28]".
 std::string describe(const Value& value);

@@ -27,5 +27,6 @@ Command info_command();
 Command run_command();
 Command eval_command();
 Command bench_command();
+Command quantize_command();
 
 } // namespace tern::cli

@@ -47,7 +47,7 @@ void measure_model(const std::string& path, std::size_t samples, Output& out) {
   const Dataset test = open_dataset("fashion-mnist", "test").first(samples);
   check_fits(test, graph.inputs()[0]->shape());
   SequentialScheduler scheduler(graph, {"cpu"});
-  const Accuracy accuracy = measure_accuracy(scheduler, test, 64, path);
+  const Accuracy accuracy = measure_accuracy(graph, scheduler, test, 64, path);
   out.text() << std::fixed << std::setprecision(2) << "6. Top-1 accuracy on the first " << test.size()
              << " Fashion-MNIST test images, float32 on 'cpu': " << 100.0 * accuracy.fraction() << "% ("
              << std::setprecision(0) << accuracy.images_per_second() << " images/s).\n"

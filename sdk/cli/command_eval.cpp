@@ -25,7 +25,7 @@ int evaluate(const po::variables_map& args, Output& out) {
   check(batch > 0, "--batch must be positive");
 
   SequentialScheduler scheduler(graph, prepare_backends(args));
-  const Accuracy result = measure_accuracy(scheduler, dataset, batch, path);
+  const Accuracy result = measure_accuracy(graph, scheduler, dataset, batch, path);
   // With a preference list, say how the nodes were shared out (`tern info` says why).
   std::map<std::string, std::size_t> nodes_per_backend;
   for (const PlanStep& step : scheduler.plan()) ++nodes_per_backend[step.backend];

@@ -116,6 +116,11 @@ public:
   /// Appends `name` to the ordered graph outputs.
   void add_output(const std::string& name);
 
+  /// Model-level annotations that travel with the graph (cloned, saved by formats that can):
+  /// e.g. the PTQ pass records here how inputs must be scaled for the quantized network.
+  Attributes& meta() { return meta_; }
+  const Attributes& meta() const { return meta_; }
+
   // --- reading --------------------------------------------------------------------------
   /// Graph inputs, in order (what forward() takes).
   const std::vector<Value*>& inputs() const { return inputs_; }
@@ -189,6 +194,7 @@ private:
   std::map<std::string, std::unique_ptr<Value>> values_;
   std::vector<Value*> inputs_;
   std::vector<Value*> outputs_;
+  Attributes meta_;
 };
 
 } // namespace tern

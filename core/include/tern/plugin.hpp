@@ -7,6 +7,7 @@
 
 #include <tern/backend.hpp>
 #include <tern/kernel.hpp>
+#include <tern/pass.hpp>
 #include <tern/version.hpp>
 
 #include <cstdint>
@@ -81,6 +82,8 @@ public:
   void add_kernels(const std::string& backend_name, std::vector<KernelDef> table);
   /// Registers a model file format (plugins of kind Format).
   void add_model_format(std::shared_ptr<ModelFormat> format);
+  /// Registers a graph pass under `name` (see pass.hpp), owned by this plugin.
+  void add_pass(const std::string& name, PassFn pass);
   /// Keeps the library handle alive: for objects the plugin registers elsewhere.
   const std::shared_ptr<void>& library() const { return library_; }
 

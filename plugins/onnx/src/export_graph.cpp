@@ -185,6 +185,13 @@ onnx::ModelProto export_graph(const Graph& source) {
   }
   for (const Value* output : graph.outputs())
     write_type(*out.add_output(), *output, "graph output '" + output->name() + "'");
+  for (const auto& [key, value] : graph.meta().all()) {
+    if (const auto* text = std::get_if<std::string>(&value)) {
+      onnx::StringStringEntryProto& entry = *model.add_metadata_props();
+      entry.set_key(key);
+      entry.set_value(*text);
+    }
+  }
   onnx::OperatorSetIdProto& import = *model.add_opset_import();
   import.set_domain("");
   import.set_version(opset);

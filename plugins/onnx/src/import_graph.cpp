@@ -81,6 +81,9 @@ Graph import_graph(const onnx::ModelProto& model) {
   NodeImport context{graph, default_opset(model), facts};
   for (const onnx::NodeProto& node : proto.node()) import_node(node, context);
   for (const onnx::ValueInfoProto& output : proto.output()) graph.add_output(output.name());
+  // Tern's own model annotations (e.g. how a quantized model wants its inputs scaled).
+  for (const onnx::StringStringEntryProto& entry : model.metadata_props())
+    if (entry.key().starts_with("quantization.")) graph.meta().set(entry.key(), entry.value());
 
   graph.validate();
   graph.infer_shapes();

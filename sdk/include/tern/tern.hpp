@@ -15,7 +15,9 @@
 #include <tern/model_stats.hpp>
 #include <tern/npy.hpp>
 #include <tern/operator.hpp>
+#include <tern/pass.hpp>
 #include <tern/plugin.hpp>
+#include <tern/ptq.hpp>
 #include <tern/recipes.hpp>
 #include <tern/registry.hpp>
 #include <tern/runtime.hpp>

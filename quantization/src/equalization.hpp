@@ -1,0 +1,17 @@
+#pragma once
+// Cross-layer equalisation (Nagel et al., "Data-Free Quantization", 2019): for two affine
+// nodes joined by positively homogeneous ops (Relu, MaxPool, Flatten), output channel c of
+// the first is divided by s_c and the matching inputs of the second multiplied by s_c, with
+// s_c = sqrt(r1_c / r2_c), so both weight ranges become sqrt(r1_c · r2_c). The network
+// computes the same function; per-tensor weight scales then waste far fewer levels.
+
+#include <tern/graph.hpp>
+
+#include <cstddef>
+
+namespace tern::ptq {
+
+/// Equalises every eligible pair; returns the number of pairs.
+std::size_t equalize_cross_layer(Graph& graph);
+
+} // namespace tern::ptq

@@ -1,0 +1,45 @@
+#pragma once
+// How the PTQ treats each operator: the one table of what it knows how to quantize.
+
+#include <tern/graph.hpp>
+
+#include <optional>
+#include <vector>
+
+namespace tern::ptq {
+
+enum class Role {
+  Affine,      ///< Conv, Gemm, MatMul with constant weights: weights quantized, output rescaled
+  Merge,       ///< Add, Sub of two activations: inputs brought to the output scale first
+  Concat,      ///< inputs requantized to one common scale
+  Average,     ///< AveragePool, GlobalAveragePool: integer mean rescaled and rounded
+  PassThrough, ///< MaxPool, Reshape, Flatten, ...: integers in, same integers and scale out
+  Activation,  ///< Relu, Clip: folded into the producer's quantizer or applied to integers
+  Float,       ///< anything else: unsupported, or run in float when the user asks (keep_float)
+};
+
+Role role_of(const Graph& graph, const Node& node);
+
+/// The Relu or constant-bound Clip that alone reads `value` (so the PTQ can fold it into the
+/// quantizer of `value`'s producer), or nullptr.
+Node* activation_tail(const Graph& graph, const Value& value);
+
+/// Clip bounds of an Activation node (Relu: [0, +inf]); nullopt for an open side.
+struct ActivationBounds {
+  std::optional<double> min;
+  std::optional<double> max;
+};
+ActivationBounds activation_bounds(const Node& activation);
+
+/// The value whose range sets the output scale of a rescaling node: its output, or the
+/// output of its activation tail.
+const Value& quantization_point(const Graph& graph, const Node& node);
+
+/// Every value whose range the quantization needs: graph inputs, quantization points of
+/// rescaling nodes, outputs of float nodes.
+std::vector<const Value*> calibration_points(const Graph& graph);
+
+/// Nodes of role Float, as "name (Op)" texts; empty when the PTQ handles every node.
+std::vector<std::string> float_nodes(const Graph& graph);
+
+} // namespace tern::ptq

@@ -1,0 +1,53 @@
+#include "pipeline.hpp"
+
+#include "calibration.hpp"
+#include "cast_to_integer.hpp"
+#include "clipping/clipping.hpp"
+#include "equalization.hpp"
+#include "op_roles.hpp"
+#include "quantize_graph.hpp"
+
+#include <tern/error.hpp>
+#include <tern/recipes.hpp>
+
+#include <chrono>
+
+namespace tern::ptq {
+
+void prepare_network(Graph& graph, PassContext& context, const Options& options) {
+  fold_batchnorm(graph);
+  remove_flatten(graph);
+  graph.infer_shapes();
+  if (options.equalize) {
+    const std::size_t pairs = equalize_cross_layer(graph);
+    if (context.log) context.log("  cross-layer equalisation: " + std::to_string(pairs) + " pair(s) of affine nodes");
+  }
+  const std::vector<std::string> unsupported = float_nodes(graph);
+  if (unsupported.empty()) return;
+  std::string list;
+  for (const std::string& node : unsupported) list += (list.empty() ? "" : ", ") + node;
+  if (!options.keep_float)
+    throw Error("the PTQ cannot quantize " + std::to_string(unsupported.size()) + " node(s): " + list +
+                "; keep them in float with keep_float (tern quantize --keep-float)");
+  if (context.log) context.log("  kept in float: " + list);
+}
+
+void fold_quantizers(Graph& graph, PassContext&, const Options& options) { fold_constants(graph, options.backends); }
+
+void quantize_network(Graph& graph, PassContext& context, const Options& options) {
+  const auto step = [&](const std::string& name, auto&& run) {
+    if (context.log) context.log(name + ":");
+    const auto start = std::chrono::steady_clock::now();
+    run(graph, context, options);
+    context.seconds.emplace_back(name, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  };
+  step("prepare", prepare_network);
+  step("compute_ranges", compute_ranges);
+  if (find_clipping(options.clipping_mode)->needs_histogram) step("adjust_ranges", adjust_ranges);
+  step("quantize", quantize_normalized_network);
+  if (options.fold_graph) step("fold", fold_quantizers);
+  // no_quant leaves real numbers in the graph: there is nothing to cast.
+  if (!options.fake_quantize && !options.no_quant) step("cast_to_integer", cast_to_integer);
+}
+
+} // namespace tern::ptq

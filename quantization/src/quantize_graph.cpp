@@ -1,0 +1,414 @@
+#include "quantize_graph.hpp"
+
+#include "op_roles.hpp"
+#include "ranges.hpp"
+#include "value_format.hpp"
+
+#include <tern/error.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <sstream>
+
+namespace tern::ptq {
+namespace {
+
+std::string number(double value, int digits = 6) {
+  std::ostringstream text;
+  text.precision(digits);
+  text << value;
+  return text.str();
+}
+
+/// The weights grouped by output channel along `axis` (one group when not per channel).
+std::vector<std::vector<double>> weight_groups(const Tensor& weights, int axis, bool per_channel) {
+  const std::vector<double> values = weights.to_doubles();
+  const Shape& shape = weights.shape();
+  const std::int64_t channels = shape[axis];
+  std::int64_t inner = 1;
+  for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < shape.rank(); ++d) inner *= shape[d];
+  std::vector<std::vector<double>> groups(per_channel ? static_cast<std::size_t>(channels) : 1);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    const auto channel = static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % channels);
+    groups[per_channel ? channel : 0].push_back(values[i]);
+  }
+  return groups;
+}
+
+/// The clipping threshold of a weight group with the least squared rounding error on
+/// `levels` steps per side: at 4 bits clipping the few largest weights pays off a lot, at 8
+/// bits it changes little. Candidates from half the largest |w| up to it. Clipping mode
+/// "max" clips nothing, weights included.
+double weight_threshold(const std::vector<double>& group, std::int64_t levels, bool search) {
+  double maximum = 0;
+  for (const double w : group) maximum = std::max(maximum, std::abs(w));
+  if (!search || maximum == 0) return maximum;
+  constexpr int candidates = 64;
+  double best = maximum;
+  double best_error = INFINITY;
+  for (int k = candidates; k >= candidates / 2; --k) {
+    const double threshold = maximum * k / candidates;
+    const double step = threshold / static_cast<double>(levels);
+    double error = 0;
+    for (const double w : group) {
+      const double q = std::clamp(std::nearbyint(w / step), -static_cast<double>(levels), static_cast<double>(levels)) * step;
+      error += (w - q) * (w - q);
+    }
+    if (error < best_error) {
+      best_error = error;
+      best = threshold;
+    }
+  }
+  return best;
+}
+
+/// Bias correction: the mean output error that rounding the weights causes, per output
+/// channel, Σ (w_rounded - w) · E[x], from the per-channel input means of calibration.
+std::vector<double> rounding_shift(const Node& node, const Tensor& weights, const std::vector<double>& factor,
+                                   std::int64_t levels, const std::vector<double>& means) {
+  const std::vector<double> values = weights.to_doubles();
+  const Shape& shape = weights.shape();
+  const bool conv = node.op_type() == "Conv";
+  const bool transposed = !conv && node.attr<std::int64_t>("transB") != 0;
+  const std::int64_t outputs = conv || transposed ? shape[0] : shape[1];
+  const std::int64_t fan_in = static_cast<std::int64_t>(values.size()) / outputs;
+  std::int64_t kernel = 1;
+  for (std::size_t d = 2; conv && d < shape.rank(); ++d) kernel *= shape[d];
+  const std::int64_t group_inputs = conv ? shape[1] : fan_in;
+  const std::int64_t groups = conv ? node.attr<std::int64_t>("group") : 1;
+  if (static_cast<std::int64_t>(means.size()) != group_inputs * groups) return {};
+  std::vector<double> shift(static_cast<std::size_t>(outputs), 0.0);
+  const auto top = static_cast<double>(levels);
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(values.size()); ++i) {
+    std::int64_t out = 0;
+    std::int64_t in = 0;
+    if (conv) {
+      out = i / fan_in;
+      in = (out / (outputs / groups)) * group_inputs + (i / kernel) % group_inputs;
+    } else if (transposed) {
+      out = i / fan_in;
+      in = i % fan_in;
+    } else {
+      in = i / outputs;
+      out = i % outputs;
+    }
+    const double f = factor[static_cast<std::size_t>(out)];
+    const double w = values[static_cast<std::size_t>(i)];
+    const double rounded = std::clamp(std::nearbyint(w * f), -top, top) / f;
+    shift[static_cast<std::size_t>(out)] += (rounded - w) * means[static_cast<std::size_t>(in)];
+  }
+  return shift;
+}
+
+class GraphQuantizer {
+public:
+  GraphQuantizer(Graph& graph, PassContext& context, const Options& options)
+      : graph_(graph), context_(context), options_(options) {}
+
+  void run() {
+    graph_.infer_shapes();
+    if (!options_.keep_float) {
+      const std::vector<std::string> unsupported = float_nodes(graph_);
+      if (!unsupported.empty()) {
+        std::string list;
+        for (const std::string& node : unsupported) list += (list.empty() ? "" : ", ") + node;
+        throw Error("the PTQ cannot quantize " + std::to_string(unsupported.size()) + " node(s): " + list +
+                    "; keep them in float with keep_float (tern quantize --keep-float)");
+      }
+    }
+    for (Value* input : graph_.inputs()) quantize_input(*input);
+    for (Node* node : graph_.topological_order()) {
+      if (removed_.contains(node)) continue;
+      switch (role_of(graph_, *node)) {
+      case Role::Affine: affine(*node); break;
+      case Role::Merge: merge(*node); break;
+      case Role::Concat: concat(*node); break;
+      case Role::Average: average(*node); break;
+      case Role::PassThrough: pass_through(*node); break;
+      case Role::Activation: activation(*node); break;
+      case Role::Float: float_node(*node); break;
+      }
+    }
+    dequantize_outputs();
+    clear_statistics(graph_);
+    graph_.infer_shapes();
+  }
+
+private:
+  struct Quantized {
+    double scale = 1; ///< real value = integer · scale
+    IntRange range;
+  };
+
+  // ---- building blocks -------------------------------------------------------------
+
+  Value& constant(const std::string& base, const std::vector<double>& values, Shape shape) {
+    std::vector<float> data(values.begin(), values.end());
+    return graph_.add_constant(graph_.unique_name(base), Tensor::from_floats(std::move(shape), data));
+  }
+
+  Value& scalar(const std::string& base, double value) { return constant(base, {value}, Shape{}); }
+
+  /// Factors along `axis` of a tensor of rank `rank` (a scalar when there is one factor).
+  Value& factors(const std::string& base, const std::vector<double>& values, std::size_t rank, std::size_t axis) {
+    if (std::all_of(values.begin(), values.end(), [&](double v) { return v == values[0]; })) return scalar(base, values[0]);
+    std::vector<std::int64_t> dims(rank, 1);
+    dims[axis] = static_cast<std::int64_t>(values.size());
+    return constant(base, values, Shape(dims));
+  }
+
+  /// A new node reading `inputs`, its output a fresh value; other readers are untouched.
+  Value& add(const std::string& op, const std::vector<Value*>& inputs, const std::string& base) {
+    std::vector<std::string> names;
+    for (const Value* input : inputs) names.push_back(input->name());
+    return *graph_.add_node(op, names, {graph_.unique_name(base)}).output();
+  }
+
+  Value& round_clip(Value& value, IntRange range, const std::string& base) {
+    if (options_.no_quant) return value;
+    Value& rounded = add("Round", {&value}, base + "_round");
+    return add("Clip", {&rounded, &scalar(base + "_lo", static_cast<double>(range.lo)),
+                        &scalar(base + "_hi", static_cast<double>(range.hi))},
+               base + "_q");
+  }
+
+  void set_input(Node& node, std::size_t index, Value& value) {
+    std::vector<Value*> inputs = node.inputs();
+    if (inputs.size() <= index) inputs.resize(index + 1, nullptr);
+    inputs[index] = &value;
+    Attributes attrs = node.attrs();
+    graph_.replace_node(node, node.op_type(), inputs, std::move(attrs));
+  }
+
+  /// Puts [Mul(factor) →] Round → Clip behind `value` for every reader; returns the last value.
+  Value& requantize_in_place(Value& value, Value* factor, IntRange range) {
+    Value* last = &value;
+    if (factor != nullptr) last = graph_.insert_after(*last, "Mul", {}, {factor}).output();
+    if (options_.no_quant) return *last;
+    last = graph_.insert_after(*last, "Round").output();
+    const std::string base = value.name();
+    return *graph_.insert_after(*last, "Clip", {},
+                                {&scalar(base + "_lo", static_cast<double>(range.lo)),
+                                 &scalar(base + "_hi", static_cast<double>(range.hi))})
+                .output();
+  }
+
+  // ---- formats -----------------------------------------------------------------------
+
+  Quantized output_format(const Value& point) {
+    const ValueFormat format = value_format(graph_, point, options_);
+    const ValueRange range = stored_range(graph_, point);
+    const double clip = range.clip > 0 ? range.clip : 1.0;
+    return {clip / static_cast<double>(format.range.hi), format.range};
+  }
+
+  /// The quantized form of `node`'s input `index`: requantizes a float value first.
+  Quantized quantized_input(Node& node, std::size_t index) {
+    Value& value = *node.input(index);
+    if (const auto found = quantized_.find(&value); found != quantized_.end()) return found->second;
+    auto twin = requantized_.find(&value);
+    if (twin == requantized_.end()) {
+      const Quantized format = output_format(value);
+      Value& scaled = add("Mul", {&value, &scalar(value.name() + "_inv_scale", 1.0 / format.scale)}, value.name() + "_scaled");
+      Value& integer = round_clip(scaled, format.range, value.name());
+      quantized_[&integer] = format;
+      twin = requantized_.emplace(&value, &integer).first;
+    }
+    set_input(node, index, *twin->second);
+    return quantized_.at(twin->second);
+  }
+
+  /// Folds a Relu/Clip tail into the range just set on `value` (quantized mode only).
+  void absorb_tail(Node* tail, Value& value, Quantized& format) {
+    if (tail == nullptr || options_.no_quant) return;
+    const ActivationBounds bounds = activation_bounds(*tail);
+    if (bounds.min) format.range.lo = std::max<std::int64_t>(format.range.lo, std::llround(*bounds.min / format.scale));
+    if (bounds.max) format.range.hi = std::min<std::int64_t>(format.range.hi, std::llround(*bounds.max / format.scale));
+    format.range.hi = std::max(format.range.hi, format.range.lo);
+    Node& clip = *value.producer();
+    set_input(clip, 1, scalar(value.name() + "_lo", static_cast<double>(format.range.lo)));
+    set_input(clip, 2, scalar(value.name() + "_hi", static_cast<double>(format.range.hi)));
+    graph_.bypass_node(*tail);
+    removed_.insert(tail);
+  }
+
+  void report(const Node& node, const Quantized& format, const std::string& detail) {
+    if (!context_.log) return;
+    context_.log("  " + node.name() + " (" + node.op_type() + "): scale " + number(format.scale) + ", integers [" +
+                 std::to_string(format.range.lo) + ", " + std::to_string(format.range.hi) + "]" + detail);
+  }
+
+  // ---- the roles ---------------------------------------------------------------------
+
+  void quantize_input(Value& input) {
+    const ValueFormat format = value_format(graph_, input, options_);
+    const double limit = static_cast<double>(format.range.hi);
+    // The seed's convention: inputs in [-1, 1] times 2^(n-1)-1. Wider inputs are divided
+    // by their calibrated range as well, so that they still fit.
+    const double range = std::max(1.0, stored_range(graph_, input).abs_max);
+    quantized_[&input] = {range / limit, format.range};
+    graph_.meta().set(input_scale_key, number(limit / range, 17));
+    graph_.meta().set(input_limit_key, number(limit, 17));
+    graph_.meta().set(input_round_key, std::string(options_.no_quant ? "0" : "1"));
+    if (context_.log)
+      context_.log("  input " + input.name() + ": multiply by " + number(limit / range) + (options_.no_quant ? "" : ", round") +
+                   " (tern::ptq::scale_input does it)");
+  }
+
+  void affine(Node& node) {
+    const Quantized input = quantized_input(node, 0);
+    const Tensor weights = *node.input(1)->constant();
+    const bool conv = node.op_type() == "Conv";
+    const bool transposed = node.op_type() == "Gemm" && node.attr<std::int64_t>("transB") != 0;
+    const int axis = conv || transposed ? 0 : 1;
+    const IntRange weight_range = int_range(info(tagged_precision(node, weight_precision_key)).bits, false);
+    std::vector<double> maxima;
+    for (const auto& group : weight_groups(weights, axis, options_.per_channel))
+      maxima.push_back(weight_threshold(group, weight_range.hi, !options_.no_quant && options_.clipping_mode != "max"));
+    if (!options_.per_channel) maxima.resize(static_cast<std::size_t>(weights.shape()[axis]), maxima[0]);
+    const IntRange bias_range = int_range(info(tagged_precision(node, accumulation_precision_key)).bits, false);
+
+    Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
+    Quantized output = output_format(quantization_point(graph_, node));
+    std::vector<double> weight_factor;
+    std::vector<double> bias_factor;
+    std::vector<double> multiplier;
+    for (const double maximum : maxima) {
+      const double weight_scale = maximum > 0 ? maximum / static_cast<double>(weight_range.hi) : 1.0;
+      double rescale = input.scale * weight_scale / output.scale;
+      double compensation = 1.0;
+      if (options_.single_shift && !options_.no_quant) {
+        // Round the rescale up to a power of two; the weights absorb the ratio (≤ 1, so
+        // they stay in range) and the rescale becomes a plain shift.
+        const double shift = std::exp2(std::ceil(std::log2(rescale)));
+        compensation = rescale / shift;
+        rescale = shift;
+      }
+      weight_factor.push_back(compensation / weight_scale);
+      bias_factor.push_back(compensation / (input.scale * weight_scale));
+      multiplier.push_back(rescale);
+    }
+
+    const std::string base = node.name().empty() ? node.output()->name() : node.name();
+    Value& weight_scaled = add("Mul", {node.input(1), &factors(base + "_wscale", weight_factor, weights.shape().rank(),
+                                                                static_cast<std::size_t>(axis))},
+                               base + "_w_scaled");
+    set_input(node, 1, round_clip(weight_scaled, weight_range, base + "_w"));
+    Value* bias = node.input(2);
+    const auto means = stored_means(graph_, node.input(0)->name());
+    if (means && options_.bias_correction && !options_.no_quant && node.op_type() != "MatMul") {
+      const std::vector<double> shift = rounding_shift(node, weights, weight_factor, weight_range.hi, *means);
+      if (!shift.empty()) {
+        std::vector<double> corrected = bias ? bias->constant()->to_doubles() : std::vector<double>(shift.size(), 0.0);
+        for (std::size_t c = 0; c < corrected.size(); ++c) corrected[c] -= shift[c];
+        bias = &constant(base + "_bias_corrected", corrected, Shape{static_cast<std::int64_t>(corrected.size())});
+      }
+    }
+    if (bias != nullptr) {
+      Value& bias_scaled = add("Mul", {bias, &factors(base + "_bscale", bias_factor, 1, 0)}, base + "_b_scaled");
+      set_input(node, 2, round_clip(bias_scaled, bias_range, base + "_b"));
+    }
+    Value& out = *node.output();
+    const std::size_t rank = out.shape().rank();
+    Value& quantized = requantize_in_place(out, &factors(base + "_rescale", multiplier, rank, conv ? 1 : rank - 1),
+                                           output.range);
+    absorb_tail(tail, quantized, output);
+    quantized_[&quantized] = output;
+    const auto [low, high] = std::minmax_element(multiplier.begin(), multiplier.end());
+    report(node, output,
+           ", weights ±" + std::to_string(weight_range.hi) + (options_.per_channel ? " per channel" : "") + ", rescale " +
+               number(*low) + (*low == *high ? "" : ".." + number(*high)));
+  }
+
+  void merge(Node& node) {
+    Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
+    Quantized output = output_format(quantization_point(graph_, node));
+    for (std::size_t i = 0; i < 2; ++i) {
+      const Quantized input = quantized_input(node, i);
+      Value& operand = *node.input(i);
+      set_input(node, i, add("Mul", {&operand, &scalar(operand.name() + "_to_sum", input.scale / output.scale)},
+                             operand.name() + "_aligned"));
+    }
+    Value& quantized = requantize_in_place(*node.output(), nullptr, output.range);
+    absorb_tail(tail, quantized, output);
+    quantized_[&quantized] = output;
+    report(node, output, "");
+  }
+
+  void concat(Node& node) {
+    const Quantized output = output_format(*node.output());
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      const Quantized input = quantized_input(node, i);
+      Value& operand = *node.input(i);
+      Value& aligned = add("Mul", {&operand, &scalar(operand.name() + "_to_concat", input.scale / output.scale)},
+                           operand.name() + "_aligned");
+      set_input(node, i, round_clip(aligned, output.range, operand.name() + "_aligned"));
+    }
+    quantized_[node.output()] = output;
+    report(node, output, "");
+  }
+
+  void average(Node& node) {
+    const Quantized input = quantized_input(node, 0);
+    Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
+    Quantized output = output_format(quantization_point(graph_, node));
+    Value& quantized = requantize_in_place(*node.output(), &scalar(node.output()->name() + "_rescale", input.scale / output.scale),
+                                           output.range);
+    absorb_tail(tail, quantized, output);
+    quantized_[&quantized] = output;
+    report(node, output, "");
+  }
+
+  void pass_through(Node& node) { quantized_[node.output()] = quantized_input(node, 0); }
+
+  /// A Relu or Clip on integers: its bounds move to integer units.
+  void activation(Node& node) {
+    Quantized format = quantized_input(node, 0);
+    const ActivationBounds bounds = activation_bounds(node);
+    const auto to_units = [&](double bound) { return options_.no_quant ? bound / format.scale : std::round(bound / format.scale); };
+    if (node.op_type() == "Clip") {
+      const std::string base = node.output()->name();
+      if (bounds.min) set_input(node, 1, scalar(base + "_lo", to_units(*bounds.min)));
+      if (bounds.max) set_input(node, 2, scalar(base + "_hi", to_units(*bounds.max)));
+    }
+    if (bounds.min) format.range.lo = std::max(format.range.lo, static_cast<std::int64_t>(to_units(*bounds.min)));
+    if (bounds.max) format.range.hi = std::min(format.range.hi, static_cast<std::int64_t>(to_units(*bounds.max)));
+    quantized_[node.output()] = format;
+  }
+
+  /// keep_float: the node computes on real values; its quantized inputs are scaled back.
+  void float_node(Node& node) {
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      Value* operand = node.input(i);
+      const auto found = operand ? quantized_.find(operand) : quantized_.end();
+      if (found == quantized_.end()) continue;
+      set_input(node, i, add("Mul", {operand, &scalar(operand->name() + "_scale", found->second.scale)}, operand->name() + "_real"));
+    }
+    if (context_.log) context_.log("  " + node.name() + " (" + node.op_type() + "): kept in float");
+  }
+
+  void dequantize_outputs() {
+    for (Value* output : std::vector<Value*>(graph_.outputs())) {
+      const auto found = quantized_.find(output);
+      if (found == quantized_.end()) continue;
+      graph_.insert_after(*output, "Mul", {}, {&scalar(output->name() + "_scale", found->second.scale)});
+    }
+  }
+
+  Graph& graph_;
+  PassContext& context_;
+  const Options& options_;
+  std::map<const Value*, Quantized> quantized_;
+  std::map<const Value*, Value*> requantized_;
+  std::set<const Node*> removed_;
+};
+
+} // namespace
+
+void quantize_normalized_network(Graph& graph, PassContext& context, const Options& options) {
+  GraphQuantizer(graph, context, options).run();
+}
+
+} // namespace tern::ptq

@@ -1,0 +1,143 @@
+#include "cli_common.hpp"
+
+#include <tern/model_format.hpp>
+#include <tern/ptq.hpp>
+
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+
+namespace tern::cli {
+namespace {
+
+DataType precision_argument(const po::variables_map& args, const char* option) {
+  const std::string text = args[option].as<std::string>();
+  const auto type = parse_data_type(text);
+  check(type.has_value(), std::string("--") + option + ": '" + text + "' is not a data type (int8, uint8, int4, uint4, int16, int32)");
+  return *type;
+}
+
+ptq::QuantizeOptions quantize_options(const po::variables_map& args, std::vector<std::string> backends) {
+  ptq::QuantizeOptions options;
+  options.clipping_mode = ptq::parse_clipping(args["clipping"].as<std::string>());
+  options.percentile = args["percentile"].as<double>();
+  options.no_quant = args.count("no-quant") > 0;
+  options.optimize_signs = args.count("optimize-signs") > 0;
+  options.single_shift = args.count("single-shift") > 0;
+  options.use_cuda = args.count("use-cuda") > 0;
+  options.fold_graph = args.count("no-fold") == 0;
+  options.per_channel = args.count("per-channel") > 0;
+  options.keep_float = args.count("keep-float") > 0;
+  options.verbose = args.count("verbose") > 0;
+  options.backends = std::move(backends);
+  // The pipeline always ends fake-quantized: that form is what is saved (standard ONNX
+  // operators); the integer graph is derived from it with cast_to_integer below.
+  options.fake_quantize = true;
+  return options;
+}
+
+/// Float accuracy of the model as loaded for inference, on `dataset`.
+double float_accuracy(const std::string& path, const Dataset& dataset, const std::vector<std::string>& backends) {
+  const Graph graph = load_for_inference(path);
+  SequentialScheduler scheduler(graph, backends);
+  return measure_accuracy(graph, scheduler, dataset, 64, path).fraction();
+}
+
+int quantize(const po::variables_map& args, Output& out) {
+  const std::string path = model_argument(args);
+  check(args.count("output") == 1, "tern quantize needs -o OUT.onnx (the input model is never modified)");
+  const std::string output = args["output"].as<std::string>();
+  check(!std::filesystem::exists(output) || !std::filesystem::equivalent(path, output),
+        "-o " + output + " is the input model itself: choose another file (the input model is never modified)");
+  const std::vector<std::string> backends = prepare_backends(args);
+  ptq::QuantizeOptions options = quantize_options(args, backends);
+  options.log = [&out](const std::string& line) { out.text() << line << "\n"; };
+  const bool fake = args.count("fake") > 0 || options.no_quant;
+
+  Graph graph = load_model(path);
+  check(graph.inputs().size() == 1, path + ": tern quantize needs a model with one input, it has " +
+                                         std::to_string(graph.inputs().size()));
+  const auto calibration_size = args["calib-size"].as<std::size_t>();
+  check(calibration_size > 0, "--calib-size must be positive");
+  const Dataset calibration = open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
+  check_fits(calibration, graph.inputs()[0]->shape());
+
+  ptq::auto_assign_node_precision(graph, precision_argument(args, "weights"), precision_argument(args, "activations"),
+                                  precision_argument(args, "accumulation"));
+  if (options.verbose) out.text() << "Quantizing " << path << " (per-value report):\n";
+  ptq::QuantizeReport report = ptq::quantize_network(graph, calibration, options);
+  Graph runnable = graph.clone();
+  if (!fake) {
+    const auto start = std::chrono::steady_clock::now();
+    ptq::cast_to_integer(runnable, options);
+    report.seconds.emplace_back("cast_to_integer", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  save_model(graph, output);
+
+  nlohmann::json seconds = nlohmann::json::object();
+  out.text() << "Quantized " << path << " with " << calibration.size() << " calibration samples from "
+             << calibration.description() << " (" << args["weights"].as<std::string>() << " weights, "
+             << args["activations"].as<std::string>() << " activations, " << args["accumulation"].as<std::string>()
+             << " accumulation, " << ptq::name(options.clipping_mode) << " clipping, "
+             << (fake ? "fake-quantized float32" : "integer execution") << "):\n";
+  for (const auto& [step, time] : report.seconds) {
+    out.text() << "  " << std::left << std::setw(18) << step << std::right << std::fixed << std::setprecision(3) << time << " s\n";
+    seconds[step] = time;
+  }
+  out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
+             << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
+  out.result() = {{"model", path},     {"output", output},      {"calibration_samples", calibration.size()},
+                  {"seconds", seconds}, {"integer", !fake},      {"clipping", ptq::name(options.clipping_mode)},
+                  {"weights", args["weights"].as<std::string>()}, {"activations", args["activations"].as<std::string>()}};
+
+  if (args.count("eval") == 0) {
+    out.text() << "Next: add --eval fashion-mnist to compare float and quantized accuracy.\n";
+    return 0;
+  }
+  Dataset evaluation = open_dataset(args["eval"].as<std::string>(), "test");
+  check(evaluation.has_labels(), "--eval " + evaluation.description() + " has no labels");
+  if (const auto limit = args["eval-limit"].as<std::size_t>(); limit > 0) evaluation = evaluation.first(limit);
+  const double before = float_accuracy(path, evaluation, backends);
+  SequentialScheduler scheduler(runnable, backends);
+  const double after = measure_accuracy(runnable, scheduler, evaluation, 64, output).fraction();
+  out.text() << std::fixed << std::setprecision(2) << "Top-1 on " << evaluation.size() << " images of "
+             << evaluation.description() << ": float " << 100 * before << "%, quantized " << 100 * after << "% (drop "
+             << 100 * (before - after) << " points)\n";
+  out.result()["float_accuracy"] = before;
+  out.result()["quantized_accuracy"] = after;
+  out.result()["eval_samples"] = evaluation.size();
+  return 0;
+}
+
+} // namespace
+
+Command quantize_command() {
+  return {"quantize", "post-training quantization of a model over a calibration set (the seed's quantize_network)", "model",
+          [](po::options_description& options) {
+            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
+                "output,o", po::value<std::string>(), "where to save the quantized model (.onnx)")(
+                "calib", po::value<std::string>()->default_value("fashion-mnist"), "calibration dataset (as tern eval --dataset)")(
+                "calib-split", po::value<std::string>()->default_value("train"), "split of the calibration dataset")(
+                "calib-size", po::value<std::size_t>()->default_value(100), "calibration samples (the first N)")(
+                "weights", po::value<std::string>()->default_value("int8"), "weight precision: int8, int4, ...")(
+                "activations", po::value<std::string>()->default_value("int8"), "activation precision: int8, int4, ...")(
+                "accumulation", po::value<std::string>()->default_value("int32"), "bias and accumulation precision: int32, int16")(
+                "clipping", po::value<std::string>()->default_value("mse"), "max, mse, aa, kl or percentile")(
+                "percentile", po::value<double>()->default_value(99.99), "for --clipping percentile")(
+                "optimize-signs", "unsigned ranges for values that are never negative")(
+                "single-shift", "power-of-two rescales (bit shifts), the rest folded into the weights")(
+                "per-channel", "one weight scale per output channel")(
+                "fake", "keep the quantized network in float32 (fake quantization)")(
+                "no-fold", "keep the weight quantizers as nodes")(
+                "no-quant", "insert the scaling but no rounding (debugging: should equal float accuracy)")(
+                "use-cuda", "ranges and histograms on the cuda backend")(
+                "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
+                "verbose", "per-value ranges, clipping and scales")(
+                "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
+                "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)");
+            add_backend_options(options);
+          },
+          quantize};
+}
+
+} // namespace tern::cli

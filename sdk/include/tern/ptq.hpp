@@ -1,0 +1,82 @@
+#pragma once
+/// \file ptq.hpp
+/// Post-training quantization, the seed tutorial's API in C++. The work is done by the
+/// "ptq" pass plugin (libtern-ptq.so, loaded on first use); these functions set its options.
+///
+///     tern::ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
+///     tern::ptq::quantize_network(graph, calibration, {.clipping_mode = tern::ptq::Clipping::MSE});
+///     outputs = scheduler.forward({tern::ptq::scale_input(graph, images)});
+
+#include <tern/dataset.hpp>
+#include <tern/graph.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tern::ptq {
+
+/// How activation ranges are clipped before quantization (the seed's Clipping, plus Percentile).
+enum class Clipping { Max, MSE, AA, KL, Percentile };
+
+/// "max", "mse", "aa", "kl", "percentile".
+const char* name(Clipping mode);
+/// The mode named `text` (case-insensitive); throws tern::Error listing the names.
+Clipping parse_clipping(const std::string& text);
+
+/// quantize_network's options: the seed's, with its meanings and defaults, then Tern's own.
+struct QuantizeOptions {
+  Clipping clipping_mode = Clipping::Max; ///< clipping of activation ranges
+  bool no_quant = false;       ///< insert the scaling but no rounding: the float network, rescaled (debugging)
+  bool optimize_signs = false; ///< values that are never negative use the unsigned range (one more bit)
+  bool single_shift = false;   ///< power-of-two rescales (bit shifts), the rest folded into the weights
+  bool use_cuda = false;       ///< ranges and histograms on the "cuda" backend; an error when it is unusable
+  bool fold_graph = true;      ///< fold the weight quantizers into integer constants
+  bool fake_quantize = false;  ///< keep float32 tensors holding integers instead of casting to integer types
+  bool verbose = false;        ///< report ranges, clipping and scales per value through `log`
+  bool per_channel = false;    ///< one weight scale per output channel instead of one per tensor
+  double percentile = 99.99;   ///< the percentile for Clipping::Percentile
+  bool keep_float = false;     ///< run nodes the PTQ cannot quantize in float instead of refusing the graph
+  bool equalize = true;        ///< cross-layer equalisation of weight ranges (exact; helps per-tensor scales)
+  bool bias_correction = true; ///< correct biases for the mean error that rounding the weights causes
+  std::vector<std::string> backends{"cpu"}; ///< where calibration runs
+  std::size_t batch_size = 64;              ///< calibration batch size for a Dataset
+  std::function<void(const std::string&)> log; ///< verbose lines; standard error when empty
+};
+
+/// Seconds per step, in the order the steps ran.
+struct QuantizeReport {
+  std::vector<std::pair<std::string, double>> seconds;
+  double total_seconds() const;
+};
+
+/// Tags every node with "quantization.ptq.precision" (activations), and affine/merge nodes
+/// with "quantization.ptq.weightprecision" and "quantization.ptq.accumulationprecision".
+/// Nodes already tagged keep their tags (manual mixed precision). The accumulation must be
+/// wider than the operands.
+void auto_assign_node_precision(Graph& graph, DataType weight_precision, DataType activation_precision,
+                                DataType bias_and_accumulation_precision);
+
+/// The whole pipeline over a calibration set of input batches (one tensor per batch, as
+/// the seed's list of tensors). The graph must have been tagged.
+QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options = {});
+/// The same over a dataset's samples, in batches of options.batch_size.
+QuantizeReport quantize_network(Graph& graph, const Dataset& calibration_set, const QuantizeOptions& options = {});
+
+/// The steps of quantize_network, each callable alone (state travels in the graph's meta).
+void prepare_network(Graph& graph, const QuantizeOptions& options = {});
+void compute_ranges(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options = {});
+void adjust_ranges(Graph& graph, const QuantizeOptions& options = {});
+void quantize_normalized_network(Graph& graph, const QuantizeOptions& options = {});
+void fold_quantizers(Graph& graph, const QuantizeOptions& options = {});
+void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
+
+/// Whether `graph` came out of quantize_network (and so wants scale_input).
+bool is_quantized(const Graph& graph);
+/// The input a quantized graph expects: `input` · 2^(n-1)-1 (the seed's scaling), clamped
+/// and rounded; `input` itself for a graph that is not quantized.
+Tensor scale_input(const Graph& graph, const Tensor& input);
+
+} // namespace tern::ptq
