@@ -373,8 +373,8 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Requantize", {DataType::Int32}, tern::cpu::make_requantize},
       {"Requantize", {DataType::Int8}, tern::cpu::make_requantize},
       {"Requantize", {DataType::UInt8}, tern::cpu::make_requantize},
-      {"MaxPool", {DataType::Int8}, tern::cpu::make_max_pool},
-      {"MaxPool", {DataType::UInt8}, tern::cpu::make_max_pool},
+      {"MaxPool", {DataType::Int8}, tern::cpu::make_integer_max_pool},
+      {"MaxPool", {DataType::UInt8}, tern::cpu::make_integer_max_pool},
       {"Relu", {DataType::Int8}, tern::cpu::make_integer_relu},
       {"Relu", {DataType::UInt8}, tern::cpu::make_integer_relu},
   };

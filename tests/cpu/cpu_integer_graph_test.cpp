@@ -86,6 +86,57 @@ TEST(IntegerGraph, ReluMaxPoolConcat) {
   }
 }
 
+/// 2-D max pooling written out: windows clipped to the input (pads never win a maximum).
+Values naive_max_pool(const Values& x, std::int64_t planes, std::int64_t h, std::int64_t w, std::int64_t out_h,
+                      std::int64_t out_w, const Ints& kernel, const Ints& strides, const Ints& pads,
+                      const Ints& dilations) {
+  Values y;
+  for (std::int64_t p = 0; p < planes; ++p)
+    for (std::int64_t i = 0; i < out_h; ++i)
+      for (std::int64_t j = 0; j < out_w; ++j) {
+        std::int64_t best = -1000;
+        for (std::int64_t u = 0; u < kernel[0]; ++u)
+          for (std::int64_t v = 0; v < kernel[1]; ++v) {
+            const std::int64_t r = i * strides[0] - pads[0] + u * dilations[0];
+            const std::int64_t c = j * strides[1] - pads[1] + v * dilations[1];
+            if (r >= 0 && r < h && c >= 0 && c < w) best = std::max(best, x[static_cast<std::size_t>((p * h + r) * w + c)]);
+          }
+        y.push_back(best);
+      }
+  return y;
+}
+
+TEST(IntegerGraph, MaxPoolWindowsMatchNaiveLoops) {
+  struct Case {
+    Shape x;
+    Ints kernel, strides, pads, dilations;
+    std::int64_t ceil_mode = 0;
+  };
+  // 2x2/2 on wide rows (vector blocks and overlapping tails), odd sizes (a dropped last
+  // column/row), then windows with pads, overlap, dilation and ceil_mode (offset table).
+  const std::vector<Case> cases{
+      {Shape{2, 3, 40, 50}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+      {Shape{3, 5, 11, 11}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+      {Shape{1, 2, 9, 35}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
+      {Shape{2, 3, 9, 10}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
+      {Shape{2, 2, 10, 9}, {3, 2}, {2, 3}, {1, 0, 0, 1}, {2, 1}},
+      {Shape{1, 3, 7, 7}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+  };
+  for (const DataType type : {DataType::Int8, DataType::UInt8}) {
+    for (const Case& c : cases) {
+      const Values x = tern::test::random_x(c.x.numel(), type, 17);
+      Attributes a = tern::test::attrs({{"kernel_shape", c.kernel}, {"strides", c.strides}, {"pads", c.pads},
+                                        {"dilations", c.dilations}, {"ceil_mode", c.ceil_mode}});
+      const Tensor y = tern::test::run_one("MaxPool", {tern::test::input("x", tern::test::typed(c.x, type, x))}, a);
+      ASSERT_EQ(y.dtype(), type);
+      const Shape& ys = y.shape();
+      EXPECT_EQ(y.to_int64s(), naive_max_pool(x, c.x[0] * c.x[1], c.x[2], c.x[3], ys[2], ys[3], c.kernel, c.strides,
+                                              c.pads, c.dilations))
+          << name(type) << " X " << c.x << " kernel " << c.kernel[0] << "x" << c.kernel[1];
+    }
+  }
+}
+
 TEST(IntegerGraph, CastBetweenFloatAndIntegers) {
   const auto cast = [](const Tensor& x, const char* to) {
     return tern::test::run_one("Cast", {tern::test::input("x", x)}, tern::test::attrs({{"to", std::string(to)}}));

@@ -16,7 +16,6 @@ std::unique_ptr<Kernel> make_conv(const Node& node);
 std::unique_ptr<Kernel> make_gemm(const Node& node);
 /// MatMul with numpy batch broadcasting.
 std::unique_ptr<Kernel> make_matmul(const Node& node);
-/// MaxPool on float32, int8 and uint8.
 std::unique_ptr<Kernel> make_max_pool(const Node& node);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);

@@ -5,7 +5,9 @@
 // for int8 convolution) when its float32 bias addition is provably exact; otherwise it
 // writes int32 into a kernel-owned tensor that the native requantization then reads.
 // Layouts as for float Conv (layout.hpp): oneDNN picks (nhwc for int8), Tern's plain
-// tensors are reordered in and out, constant weights packed once.
+// tensors are reordered in and out (8-bit ones by byte_relayout.hpp's transposes),
+// constant weights packed once.
+#include "byte_relayout.hpp"
 #include "context.hpp"
 #include "dnnl_ops.hpp"
 #include "integer_support.hpp"
@@ -66,11 +68,15 @@ private:
     const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
     const dnnl::primitive_attr attr = in_primitive_ ? requantize_attr(*requantization_, 1) : dnnl::primitive_attr();
     const memory::desc bias = has_bias ? plain_desc({w[0]}, memory::data_type::s32) : memory::desc();
+    // oneDNN's int8 kernels take channels last (nhwc) only: a plain or channel-blocked dst
+    // gets its reference loop (checked in 2.6), so "any" it is, reordered to Tern's nchw.
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                                any(dims_of(x), src_type), any(weight_dims, s8), bias,
                                                any(dims_of(y), dst_type), window.strides, dilations, window.pads_begin,
                                                window.pads_end);
-    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine());
+    const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine(), /*allow_empty=*/true);
+    require(static_cast<bool>(pd), "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() +
+                                       " and these attributes");
     conv_ = dnnl::convolution_forward(pd);
     src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
@@ -95,7 +101,7 @@ private:
   }
 
   dnnl::convolution_forward conv_;
-  Relayout src_, dst_;
+  ByteRelayout src_, dst_;
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;

@@ -1,5 +1,5 @@
-// MaxPool (float32, int8, uint8), AveragePool and GlobalAveragePool (float32), 1-, 2- and
-// 3-D, as oneDNN pooling_v2 (the version with dilations). ceil_mode: the schema's output size is honoured by enlarging
+// MaxPool, AveragePool and GlobalAveragePool (1-, 2- and 3-D) as oneDNN pooling_v2 (the
+// version with dilations). ceil_mode: the schema's output size is honoured by enlarging
 // the end padding until oneDNN's floor formula gives it.
 #include "context.hpp"
 #include "dnnl_ops.hpp"
@@ -17,11 +17,7 @@ enum class PoolKind { Max, Average, GlobalAverage };
 
 class PoolKernel final : public DnnlKernel {
 public:
-  // A maximum needs no arithmetic: oneDNN pools int8 and uint8 exactly.
-  PoolKernel(const Node& node, PoolKind kind)
-      : DnnlKernel(node, kind == PoolKind::Max ? std::vector{DataType::Float32, DataType::Int8, DataType::UInt8}
-                                               : std::vector{DataType::Float32}),
-        kind_(kind) {
+  PoolKernel(const Node& node, PoolKind kind) : DnnlKernel(node), kind_(kind) {
     // Indices would need a workspace in ONNX's flat-index format; nobody asks for them yet.
     require(node.outputs().size() == 1, "MaxPool's Indices output is not supported by the oneDNN kernel");
   }
@@ -77,8 +73,7 @@ private:
                                                              : dnnl::algorithm::pooling_avg_exclude_padding;
     // Plain layouts: pooling is bound by memory traffic, so reordering to a blocked layout
     // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw.
-    const dnnl::memory::data_type type = dnnl_type(inputs[0].dtype());
-    const dnnl::memory::desc src = plain_desc(dims_of(x), type), dst = plain_desc(dims_of(y), type);
+    const dnnl::memory::desc src = plain_desc(dims_of(x)), dst = plain_desc(dims_of(y));
     src_ = unbound(src);
     dst_ = unbound(dst);
     const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src, dst, window.strides,

@@ -104,7 +104,7 @@ std::unique_ptr<Kernel> make_quantize_linear(const Node& node);
 /// DequantizeLinear int8/uint8/int32 -> float32, per tensor or per "axis".
 std::unique_ptr<Kernel> make_dequantize_linear(const Node& node);
 
-// requantize.cpp, integer_conv.cpp, integer_matmul.cpp, integer_relu.cpp: integer execution
+// requantize.cpp, integer_conv.cpp, integer_matmul.cpp, integer_relu.cpp, integer_pool.cpp: integer execution
 // (see the core's integer_affine.hpp and native/requantize.hpp).
 /// Requantize: float32/int32/int8/uint8 -> int8/uint8/int32, per tensor or per "axis".
 std::unique_ptr<Kernel> make_requantize(const Node& node);
@@ -116,5 +116,7 @@ std::unique_ptr<Kernel> make_native_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_native_integer_matmul(const Node& node);
 /// Relu on int8 (max(x, 0)) and uint8 (a copy).
 std::unique_ptr<Kernel> make_integer_relu(const Node& node);
+/// MaxPool on int8 and uint8 (integer_pool.cpp), in plain nchw.
+std::unique_ptr<Kernel> make_integer_max_pool(const Node& node);
 
 } // namespace tern::cpu
