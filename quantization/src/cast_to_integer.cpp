@@ -4,6 +4,7 @@
 
 #include <tern/error.hpp>
 
+#include <algorithm>
 #include <set>
 
 namespace tern::ptq {
@@ -48,8 +49,10 @@ std::size_t fuse_quantizers(Graph& graph) {
     } else {
       multiply = nullptr;
     }
-    const auto lo = static_cast<std::int64_t>(clip->input(1)->constant()->to_doubles()[0]);
-    const auto hi = static_cast<std::int64_t>(clip->input(2)->constant()->to_doubles()[0]);
+    // Accumulator-precision bounds (±(2^31-1)) are not exact in float32: keep them in int32.
+    constexpr double int32_top = 2147483647.0;
+    const auto lo = static_cast<std::int64_t>(std::max(clip->input(1)->constant()->to_doubles()[0], -int32_top));
+    const auto hi = static_cast<std::int64_t>(std::min(clip->input(2)->constant()->to_doubles()[0], int32_top));
     graph.replace_node(*clip, "Requantize", {source}, requantize_attributes(scale, axis, lo, hi));
     graph.remove_node(*round);
     if (multiply != nullptr) graph.remove_node(*multiply);

@@ -28,6 +28,8 @@ ptq::QuantizeOptions quantize_options(const po::variables_map& args, std::vector
   options.fold_graph = args.count("no-fold") == 0;
   options.per_channel = args.count("per-channel") > 0;
   options.keep_float = args.count("keep-float") > 0;
+  options.equalize = args.count("no-equalize") == 0;
+  options.bias_correction = args.count("no-bias-correction") == 0;
   options.verbose = args.count("verbose") > 0;
   options.backends = std::move(backends);
   // The pipeline always ends fake-quantized: that form is what is saved (standard ONNX
@@ -70,6 +72,7 @@ int quantize(const po::variables_map& args, Output& out) {
   if (!fake) {
     const auto start = std::chrono::steady_clock::now();
     ptq::cast_to_integer(runnable, options);
+    prepare_for_inference(runnable);
     report.seconds.emplace_back("cast_to_integer", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   save_model(graph, output);
@@ -132,6 +135,8 @@ Command quantize_command() {
                 "no-quant", "insert the scaling but no rounding (debugging: should equal float accuracy)")(
                 "use-cuda", "ranges and histograms on the cuda backend")(
                 "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
+                "no-equalize", "skip cross-layer equalisation of weight ranges")(
+                "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
                 "verbose", "per-value ranges, clipping and scales")(
                 "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
                 "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)");

@@ -10,10 +10,15 @@
 
 namespace tern {
 
-Graph load_for_inference(const std::filesystem::path& path) {
-  Graph graph = load_model(path);
+void prepare_for_inference(Graph& graph) {
   fold_batchnorm(graph);
   fuse_activations(graph);
+  fuse_requantize(graph);
+}
+
+Graph load_for_inference(const std::filesystem::path& path) {
+  Graph graph = load_model(path);
+  prepare_for_inference(graph);
   return graph;
 }
 

@@ -36,9 +36,13 @@ struct Placement {
   std::vector<std::string> skipped;
 };
 
-/// Loads a model file for inference: the format plugin by extension, then the rewrites
-/// every runtime applies (BatchNorm folded into Conv/Gemm, activations fused into them);
-/// results are unchanged up to float rounding.
+/// The rewrites every runtime applies before running a graph, in place: BatchNorm folded
+/// into Conv/Gemm, activations fused into them, integer Conv/Gemm/MatMul fused with the
+/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives).
+void prepare_for_inference(Graph& graph);
+
+/// Loads a model file for inference: the format plugin by extension, then
+/// prepare_for_inference; results are unchanged up to float rounding.
 Graph load_for_inference(const std::filesystem::path& path);
 
 /// A model compiled for a backend preference list, ready to run many times.
