@@ -1,7 +1,7 @@
-// `tern demo`: the main job of the README. Until the PTQ plugin lands it shows the
-// framework end to end: build a graph, load a backend plugin by name, compile a plan,
-// run two batch sizes and check the result against a plain loop; then, with --model, the
-// first half of the seed's PTQ tutorial: load a trained ONNX ConvNet and measure it.
+// `tern demo`: the main job of the README. With --model, the seed's PTQ tutorial end to
+// end: load a trained ONNX ConvNet, example inferences, float accuracy, 8-bit PTQ with
+// integer execution, the seed's 4-bit setting. Without, the framework in miniature: build
+// a graph, load a backend plugin by name, run it and check it against a plain loop.
 #include "cli_common.hpp"
 
 #include <tern/model_stats.hpp>
@@ -38,25 +38,93 @@ std::string values_text(const Tensor& tensor) {
   return text.str() + "]";
 }
 
-/// Steps 5-6: the seed tutorial's "load the model, measure it", on Fashion-MNIST.
-void measure_model(const std::string& path, std::size_t samples, Output& out) {
-  Graph graph = load_for_inference(path);
-  const ModelStats stats = model_stats(graph);
-  out.text() << "5. Loaded " << path << " through the onnx plugin: " << graph.node_count() << " nodes after folding, "
-             << stats.parameters << " parameters, " << stats.macs << " MACs per image.\n";
-  const Dataset test = open_dataset("fashion-mnist", "test").first(samples);
-  check_fits(test, graph.inputs()[0]->shape());
+/// Logits of the first `count` images as the seed prints them: label -> rounded logits.
+void print_examples(const Graph& graph, const Dataset& test, std::size_t count, Output& out) {
   SequentialScheduler scheduler(graph, {"cpu"});
-  const Accuracy accuracy = measure_accuracy(graph, scheduler, test, 64, path);
-  out.text() << std::fixed << std::setprecision(2) << "6. Top-1 accuracy on the first " << test.size()
-             << " Fashion-MNIST test images, float32 on 'cpu': " << 100.0 * accuracy.fraction() << "% ("
-             << std::setprecision(0) << accuracy.images_per_second() << " images/s).\n"
-             << "   All 10,000: tern eval " << path << " --dataset fashion-mnist\n";
-  out.result()["model"] = {{"path", path}, {"samples", test.size()}, {"accuracy", accuracy.fraction()},
-                           {"images_per_second", accuracy.images_per_second()}};
+  const Tensor logits = scheduler.forward({ptq::scale_input(graph, test.batch(0, count))})[0];
+  const std::vector<double> values = logits.to_doubles();
+  const auto classes = static_cast<std::size_t>(logits.shape()[1]);
+  for (std::size_t row = 0; row < count; ++row) {
+    const auto begin = values.begin() + static_cast<std::ptrdiff_t>(row * classes);
+    const auto best = std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin;
+    out.text() << "   " << test.labels()[row] << " -> [";
+    for (std::size_t c = 0; c < classes; ++c) out.text() << (c ? " " : "") << std::fixed << std::setprecision(2) << std::setw(6) << *(begin + static_cast<std::ptrdiff_t>(c));
+    out.text() << "]  top-1 " << best << (best == test.labels()[row] ? "" : "  (wrong)") << "\n";
+  }
+}
+
+double accuracy_of(const Graph& graph, const Dataset& test, const std::string& what) {
+  SequentialScheduler scheduler(graph, {"cpu"});
+  return measure_accuracy(graph, scheduler, test, 64, what).fraction();
+}
+
+/// PTQ of `path` as the seed's quantize_network call, with its precisions and options.
+Graph tutorial_ptq(const std::string& path, const Dataset& calibration, DataType bits, DataType accumulation, bool fake,
+                   bool per_channel, double& seconds) {
+  Graph graph = load_model(path);
+  ptq::auto_assign_node_precision(graph, bits, bits, accumulation);
+  ptq::QuantizeOptions options;
+  options.clipping_mode = ptq::Clipping::MSE;
+  options.fake_quantize = fake;
+  options.per_channel = per_channel;
+  seconds = ptq::quantize_network(graph, calibration, options).total_seconds();
+  prepare_for_inference(graph);
+  return graph;
+}
+
+/// The seed tutorial end to end on `path` and Fashion-MNIST.
+void run_tutorial(const std::string& path, std::size_t samples, Output& out) {
+  const Graph float_graph = load_for_inference(path);
+  const ModelStats stats = model_stats(float_graph);
+  out.text() << "The PTQ tutorial (AIDGE's, ../shared/seed) on " << path << "\n\n"
+             << "1. Loaded the model through the onnx plugin: " << float_graph.node_count() << " nodes after folding, "
+             << stats.parameters << " parameters, " << stats.macs << " MACs per image.\n";
+  Dataset test = open_dataset("fashion-mnist", "test");
+  check_fits(test, float_graph.inputs()[0]->shape());
+  if (samples > 0 && samples < test.size()) test = test.first(samples);
+  const Dataset calibration = open_dataset("fashion-mnist", "train").first(100);
+
+  out.text() << "2. Example inferences, float32 (label -> logits):\n";
+  print_examples(float_graph, test, 5, out);
+  const double float_accuracy = accuracy_of(float_graph, test, path);
+  out.text() << std::fixed << std::setprecision(2) << "3. Float accuracy on " << test.size()
+             << " test images: " << 100 * float_accuracy << "%\n";
+
+  double int8_seconds = 0;
+  const Graph int8 = tutorial_ptq(path, calibration, DataType::Int8, DataType::Int32, false, false, int8_seconds);
+  out.text() << "4. auto_assign_node_precision(int8, int8, int32), then quantize_network over 100 calibration images\n"
+             << "   (Clipping.MSE, fake_quantize=False: int8 weights, int32 biases, integer activations) in "
+             << std::setprecision(2) << int8_seconds << " s.\n"
+             << "5. Example quantized inferences (inputs x127 and rounded, as the seed does: tern::ptq::scale_input):\n";
+  print_examples(int8, test, 5, out);
+  const double int8_accuracy = accuracy_of(int8, test, "the 8-bit network");
+  out.text() << "6. 8-bit accuracy (oneDNN int8 kernels): " << 100 * int8_accuracy << "% (drop "
+             << 100 * (float_accuracy - int8_accuracy) << " points)\n";
+
+  double int4_seconds = 0;
+  const Graph int4 = tutorial_ptq(path, calibration, DataType::Int4, DataType::Int16, true, false, int4_seconds);
+  const double int4_accuracy = accuracy_of(int4, test, "the 4-bit network");
+  out.text() << "7. The seed's 4-bit setting (int4, int4, int16; fake_quantize=True, inputs x7): " << 100 * int4_accuracy
+             << "% (drop " << 100 * (float_accuracy - int4_accuracy) << " points)\n";
+  const Graph int4_channels = tutorial_ptq(path, calibration, DataType::Int4, DataType::Int16, true, true, int4_seconds);
+  const double int4_channel_accuracy = accuracy_of(int4_channels, test, "the 4-bit per-channel network");
+  out.text() << "8. The same with per-channel weight scales (a Tern option): " << 100 * int4_channel_accuracy << "% (drop "
+             << 100 * (float_accuracy - int4_channel_accuracy) << " points)\n\n"
+             << "Next: tern quantize " << path << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n";
+  out.result()["model"] = {{"path", path}, {"samples", test.size()}, {"accuracy", float_accuracy}};
+  out.result()["float_accuracy"] = float_accuracy;
+  out.result()["int8_accuracy"] = int8_accuracy;
+  out.result()["int4_accuracy"] = int4_accuracy;
+  out.result()["int4_per_channel_accuracy"] = int4_channel_accuracy;
+  out.result()["eval_samples"] = test.size();
+  out.result()["calibration_samples"] = calibration.size();
 }
 
 int run_demo(const po::variables_map& args, Output& out) {
+  if (args.count("model")) {
+    run_tutorial(args["model"].as<std::string>(), args["samples"].as<std::size_t>(), out);
+    return 0;
+  }
   const std::string backend_name = args["backend"].as<std::string>();
   const auto batch = args["batch"].as<std::int64_t>();
   check(batch > 0, "--batch must be positive, got " + std::to_string(batch));
@@ -92,7 +160,6 @@ int run_demo(const po::variables_map& args, Output& out) {
                << (match ? "matches max(x, 0)" : "DIFFERS from max(x, 0)") << "\n";
     runs.push_back({{"batch", n}, {"output", got}, {"matches_reference", match}});
   }
-  if (args.count("model")) measure_model(args["model"].as<std::string>(), args["samples"].as<std::size_t>(), out);
   out.text() << "\nNext: `tern plugins` lists every plugin; plugins/template/ is the one to copy for your own backend.\n";
   out.result()["backend"] = chosen.name();
   out.result()["plugin_path"] = plugin.path.string();
@@ -105,12 +172,12 @@ int run_demo(const po::variables_map& args, Output& out) {
 } // namespace
 
 Command demo_command() {
-  return {"demo", "run a small graph on a backend loaded by name, and check it against a plain loop", nullptr,
+  return {"demo", "the PTQ tutorial on a model (--model), or a small graph on a backend loaded by name", nullptr,
           [](po::options_description& options) {
             options.add_options()("backend", po::value<std::string>()->default_value("template"), "backend plugin to run on")(
                 "batch", po::value<std::int64_t>()->default_value(3), "second batch size to run")(
-                "model", po::value<std::string>(), "also load this ONNX classifier and measure it on Fashion-MNIST")(
-                "samples", po::value<std::size_t>()->default_value(1000), "test images to measure --model on");
+                "model", po::value<std::string>(), "run the seed's PTQ tutorial on this ONNX classifier and Fashion-MNIST")(
+                "samples", po::value<std::size_t>()->default_value(0), "test images for --model (0: all 10,000)");
           },
           run_demo};
 }

@@ -188,10 +188,13 @@ TEST(ModelCli, DemoMeasuresTheExampleConvNet) {
   const auto result = tern_cli("demo --json --samples 200 --model '" + model.string() + "'");
   ASSERT_EQ(result.code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
-  EXPECT_EQ(json["model"]["samples"], 200);
-  EXPECT_GT(json["model"]["accuracy"].get<double>(), 0.85); // a trained ConvNet, not chance (0.1)
-  EXPECT_EQ(json["runs"].size(), 2u);
-  EXPECT_NE(result.err.find("6. Top-1 accuracy on the first 200"), std::string::npos) << result.err;
+  EXPECT_EQ(json["eval_samples"], 200);
+  EXPECT_EQ(json["calibration_samples"], 100);
+  const double float_accuracy = json["float_accuracy"].get<double>();
+  EXPECT_GT(float_accuracy, 0.85); // a trained ConvNet, not chance (0.1)
+  EXPECT_GE(json["int8_accuracy"].get<double>(), float_accuracy - 0.01);
+  EXPECT_GT(json["int4_accuracy"].get<double>(), 0.8);
+  EXPECT_NE(result.err.find("6. 8-bit accuracy"), std::string::npos) << result.err;
 }
 
 TEST(ModelCli, TruncatedIdxAndWrongNpyDtypeAreOneLineAndExitCode2) {

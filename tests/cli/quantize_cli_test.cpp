@@ -1,0 +1,109 @@
+// `tern quantize` as a user runs it: the report and its JSON keys, the saved model, and one
+// clear error line (exit code 2) for each kind of bad input. The input model never changes.
+#include <tern/tern.hpp>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "run_cli.hpp"
+
+namespace fs = std::filesystem;
+using tern::test::tern_cli;
+
+namespace {
+
+const fs::path convnet = fs::path(TERN_SOURCE_DIR) / "sdk/examples/models/convnet.onnx";
+
+fs::path temp_path(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("tern_quantize_cli_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  return dir / name;
+}
+
+std::string bytes_of(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << file.rdbuf();
+  return bytes.str();
+}
+
+bool has_dataset() { return fs::exists("/usr/share/datasets/fashion-mnist"); }
+
+std::string quote(const fs::path& path) { return "'" + path.string() + "'"; }
+
+TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string before = bytes_of(convnet);
+  const fs::path output = temp_path("convnet_int8.onnx");
+  const auto result = tern_cli("quantize " + quote(convnet) + " --calib-size 50 --eval fashion-mnist --eval-limit 300 -o " +
+                               quote(output) + " --json");
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_EQ(bytes_of(convnet), before);
+  const auto json = nlohmann::json::parse(result.out);
+  EXPECT_EQ(json["calibration_samples"], 50);
+  EXPECT_EQ(json["eval_samples"], 300);
+  EXPECT_EQ(json["output"], output.string());
+  for (const char* step : {"prepare", "compute_ranges", "adjust_ranges", "quantize", "fold", "cast_to_integer"})
+    EXPECT_TRUE(json["seconds"].contains(step)) << step << ": " << json["seconds"].dump();
+  const double float_accuracy = json["float_accuracy"].get<double>();
+  EXPECT_GT(float_accuracy, 0.8);
+  EXPECT_LE(json["quantized_accuracy"].get<double>(), 1.0);
+  EXPECT_GE(json["quantized_accuracy"].get<double>(), float_accuracy - 0.02);
+  EXPECT_NE(result.err.find("quantized"), std::string::npos) << result.err;
+  // The saved model loads, and tern eval scales its inputs by itself (same accuracy).
+  const auto eval = tern_cli("eval " + quote(output) + " --limit 300 --json");
+  ASSERT_EQ(eval.code, 0) << eval.err;
+  EXPECT_NEAR(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>(), 0.0101);
+}
+
+TEST(QuantizeCli, VerboseReportsRangesClippingAndScalesPerValue) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const auto result = tern_cli("quantize " + quote(convnet) + " --calib-size 20 --verbose --fake -o " + quote(temp_path("v.onnx")));
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.out.find("max|x|"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("(Conv): scale"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("input input: multiply by 127"), std::string::npos) << result.out;
+}
+
+void expect_one_line_error(const std::string& arguments, const std::string& reason) {
+  const auto result = tern_cli(arguments);
+  EXPECT_EQ(result.code, 2) << arguments << "\n" << result.err;
+  EXPECT_NE(result.err.find(reason), std::string::npos) << arguments << "\n" << result.err;
+  EXPECT_EQ(std::count(result.err.begin(), result.err.end(), '\n'), 1) << result.err;
+}
+
+TEST(QuantizeCli, BadOptionsAreOneLineErrors) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const std::string base = "quantize " + quote(convnet) + " --calib-size 10 ";
+  const std::string out = " -o " + quote(temp_path("bad.onnx"));
+  expect_one_line_error(base + "--clipping median" + out, "unknown clipping mode 'median' (known: max, mse, aa, kl, percentile)");
+  expect_one_line_error(base + "--weights int3" + out, "'int3' is not a data type");
+  expect_one_line_error(base + "--activations int16" + out, "activation precision int16 is not supported");
+  expect_one_line_error(base + "--accumulation int8" + out, "must be wider than the operands");
+  expect_one_line_error(base, "needs -o OUT.onnx");
+  expect_one_line_error(base + "-o " + quote(convnet), "is the input model itself");
+  expect_one_line_error(base + "--use-cuda" + out, "use_cuda");
+}
+
+TEST(QuantizeCli, UnsupportedNodesAreListedUnlessKeptInFloat) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  // Conv → Sigmoid: the PTQ has no integer form for Sigmoid.
+  tern::Graph graph;
+  graph.add_input("input", tern::DataType::Float32, tern::Shape{tern::Shape::dynamic, 1, 28, 28});
+  graph.add_constant("w", tern::Tensor::from_floats({2, 1, 3, 3}, std::vector<float>(18, 0.1f)));
+  graph.add_node("Conv", {"input", "w"}, {"c"}, {}, "conv");
+  graph.add_node("Sigmoid", {"c"}, {"s"}, {}, "squash");
+  graph.add_node("Flatten", {"s"}, {"logits"});
+  graph.add_output("logits");
+  const fs::path model = temp_path("sigmoid.onnx");
+  tern::save_model(graph, model);
+  const std::string command = "quantize " + quote(model) + " --calib-size 10 -o " + quote(temp_path("sigmoid_q.onnx"));
+  expect_one_line_error(command, "cannot quantize 1 node(s): 'squash' (Sigmoid)");
+  const auto kept = tern_cli(command + " --keep-float");
+  EXPECT_EQ(kept.code, 0) << kept.err;
+}
+
+} // namespace
