@@ -10,20 +10,89 @@
 #include <tern/scheduler.hpp>
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 namespace tern::ptq {
 namespace {
 
-/// use_cuda asks for the "cuda" backend's statistics kernels; without them, say why.
-void check_cuda(const Options& options) {
-  if (!options.use_cuda) return;
+/// use_cuda: the "cuda" backend, or an error saying why it cannot be had.
+Backend& cuda_backend() {
   try {
-    backend("cuda");
+    return backend("cuda");
   } catch (const Error& error) {
     throw Error(std::string("use_cuda: ") + error.what());
   }
-  throw Error("use_cuda: the loaded 'cuda' backend provides no PTQ statistics kernels (range, histogram)");
+}
+
+/// A graph of one `op` node over float32 x[?] (and the given extra inputs), its outputs
+/// the graph's outputs: how the PTQ calls the statistics ops of a backend.
+std::unique_ptr<Graph> one_op_graph(const std::string& op, const std::vector<std::pair<std::string, DataType>>& extra_inputs,
+                                    const std::vector<std::string>& outputs, Attributes attrs) {
+  auto graph = std::make_unique<Graph>();
+  std::vector<std::string> inputs{"x"};
+  graph->add_input("x", DataType::Float32, Shape{Shape::dynamic});
+  for (const auto& [name, dtype] : extra_inputs) {
+    graph->add_input(name, dtype, Shape{1});
+    inputs.push_back(name);
+  }
+  graph->add_node(op, inputs, outputs, std::move(attrs));
+  for (const std::string& output : outputs) graph->add_output(output);
+  return graph;
+}
+
+/// use_cuda: what ValueStatistics::add computes, by the "cuda" backend's PtqRange and
+/// PtqHistogram ops (one-node graphs compiled once); each observed tensor crosses to the
+/// device once and only the extremes and counts come back.
+class CudaStatistics {
+public:
+  explicit CudaStatistics(std::size_t bins)
+      : cuda_(cuda_backend()), range_graph_(one_op_graph("PtqRange", {}, {"ranges", "non_finite"}, {})),
+        range_(*range_graph_, {"cuda"}) {
+    if (bins == 0) return;
+    Attributes attrs;
+    attrs.set("bins", static_cast<std::int64_t>(bins));
+    histogram_graph_ = one_op_graph("PtqHistogram", {{"range", DataType::Float64}}, {"counts"}, std::move(attrs));
+    histogram_.emplace(*histogram_graph_, std::vector<std::string>{"cuda"});
+  }
+
+  void add(ValueStatistics& target, const Tensor& tensor) {
+    check(tensor.dtype() == DataType::Float32, "calibration observes float32 values, not " + std::string(name(tensor.dtype())));
+    if (tensor.numel() == 0) return;
+    const Tensor x = (&tensor.backend() == &cuda_ ? tensor : tensor.to(cuda_)).reshaped(Shape{tensor.numel()});
+    const std::vector<Tensor> range = range_.forward({x});
+    const Tensor extremes = range[0].to(host_backend());
+    target.add_extremes(extremes.data<float>()[0], extremes.data<float>()[1],
+                        range[1].to(host_backend()).data<std::int64_t>()[0]);
+    if (!histogram_) return;
+    const Tensor limit = Tensor::from(Shape{1}, DataType::Float64, std::vector<double>{target.range()});
+    target.add_counts(histogram_->forward({x, limit})[0].to(host_backend()).data<std::int64_t>());
+  }
+
+private:
+  Backend& cuda_;
+  std::unique_ptr<Graph> range_graph_; // each graph outlives its scheduler
+  std::unique_ptr<Graph> histogram_graph_;
+  SequentialScheduler range_;
+  std::optional<SequentialScheduler> histogram_;
+};
+
+/// use_cuda: the threshold of clipping mode mse, aa or kl by the "cuda" backend's PtqClipSearch.
+double cuda_threshold(const ClippingMode& mode, const ClipQuery& query) {
+  Graph graph;
+  const auto bins = static_cast<std::int64_t>(query.counts.size());
+  graph.add_input("counts", DataType::Float64, Shape{bins});
+  Attributes attrs;
+  attrs.set("mode", std::string(mode.name));
+  attrs.set("levels", query.levels);
+  attrs.set("bin_width", query.bin_width);
+  attrs.set("abs_max", query.abs_max);
+  graph.add_node("PtqClipSearch", {"counts"}, {"threshold"}, std::move(attrs));
+  graph.add_output("threshold");
+  SequentialScheduler scheduler(graph, {"cuda"});
+  const Tensor counts = Tensor::from(Shape{bins}, DataType::Float64, query.counts);
+  return scheduler.forward({counts})[0].to(host_backend()).data<double>()[0];
 }
 
 /// After fuse_activations an activation's output is gone: its value is then the output of
@@ -44,12 +113,12 @@ std::string format_number(double value) {
 } // namespace
 
 void compute_ranges(Graph& graph, PassContext& context, const Options& options) {
-  check_cuda(options);
   check(context.calibration_batches > 0 && context.calibration_batch != nullptr,
         "compute_ranges needs a calibration set (got none)");
   graph.infer_shapes();
   const ClippingMode& mode = *find_clipping(options.clipping_mode);
   const std::size_t bins = mode.needs_histogram ? options.bins : 0;
+  const std::unique_ptr<CudaStatistics> cuda = options.use_cuda ? std::make_unique<CudaStatistics>(bins) : nullptr;
 
   // Calibrate a fused copy: the same values, at inference speed.
   Graph fused = graph.clone();
@@ -60,8 +129,11 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
     auto [entry, fresh] = statistics.try_emplace(point->name(), bins);
     if (!fresh) continue;
     ValueStatistics& target = entry->second;
-    scheduler.observe(observed_name(fused, *point), [&target](const Value&, const Tensor& tensor) {
-      target.add(tensor.backend().host_accessible() ? tensor : tensor.to(host_backend()));
+    scheduler.observe(observed_name(fused, *point), [&target, &cuda](const Value&, const Tensor& tensor) {
+      if (cuda)
+        cuda->add(target, tensor);
+      else
+        target.add(tensor.backend().host_accessible() ? tensor : tensor.to(host_backend()));
     });
   }
   // Per-channel means of what affine nodes read: bias correction needs them.
@@ -96,7 +168,9 @@ void adjust_ranges(Graph& graph, PassContext& context, const Options& options) {
     if (graph.is_input(*point)) continue; // the seed's input scaling is fixed: never clip inputs
     const ValueFormat format = value_format(graph, *point, options);
     const ClipQuery query{histogram->first, histogram->second, range.abs_max, format.range.hi, options.percentile};
-    const double clip = mode.threshold(query);
+    const bool on_cuda = options.use_cuda && (mode.name == std::string("mse") || mode.name == std::string("aa") ||
+                                              mode.name == std::string("kl"));
+    const double clip = on_cuda ? cuda_threshold(mode, query) : mode.threshold(query);
     store_clip(graph, point->name(), clip);
     if (context.log)
       context.log("  clip " + point->name() + ": max|x| " + format_number(range.abs_max) + " -> " + format_number(clip) +

@@ -40,71 +40,72 @@ Node* partner(const Graph& graph, const Node& first) {
   }
 }
 
-/// Index helpers over a weight tensor: which output channel of `node` element i feeds, or
-/// which input channel (of `channels`) it reads.
-std::int64_t output_channel(const Node& node, const Shape& shape, std::int64_t i) {
+/// For each weight element of `node`, the output channel it feeds.
+std::vector<std::size_t> output_channels(const Node& node, const Shape& shape) {
   const std::int64_t total = shape.numel();
   const bool rows = node.op_type() == "Conv" || node.attr<std::int64_t>("transB") != 0;
-  return rows ? i / (total / shape[0]) : i % shape[1];
+  std::vector<std::size_t> channel(static_cast<std::size_t>(total));
+  for (std::int64_t i = 0; i < total; ++i)
+    channel[static_cast<std::size_t>(i)] = static_cast<std::size_t>(rows ? i / (total / shape[0]) : i % shape[1]);
+  return channel;
 }
 
-std::int64_t input_channel(const Node& node, const Shape& shape, std::int64_t i, std::int64_t channels) {
+/// For each weight element of `node`, which of the previous node's `channels` it reads
+/// (a flattened C×H×W input gives H·W features per channel); empty when they do not match.
+std::vector<std::size_t> input_channels(const Node& node, const Shape& shape, std::int64_t channels) {
+  const std::int64_t total = shape.numel();
+  std::vector<std::size_t> channel(static_cast<std::size_t>(total));
   if (node.op_type() == "Conv") {
-    std::int64_t kernel = 1;
-    for (std::size_t d = 2; d < shape.rank(); ++d) kernel *= shape[d];
-    return (i / kernel) % shape[1];
+    if (shape[1] != channels) return {};
+    const std::int64_t kernel = total / (shape[0] * shape[1]);
+    for (std::int64_t i = 0; i < total; ++i) channel[static_cast<std::size_t>(i)] = static_cast<std::size_t>((i / kernel) % shape[1]);
+    return channel;
   }
   const bool transposed = node.attr<std::int64_t>("transB") != 0;
   const std::int64_t features = transposed ? shape[1] : shape[0];
-  const std::int64_t feature = transposed ? i % shape[1] : i / shape[1];
-  return feature / (features / channels); // a flattened C×H×W input: H·W features per channel
+  if (features % channels != 0) return {};
+  const std::int64_t per_channel = features / channels;
+  for (std::int64_t i = 0; i < total; ++i) {
+    const std::int64_t feature = transposed ? i % shape[1] : i / shape[1];
+    channel[static_cast<std::size_t>(i)] = static_cast<std::size_t>(feature / per_channel);
+  }
+  return channel;
 }
 
-std::int64_t input_features(const Node& node, const Shape& shape) {
-  if (node.op_type() == "Conv") return shape[1];
-  return node.attr<std::int64_t>("transB") != 0 ? shape[1] : shape[0];
+/// Largest |w| per channel, channels given per element.
+std::vector<double> channel_ranges(const std::vector<double>& weights, const std::vector<std::size_t>& channel, std::size_t count) {
+  std::vector<double> ranges(count, 0.0);
+  for (std::size_t i = 0; i < weights.size(); ++i) ranges[channel[i]] = std::max(ranges[channel[i]], std::abs(weights[i]));
+  return ranges;
 }
 
+std::vector<float> floats(const std::vector<double>& values) { return std::vector<float>(values.begin(), values.end()); }
+
+/// Equalises one pair: afterwards both sides have the same range per channel.
 void equalize(Graph& graph, const Pair& pair) {
-  const Tensor& first_weights = *pair.first->input(1)->constant();
-  const Tensor& second_weights = *pair.second->input(1)->constant();
-  const Shape& first_shape = first_weights.shape();
-  const Shape& second_shape = second_weights.shape();
-  const std::int64_t channels = pair.first->op_type() == "Conv" || pair.first->attr<std::int64_t>("transB") != 0
-                                    ? first_shape[0]
-                                    : first_shape[1];
-  if (input_features(*pair.second, second_shape) % channels != 0) return;
+  const Shape first_shape = pair.first->input(1)->constant()->shape();
+  const Shape second_shape = pair.second->input(1)->constant()->shape();
+  const std::vector<std::size_t> first_channel = output_channels(*pair.first, first_shape);
+  const auto channels = static_cast<std::int64_t>(*std::max_element(first_channel.begin(), first_channel.end()) + 1);
+  const std::vector<std::size_t> second_channel = input_channels(*pair.second, second_shape, channels);
   Value* bias = pair.first->input(2);
-  if (bias != nullptr && bias->constant()->numel() != channels) return;
+  if (second_channel.empty() || (bias != nullptr && bias->constant()->numel() != channels)) return;
 
-  std::vector<double> first = first_weights.to_doubles();
-  std::vector<double> second = second_weights.to_doubles();
-  std::vector<double> r1(static_cast<std::size_t>(channels), 0.0);
-  std::vector<double> r2(static_cast<std::size_t>(channels), 0.0);
-  for (std::int64_t i = 0; i < first_shape.numel(); ++i) {
-    double& range = r1[static_cast<std::size_t>(output_channel(*pair.first, first_shape, i))];
-    range = std::max(range, std::abs(first[static_cast<std::size_t>(i)]));
-  }
-  for (std::int64_t i = 0; i < second_shape.numel(); ++i) {
-    double& range = r2[static_cast<std::size_t>(input_channel(*pair.second, second_shape, i, channels))];
-    range = std::max(range, std::abs(second[static_cast<std::size_t>(i)]));
-  }
-  std::vector<double> scale(static_cast<std::size_t>(channels), 1.0);
-  for (std::size_t c = 0; c < scale.size(); ++c)
+  std::vector<double> first = pair.first->input(1)->constant()->to_doubles();
+  std::vector<double> second = pair.second->input(1)->constant()->to_doubles();
+  std::vector<double> bias_values = bias ? bias->constant()->to_doubles() : std::vector<double>{};
+  const auto count = static_cast<std::size_t>(channels);
+  const std::vector<double> r1 = channel_ranges(first, first_channel, count);
+  const std::vector<double> r2 = channel_ranges(second, second_channel, count);
+  std::vector<double> scale(count, 1.0);
+  for (std::size_t c = 0; c < count; ++c)
     if (r1[c] > 0 && r2[c] > 0) scale[c] = std::sqrt(r1[c] / r2[c]);
-
-  for (std::int64_t i = 0; i < first_shape.numel(); ++i)
-    first[static_cast<std::size_t>(i)] /= scale[static_cast<std::size_t>(output_channel(*pair.first, first_shape, i))];
-  for (std::int64_t i = 0; i < second_shape.numel(); ++i)
-    second[static_cast<std::size_t>(i)] *= scale[static_cast<std::size_t>(input_channel(*pair.second, second_shape, i, channels))];
-  const auto floats = [](const std::vector<double>& values) { return std::vector<float>(values.begin(), values.end()); };
+  for (std::size_t i = 0; i < first.size(); ++i) first[i] /= scale[first_channel[i]];
+  for (std::size_t i = 0; i < second.size(); ++i) second[i] *= scale[second_channel[i]];
+  for (std::size_t c = 0; c < bias_values.size(); ++c) bias_values[c] /= scale[c];
   graph.set_constant(*pair.first->input(1), Tensor::from_floats(first_shape, floats(first)));
   graph.set_constant(*pair.second->input(1), Tensor::from_floats(second_shape, floats(second)));
-  if (bias != nullptr) {
-    std::vector<double> values = bias->constant()->to_doubles();
-    for (std::size_t c = 0; c < values.size(); ++c) values[c] /= scale[c];
-    graph.set_constant(*bias, Tensor::from_floats(bias->constant()->shape(), floats(values)));
-  }
+  if (bias != nullptr) graph.set_constant(*bias, Tensor::from_floats(bias->constant()->shape(), floats(bias_values)));
 }
 
 } // namespace

@@ -11,6 +11,7 @@ namespace {
 struct Extremes {
   float min;
   float max;
+  int non_finite;
 };
 
 Extremes extremes(const float* data, std::int64_t count) {
@@ -23,8 +24,7 @@ Extremes extremes(const float* data, std::int64_t count) {
     high = std::max(high, data[i]);
     non_finite += std::isfinite(data[i]) ? 0 : 1;
   }
-  check(non_finite == 0, "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)");
-  return {low, high};
+  return {low, high, non_finite};
 }
 
 } // namespace
@@ -43,18 +43,27 @@ void ValueStatistics::grow_to(double abs_max) {
   }
 }
 
+void ValueStatistics::add_extremes(double min, double max, std::int64_t non_finite) {
+  check(non_finite == 0, "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)");
+  min_ = seen_ ? std::min(min_, min) : min;
+  max_ = seen_ ? std::max(max_, max) : max;
+  abs_max_ = std::max(std::abs(min_), std::abs(max_));
+  seen_ = true;
+  if (!counts_.empty()) grow_to(abs_max_);
+}
+
+void ValueStatistics::add_counts(const std::int64_t* counts) {
+  for (std::size_t b = 0; b < counts_.size(); ++b) counts_[b] += static_cast<double>(counts[b]);
+}
+
 void ValueStatistics::add(const Tensor& tensor) {
   check(tensor.dtype() == DataType::Float32, "calibration observes float32 values, not " + std::string(name(tensor.dtype())));
   const std::int64_t count = tensor.numel();
   if (count == 0) return;
   const float* data = tensor.data<float>();
   const Extremes seen = extremes(data, count);
-  min_ = seen_ ? std::min<double>(min_, seen.min) : seen.min;
-  max_ = seen_ ? std::max<double>(max_, seen.max) : seen.max;
-  abs_max_ = std::max(std::abs(min_), std::abs(max_));
-  seen_ = true;
+  add_extremes(seen.min, seen.max, seen.non_finite);
   if (counts_.empty()) return;
-  grow_to(abs_max_);
 
   const std::size_t bins = counts_.size();
   const double scale = static_cast<double>(bins) / range_;
@@ -77,9 +86,15 @@ void ChannelMeans::add(const Tensor& tensor, std::int64_t inner, std::int64_t ch
         "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) + " channels");
   if (sums_.empty()) sums_.assign(static_cast<std::size_t>(channels), 0.0);
   const float* data = tensor.data<float>();
-  const std::int64_t count = tensor.numel();
-  for (std::int64_t i = 0; i < count; ++i) sums_[static_cast<std::size_t>((i / inner) % channels)] += data[i];
-  per_channel_count_ += static_cast<double>(count / channels);
+  const std::int64_t outer = tensor.numel() / (inner * channels);
+  for (std::int64_t n = 0; n < outer; ++n)
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const float* slice = data + (n * channels + c) * inner;
+      double sum = 0;
+      for (std::int64_t i = 0; i < inner; ++i) sum += slice[i];
+      sums_[static_cast<std::size_t>(c)] += sum;
+    }
+  per_channel_count_ += static_cast<double>(outer * inner);
 }
 
 std::vector<double> ChannelMeans::means() const {

@@ -16,6 +16,14 @@ public:
 
   /// Adds every element of a float32 host tensor.
   void add(const Tensor& tensor);
+  /// The same in two steps, for statistics computed elsewhere (the "cuda" backend's
+  /// PtqRange and PtqHistogram ops, see calibration.cpp): first the new values' extremes
+  /// (throws on non-finite values, like add), then, unless bins are 0, their counts over
+  /// [0, range()] in counts().size() bins.
+  void add_extremes(double min, double max, std::int64_t non_finite);
+  void add_counts(const std::int64_t* counts);
+  /// The histogram's current range: counts() covers [0, range()].
+  double range() const { return range_; }
 
   double min() const { return min_; }
   double max() const { return max_; }
