@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <tern/model_format.hpp>
 #include <tern/ptq.hpp>
 #include <tern/registry.hpp>
 
@@ -13,7 +14,18 @@ namespace tern::cli {
 void add_backend_options(po::options_description& options) {
   options.add_options()("backend", po::value<std::string>()->default_value("cpu"),
                         "backend preference list, e.g. cpu or mynpu,cpu: each node runs on the first that can")(
-      "threads", po::value<int>()->default_value(0), "threads per backend (0: all cores)");
+      "threads", po::value<int>()->default_value(0), "threads per backend (0: all cores)")(
+      "integer", "run a model saved by tern quantize with integer kernels (it is saved fake-quantized)");
+}
+
+Graph load_model_argument(const po::variables_map& args) {
+  const std::string path = model_argument(args);
+  if (args.count("integer") == 0) return load_for_inference(path);
+  Graph graph = load_model(path);
+  check(ptq::is_quantized(graph), path + ": --integer needs a model saved by tern quantize (this one is not quantized)");
+  ptq::cast_to_integer(graph);
+  prepare_for_inference(graph);
+  return graph;
 }
 
 std::vector<std::string> backend_list(const po::variables_map& args) {

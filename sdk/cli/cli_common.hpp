@@ -14,7 +14,7 @@
 
 namespace tern::cli {
 
-/// Adds --backend (a preference list) and --threads.
+/// Adds --backend (a preference list), --threads and --integer.
 void add_backend_options(po::options_description& options);
 /// "cpu,template" → {"cpu", "template"}; throws on an empty name.
 std::vector<std::string> backend_list(const po::variables_map& args);
@@ -22,6 +22,9 @@ std::vector<std::string> backend_list(const po::variables_map& args);
 std::vector<std::string> prepare_backends(const po::variables_map& args);
 /// The model path from the positional argument; throws when absent or not one.
 std::string model_argument(const po::variables_map& args);
+/// The model of the positional argument, ready to run: load_for_inference, or with
+/// --integer a quantized model cast to integer types first.
+Graph load_model_argument(const po::variables_map& args);
 /// Top-1 accuracy of a classifier run over a labelled dataset.
 struct Accuracy {
   std::size_t correct = 0;

@@ -2,6 +2,8 @@
 // (scripts/bench_cpu.py runs it beside PyTorch and ONNX Runtime).
 #include "cli_common.hpp"
 
+#include <tern/ptq.hpp>
+
 #include <tern/model_format.hpp>
 
 #include <random>
@@ -33,10 +35,10 @@ int bench(const po::variables_map& args, Output& out) {
   const auto seconds = args["seconds"].as<double>();
   check(batch > 0, "--batch must be positive");
   check(seconds > 0, "--seconds must be positive");
-  const Graph graph = load_for_inference(path);
+  const Graph graph = load_model_argument(args);
   SequentialScheduler scheduler(graph, prepare_backends(args));
   std::vector<Tensor> inputs;
-  for (const Value* input : graph.inputs()) inputs.push_back(random_batch(*input, batch));
+  for (const Value* input : graph.inputs()) inputs.push_back(ptq::scale_input(graph, random_batch(*input, batch)));
 
   (void)scheduler.forward(inputs); // warm-up: primitives, buffers, caches
   // Best of short windows: the machine is shared and noisy, the best window is the signal.

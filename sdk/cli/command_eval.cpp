@@ -1,5 +1,7 @@
 #include "cli_common.hpp"
 
+#include <tern/ptq.hpp>
+
 #include <tern/dataset.hpp>
 #include <tern/model_format.hpp>
 
@@ -10,7 +12,7 @@ namespace {
 
 int evaluate(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
-  const Graph graph = load_for_inference(path);
+  const Graph graph = load_model_argument(args);
   check(graph.inputs().size() == 1 && graph.outputs().size() == 1,
         path + ": tern eval needs a model with one input and one output (logits), it has " +
             std::to_string(graph.inputs().size()) + " and " + std::to_string(graph.outputs().size()));

@@ -1,5 +1,7 @@
 #include "cli_common.hpp"
 
+#include <tern/ptq.hpp>
+
 #include <tern/model_format.hpp>
 #include <tern/npy.hpp>
 
@@ -41,8 +43,11 @@ std::string file_name_for(const std::string& value_name) {
 
 int run_model(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
-  const Graph graph = load_for_inference(path);
-  const std::vector<Tensor> inputs = read_inputs(graph, args.count("input") ? args["input"].as<std::vector<std::string>>() : std::vector<std::string>{});
+  const Graph graph = load_model_argument(args);
+  std::vector<Tensor> inputs = read_inputs(graph, args.count("input") ? args["input"].as<std::vector<std::string>>() : std::vector<std::string>{});
+  // A quantized model takes its inputs scaled (tern::ptq::scale_input): users give real values.
+  for (Tensor& input : inputs)
+    if (input.dtype() == DataType::Float32) input = ptq::scale_input(graph, input);
   SequentialScheduler scheduler(graph, prepare_backends(args));
   const std::vector<Tensor> results = scheduler.forward(inputs);
 
