@@ -100,6 +100,30 @@ def peer_rows(peer, model, out_dir):
              "ptq_s": row.get("calib_s")} for row in json.loads(path.read_text())["rows"]]
 
 
+ORT_CHECK = """
+import sys, numpy as np, onnxruntime as ort
+session = ort.InferenceSession(sys.argv[1])
+x = np.load(sys.argv[2]).astype(np.float32)
+scaled = np.clip(np.rint(x * float(sys.argv[3])), -float(sys.argv[4]), float(sys.argv[4])).astype(np.float32)
+np.save(sys.argv[5], session.run(None, {session.get_inputs()[0].name: scaled})[0])
+"""
+
+
+def onnx_runtime_agrees(build, out_dir):
+    """ONNX Runtime runs the saved quantized ConvNet; its logits against `tern run`'s."""
+    import numpy as np
+
+    python = ROOT / "build" / "peers-venv" / "bin" / "python"
+    if not python.exists():
+        return None
+    model = out_dir / "convnet_int8.onnx"
+    images = out_dir / "images.npy"
+    np.save(images, np.random.default_rng(1).random((16, 1, 28, 28), dtype=np.float32))
+    subprocess.run([str(python), "-c", ORT_CHECK, str(model), str(images), "127", "127", str(out_dir / "ort.npy")], check=True)
+    tern(build, "run", str(model), "--input", str(images), "--output-dir", str(out_dir / "run"))
+    return float(np.abs(np.load(out_dir / "ort.npy") - np.load(out_dir / "run" / "logits.npy")).max())
+
+
 def percent(value):
     return "failed" if value is None else f"{100 * value:.2f} %"
 
@@ -124,6 +148,11 @@ def main():
     results["int8_speed"] = speed = int8_speed(build, out_dir)
     for row in speed:
         print(f"   {row['model']}: float32 {row['float32']:.0f}, int8 {row['int8']:.0f} images/s: {row['ratio']:.2f}x")
+
+    difference = onnx_runtime_agrees(build, out_dir)
+    results["onnx_runtime_max_abs_difference"] = difference
+    if difference is not None:
+        print(f"   ONNX Runtime runs the saved int8 ConvNet (fake-quantized form): max |logit difference| vs tern run {difference:g}")
 
     print("3. Accuracy on 10,000 test images and PTQ seconds, Tern against the peers (same 100 calibration images)")
     table = []

@@ -57,6 +57,13 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
   const auto eval = tern_cli("eval " + quote(output) + " --limit 300 --json");
   ASSERT_EQ(eval.code, 0) << eval.err;
   EXPECT_NEAR(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>(), 0.0101);
+  // With --integer it runs exactly the integer network tern quantize measured.
+  const auto integer = tern_cli("eval " + quote(output) + " --integer --limit 300 --json");
+  ASSERT_EQ(integer.code, 0) << integer.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(integer.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>());
+  const auto plain = tern_cli("eval " + quote(convnet) + " --integer --limit 10");
+  EXPECT_EQ(plain.code, 2);
+  EXPECT_NE(plain.err.find("--integer needs a model saved by tern quantize"), std::string::npos) << plain.err;
 }
 
 TEST(QuantizeCli, VerboseReportsRangesClippingAndScalesPerValue) {
