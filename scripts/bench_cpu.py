@@ -4,11 +4,11 @@
 Two networks with random weights: a LeNet-style CNN on 1x28x28 and a ResNet-18-shaped
 network on 3x224x224. Each is built in PyTorch (Debian's python3-torch), exported to ONNX,
 and timed at batch 1 and 64 with the same thread count in PyTorch, ONNX Runtime (PyPI, in a
-virtual environment under the build folder) and `tern bench` on the cpu backend. Prints
+virtual environment, build/bench-venv) and `tern bench` on the cpu backend. Prints
 images/s and Tern's ratio to each peer. Run it on an otherwise idle machine: OpenMP
 threads that spin while waiting (libgomp's default) lose badly to other busy processes.
 
-    make build && /usr/bin/python3 scripts/bench_cpu.py [--threads N] [--seconds S]
+    make build && /usr/bin/python3 scripts/bench_cpu.py [--threads N] [--seconds S] [--build DIR]
 """
 import argparse
 import json
@@ -22,8 +22,7 @@ import torch
 from torch import nn
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-BUILD = ROOT / "build"
-VENV = BUILD / "bench-venv"
+VENV = ROOT / "build" / "bench-venv"
 
 
 class LeNet(nn.Module):
@@ -129,8 +128,8 @@ def ort_rate(python, path, batch, threads, seconds):
     return json.loads(out)
 
 
-def tern_rate(path, batch, threads, seconds):
-    out = subprocess.run([str(BUILD / "bin" / "tern"), "bench", str(path), "--batch", str(batch), "--threads",
+def tern_rate(build, path, batch, threads, seconds):
+    out = subprocess.run([str(build / "bin" / "tern"), "bench", str(path), "--batch", str(batch), "--threads",
                           str(threads), "--seconds", str(seconds), "--json"], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)["images_per_second"]
 
@@ -139,11 +138,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--seconds", type=float, default=3.0, help="measuring time per configuration")
+    parser.add_argument("--build", type=pathlib.Path, default=ROOT / "build",
+                        help="the build folder whose bin/tern is measured; results go to its bench/")
     args = parser.parse_args()
-    if not (BUILD / "bin" / "tern").exists():
-        sys.exit("build Tern first: make build")
+    if not (args.build / "bin" / "tern").exists():
+        sys.exit(f"build Tern first: no {args.build / 'bin' / 'tern'}")
     torch.manual_seed(0)
-    work = BUILD / "bench"
+    work = args.build / "bench"
     work.mkdir(parents=True, exist_ok=True)
     python = ensure_venv()
     print(f"threads {args.threads}; torch {torch.__version__}; best of 5 windows over {args.seconds}s; "
@@ -155,7 +156,7 @@ def main():
         path = work / f"{name}.onnx"
         export(model, shape, path)
         for batch in (1, 64):
-            tern = tern_rate(path, batch, args.threads, args.seconds)
+            tern = tern_rate(args.build, path, batch, args.threads, args.seconds)
             pytorch = torch_rate(model, shape, batch, args.threads, args.seconds)
             ort = ort_rate(python, path, batch, args.threads, args.seconds)
             rows.append({"network": name, "batch": batch, "tern": tern, "pytorch": pytorch, "ort": ort["images_per_second"],

@@ -21,6 +21,12 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Gemm", {f32, f32, f32}, tern::cpu::make_gemm},
       {"MatMul", {f32, f32}, tern::cpu::make_matmul},
       {"MaxPool", {f32}, tern::cpu::make_max_pool},
+      // a fused pair (see core/src/scheduler.cpp): the first op's inputs, the second's outputs
+      {"Conv+MaxPool", {f32, f32}, tern::cpu::make_conv_max_pool},
+      {"Conv+MaxPool", {f32, f32, f32}, tern::cpu::make_conv_max_pool},
+      {"Add+Relu", {f32, f32}, tern::cpu::make_add_relu},
+      {"Flatten+Gemm", {f32, f32}, tern::cpu::make_flatten_gemm},
+      {"Flatten+Gemm", {f32, f32, f32}, tern::cpu::make_flatten_gemm},
       {"AveragePool", {f32}, tern::cpu::make_average_pool},
       {"GlobalAveragePool", {f32}, tern::cpu::make_global_average_pool},
       {"BatchNormalization", {f32, f32, f32, f32, f32}, tern::cpu::make_batch_normalization},

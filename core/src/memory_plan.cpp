@@ -5,11 +5,12 @@
 namespace tern::detail {
 
 MemoryPlan plan_memory(const Graph& graph, const std::vector<Node*>& order,
-                       const std::vector<std::string>& backend_of_step) {
+                       const std::vector<std::string>& backend_of_step, const std::vector<bool>& fused_with_next) {
+  const auto fused = [&](std::size_t step) { return step < fused_with_next.size() && fused_with_next[step]; };
   std::map<const Value*, std::size_t> last_read;
   for (std::size_t step = 0; step < order.size(); ++step)
     for (const Value* input : order[step]->inputs())
-      if (input != nullptr) last_read[input] = step;
+      if (input != nullptr) last_read[input] = fused(step) ? step + 1 : step;
 
   MemoryPlan plan;
   std::map<std::string, std::vector<int>> free_buffers; // per backend, used as a stack
@@ -31,7 +32,8 @@ MemoryPlan plan_memory(const Graph& graph, const std::vector<Node*>& order,
       }
     }
     // Released only after this step's outputs are placed: outputs never alias inputs.
-    const std::set<const Value*> inputs(order[step]->inputs().begin(), order[step]->inputs().end());
+    std::set<const Value*> inputs(order[step]->inputs().begin(), order[step]->inputs().end());
+    if (step > 0 && fused(step - 1)) inputs.insert(order[step - 1]->inputs().begin(), order[step - 1]->inputs().end());
     for (const Value* input : inputs)
       if (input != nullptr && last_read[input] == step) release(input);
     for (const Value* output : order[step]->outputs())

@@ -4,6 +4,8 @@
 
 #include "memory_plan.hpp"
 
+#include <algorithm>
+#include <span>
 #include <unordered_map>
 
 namespace tern {
@@ -16,11 +18,24 @@ struct InferenceCache {
   bool valid = false;
 };
 
+/// A step run together with the next one by a single kernel of their backend, registered
+/// under the op type "<producer>+<consumer>" (e.g. cpu's "Conv+MaxPool"), so that the
+/// value between them can stay in the backend's own layout. The fused kernel is made from
+/// the consumer node (its producer is reachable through input 0), takes the producer's
+/// inputs followed by the consumer's other inputs, and writes the consumer's outputs.
+/// Fused only where that value has one reader, the next step, on the same backend, and is
+/// no graph output; forward() runs the two steps apart while the value is observed.
+struct Fusion {
+  std::shared_ptr<void> owner;    ///< keeps the kernel's plugin loaded; destroyed after kernel
+  std::unique_ptr<Kernel> kernel; ///< null: the step is not fused with the next
+};
+
 struct SequentialScheduler::State {
   const Graph* graph = nullptr;
   std::vector<PlanStep> steps;
   std::vector<InferenceCache> inference;
   std::vector<Backend*> step_backend;
+  std::vector<Fusion> fusions; ///< per step: fused with the next step?
   detail::MemoryPlan memory;
   std::vector<std::shared_ptr<std::byte>> buffers;
   std::vector<std::size_t> capacities;
@@ -78,6 +93,27 @@ void check_graph_input(const Value& declared, const Tensor& given) {
     throw Error(where() + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
 }
 
+/// The kernel running `producer` (whose inputs have `producer_types`) and `consumer` as
+/// one step, when they qualify (see Fusion) and `backend_name` registers one.
+Fusion fuse(const Graph& graph, const Node& producer, const std::vector<DataType>& producer_types,
+            const Node& consumer, const std::vector<DataType>& consumer_types, const std::string& backend_name) {
+  if (producer.outputs().size() != 1 || consumer.input(0) != producer.output(0)) return {};
+  const Value& between = *producer.output(0);
+  if (graph.is_output(between) || graph.consumers(between).size() != 1 ||
+      std::count(consumer.inputs().begin(), consumer.inputs().end(), &between) != 1)
+    return {};
+  std::vector<DataType> types = producer_types;
+  types.insert(types.end(), consumer_types.begin() + 1, consumer_types.end());
+  const RegisteredKernel* kernel = find_kernel(backend_name, producer.op_type() + "+" + consumer.op_type(), types);
+  if (kernel == nullptr) return {};
+  try {
+    return {kernel->owner, kernel->def.make(consumer)};
+  } catch (const std::exception& e) {
+    throw Error(consumer.describe() + ": backend '" + backend_name + "' cannot fuse it with " + producer.describe() +
+                ": " + e.what());
+  }
+}
+
 } // namespace
 
 SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::string> backends)
@@ -94,6 +130,7 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
   for (const Value* constant : graph.constants()) types[constant] = {constant->dtype(), constant->shape()};
   const std::vector<Node*> order = graph.topological_order();
   std::vector<std::string> backend_of_step;
+  std::vector<std::vector<DataType>> types_of_step;
   for (const Node* node : order) {
     std::vector<InferenceContext::Input> facts;
     std::vector<DataType> input_types;
@@ -126,9 +163,19 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
     check(step.kernel != nullptr, "no kernel for " + node->describe() + " with input types " + type_list(input_types) +
                                       " in backends " + name_list(backends));
     backend_of_step.push_back(step.backend);
+    types_of_step.push_back(std::move(input_types));
     state_->steps.push_back(std::move(step));
   }
-  state_->memory = detail::plan_memory(graph, order, backend_of_step);
+  state_->fusions.resize(order.size());
+  for (std::size_t i = 0; i + 1 < order.size(); ++i) {
+    const bool ends_a_fusion = i > 0 && state_->fusions[i - 1].kernel != nullptr; // pairs never overlap
+    if (!ends_a_fusion && backend_of_step[i] == backend_of_step[i + 1])
+      state_->fusions[i] =
+          fuse(graph, *order[i], types_of_step[i], *order[i + 1], types_of_step[i + 1], backend_of_step[i]);
+  }
+  std::vector<bool> fused_with_next;
+  for (const Fusion& fusion : state_->fusions) fused_with_next.push_back(fusion.kernel != nullptr);
+  state_->memory = detail::plan_memory(graph, order, backend_of_step, fused_with_next);
   state_->inference.resize(state_->steps.size());
   state_->buffers.resize(state_->memory.buffer_backend.size());
   state_->capacities.assign(state_->memory.buffer_backend.size(), 0);
@@ -162,6 +209,8 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
   }
   for (const Value* constant : graph.constants()) live[constant] = *constant->constant();
 
+  std::vector<Tensor> deferred; // inputs of a step left for the fused kernel of the next one
+  bool fusing = false;          // the previous step was deferred
   for (std::size_t index = 0; index < s.steps.size(); ++index) {
     const PlanStep& step = s.steps[index];
     Backend& target = *s.step_backend[index];
@@ -191,11 +240,26 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       }
       out.emplace_back(shape, dtype, s.buffers[buffer], target);
     }
+    Kernel* kernel = step.kernel.get();
+    std::span<const Tensor> kernel_in = in;
+    if (s.fusions[index].kernel && !s.observers.contains(step.node->output(0))) {
+      // Published uncomputed: its only reader is the next step, which runs the fused kernel.
+      deferred = std::move(in);
+      fusing = true;
+      for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
+      continue;
+    }
+    if (fusing) {
+      kernel = s.fusions[index - 1].kernel.get();
+      deferred.insert(deferred.end(), in.begin() + 1, in.end());
+      kernel_in = deferred;
+    }
     try {
-      step.kernel->run(in, out);
+      kernel->run(kernel_in, out);
     } catch (const std::exception& e) {
       throw Error(step.node->describe() + " on backend '" + step.backend + "': " + e.what());
     }
+    fusing = false;
     for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
   }
 

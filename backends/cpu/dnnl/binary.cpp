@@ -1,6 +1,9 @@
 // Add, Sub, Mul, Div with numpy broadcasting as oneDNN binary. oneDNN broadcasts src1
 // only: when A is the broadcast operand, commutative ops swap A and B; otherwise A is
 // first broadcast into Y and the op runs in place on Y (src0 = dst).
+// "Add+Relu" (the scheduler's step fusion, core/src/scheduler.cpp) is an Add whose only
+// reader is a Relu, as one binary with a relu post-op: ResNet's residual sums, where the
+// separate Relu was one more pass over a large activation.
 #include "context.hpp"
 #include "dnnl_ops.hpp"
 
@@ -11,8 +14,8 @@ using namespace onednn;
 
 class BinaryKernel final : public DnnlKernel {
 public:
-  BinaryKernel(const Node& node, dnnl::algorithm algorithm, bool commutative)
-      : DnnlKernel(node), algorithm_(algorithm), commutative_(commutative) {}
+  BinaryKernel(const Node& node, dnnl::algorithm algorithm, bool commutative, bool relu = false)
+      : DnnlKernel(node), algorithm_(algorithm), commutative_(commutative), relu_(relu) {}
 
 private:
   enum class Mode { Direct, Swapped, InPlace };
@@ -34,7 +37,11 @@ private:
     src1_ = plain_desc(mode_ == Mode::Swapped ? a : b);
     dst_ = plain_desc(y);
     const dnnl::binary::desc desc(algorithm_, src0_, src1_, dst_);
-    binary_ = dnnl::binary(dnnl::binary::primitive_desc(desc, engine()));
+    dnnl::post_ops post_ops;
+    if (relu_) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(post_ops);
+    binary_ = dnnl::binary(dnnl::binary::primitive_desc(desc, attr, engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -48,6 +55,7 @@ private:
 
   const dnnl::algorithm algorithm_;
   const bool commutative_;
+  const bool relu_; ///< a fused Relu (Add+Relu)
   Mode mode_ = Mode::Direct;
   dnnl::binary binary_;
   dnnl::memory::desc src0_, src1_, dst_;
@@ -62,6 +70,12 @@ std::unique_ptr<Kernel> make_binary(const Node& node) {
   if (op == "Mul") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_mul, true);
   if (op == "Div") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_div, false);
   throw Error(node.describe() + ": not a binary operator oneDNN runs (Add, Sub, Mul, Div)");
+}
+
+std::unique_ptr<Kernel> make_add_relu(const Node& relu) {
+  const Value* sum = relu.input(0);
+  if (sum == nullptr || sum->producer() == nullptr || sum->producer()->op_type() != "Add") return nullptr;
+  return std::make_unique<BinaryKernel>(*sum->producer(), dnnl::algorithm::binary_add, true, /*relu=*/true);
 }
 
 } // namespace tern::cpu

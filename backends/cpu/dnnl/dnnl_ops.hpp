@@ -14,15 +14,24 @@ namespace tern::cpu {
 std::unique_ptr<Kernel> make_conv(const Node& node);
 /// Gemm (alpha, beta, transA, transB, broadcast C, fused `activation`).
 std::unique_ptr<Kernel> make_gemm(const Node& node);
+/// "Flatten+Gemm": a Gemm node run on the input of the Flatten(axis=1) producing its A;
+/// nullptr for another axis or a transposed A.
+std::unique_ptr<Kernel> make_flatten_gemm(const Node& gemm);
 /// MatMul with numpy batch broadcasting.
 std::unique_ptr<Kernel> make_matmul(const Node& node);
 std::unique_ptr<Kernel> make_max_pool(const Node& node);
+/// "Conv+MaxPool": a MaxPool node together with the Conv producing its input, taking the
+/// Conv's inputs; nullptr when `pool` does not fit (see conv_pool.cpp).
+std::unique_ptr<Kernel> make_conv_max_pool(const Node& pool);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_batch_normalization(const Node& node);
 std::unique_ptr<Kernel> make_softmax(const Node& node);
 /// Add, Sub, Mul, Div (chosen by the node's op type), numpy broadcasting both ways.
 std::unique_ptr<Kernel> make_binary(const Node& node);
+/// "Add+Relu": a Relu node together with the Add producing its input, taking the Add's
+/// inputs; nullptr when `relu`'s input is not an Add's.
+std::unique_ptr<Kernel> make_add_relu(const Node& relu);
 /// Concat (float32, int32, int8, uint8); the registry matches input counts exactly, so the
 /// table has one row per count.
 std::unique_ptr<Kernel> make_concat(const Node& node);

@@ -25,8 +25,9 @@ bool is_reference(const dnnl::primitive_desc_base& pd);
 /// Scratch buffers shared by the kernels run on one thread: a plan runs its kernels one
 /// after another, so one buffer per role serves them all (per kernel, ResNet-18 at batch 64
 /// would hold gigabytes). Grow-only and 64-byte aligned; one set per calling thread, so
-/// plans run concurrently on different threads never share one.
-enum class ScratchSlot { Source, Destination, Weights, Count };
+/// plans run concurrently on different threads never share one. Intermediate holds what a
+/// fused kernel passes from its first primitive to its second.
+enum class ScratchSlot { Source, Destination, Weights, Intermediate, Count };
 void* scratch(ScratchSlot slot, std::size_t bytes);
 
 /// One operand of a primitive: Tern's plain tensor, seen through the primitive's chosen

@@ -2,8 +2,12 @@
 //   Gemm: Y = act(alpha * A' B' + beta * C). Transposes are strides on A and B (no copy;
 //   a constant B is packed once into oneDNN's layout instead, see layout.hpp);
 //   alpha is the output scale; beta * C is a sum post-op over Y, into which C was first
-//   broadcast (oneDNN's bias is added before the scale, so it cannot carry beta * C).
-//   A of rank > 2 is read as [dim0, rest] (Tern's Gemm extension).
+//   broadcast (oneDNN's bias is added before the scale, so it cannot carry beta * C),
+//   except for the common C = one row of N with alpha = beta = 1: oneDNN's bias, which
+//   saves that single-threaded broadcast and is the same one addition as the sum post-op.
+//   A of rank > 2 is read as [dim0, rest] (Tern's Gemm extension), which is what a
+//   Flatten(axis=1) before it makes: "Flatten+Gemm" (the scheduler's step fusion,
+//   core/src/scheduler.cpp) runs the Gemm on the Flatten's input and saves that copy.
 //   MatMul: numpy semantics; 1-D operands are promoted, batch dimensions are aligned from
 //   the right and broadcast by oneDNN itself.
 #include "context.hpp"
@@ -44,6 +48,10 @@ private:
                                                    std::to_string(m) + "," + std::to_string(n) + "]");
     has_c_ = inputs.size() > 2 && inputs[2].defined() && node().attr<double>("beta") != 0.0;
     if (has_c_) require(inputs[2].shape().rank() <= 2, "C " + inputs[2].shape().to_string() + " must be at most 2-D");
+    const auto alpha = static_cast<float>(node().attr<double>("alpha"));
+    const auto beta = static_cast<float>(node().attr<double>("beta"));
+    c_is_bias_ = has_c_ && alpha == 1.0f && beta == 1.0f && inputs[2].numel() == n &&
+                 (inputs[2].shape().rank() == 1 || inputs[2].shape()[0] == 1);
 
     const auto strided = [](std::int64_t r, std::int64_t c, bool transposed) {
       return memory::desc({r, c}, memory::data_type::f32, transposed ? Dims{1, r} : Dims{c, 1});
@@ -51,23 +59,25 @@ private:
     const memory::desc a_desc = strided(m, k, trans_a), b_desc = strided(k, n, trans_b), y_desc = plain_desc({m, n});
 
     dnnl::primitive_attr attr;
-    const auto alpha = static_cast<float>(node().attr<double>("alpha"));
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
     dnnl::post_ops post_ops;
-    if (has_c_) post_ops.append_sum(static_cast<float>(node().attr<double>("beta")));
+    if (has_c_ && !c_is_bias_) post_ops.append_sum(beta);
     append_fused_activation(node(), post_ops);
     attr.set_post_ops(post_ops);
     // Constant B in the layout oneDNN picks (packed once): brgemm otherwise copies B into
     // that layout on every run. Computed B stays as it is, a reorder would cost the same.
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_.constant() ? any({k, n}) : b_desc, y_desc), attr,
-                                          engine());
+    const memory::desc weights = b_.constant() ? any({k, n}) : b_desc;
+    const memory::desc bias = c_is_bias_ ? plain_desc({1, n}) : memory::desc();
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, weights, bias, y_desc), attr, engine());
     matmul_ = dnnl::matmul(pd);
     b_.prepare(b_desc, pd.weights_desc());
     args_ = {{DNNL_ARG_SRC, unbound(a_desc)}, {DNNL_ARG_DST, unbound(y_desc)}};
+    if (c_is_bias_) args_[DNNL_ARG_BIAS] = unbound(bias);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    if (has_c_) broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
+    if (c_is_bias_) bind(args_[DNNL_ARG_BIAS], inputs[2]);
+    else if (has_c_) broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
     bind(args_[DNNL_ARG_SRC], inputs[0]);
     bind(args_[DNNL_ARG_DST], outputs[0]);
     args_[DNNL_ARG_WEIGHTS] = b_.read(inputs[1]);
@@ -75,6 +85,7 @@ private:
   }
 
   bool has_c_ = false;
+  bool c_is_bias_ = false; ///< C added as oneDNN's bias instead of broadcast + sum
   dnnl::matmul matmul_;
   WeightsOperand b_;
   std::unordered_map<int, memory> args_; ///< kept between runs: only the buffers change
@@ -129,6 +140,15 @@ private:
 } // namespace
 
 std::unique_ptr<Kernel> make_gemm(const Node& node) { return std::make_unique<GemmKernel>(node); }
+
+std::unique_ptr<Kernel> make_flatten_gemm(const Node& gemm) {
+  const Value* a = gemm.input(0);
+  const Node* flatten = a != nullptr ? a->producer() : nullptr;
+  if (flatten == nullptr || flatten->op_type() != "Flatten" || flatten->attr<std::int64_t>("axis") != 1 ||
+      gemm.attr<std::int64_t>("transA") != 0)
+    return nullptr;
+  return std::make_unique<GemmKernel>(gemm);
+}
 std::unique_ptr<Kernel> make_matmul(const Node& node) { return std::make_unique<MatMulKernel>(node); }
 
 } // namespace tern::cpu

@@ -1,7 +1,7 @@
 // MaxPool, AveragePool and GlobalAveragePool (1-, 2- and 3-D) as oneDNN pooling_v2 (the
-// version with dilations). ceil_mode: the schema's output size is honoured by enlarging
-// the end padding until oneDNN's floor formula gives it.
-#include "context.hpp"
+// version with dilations), over Tern's plain tensors.
+#include "pool.hpp"
+
 #include "dnnl_ops.hpp"
 
 #include <tern/window.hpp>
@@ -9,11 +9,65 @@
 #include <algorithm>
 
 namespace tern::cpu {
+namespace onednn {
+
+Pooling::Pooling(const Node& node, PoolKind kind, const Shape& x, const Shape& y) {
+  const std::size_t spatial = x.rank() - 2;
+  Window window;
+  if (kind == PoolKind::GlobalAverage) {
+    window.kernel.assign(x.begin() + 2, x.end());
+    window.strides.assign(spatial, 1);
+    window.dilations.assign(spatial, 1);
+    window.pads_begin.assign(spatial, 0);
+    window.pads_end.assign(spatial, 0);
+  } else {
+    window = resolve_window(node, x, node.attr<std::vector<std::int64_t>>("kernel_shape"));
+  }
+  const bool include_pad = kind == PoolKind::Average && node.attr<std::int64_t>("count_include_pad") != 0;
+  algorithm = kind == PoolKind::Max ? dnnl::algorithm::pooling_max
+              : include_pad         ? dnnl::algorithm::pooling_avg_include_padding
+                                    : dnnl::algorithm::pooling_avg_exclude_padding;
+  strides = window.strides;
+  kernel = window.kernel;
+  pads_begin = window.pads_begin;
+
+  divisor_fix.assign(spatial, {});
+  bool needs_fix = false;
+  for (std::size_t a = 0; a < spatial; ++a) {
+    dilations.push_back(window.dilations[a] - 1); // oneDNN counts the gaps between taps
+    const std::int64_t extent = window.dilations[a] * (window.kernel[a] - 1) + 1;
+    const std::int64_t in = x[a + 2], out = y[a + 2], stride = window.strides[a], begin = window.pads_begin[a];
+    // The end padding for which floor((in + begin + end - extent) / stride) + 1 == out:
+    // larger than the node's under ceil_mode, smaller when floor drops a remainder.
+    const std::int64_t end = (out - 1) * stride + extent - in - begin;
+    pads_end.push_back(std::max<std::int64_t>(end, 0));
+    // count_include_pad divides by the window's part inside input + declared pads (ONNX,
+    // PyTorch); oneDNN divides by the whole kernel, also over the extra ceil padding.
+    if (include_pad && end > window.pads_end[a]) {
+      divisor_fix[a].assign(static_cast<std::size_t>(out), 1.0f);
+      for (std::int64_t o = 0; o < out; ++o) {
+        const std::int64_t start = o * stride - begin;
+        const std::int64_t inside = std::min(start + window.kernel[a], in + window.pads_end[a]) - start;
+        divisor_fix[a][static_cast<std::size_t>(o)] = static_cast<float>(window.kernel[a]) / static_cast<float>(inside);
+      }
+      needs_fix = true;
+    }
+  }
+  if (!needs_fix) divisor_fix.clear();
+}
+
+dnnl::pooling_v2_forward::primitive_desc Pooling::primitive_desc(const dnnl::memory::desc& src,
+                                                                 const dnnl::memory::desc& dst) const {
+  const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src, dst, strides, kernel,
+                                            dilations, pads_begin, pads_end);
+  return dnnl::pooling_v2_forward::primitive_desc(desc, engine());
+}
+
+} // namespace onednn
+
 namespace {
 
 using namespace onednn;
-
-enum class PoolKind { Max, Average, GlobalAverage };
 
 class PoolKernel final : public DnnlKernel {
 public:
@@ -28,57 +82,14 @@ private:
     const Shape& y = outputs[0].shape();
     require(x.rank() >= 3 && x.rank() <= 5, "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs");
     require(y.rank() == x.rank(), "Y " + y.to_string() + " must have the rank of X " + x.to_string());
-    const std::size_t spatial = x.rank() - 2;
-
-    Window window;
-    if (kind_ == PoolKind::GlobalAverage) {
-      window.kernel.assign(x.begin() + 2, x.end());
-      window.strides.assign(spatial, 1);
-      window.dilations.assign(spatial, 1);
-      window.pads_begin.assign(spatial, 0);
-      window.pads_end.assign(spatial, 0);
-    } else {
-      window = resolve_window(node(), x, node().attr<std::vector<std::int64_t>>("kernel_shape"));
-    }
-    const bool include_pad = kind_ == PoolKind::Average && node().attr<std::int64_t>("count_include_pad") != 0;
-
-    Dims dilations, pads_end;
-    divisor_fix_.assign(spatial, {});
-    bool needs_fix = false;
-    for (std::size_t a = 0; a < spatial; ++a) {
-      dilations.push_back(window.dilations[a] - 1); // oneDNN counts the gaps between taps
-      const std::int64_t extent = window.dilations[a] * (window.kernel[a] - 1) + 1;
-      const std::int64_t in = x[a + 2], out = y[a + 2], stride = window.strides[a], begin = window.pads_begin[a];
-      // The end padding for which floor((in + begin + end - extent) / stride) + 1 == out:
-      // larger than the node's under ceil_mode, smaller when floor drops a remainder.
-      const std::int64_t end = (out - 1) * stride + extent - in - begin;
-      pads_end.push_back(std::max<std::int64_t>(end, 0));
-      // count_include_pad divides by the window's part inside input + declared pads (ONNX,
-      // PyTorch); oneDNN divides by the whole kernel, also over the extra ceil padding.
-      if (include_pad && end > window.pads_end[a]) {
-        divisor_fix_[a].assign(static_cast<std::size_t>(out), 1.0f);
-        for (std::int64_t o = 0; o < out; ++o) {
-          const std::int64_t start = o * stride - begin;
-          const std::int64_t inside = std::min(start + window.kernel[a], in + window.pads_end[a]) - start;
-          divisor_fix_[a][static_cast<std::size_t>(o)] =
-              static_cast<float>(window.kernel[a]) / static_cast<float>(inside);
-        }
-        needs_fix = true;
-      }
-    }
-    if (!needs_fix) divisor_fix_.clear();
-
-    const dnnl::algorithm algorithm = kind_ == PoolKind::Max ? dnnl::algorithm::pooling_max
-                                      : include_pad          ? dnnl::algorithm::pooling_avg_include_padding
-                                                             : dnnl::algorithm::pooling_avg_exclude_padding;
+    const Pooling pooling(node(), kind_, x, y);
+    divisor_fix_ = pooling.divisor_fix;
     // Plain layouts: pooling is bound by memory traffic, so reordering to a blocked layout
     // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw.
     const dnnl::memory::desc src = plain_desc(dims_of(x)), dst = plain_desc(dims_of(y));
     src_ = unbound(src);
     dst_ = unbound(dst);
-    const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src, dst, window.strides,
-                                              window.kernel, dilations, window.pads_begin, pads_end);
-    pool_ = dnnl::pooling_v2_forward(dnnl::pooling_v2_forward::primitive_desc(desc, engine()));
+    pool_ = dnnl::pooling_v2_forward(pooling.primitive_desc(src, dst));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {

@@ -1,0 +1,41 @@
+#pragma once
+// The float convolution of one Conv node, shared by the Conv kernel (conv.cpp) and the
+// fused Conv+MaxPool kernel (conv_pool.cpp), which reads the result in oneDNN's own layout
+// instead of Tern's. Only dnnl/*.cpp include this.
+
+#include "context.hpp"
+#include "layout.hpp"
+
+#include <unordered_map>
+
+namespace tern::cpu::onednn {
+
+class Convolution {
+public:
+  /// `node`: a float Conv, which must outlive this object (the plan's graph does).
+  explicit Convolution(const Node& node);
+
+  /// Y's shape for X and W (the node's window over X, W's output channels).
+  Shape output_shape(const Shape& x, const Shape& w) const;
+  /// Checks X, W (and B) against each other and Y, then builds the primitive.
+  void prepare(std::span<const Tensor> inputs, const Shape& y);
+  /// The layout the primitive writes Y in (16-channel blocks where it can, see conv.cpp).
+  dnnl::memory::desc dst_desc() const { return pd_.dst_desc(); }
+  /// Convolves `inputs` into `dst`, memory of dst_desc().
+  void execute(std::span<const Tensor> inputs, const dnnl::memory& dst);
+
+private:
+  [[noreturn]] void fail(const std::string& message) const;
+  void require(bool condition, const std::string& message) const {
+    if (!condition) fail(message);
+  }
+
+  const Node& node_;
+  dnnl::convolution_forward::primitive_desc pd_;
+  dnnl::convolution_forward conv_;
+  Relayout src_;
+  WeightsOperand weights_;
+  std::unordered_map<int, dnnl::memory> args_; ///< kept between runs: only the buffers change
+};
+
+} // namespace tern::cpu::onednn
