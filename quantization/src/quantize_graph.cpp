@@ -272,14 +272,18 @@ private:
 
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
     Quantized output = output_format(quantization_point(graph_, node));
+    // A network output tagged at the accumulation precision is the accumulator itself: it
+    // is only dequantized (no rescale to round, no clipping).
+    const bool accumulator_output = graph_.is_output(*node.output()) &&
+                                    tagged_precision(node, precision_key) == tagged_precision(node, accumulation_precision_key);
     std::vector<double> weight_factor;
     std::vector<double> bias_factor;
     std::vector<double> multiplier;
     for (const double maximum : maxima) {
       const double weight_scale = maximum > 0 ? maximum / static_cast<double>(weight_range.hi) : 1.0;
-      double rescale = input.scale * weight_scale / output.scale;
+      double rescale = input.scale * weight_scale / (accumulator_output ? 1.0 : output.scale);
       double compensation = 1.0;
-      if (options_.single_shift && !options_.no_quant) {
+      if (options_.single_shift && !options_.no_quant && !accumulator_output) {
         // Round the rescale up to a power of two; the weights absorb the ratio (≤ 1, so
         // they stay in range) and the rescale becomes a plain shift.
         const double shift = std::exp2(std::ceil(std::log2(rescale)));
@@ -312,8 +316,15 @@ private:
     }
     Value& out = *node.output();
     const std::size_t rank = out.shape().rank();
-    Value& quantized = requantize_in_place(out, &factors(base + "_rescale", multiplier, rank, conv ? 1 : rank - 1),
-                                           output.range);
+    Value& rescale = factors(base + "_rescale", multiplier, rank, conv ? 1 : rank - 1);
+    if (accumulator_output) {
+      graph_.insert_after(out, "Mul", {}, {&rescale});
+      if (context_.log)
+        context_.log("  " + node.name() + " (" + node.op_type() + "): network output, the accumulator dequantized (x" +
+                     number(multiplier.front()) + (options_.per_channel ? " per channel)" : ")"));
+      return;
+    }
+    Value& quantized = requantize_in_place(out, &rescale, output.range);
     absorb_tail(tail, quantized, output);
     quantized_[&quantized] = output;
     const auto [low, high] = std::minmax_element(multiplier.begin(), multiplier.end());

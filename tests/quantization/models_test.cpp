@@ -80,14 +80,9 @@ TEST(PtqModels, IntegerConvNetAgreesWithFakeQuantization) {
 
   const std::vector<Tensor> fake_logits = logits(fake), integer_logits = logits(integer);
   EXPECT_EQ(predictions(fake_logits), predictions(integer_logits));
-  // Outputs within one quantization step of the logits (their dequantization scale).
-  double step = 0;
-  for (const Tensor& batch : fake_logits)
-    for (const double v : batch.to_doubles()) step = std::max(step, std::abs(v) / 2147483647.0);
-  for (std::size_t b = 0; b < fake_logits.size(); ++b) {
-    const std::vector<double> a = fake_logits[b].to_doubles(), c = integer_logits[b].to_doubles();
-    for (std::size_t i = 0; i < a.size(); ++i) ASSERT_LE(std::abs(a[i] - c[i]), step * 1.0001 + 1e-6) << b << ":" << i;
-  }
+  // The same integers, dequantized the same way: equal outputs (within one step is the
+  // promise; the arithmetic is bit-identical while accumulators stay below 2^24).
+  for (std::size_t b = 0; b < fake_logits.size(); ++b) EXPECT_EQ(fake_logits[b].to_doubles(), integer_logits[b].to_doubles()) << b;
   EXPECT_GE(accuracy(integer), float_accuracy("convnet") - 0.003);
 }
 
