@@ -11,20 +11,21 @@ namespace {
 struct Extremes {
   float min;
   float max;
-  int non_finite;
+  bool has_nan;
 };
 
+// Plain loops the compiler vectorises; no OpenMP: calibration runs beside the backend's
+// own threads, and a second team of spinning threads only slows both down.
 Extremes extremes(const float* data, std::int64_t count) {
   float low = data[0];
   float high = data[0];
-  int non_finite = 0;
-#pragma omp parallel for reduction(min : low) reduction(max : high) reduction(+ : non_finite) if (count > 65536)
+  bool has_nan = false;
   for (std::int64_t i = 0; i < count; ++i) {
-    low = std::min(low, data[i]);
-    high = std::max(high, data[i]);
-    non_finite += std::isfinite(data[i]) ? 0 : 1;
+    low = data[i] < low ? data[i] : low;
+    high = data[i] > high ? data[i] : high;
+    has_nan |= data[i] != data[i];
   }
-  return {low, high, non_finite};
+  return {low, high, has_nan};
 }
 
 } // namespace
@@ -62,23 +63,22 @@ void ValueStatistics::add(const Tensor& tensor) {
   if (count == 0) return;
   const float* data = tensor.data<float>();
   const Extremes seen = extremes(data, count);
-  add_extremes(seen.min, seen.max, seen.non_finite);
+  check(!seen.has_nan && std::isfinite(seen.min) && std::isfinite(seen.max),
+        "calibration met a non-finite value (NaN or infinity)");
+  min_ = seen_ ? std::min<double>(min_, seen.min) : seen.min;
+  max_ = seen_ ? std::max<double>(max_, seen.max) : seen.max;
+  abs_max_ = std::max(std::abs(min_), std::abs(max_));
+  seen_ = true;
   if (counts_.empty()) return;
+  grow_to(abs_max_);
 
   const std::size_t bins = counts_.size();
-  const double scale = static_cast<double>(bins) / range_;
-  const auto last = static_cast<std::int64_t>(bins - 1);
-#pragma omp parallel if (count > 65536)
-  {
-    std::vector<double> local(bins, 0.0);
-#pragma omp for nowait
-    for (std::int64_t i = 0; i < count; ++i) {
-      const auto bin = static_cast<std::int64_t>(std::abs(data[i]) * scale);
-      local[static_cast<std::size_t>(std::min(bin, last))] += 1.0;
-    }
-#pragma omp critical
-    for (std::size_t b = 0; b < bins; ++b) counts_[b] += local[b];
-  }
+  const auto scale = static_cast<float>(static_cast<double>(bins) / range_);
+  const auto last = static_cast<std::uint32_t>(bins - 1);
+  std::vector<std::uint32_t> batch_counts(bins, 0);
+  for (std::int64_t i = 0; i < count; ++i)
+    ++batch_counts[std::min(static_cast<std::uint32_t>(std::abs(data[i]) * scale), last)];
+  for (std::size_t b = 0; b < bins; ++b) counts_[b] += batch_counts[b];
 }
 
 void ChannelMeans::add(const Tensor& tensor, std::int64_t inner, std::int64_t channels) {
