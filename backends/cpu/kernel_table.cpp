@@ -383,6 +383,10 @@ std::vector<tern::KernelDef> kernel_table() {
       {"MaxPool", {DataType::UInt8}, tern::cpu::make_integer_max_pool},
       {"Relu", {DataType::Int8}, tern::cpu::make_integer_relu},
       {"Relu", {DataType::UInt8}, tern::cpu::make_integer_relu},
+      // --- the PTQ's statistics (the reference for the "cuda" plugin's kernels) ----------
+      {"PtqRange", {f32}, tern::cpu::make_ptq_range},
+      {"PtqHistogram", {f32, DataType::Float64}, tern::cpu::make_ptq_histogram},
+      {"PtqFakeQuantize", {f32}, tern::cpu::make_ptq_fake_quantize},
   };
   // Concat of int8/uint8 (and int32) tensors: one row per input count, as for float32.
   for (const DataType dtype : {DataType::Int32, DataType::Int8, DataType::UInt8})

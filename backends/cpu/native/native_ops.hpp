@@ -119,4 +119,13 @@ std::unique_ptr<Kernel> make_integer_relu(const Node& node);
 /// MaxPool on int8 and uint8 (integer_pool.cpp), in plain nchw.
 std::unique_ptr<Kernel> make_integer_max_pool(const Node& node);
 
+// ptq_statistics.cpp: the PTQ's statistics operators (the core's ops/ptq_statistics.cpp),
+// the CPU reference of the "cuda" plugin's kernels.
+/// PtqRange: min, max, max|x| and the non-finite count, per tensor or per "axis".
+std::unique_ptr<Kernel> make_ptq_range(const Node& node);
+/// PtqHistogram: counts of |x| over [0, range] in "bins" bins, as the PTQ bins them.
+std::unique_ptr<Kernel> make_ptq_histogram(const Node& node);
+/// PtqFakeQuantize: the float32 Mul -> Round -> Clip -> Mul of a fake-quantized graph.
+std::unique_ptr<Kernel> make_ptq_fake_quantize(const Node& node);
+
 } // namespace tern::cpu
