@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -79,46 +81,58 @@ std::vector<double> channel_ranges(const std::vector<double>& weights, const std
   return ranges;
 }
 
-std::vector<float> floats(const std::vector<double>& values) { return std::vector<float>(values.begin(), values.end()); }
+/// One equalisable pair with its element-to-channel maps, made once.
+struct PairPlan {
+  Value* first_weights;
+  Value* second_weights;
+  Value* bias; ///< the first node's, or nullptr
+  std::vector<std::size_t> first_channel;
+  std::vector<std::size_t> second_channel;
+  std::size_t channels;
+};
 
-/// Equalises one pair: afterwards both sides have the same range per channel.
-void equalize(Graph& graph, const Pair& pair) {
-  const Shape first_shape = pair.first->input(1)->constant()->shape();
-  const Shape second_shape = pair.second->input(1)->constant()->shape();
-  const std::vector<std::size_t> first_channel = output_channels(*pair.first, first_shape);
-  const auto channels = static_cast<std::int64_t>(*std::max_element(first_channel.begin(), first_channel.end()) + 1);
-  const std::vector<std::size_t> second_channel = input_channels(*pair.second, second_shape, channels);
-  Value* bias = pair.first->input(2);
-  if (second_channel.empty() || (bias != nullptr && bias->constant()->numel() != channels)) return;
-
-  std::vector<double> first = pair.first->input(1)->constant()->to_doubles();
-  std::vector<double> second = pair.second->input(1)->constant()->to_doubles();
-  std::vector<double> bias_values = bias ? bias->constant()->to_doubles() : std::vector<double>{};
-  const auto count = static_cast<std::size_t>(channels);
-  const std::vector<double> r1 = channel_ranges(first, first_channel, count);
-  const std::vector<double> r2 = channel_ranges(second, second_channel, count);
-  std::vector<double> scale(count, 1.0);
-  for (std::size_t c = 0; c < count; ++c)
-    if (r1[c] > 0 && r2[c] > 0) scale[c] = std::sqrt(r1[c] / r2[c]);
-  for (std::size_t i = 0; i < first.size(); ++i) first[i] /= scale[first_channel[i]];
-  for (std::size_t i = 0; i < second.size(); ++i) second[i] *= scale[second_channel[i]];
-  for (std::size_t c = 0; c < bias_values.size(); ++c) bias_values[c] /= scale[c];
-  graph.set_constant(*pair.first->input(1), Tensor::from_floats(first_shape, floats(first)));
-  graph.set_constant(*pair.second->input(1), Tensor::from_floats(second_shape, floats(second)));
-  if (bias != nullptr) graph.set_constant(*bias, Tensor::from_floats(bias->constant()->shape(), floats(bias_values)));
+std::optional<PairPlan> plan_pair(const Pair& pair) {
+  PairPlan plan{pair.first->input(1), pair.second->input(1), pair.first->input(2), {}, {}, 0};
+  plan.first_channel = output_channels(*pair.first, plan.first_weights->constant()->shape());
+  plan.channels = *std::max_element(plan.first_channel.begin(), plan.first_channel.end()) + 1;
+  plan.second_channel =
+      input_channels(*pair.second, plan.second_weights->constant()->shape(), static_cast<std::int64_t>(plan.channels));
+  if (plan.second_channel.empty()) return std::nullopt;
+  if (plan.bias != nullptr && static_cast<std::size_t>(plan.bias->constant()->numel()) != plan.channels) return std::nullopt;
+  return plan;
 }
 
 } // namespace
 
 std::size_t equalize_cross_layer(Graph& graph) {
-  std::vector<Pair> pairs;
+  std::vector<PairPlan> plans;
   for (Node* node : graph.topological_order())
     if (equalizable(graph, *node))
-      if (Node* next = partner(graph, *node)) pairs.push_back({node, next});
+      if (Node* next = partner(graph, *node))
+        if (auto plan = plan_pair({node, next})) plans.push_back(std::move(*plan));
+  // The weights stay in memory across sweeps and are written back once.
+  std::map<Value*, std::vector<double>> values;
+  for (const PairPlan& plan : plans)
+    for (Value* value : {plan.first_weights, plan.second_weights, plan.bias})
+      if (value != nullptr && !values.contains(value)) values[value] = value->constant()->to_doubles();
   // A few sweeps: equalising one pair unbalances its neighbours a little.
   for (int sweep = 0; sweep < 4; ++sweep)
-    for (const Pair& pair : pairs) equalize(graph, pair);
-  return pairs.size();
+    for (const PairPlan& plan : plans) {
+      std::vector<double>& first = values[plan.first_weights];
+      std::vector<double>& second = values[plan.second_weights];
+      const std::vector<double> r1 = channel_ranges(first, plan.first_channel, plan.channels);
+      const std::vector<double> r2 = channel_ranges(second, plan.second_channel, plan.channels);
+      std::vector<double> scale(plan.channels, 1.0);
+      for (std::size_t c = 0; c < plan.channels; ++c)
+        if (r1[c] > 0 && r2[c] > 0) scale[c] = std::sqrt(r1[c] / r2[c]);
+      for (std::size_t i = 0; i < first.size(); ++i) first[i] /= scale[plan.first_channel[i]];
+      for (std::size_t i = 0; i < second.size(); ++i) second[i] *= scale[plan.second_channel[i]];
+      if (plan.bias != nullptr)
+        for (std::size_t c = 0; c < plan.channels; ++c) values[plan.bias][c] /= scale[c];
+    }
+  for (auto& [value, data] : values)
+    graph.set_constant(*value, Tensor::from_floats(value->constant()->shape(), std::vector<float>(data.begin(), data.end())));
+  return plans.size();
 }
 
 } // namespace tern::ptq

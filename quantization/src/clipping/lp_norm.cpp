@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <vector>
 
 namespace tern::ptq {
 namespace {
@@ -13,26 +14,37 @@ namespace {
 // is far below one quantization step, so a finer search changes nothing measurable.
 constexpr int candidates = 512;
 
-template <int exponent> double lp_error(const ClipQuery& query, double threshold) {
-  const double step = threshold / static_cast<double>(query.levels);
+/// The non-empty bins as (centre, count), in bin order: the error sums skip empty bins.
+struct Mass {
+  double x;
+  double count;
+};
+
+std::vector<Mass> masses(const ClipQuery& query) {
+  std::vector<Mass> result;
+  for (std::size_t bin = 0; bin < query.counts.size(); ++bin)
+    if (query.counts[bin] != 0) result.push_back({(static_cast<double>(bin) + 0.5) * query.bin_width, query.counts[bin]});
+  return result;
+}
+
+template <int exponent> double lp_error(const std::vector<Mass>& bins, std::int64_t levels, double threshold) {
+  const double step = threshold / static_cast<double>(levels);
   double error = 0;
-  for (std::size_t bin = 0; bin < query.counts.size(); ++bin) {
-    const double count = query.counts[bin];
-    if (count == 0) continue;
-    const double x = (static_cast<double>(bin) + 0.5) * query.bin_width;
-    const double level = std::min(std::nearbyint(x / step), static_cast<double>(query.levels));
-    const double miss = std::abs(x - level * step);
-    error += count * (exponent == 2 ? miss * miss : miss);
+  for (const Mass& bin : bins) {
+    const double level = std::min(std::nearbyint(bin.x / step), static_cast<double>(levels));
+    const double miss = std::abs(bin.x - level * step);
+    error += bin.count * (exponent == 2 ? miss * miss : miss);
   }
   return error;
 }
 
 template <int exponent> double best_threshold(const ClipQuery& query) {
+  const std::vector<Mass> bins = masses(query);
   double best = query.abs_max;
-  double best_error = lp_error<exponent>(query, best);
+  double best_error = lp_error<exponent>(bins, query.levels, best);
   for (int k = 1; k < candidates; ++k) {
     const double threshold = query.abs_max * k / candidates;
-    const double error = lp_error<exponent>(query, threshold);
+    const double error = lp_error<exponent>(bins, query.levels, threshold);
     if (error < best_error) {
       best_error = error;
       best = threshold;
