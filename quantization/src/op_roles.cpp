@@ -103,11 +103,18 @@ std::vector<const Value*> calibration_points(const Graph& graph) {
   return points;
 }
 
-std::vector<std::string> float_nodes(const Graph& graph) {
-  std::vector<std::string> names;
+std::string check_float_nodes(const Graph& graph, bool keep_float) {
+  std::string list;
+  std::size_t count = 0;
   for (const Node* node : graph.topological_order())
-    if (role_of(graph, *node) == Role::Float) names.push_back("'" + node->name() + "' (" + node->op_type() + ")");
-  return names;
+    if (role_of(graph, *node) == Role::Float) {
+      list += (list.empty() ? "'" : ", '") + node->name() + "' (" + node->op_type() + ")";
+      ++count;
+    }
+  if (count > 0 && !keep_float)
+    throw Error("the PTQ cannot quantize " + std::to_string(count) + " node(s): " + list +
+                "; keep them in float with keep_float (tern quantize --keep-float)");
+  return list;
 }
 
 } // namespace tern::ptq

@@ -39,7 +39,8 @@ const Value& quantization_point(const Graph& graph, const Node& node);
 /// rescaling nodes, outputs of float nodes.
 std::vector<const Value*> calibration_points(const Graph& graph);
 
-/// Nodes of role Float, as "name (Op)" texts; empty when the PTQ handles every node.
-std::vector<std::string> float_nodes(const Graph& graph);
+/// Nodes of role Float, as "'name' (Op)" texts joined by commas; empty when the PTQ
+/// handles every node. Throws listing them unless `keep_float`.
+std::string check_float_nodes(const Graph& graph, bool keep_float);
 
 } // namespace tern::ptq

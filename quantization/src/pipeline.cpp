@@ -22,14 +22,8 @@ void prepare_network(Graph& graph, PassContext& context, const Options& options)
     const std::size_t pairs = equalize_cross_layer(graph);
     if (context.log) context.log("  cross-layer equalisation: " + std::to_string(pairs) + " pair(s) of affine nodes");
   }
-  const std::vector<std::string> unsupported = float_nodes(graph);
-  if (unsupported.empty()) return;
-  std::string list;
-  for (const std::string& node : unsupported) list += (list.empty() ? "" : ", ") + node;
-  if (!options.keep_float)
-    throw Error("the PTQ cannot quantize " + std::to_string(unsupported.size()) + " node(s): " + list +
-                "; keep them in float with keep_float (tern quantize --keep-float)");
-  if (context.log) context.log("  kept in float: " + list);
+  const std::string kept = check_float_nodes(graph, options.keep_float);
+  if (!kept.empty() && context.log) context.log("  kept in float: " + kept);
 }
 
 void fold_quantizers(Graph& graph, PassContext&, const Options& options) { fold_constants(graph, options.backends); }

@@ -109,15 +109,7 @@ public:
 
   void run() {
     graph_.infer_shapes();
-    if (!options_.keep_float) {
-      const std::vector<std::string> unsupported = float_nodes(graph_);
-      if (!unsupported.empty()) {
-        std::string list;
-        for (const std::string& node : unsupported) list += (list.empty() ? "" : ", ") + node;
-        throw Error("the PTQ cannot quantize " + std::to_string(unsupported.size()) + " node(s): " + list +
-                    "; keep them in float with keep_float (tern quantize --keep-float)");
-      }
-    }
+    check_float_nodes(graph_, options_.keep_float);
     for (Value* input : graph_.inputs()) quantize_input(*input);
     for (Node* node : graph_.topological_order()) {
       if (removed_.contains(node)) continue;
