@@ -2,7 +2,7 @@
 add_library(tern_warnings INTERFACE)
 target_compile_options(tern_warnings INTERFACE
   $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-                            -Wold-style-cast -Wcast-align -Woverloaded-virtual
+                            -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wconversion
                             $<$<BOOL:${TERN_WERROR}>:-Werror>>
   # C: the C API's tests and examples, compiled as C as a C host would.
   $<$<COMPILE_LANGUAGE:C>:-Wall -Wextra -Wpedantic -Wshadow $<$<BOOL:${TERN_WERROR}>:-Werror>>)
@@ -11,6 +11,15 @@ if(TERN_WITH_SANITIZERS)
   target_compile_options(tern_warnings INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
                                                  -Wno-maybe-uninitialized)
   target_link_options(tern_warnings INTERFACE -fsanitize=address,undefined)
+endif()
+if(TERN_WITH_TSAN)
+  # ThreadSanitizer (tests/threading/tsan_check.sh builds a tree with it); it cannot be
+  # combined with AddressSanitizer.
+  if(TERN_WITH_SANITIZERS)
+    message(FATAL_ERROR "TERN_WITH_TSAN and TERN_WITH_SANITIZERS cannot be combined")
+  endif()
+  target_compile_options(tern_warnings INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+  target_link_options(tern_warnings INTERFACE -fsanitize=thread)
 endif()
 
 function(tern_target_warnings target)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(
-  cmake g++ ninja-build ccache make
+  cmake g++ ninja-build ccache make clang-format
   libboost-dev libboost-program-options-dev
   libgtest-dev libgmock-dev googletest
   nlohmann-json3-dev zlib1g-dev

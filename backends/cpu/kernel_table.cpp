@@ -1,6 +1,10 @@
 // The cpu plugin's one registration file: its descriptor, its backend and its kernel
-// table. Each row: op type, input dtypes (absent optional inputs skipped), factory.
-// Nothing runs at load time; oneDNN's engine is made on the first kernel's first run.
+// table. Each row: op type, what each input position accepts (in the node's input order,
+// absent optional inputs keeping their position: see tern/kernel.hpp), factory, and, for
+// rows that run only some nodes of their op, the check that declines the others (the
+// scheduler then asks the next backend of the user's list and reports why). The first
+// row that fits wins. Nothing runs at load time; oneDNN's engine is made on the first
+// kernel's first run.
 #include <tern/plugin_export.hpp>
 
 #include "cpu_backend.hpp"
@@ -10,388 +14,202 @@
 namespace {
 
 using tern::DataType;
+using tern::KernelInput;
+using tern::KernelSupport;
+
 constexpr DataType f32 = DataType::Float32;
+constexpr DataType f64 = DataType::Float64;
+constexpr DataType i8 = DataType::Int8;
+constexpr DataType u8 = DataType::UInt8;
+constexpr DataType i16 = DataType::Int16;
+constexpr DataType i32 = DataType::Int32;
+constexpr DataType i64 = DataType::Int64;
+constexpr DataType boolean = DataType::Bool;
+
+/// Absent, or what `input` accepts.
+constexpr KernelInput optional(KernelInput input) { return input.optional(); }
+/// Any one of `types`.
+constexpr KernelInput one_of(std::initializer_list<DataType> types) { return KernelInput::one_of(types); }
+/// The dtype of input 0 (or 1), whatever it is.
+constexpr KernelInput as_input_0 = KernelInput::same_as(0);
+constexpr KernelInput as_input_1 = KernelInput::same_as(1);
+
+// Dtype sets shared by several rows.
+/// The elements the data-movement kernels copy (they move bytes, whatever the dtype).
+constexpr KernelInput movable = one_of({f32, i64, i32, i8, u8, boolean});
+/// The same with float64 (Where, Expand, Tile, Size).
+constexpr KernelInput movable_or_f64 = one_of({f32, f64, i64, i32, i8, u8, boolean});
+/// Shapes, indices, axes, starts/ends given as data.
+constexpr KernelInput index = one_of({i64, i32});
+/// The integer kernels' X (u8 or s8 activations).
+constexpr KernelInput int8_x = one_of({u8, i8});
+/// The reductions' data.
+constexpr KernelInput f32_or_f64 = one_of({f32, f64});
+
+/// Both checks; the first reason wins.
+KernelSupport both(KernelSupport first, KernelSupport second) {
+  return [first = std::move(first), second = std::move(second)](const tern::KernelQuery& query) {
+    std::string reason = first(query);
+    return reason.empty() ? second(query) : reason;
+  };
+}
 
 std::vector<tern::KernelDef> kernel_table() {
-  std::vector<tern::KernelDef> table{
+  using namespace tern::cpu;
+  const std::string onednn = "onednn", native = "native";
+  return {
       // --- oneDNN primitives (backends/cpu/dnnl) ---------------------------------------
-      {"Conv", {f32, f32}, tern::cpu::make_conv},
-      {"Conv", {f32, f32, f32}, tern::cpu::make_conv},
-      {"Gemm", {f32, f32}, tern::cpu::make_gemm},
-      {"Gemm", {f32, f32, f32}, tern::cpu::make_gemm},
-      {"MatMul", {f32, f32}, tern::cpu::make_matmul},
-      {"MaxPool", {f32}, tern::cpu::make_max_pool},
-      // a fused pair (see core/src/scheduler.cpp): the first op's inputs, the second's outputs
-      {"Conv+MaxPool", {f32, f32}, tern::cpu::make_conv_max_pool},
-      {"Conv+MaxPool", {f32, f32, f32}, tern::cpu::make_conv_max_pool},
-      {"Add+Relu", {f32, f32}, tern::cpu::make_add_relu},
-      {"Flatten+Gemm", {f32, f32}, tern::cpu::make_flatten_gemm},
-      {"Flatten+Gemm", {f32, f32, f32}, tern::cpu::make_flatten_gemm},
-      {"AveragePool", {f32}, tern::cpu::make_average_pool},
-      {"GlobalAveragePool", {f32}, tern::cpu::make_global_average_pool},
-      {"BatchNormalization", {f32, f32, f32, f32, f32}, tern::cpu::make_batch_normalization},
-      {"Softmax", {f32}, tern::cpu::make_softmax},
-      {"Add", {f32, f32}, tern::cpu::make_binary},
-      {"Sub", {f32, f32}, tern::cpu::make_binary},
-      {"Mul", {f32, f32}, tern::cpu::make_binary},
-      {"Div", {f32, f32}, tern::cpu::make_binary},
-      // Concat: the registry matches input counts exactly, so one row per count up to 16.
-      tern::cpu::dnnl_concat_row(1), tern::cpu::dnnl_concat_row(2), tern::cpu::dnnl_concat_row(3),
-      tern::cpu::dnnl_concat_row(4), tern::cpu::dnnl_concat_row(5), tern::cpu::dnnl_concat_row(6),
-      tern::cpu::dnnl_concat_row(7), tern::cpu::dnnl_concat_row(8), tern::cpu::dnnl_concat_row(9),
-      tern::cpu::dnnl_concat_row(10), tern::cpu::dnnl_concat_row(11), tern::cpu::dnnl_concat_row(12),
-      tern::cpu::dnnl_concat_row(13), tern::cpu::dnnl_concat_row(14), tern::cpu::dnnl_concat_row(15),
-      tern::cpu::dnnl_concat_row(16),
-      {"Relu", {f32}, tern::cpu::make_eltwise},
-      {"LeakyRelu", {f32}, tern::cpu::make_eltwise},
-      // Clip's bounds are optional inputs: min only, max only (min absent), or both.
-      {"Clip", {f32}, tern::cpu::make_eltwise},
-      {"Clip", {f32, f32}, tern::cpu::make_eltwise},
-      {"Clip", {f32, f32, f32}, tern::cpu::make_eltwise},
-      {"Sigmoid", {f32}, tern::cpu::make_eltwise},
-      {"HardSigmoid", {f32}, tern::cpu::make_eltwise},
-      {"HardSwish", {f32}, tern::cpu::make_eltwise},
-      {"Tanh", {f32}, tern::cpu::make_eltwise},
-      {"Exp", {f32}, tern::cpu::make_eltwise},
-      {"Sqrt", {f32}, tern::cpu::make_eltwise},
-      {"Abs", {f32}, tern::cpu::make_eltwise},
-      {"Neg", {f32}, tern::cpu::make_eltwise},
+      // Conv (optional bias B), Gemm (optional C), MatMul, pooling; Conv and the pools take
+      // 1-, 2- and 3-D inputs (X of rank 3 to 5) and decline the others
+      {"Conv", {f32, f32, optional(f32)}, make_conv, conv_support, onednn},
+      {"Gemm", {f32, f32, optional(f32)}, make_gemm, nullptr, onednn},
+      {"MatMul", {f32, f32}, make_matmul, nullptr, onednn},
+      {"MaxPool", {f32}, make_max_pool, pool_support, onednn},
+      {"AveragePool", {f32}, make_average_pool, pool_support, onednn},
+      {"GlobalAveragePool", {f32}, make_global_average_pool, pool_support, onednn},
+      // fused pairs (see core/src/scheduler.cpp): the first op's inputs, then the second's
+      // others; the node the check sees is the second op, its producer the first
+      {"Conv+MaxPool", {f32, f32, optional(f32)}, make_conv_max_pool, conv_max_pool_support, onednn},
+      {"Add+Relu", {f32, f32}, make_add_relu, add_relu_support, onednn},
+      {"Flatten+Gemm", {f32, f32, optional(f32)}, make_flatten_gemm, flatten_gemm_support, onednn},
+      {"BatchNormalization", {f32, f32, f32, f32, f32}, make_batch_normalization, nullptr, onednn},
+      {"Softmax", {f32}, make_softmax, nullptr, onednn},
+      // binary arithmetic, numpy broadcasting
+      {"Add", {f32, f32}, make_binary, nullptr, onednn},
+      {"Sub", {f32, f32}, make_binary, nullptr, onednn},
+      {"Mul", {f32, f32}, make_binary, nullptr, onednn},
+      {"Div", {f32, f32}, make_binary, nullptr, onednn},
+      // Concat: any number of inputs of one dtype (float32, int32, int8, uint8)
+      {"Concat", {one_of({f32, i32, i8, u8}), as_input_0.repeated()}, make_concat, nullptr, onednn},
+      // activations and unary math (eltwise); Clip's min and max are each optional
+      {"Relu", {f32}, make_eltwise, nullptr, onednn},
+      {"LeakyRelu", {f32}, make_eltwise, nullptr, onednn},
+      {"Clip", {f32, optional(f32), optional(f32)}, make_eltwise, nullptr, onednn},
+      {"Sigmoid", {f32}, make_eltwise, nullptr, onednn},
+      {"HardSigmoid", {f32}, make_eltwise, nullptr, onednn},
+      {"HardSwish", {f32}, make_eltwise, nullptr, onednn},
+      {"Tanh", {f32}, make_eltwise, nullptr, onednn},
+      {"Exp", {f32}, make_eltwise, nullptr, onednn},
+      {"Sqrt", {f32}, make_eltwise, nullptr, onednn},
+      {"Abs", {f32}, make_eltwise, nullptr, onednn},
+      {"Neg", {f32}, make_eltwise, nullptr, onednn},
       // --- native kernels (backends/cpu/native) ---------------------------------------
-      // data movement: any element type; Reshape's shape is int64 or int32
-      {"Reshape", {f32, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {f32, DataType::Int32}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int64, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int64, DataType::Int32}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int32, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int32, DataType::Int32}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int8, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Int8, DataType::Int32}, tern::cpu::make_copy},
-      {"Reshape", {DataType::UInt8, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {DataType::UInt8, DataType::Int32}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Bool, DataType::Int64}, tern::cpu::make_copy},
-      {"Reshape", {DataType::Bool, DataType::Int32}, tern::cpu::make_copy},
-      {"Flatten", {f32}, tern::cpu::make_copy},
-      {"Flatten", {DataType::Int64}, tern::cpu::make_copy},
-      {"Flatten", {DataType::Int32}, tern::cpu::make_copy},
-      {"Flatten", {DataType::Int8}, tern::cpu::make_copy},
-      {"Flatten", {DataType::UInt8}, tern::cpu::make_copy},
-      {"Flatten", {DataType::Bool}, tern::cpu::make_copy},
-      {"Identity", {f32}, tern::cpu::make_copy},
-      {"Identity", {DataType::Int64}, tern::cpu::make_copy},
-      {"Identity", {DataType::Int32}, tern::cpu::make_copy},
-      {"Identity", {DataType::Int8}, tern::cpu::make_copy},
-      {"Identity", {DataType::UInt8}, tern::cpu::make_copy},
-      {"Identity", {DataType::Bool}, tern::cpu::make_copy},
-      {"Squeeze", {f32}, tern::cpu::make_copy},
-      {"Squeeze", {f32, DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int64, DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int32}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int32, DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int8}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Int8, DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::UInt8}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::UInt8, DataType::Int64}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Bool}, tern::cpu::make_copy},
-      {"Squeeze", {DataType::Bool, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {f32, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {DataType::Int64, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {DataType::Int32, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {DataType::Int8, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {DataType::UInt8, DataType::Int64}, tern::cpu::make_copy},
-      {"Unsqueeze", {DataType::Bool, DataType::Int64}, tern::cpu::make_copy},
+      // data movement (bytes, so any of `movable`); Reshape's shape int64 or int32,
+      // Squeeze's axes optional and Unsqueeze's required (int64)
+      {"Reshape", {movable, index}, make_copy, nullptr, native},
+      {"Flatten", {movable}, make_copy, nullptr, native},
+      {"Identity", {movable}, make_copy, nullptr, native},
+      {"Squeeze", {movable, optional(i64)}, make_copy, nullptr, native},
+      {"Unsqueeze", {movable, i64}, make_copy, nullptr, native},
+      {"Transpose", {movable}, make_transpose, nullptr, native},
       // Dropout (inference): optional ratio (float32) and training_mode (bool)
-      {"Dropout", {f32}, tern::cpu::make_dropout},
-      {"Dropout", {f32, f32}, tern::cpu::make_dropout},
-      {"Dropout", {f32, f32, DataType::Bool}, tern::cpu::make_dropout},
-      {"Dropout", {f32, DataType::Bool}, tern::cpu::make_dropout},
-      {"Transpose", {f32}, tern::cpu::make_transpose},
-      {"Transpose", {DataType::Int64}, tern::cpu::make_transpose},
-      {"Transpose", {DataType::Int32}, tern::cpu::make_transpose},
-      {"Transpose", {DataType::Int8}, tern::cpu::make_transpose},
-      {"Transpose", {DataType::UInt8}, tern::cpu::make_transpose},
-      {"Transpose", {DataType::Bool}, tern::cpu::make_transpose},
-      // Pad: data, pads (int64), optional constant_value (data type), optional axes
-      {"Pad", {f32, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {f32, DataType::Int64, f32}, tern::cpu::make_pad},
-      {"Pad", {f32, DataType::Int64, f32, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {f32, DataType::Int64, f32, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {f32, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {f32, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int64, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int32, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int32, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int32, DataType::Int64, DataType::Int32, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int32, DataType::Int64, DataType::Int32, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int32, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64, DataType::Int8}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64, DataType::Int8, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64, DataType::Int8, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::Int8, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64, DataType::UInt8}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64, DataType::UInt8, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64, DataType::UInt8, DataType::Int32}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64, DataType::Int64}, tern::cpu::make_pad},
-      {"Pad", {DataType::UInt8, DataType::Int64, DataType::Int32}, tern::cpu::make_pad},
+      {"Dropout", {f32, optional(f32), optional(boolean)}, make_dropout, nullptr, native},
+      // Pad: data (float32, int64, int32, int8, uint8), pads (int64), optional
+      // constant_value (the data's dtype), optional axes (int64 or int32);
+      // {data, pads, -, axes} gives axes without a constant_value
+      {"Pad", {one_of({f32, i64, i32, i8, u8}), i64, optional(as_input_0), optional(index)}, make_pad, nullptr, native},
       // Cast from every Tern dtype (the target is attribute "to"); Round on float32
-      {"Cast", {f32}, tern::cpu::make_cast},
-      {"Cast", {DataType::Float64}, tern::cpu::make_cast},
-      {"Cast", {DataType::Int4}, tern::cpu::make_cast},
-      {"Cast", {DataType::UInt4}, tern::cpu::make_cast},
-      {"Cast", {DataType::Int8}, tern::cpu::make_cast},
-      {"Cast", {DataType::UInt8}, tern::cpu::make_cast},
-      {"Cast", {DataType::Int16}, tern::cpu::make_cast},
-      {"Cast", {DataType::Int32}, tern::cpu::make_cast},
-      {"Cast", {DataType::Int64}, tern::cpu::make_cast},
-      {"Cast", {DataType::Bool}, tern::cpu::make_cast},
-      {"Round", {f32}, tern::cpu::make_round},
-      // broadcasting float32 math: Pow's exponent float32/int32/int64; Min/Max/Sum/Mean with 1 to 4 inputs
-      {"Pow", {f32, f32}, tern::cpu::make_pow},
-      {"Pow", {f32, DataType::Int32}, tern::cpu::make_pow},
-      {"Pow", {f32, DataType::Int64}, tern::cpu::make_pow},
-      {"Min", {f32}, tern::cpu::make_min},
-      {"Min", {f32, f32}, tern::cpu::make_min},
-      {"Min", {f32, f32, f32}, tern::cpu::make_min},
-      {"Min", {f32, f32, f32, f32}, tern::cpu::make_min},
-      {"Max", {f32}, tern::cpu::make_max},
-      {"Max", {f32, f32}, tern::cpu::make_max},
-      {"Max", {f32, f32, f32}, tern::cpu::make_max},
-      {"Max", {f32, f32, f32, f32}, tern::cpu::make_max},
-      {"Sum", {f32}, tern::cpu::make_sum},
-      {"Sum", {f32, f32}, tern::cpu::make_sum},
-      {"Sum", {f32, f32, f32}, tern::cpu::make_sum},
-      {"Sum", {f32, f32, f32, f32}, tern::cpu::make_sum},
-      {"Mean", {f32}, tern::cpu::make_mean},
-      {"Mean", {f32, f32}, tern::cpu::make_mean},
-      {"Mean", {f32, f32, f32}, tern::cpu::make_mean},
-      {"Mean", {f32, f32, f32, f32}, tern::cpu::make_mean},
-      // Shape, Gather (int64/int32 indices), Slice (starts, ends[, axes[, steps]], all int64 or all int32)
-      {"Shape", {f32}, tern::cpu::make_shape},
-      {"Shape", {DataType::Int64}, tern::cpu::make_shape},
-      {"Shape", {DataType::Int32}, tern::cpu::make_shape},
-      {"Shape", {DataType::Int8}, tern::cpu::make_shape},
-      {"Shape", {DataType::UInt8}, tern::cpu::make_shape},
-      {"Shape", {DataType::Bool}, tern::cpu::make_shape},
-      {"Gather", {f32, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {f32, DataType::Int32}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int64, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int64, DataType::Int32}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int32, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int32, DataType::Int32}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int8, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {DataType::Int8, DataType::Int32}, tern::cpu::make_gather},
-      {"Gather", {DataType::UInt8, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {DataType::UInt8, DataType::Int32}, tern::cpu::make_gather},
-      {"Gather", {DataType::Bool, DataType::Int64}, tern::cpu::make_gather},
-      {"Gather", {DataType::Bool, DataType::Int32}, tern::cpu::make_gather},
-      {"Slice", {f32, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {f32, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {f32, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {f32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {f32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {f32, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int64, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Int8, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::UInt8, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int64, DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
-      {"Slice", {DataType::Bool, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_slice},
+      {"Cast", {KernelInput::any()}, make_cast, nullptr, native},
+      {"Round", {f32}, make_round, nullptr, native},
+      // broadcasting float32 math: Pow's exponent float32/int32/int64; Min, Max, Sum, Mean
+      // of one or more inputs
+      {"Pow", {f32, one_of({f32, i32, i64})}, make_pow, nullptr, native},
+      {"Min", {f32, KernelInput(f32).repeated()}, make_min, nullptr, native},
+      {"Max", {f32, KernelInput(f32).repeated()}, make_max, nullptr, native},
+      {"Sum", {f32, KernelInput(f32).repeated()}, make_sum, nullptr, native},
+      {"Mean", {f32, KernelInput(f32).repeated()}, make_mean, nullptr, native},
+      // Shape, Gather (int64/int32 indices), Slice (starts, ends, optional axes, optional
+      // steps: all int64 or all int32)
+      {"Shape", {movable}, make_shape, nullptr, native},
+      {"Gather", {movable, index}, make_gather, nullptr, native},
+      {"Slice", {movable, index, as_input_1, optional(as_input_1), optional(as_input_1)}, make_slice, nullptr, native},
       // reductions (float32, float64); ReduceSum's axes are an optional int64 input
-      {"ReduceSum", {f32}, tern::cpu::make_reduce},
-      {"ReduceSum", {f32, DataType::Int64}, tern::cpu::make_reduce},
-      {"ReduceMean", {f32}, tern::cpu::make_reduce},
-      {"ReduceMax", {f32}, tern::cpu::make_reduce},
-      {"ReduceMin", {f32}, tern::cpu::make_reduce},
-      {"ReduceProd", {f32}, tern::cpu::make_reduce},
-      {"ReduceL1", {f32}, tern::cpu::make_reduce},
-      {"ReduceL2", {f32}, tern::cpu::make_reduce},
-      {"ReduceSumSquare", {f32}, tern::cpu::make_reduce},
-      {"ReduceLogSum", {f32}, tern::cpu::make_reduce},
-      {"ReduceLogSumExp", {f32}, tern::cpu::make_reduce},
-      {"ReduceSum", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceSum", {DataType::Float64, DataType::Int64}, tern::cpu::make_reduce},
-      {"ReduceMean", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceMax", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceMin", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceProd", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceL1", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceL2", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceSumSquare", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceLogSum", {DataType::Float64}, tern::cpu::make_reduce},
-      {"ReduceLogSumExp", {DataType::Float64}, tern::cpu::make_reduce},
+      {"ReduceSum", {f32_or_f64, optional(i64)}, make_reduce, nullptr, native},
+      {"ReduceMean", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceMax", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceMin", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceProd", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceL1", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceL2", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceSumSquare", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceLogSum", {f32_or_f64}, make_reduce, nullptr, native},
+      {"ReduceLogSumExp", {f32_or_f64}, make_reduce, nullptr, native},
       // along one axis (float32): ArgMax/ArgMin (int64 out), LogSoftmax, Hardmax
-      {"ArgMax", {f32}, tern::cpu::make_arg_extreme},
-      {"ArgMin", {f32}, tern::cpu::make_arg_extreme},
-      {"LogSoftmax", {f32}, tern::cpu::make_log_softmax},
-      {"Hardmax", {f32}, tern::cpu::make_hardmax},
+      {"ArgMax", {f32}, make_arg_extreme, nullptr, native},
+      {"ArgMin", {f32}, make_arg_extreme, nullptr, native},
+      {"LogSoftmax", {f32}, make_log_softmax, nullptr, native},
+      {"Hardmax", {f32}, make_hardmax, nullptr, native},
       // float32 functions of one input (unary.cpp's tables)
-      {"Log", {f32}, tern::cpu::make_unary},
-      {"Reciprocal", {f32}, tern::cpu::make_unary},
-      {"Floor", {f32}, tern::cpu::make_unary},
-      {"Ceil", {f32}, tern::cpu::make_unary},
-      {"Sign", {f32}, tern::cpu::make_unary},
-      {"Erf", {f32}, tern::cpu::make_unary},
-      {"Softplus", {f32}, tern::cpu::make_unary},
-      {"Softsign", {f32}, tern::cpu::make_unary},
-      {"Elu", {f32}, tern::cpu::make_unary},
-      {"Selu", {f32}, tern::cpu::make_unary},
-      {"ThresholdedRelu", {f32}, tern::cpu::make_unary},
-      {"Sin", {f32}, tern::cpu::make_unary},
-      {"Cos", {f32}, tern::cpu::make_unary},
-      {"Tan", {f32}, tern::cpu::make_unary},
-      {"Asin", {f32}, tern::cpu::make_unary},
-      {"Acos", {f32}, tern::cpu::make_unary},
-      {"Atan", {f32}, tern::cpu::make_unary},
-      {"Sinh", {f32}, tern::cpu::make_unary},
-      {"Cosh", {f32}, tern::cpu::make_unary},
-      {"Asinh", {f32}, tern::cpu::make_unary},
-      {"Acosh", {f32}, tern::cpu::make_unary},
-      {"Atanh", {f32}, tern::cpu::make_unary},
-      {"IsNaN", {f32}, tern::cpu::make_float_class},
-      {"IsInf", {f32}, tern::cpu::make_float_class},
-      // comparisons (float32, int32, int64; Equal also bool) and logic, broadcasting
-      {"Equal", {f32, f32}, tern::cpu::make_compare},
-      {"Equal", {DataType::Int32, DataType::Int32}, tern::cpu::make_compare},
-      {"Equal", {DataType::Int64, DataType::Int64}, tern::cpu::make_compare},
-      {"Greater", {f32, f32}, tern::cpu::make_compare},
-      {"Greater", {DataType::Int32, DataType::Int32}, tern::cpu::make_compare},
-      {"Greater", {DataType::Int64, DataType::Int64}, tern::cpu::make_compare},
-      {"Less", {f32, f32}, tern::cpu::make_compare},
-      {"Less", {DataType::Int32, DataType::Int32}, tern::cpu::make_compare},
-      {"Less", {DataType::Int64, DataType::Int64}, tern::cpu::make_compare},
-      {"GreaterOrEqual", {f32, f32}, tern::cpu::make_compare},
-      {"GreaterOrEqual", {DataType::Int32, DataType::Int32}, tern::cpu::make_compare},
-      {"GreaterOrEqual", {DataType::Int64, DataType::Int64}, tern::cpu::make_compare},
-      {"LessOrEqual", {f32, f32}, tern::cpu::make_compare},
-      {"LessOrEqual", {DataType::Int32, DataType::Int32}, tern::cpu::make_compare},
-      {"LessOrEqual", {DataType::Int64, DataType::Int64}, tern::cpu::make_compare},
-      {"Equal", {DataType::Bool, DataType::Bool}, tern::cpu::make_compare},
-      {"Not", {DataType::Bool}, tern::cpu::make_not},
-      {"And", {DataType::Bool, DataType::Bool}, tern::cpu::make_and},
-      {"Or", {DataType::Bool, DataType::Bool}, tern::cpu::make_or},
-      {"Xor", {DataType::Bool, DataType::Bool}, tern::cpu::make_xor},
-      // Where: bool condition, then two tensors of any one dtype
-      {"Where", {DataType::Bool, f32, f32}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::Float64, DataType::Float64}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::Int64, DataType::Int64}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::Int32, DataType::Int32}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::Int8, DataType::Int8}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::UInt8, DataType::UInt8}, tern::cpu::make_where},
-      {"Where", {DataType::Bool, DataType::Bool, DataType::Bool}, tern::cpu::make_where},
-      // Mod on every numeric dtype
-      {"Mod", {f32, f32}, tern::cpu::make_mod},
-      {"Mod", {DataType::Float64, DataType::Float64}, tern::cpu::make_mod},
-      {"Mod", {DataType::Int8, DataType::Int8}, tern::cpu::make_mod},
-      {"Mod", {DataType::UInt8, DataType::UInt8}, tern::cpu::make_mod},
-      {"Mod", {DataType::Int16, DataType::Int16}, tern::cpu::make_mod},
-      {"Mod", {DataType::Int32, DataType::Int32}, tern::cpu::make_mod},
-      {"Mod", {DataType::Int64, DataType::Int64}, tern::cpu::make_mod},
+      {"Log", {f32}, make_unary, nullptr, native},
+      {"Reciprocal", {f32}, make_unary, nullptr, native},
+      {"Floor", {f32}, make_unary, nullptr, native},
+      {"Ceil", {f32}, make_unary, nullptr, native},
+      {"Sign", {f32}, make_unary, nullptr, native},
+      {"Erf", {f32}, make_unary, nullptr, native},
+      {"Softplus", {f32}, make_unary, nullptr, native},
+      {"Softsign", {f32}, make_unary, nullptr, native},
+      {"Elu", {f32}, make_unary, nullptr, native},
+      {"Selu", {f32}, make_unary, nullptr, native},
+      {"ThresholdedRelu", {f32}, make_unary, nullptr, native},
+      {"Sin", {f32}, make_unary, nullptr, native},
+      {"Cos", {f32}, make_unary, nullptr, native},
+      {"Tan", {f32}, make_unary, nullptr, native},
+      {"Asin", {f32}, make_unary, nullptr, native},
+      {"Acos", {f32}, make_unary, nullptr, native},
+      {"Atan", {f32}, make_unary, nullptr, native},
+      {"Sinh", {f32}, make_unary, nullptr, native},
+      {"Cosh", {f32}, make_unary, nullptr, native},
+      {"Asinh", {f32}, make_unary, nullptr, native},
+      {"Acosh", {f32}, make_unary, nullptr, native},
+      {"Atanh", {f32}, make_unary, nullptr, native},
+      {"IsNaN", {f32}, make_float_class, nullptr, native},
+      {"IsInf", {f32}, make_float_class, nullptr, native},
+      // comparisons of two tensors of one dtype (float32, int32, int64; Equal also bool)
+      // and logic on bool, broadcasting
+      {"Equal", {one_of({f32, i32, i64, boolean}), as_input_0}, make_compare, nullptr, native},
+      {"Greater", {one_of({f32, i32, i64}), as_input_0}, make_compare, nullptr, native},
+      {"Less", {one_of({f32, i32, i64}), as_input_0}, make_compare, nullptr, native},
+      {"GreaterOrEqual", {one_of({f32, i32, i64}), as_input_0}, make_compare, nullptr, native},
+      {"LessOrEqual", {one_of({f32, i32, i64}), as_input_0}, make_compare, nullptr, native},
+      {"Not", {boolean}, make_not, nullptr, native},
+      {"And", {boolean, boolean}, make_and, nullptr, native},
+      {"Or", {boolean, boolean}, make_or, nullptr, native},
+      {"Xor", {boolean, boolean}, make_xor, nullptr, native},
+      // Where: bool condition, then two tensors of one dtype
+      {"Where", {boolean, movable_or_f64, as_input_1}, make_where, nullptr, native},
+      // Mod on every numeric dtype, both inputs alike
+      {"Mod", {one_of({f32, f64, i8, u8, i16, i32, i64}), as_input_0}, make_mod, nullptr, native},
       // Expand (int64 shape), Tile (int64 repeats), Size: any data dtype
-      {"Expand", {f32, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::Float64, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::Int64, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::Int32, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::Int8, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::UInt8, DataType::Int64}, tern::cpu::make_expand},
-      {"Expand", {DataType::Bool, DataType::Int64}, tern::cpu::make_expand},
-      {"Tile", {f32, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::Float64, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::Int64, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::Int32, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::Int8, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::UInt8, DataType::Int64}, tern::cpu::make_tile},
-      {"Tile", {DataType::Bool, DataType::Int64}, tern::cpu::make_tile},
-      {"Size", {f32}, tern::cpu::make_size},
-      {"Size", {DataType::Float64}, tern::cpu::make_size},
-      {"Size", {DataType::Int64}, tern::cpu::make_size},
-      {"Size", {DataType::Int32}, tern::cpu::make_size},
-      {"Size", {DataType::Int8}, tern::cpu::make_size},
-      {"Size", {DataType::UInt8}, tern::cpu::make_size},
-      {"Size", {DataType::Bool}, tern::cpu::make_size},
+      {"Expand", {movable_or_f64, i64}, make_expand, nullptr, native},
+      {"Tile", {movable_or_f64, i64}, make_tile, nullptr, native},
+      {"Size", {movable_or_f64}, make_size, nullptr, native},
       // ConstantOfShape: an int64 shape; Range: three scalars of the output dtype
-      {"ConstantOfShape", {DataType::Int64}, tern::cpu::make_constant_of_shape},
-      {"Range", {f32, f32, f32}, tern::cpu::make_range},
-      {"Range", {DataType::Float64, DataType::Float64, DataType::Float64}, tern::cpu::make_range},
-      {"Range", {DataType::Int16, DataType::Int16, DataType::Int16}, tern::cpu::make_range},
-      {"Range", {DataType::Int32, DataType::Int32, DataType::Int32}, tern::cpu::make_range},
-      {"Range", {DataType::Int64, DataType::Int64, DataType::Int64}, tern::cpu::make_range},
-      // Resize: X, then the present ones of roi (float32), scales (float32), sizes (int64)
-      {"Resize", {f32, f32}, tern::cpu::make_resize},
-      {"Resize", {f32, DataType::Int64}, tern::cpu::make_resize},
-      {"Resize", {f32, f32, f32}, tern::cpu::make_resize},
-      {"Resize", {f32, f32, DataType::Int64}, tern::cpu::make_resize},
-      {"Resize", {f32, f32, f32, DataType::Int64}, tern::cpu::make_resize},
-      {"Constant", {}, tern::cpu::make_constant},
-      // QuantizeLinear: x, scale[, zero point: int8/uint8]; DequantizeLinear: x, scale[, zero point of x's type]
-      {"QuantizeLinear", {f32, f32}, tern::cpu::make_quantize_linear},
-      {"QuantizeLinear", {f32, f32, DataType::Int8}, tern::cpu::make_quantize_linear},
-      {"QuantizeLinear", {f32, f32, DataType::UInt8}, tern::cpu::make_quantize_linear},
-      {"DequantizeLinear", {DataType::Int8, f32}, tern::cpu::make_dequantize_linear},
-      {"DequantizeLinear", {DataType::Int8, f32, DataType::Int8}, tern::cpu::make_dequantize_linear},
-      {"DequantizeLinear", {DataType::UInt8, f32}, tern::cpu::make_dequantize_linear},
-      {"DequantizeLinear", {DataType::UInt8, f32, DataType::UInt8}, tern::cpu::make_dequantize_linear},
-      {"DequantizeLinear", {DataType::Int32, f32}, tern::cpu::make_dequantize_linear},
-      {"DequantizeLinear", {DataType::Int32, f32, DataType::Int32}, tern::cpu::make_dequantize_linear},
+      {"ConstantOfShape", {i64}, make_constant_of_shape, nullptr, native},
+      {"Range", {one_of({f32, f64, i16, i32, i64}), as_input_0, as_input_0}, make_range, nullptr, native},
+      // Resize: X, then roi (float32), scales (float32) and sizes (int64), each optional
+      {"Resize", {f32, optional(f32), optional(f32), optional(i64)}, make_resize, nullptr, native},
+      {"Constant", {}, make_constant, nullptr, native},
+      // QuantizeLinear: x, scale, optional zero point (int8/uint8); DequantizeLinear: x
+      // (int8/uint8/int32), scale, optional zero point of x's dtype
+      {"QuantizeLinear", {f32, f32, optional(one_of({i8, u8}))}, make_quantize_linear, nullptr, native},
+      {"DequantizeLinear", {one_of({i8, u8, i32}), f32, optional(as_input_0)}, make_dequantize_linear, nullptr, native},
       // --- integer execution (the core's integer_affine.hpp) ---------------------------
-      // Conv/Gemm/MatMul: int8 or uint8 X, int8 W, optional int32 bias (not MatMul)
-      {"Conv", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_conv},
-      {"Conv", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_conv},
-      {"Conv", {DataType::UInt8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_conv},
-      {"Conv", {DataType::Int8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_conv},
-      {"Gemm", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_gemm},
-      {"Gemm", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_gemm},
-      {"Gemm", {DataType::UInt8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_gemm},
-      {"Gemm", {DataType::Int8, DataType::Int8, DataType::Int32}, tern::cpu::make_integer_gemm},
-      {"MatMul", {DataType::UInt8, DataType::Int8}, tern::cpu::make_integer_matmul},
-      {"MatMul", {DataType::Int8, DataType::Int8}, tern::cpu::make_integer_matmul},
-      {"Requantize", {f32}, tern::cpu::make_requantize},
-      {"Requantize", {DataType::Int32}, tern::cpu::make_requantize},
-      {"Requantize", {DataType::Int8}, tern::cpu::make_requantize},
-      {"Requantize", {DataType::UInt8}, tern::cpu::make_requantize},
-      {"MaxPool", {DataType::Int8}, tern::cpu::make_integer_max_pool},
-      {"MaxPool", {DataType::UInt8}, tern::cpu::make_integer_max_pool},
-      {"Relu", {DataType::Int8}, tern::cpu::make_integer_relu},
-      {"Relu", {DataType::UInt8}, tern::cpu::make_integer_relu},
+      // Conv/Gemm/MatMul: int8 or uint8 X, int8 W, optional int32 bias (not MatMul).
+      // oneDNN's int8 primitives where they are exact (VNNI), the native kernels otherwise.
+      {"Conv", {int8_x, i8, optional(i32)}, make_integer_conv, both(conv_support, int8_primitives_support), onednn},
+      {"Conv", {int8_x, i8, optional(i32)}, make_native_integer_conv, conv_support, native},
+      {"Gemm", {int8_x, i8, optional(i32)}, make_integer_gemm, int8_primitives_support, onednn},
+      {"Gemm", {int8_x, i8, optional(i32)}, make_native_integer_gemm, nullptr, native},
+      {"MatMul", {int8_x, i8}, make_integer_matmul, int8_primitives_support, onednn},
+      {"MatMul", {int8_x, i8}, make_native_integer_matmul, nullptr, native},
+      {"Requantize", {one_of({f32, i32, i8, u8})}, make_requantize, nullptr, native},
+      {"MaxPool", {int8_x}, make_integer_max_pool, pool_support, native},
+      {"Relu", {int8_x}, make_integer_relu, nullptr, native},
       // --- the PTQ's statistics (the reference for the "cuda" plugin's kernels) ----------
-      {"PtqRange", {f32}, tern::cpu::make_ptq_range},
-      {"PtqHistogram", {f32, DataType::Float64}, tern::cpu::make_ptq_histogram},
-      {"PtqFakeQuantize", {f32}, tern::cpu::make_ptq_fake_quantize},
+      {"PtqRange", {f32}, make_ptq_range, nullptr, native},
+      {"PtqHistogram", {f32, f64}, make_ptq_histogram, nullptr, native},
+      {"PtqFakeQuantize", {f32}, make_ptq_fake_quantize, nullptr, native},
   };
-  // Concat of int8/uint8 (and int32) tensors: one row per input count, as for float32.
-  for (const DataType dtype : {DataType::Int32, DataType::Int8, DataType::UInt8})
-    for (std::size_t inputs = 1; inputs <= 16; ++inputs) table.push_back(tern::cpu::dnnl_concat_row(inputs, dtype));
-  return table;
 }
 
 void register_cpu(tern::PluginContext& context) {

@@ -11,6 +11,7 @@
 
 #include "histogram.hpp"
 
+#include <tern/plugin.hpp>
 #include <tern/scheduler.hpp>
 
 #include <algorithm>
@@ -156,6 +157,7 @@ void run() {
                 found == cudaSuccess ? "none found" : tern::cuda::error_text(found).c_str());
 
   // --- the same work on the CPU ------------------------------------------------------------
+  tern::PluginHost::instance().load("ptq"); // the Ptq* operators' schemas are the PTQ plugin's
   tern::Attributes fake;
   fake.set("factor", std::vector<double>{params.factor});
   fake.set("scale", std::vector<double>{params.scale});

@@ -31,10 +31,13 @@ bool probe_cuda(std::string& reason) {
   return true;
 }
 
-/// One row per operator: each factory hands its kernel the backend (for the stream).
-tern::KernelDef row(std::string op, std::vector<DataType> types, const std::shared_ptr<tern::cuda::CudaBackend>& backend,
+/// One row per operator (what each input accepts, in the node's input order): each
+/// factory hands its kernel the backend (for the stream). No row declines nodes; the
+/// kernels check their tensors when they run.
+tern::KernelDef row(std::string op, std::vector<tern::KernelInput> inputs,
+                    const std::shared_ptr<tern::cuda::CudaBackend>& backend,
                     std::unique_ptr<tern::Kernel> (*make)(const tern::Node&, tern::cuda::CudaBackend&)) {
-  return {std::move(op), std::move(types), [backend, make](const tern::Node& node) { return make(node, *backend); }};
+  return {std::move(op), std::move(inputs), [backend, make](const tern::Node& node) { return make(node, *backend); }};
 }
 
 void register_cuda(tern::PluginContext& context) {

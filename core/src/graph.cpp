@@ -20,7 +20,7 @@ Value& Graph::value_or_create(const std::string& name) {
 }
 
 Value& Graph::add_input(const std::string& name, DataType dtype, Shape shape) {
-  check(!values_.contains(name), "graph input '" + name + "': a value of that name already exists");
+  check(!values_.contains(name), [&] { return "graph input '" + name + "': a value of that name already exists"; });
   Value& value = value_or_create(name);
   value.set_type(dtype, std::move(shape));
   inputs_.push_back(&value);
@@ -28,10 +28,10 @@ Value& Graph::add_input(const std::string& name, DataType dtype, Shape shape) {
 }
 
 Value& Graph::add_constant(const std::string& name, Tensor data) {
-  check(data.defined(), "constant '" + name + "' has no data");
+  check(data.defined(), [&] { return "constant '" + name + "' has no data"; });
   Value* existing = find_value(name);
   check(existing == nullptr || (existing->producer() == nullptr && !existing->constant() && !is_input(*existing)),
-        "constant '" + name + "': a value of that name is already defined");
+        [&] { return "constant '" + name + "': a value of that name is already defined"; });
   Value& value = value_or_create(name);
   value.set_type(data.dtype(), data.shape());
   value.constant_ = std::move(data);
@@ -48,13 +48,13 @@ std::string Graph::fresh_node_name(const std::string& op_type) const {
 Node& Graph::add_node(const std::string& op_type, const std::vector<std::string>& inputs,
                       const std::vector<std::string>& outputs, Attributes attrs, std::string name) {
   if (name.empty()) name = fresh_node_name(op_type);
-  check(find_node(name) == nullptr, "node '" + name + "' already exists");
-  check(!outputs.empty(), "node '" + name + "' (" + op_type + ") has no outputs");
+  check(find_node(name) == nullptr, [&] { return "node '" + name + "' already exists"; });
+  check(!outputs.empty(), [&] { return "node '" + name + "' (" + op_type + ") has no outputs"; });
   for (const std::string& output : outputs) {
     const Value* existing = find_value(output);
     check(existing == nullptr || (existing->producer() == nullptr && !existing->constant() && !is_input(*existing)),
-          "node '" + name + "' (" + op_type + ") writes value '" + output +
-              "', which is already defined: every value has exactly one producer");
+          [&] { return "node '" + name + "' (" + op_type + ") writes value '" + output +
+              "', which is already defined: every value has exactly one producer"; });
   }
   auto node = std::unique_ptr<Node>(new Node(name, op_type));
   node->attrs_ = std::move(attrs);
@@ -96,7 +96,7 @@ Node* Graph::find_node(const std::string& name) const {
 
 Value& Graph::value(const std::string& name) const {
   Value* value = find_value(name);
-  check(value != nullptr, "the graph has no value named '" + name + "'");
+  check(value != nullptr, [&] { return "the graph has no value named '" + name + "'"; });
   return *value;
 }
 

@@ -44,7 +44,7 @@ void Graph::validate() const {
   }
   for (const Value* output : outputs_)
     check(output->producer() != nullptr || output->constant() || is_input(*output),
-          "graph output '" + output->name() + "' is produced by no node");
+          [&] { return "graph output '" + output->name() + "' is produced by no node"; });
   (void)topological_order();
 }
 
@@ -56,7 +56,7 @@ void Graph::infer_shapes() {
         facts.emplace_back();
         continue;
       }
-      check(input->typed(), node->describe() + " reads value '" + input->name() + "', whose type is not known yet");
+      check(input->typed(), [&] { return node->describe() + " reads value '" + input->name() + "', whose type is not known yet"; });
       facts.push_back({true, input->dtype(), input->shape(), input->constant()});
     }
     const auto results = infer_node(*node, std::move(facts));

@@ -52,7 +52,7 @@ Node& Graph::replace_node(Node& node, const std::string& op_type, const std::vec
 void Graph::remove_node(Node& node) {
   for (const Value* output : node.outputs_)
     check(consumers(*output).empty() && !is_output(*output),
-          "cannot remove " + node.describe() + ": its output '" + output->name() + "' is still read");
+          [&] { return "cannot remove " + node.describe() + ": its output '" + output->name() + "' is still read"; });
   const std::vector<Value*> inputs = node.inputs_;
   const std::vector<Value*> outputs = node.outputs_;
   nodes_.erase(std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n.get() == &node; }));
@@ -63,10 +63,10 @@ void Graph::remove_node(Node& node) {
 void Graph::bypass_node(Node& node) {
   Value* in = node.input(0);
   Value* out = node.output(0);
-  check(in != nullptr, "cannot bypass " + node.describe() + ": it has no first input");
+  check(in != nullptr, [&] { return "cannot bypass " + node.describe() + ": it has no first input"; });
   for (std::size_t i = 1; i < node.outputs_.size(); ++i)
     check(consumers(*node.outputs_[i]).empty() && !is_output(*node.outputs_[i]),
-          "cannot bypass " + node.describe() + ": its output '" + node.outputs_[i]->name() + "' is read");
+          [&] { return "cannot bypass " + node.describe() + ": its output '" + node.outputs_[i]->name() + "' is read"; });
   const bool keep_output_name = is_output(*out) && in->producer() != nullptr && !is_output(*in);
   replace_uses(*out, *in);
   if (keep_output_name) {
@@ -80,7 +80,7 @@ void Graph::bypass_node(Node& node) {
 }
 
 void Graph::set_constant(Value& value, Tensor data) {
-  check(!is_input(value), "cannot turn graph input '" + value.name() + "' into a constant");
+  check(!is_input(value), [&] { return "cannot turn graph input '" + value.name() + "' into a constant"; });
   if (Node* producer = value.producer()) {
     // The producer keeps its arity through a placeholder output nobody reads.
     const std::string placeholder = unique_name(value.name() + "_unused");

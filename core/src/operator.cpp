@@ -1,37 +1,16 @@
-// The schema registry and the checks that apply a schema to a node.
+// Schema lookups and the checks that apply a schema to a node.
 #include <tern/graph.hpp>
 #include <tern/operator.hpp>
 
-#include "ops/builtin_schemas.hpp"
-
-#include <map>
-#include <mutex>
+#include <tern/registry.hpp>
 
 namespace tern {
-namespace {
-
-std::map<std::string, OpSchema>& schemas() {
-  // Defined out of line in libtern_core.so: one registry for the host and every plugin.
-  static std::map<std::string, OpSchema> registry = [] {
-    std::map<std::string, OpSchema> builtin;
-    for (OpSchema& schema : detail::builtin_schemas()) builtin.emplace(schema.op_type, std::move(schema));
-    return builtin;
-  }();
-  return registry;
-}
-
-std::mutex& schemas_mutex() {
-  static std::mutex mutex;
-  return mutex;
-}
-
-} // namespace
 
 InferenceContext::InferenceContext(const Node& node, std::vector<Input> inputs, std::size_t output_count)
     : node_(node), inputs_(std::move(inputs)), outputs_(output_count) {}
 
 const InferenceContext::Input& InferenceContext::input(std::size_t i) const {
-  require(has_input(i), "input " + std::to_string(i) + " is required but absent");
+  require(has_input(i), [&] { return "input " + std::to_string(i) + " is required but absent"; });
   return inputs_[i];
 }
 
@@ -59,51 +38,37 @@ void throw_missing_default(const std::string& key, const Node& node) {
   throw Error(node.describe() + ": attribute '" + key + "' is not set and has no default of the requested type");
 }
 
-void register_schema(OpSchema schema) {
-  std::lock_guard lock(schemas_mutex());
-  schemas()[schema.op_type] = std::move(schema);
-}
-
-const OpSchema* find_schema(const std::string& op_type) {
-  std::lock_guard lock(schemas_mutex());
-  const auto it = schemas().find(op_type);
-  return it == schemas().end() ? nullptr : &it->second;
-}
+const OpSchema* find_schema(const std::string& op_type) { return Registry::current().find_schema(op_type); }
 
 const OpSchema& schema(const std::string& op_type) {
   const OpSchema* found = find_schema(op_type);
-  check(found != nullptr, "unknown operator type '" + op_type + "'");
+  check(found != nullptr, [&] { return "unknown operator type '" + op_type + "'"; });
   return *found;
 }
 
-std::vector<std::string> registered_op_types() {
-  std::lock_guard lock(schemas_mutex());
-  std::vector<std::string> names;
-  for (const auto& [name, schema] : schemas()) names.push_back(name);
-  return names;
-}
+std::vector<std::string> registered_op_types() { return Registry::current().op_types(); }
 
 void check_against_schema(const Node& node) {
   const OpSchema* spec = find_schema(node.op_type());
-  check(spec != nullptr, node.describe() + ": unknown operator type '" + node.op_type() + "'");
+  check(spec != nullptr, [&] { return node.describe() + ": unknown operator type '" + node.op_type() + "'"; });
   const auto arity = [&](const char* what, std::size_t count, int low, int high) {
     check(count >= static_cast<std::size_t>(low) && count <= static_cast<std::size_t>(high),
-          node.describe() + " has " + std::to_string(count) + " " + what + ", " + node.op_type() + " takes " +
-              (low == high ? std::to_string(low) : std::to_string(low) + " to " + std::to_string(high)));
+          [&] { return node.describe() + " has " + std::to_string(count) + " " + what + ", " + node.op_type() + " takes " +
+              (low == high ? std::to_string(low) : std::to_string(low) + " to " + std::to_string(high)); });
   };
   arity("inputs", node.inputs().size(), spec->min_inputs, spec->max_inputs);
   arity("outputs", node.outputs().size(), spec->min_outputs, spec->max_outputs);
   for (std::size_t i = 0; i < static_cast<std::size_t>(spec->min_inputs); ++i)
-    check(node.input(i) != nullptr, node.describe() + ": required input " + std::to_string(i) + " is absent");
+    check(node.input(i) != nullptr, [&] { return node.describe() + ": required input " + std::to_string(i) + " is absent"; });
   for (const auto& [key, value] : node.attrs().all()) {
     const AttributeSpec* attribute = spec->attribute(key);
-    check(attribute != nullptr, node.describe() + " has attribute '" + key + "', which " + node.op_type() + " does not take");
-    check(type_of(value) == attribute->type, node.describe() + ": attribute '" + key + "' must be " +
-                                                 name(attribute->type) + ", got " + name(type_of(value)));
+    check(attribute != nullptr, [&] { return node.describe() + " has attribute '" + key + "', which " + node.op_type() + " does not take"; });
+    check(type_of(value) == attribute->type, [&] { return node.describe() + ": attribute '" + key + "' must be " +
+                                                 name(attribute->type) + ", got " + name(type_of(value)); });
   }
   for (const AttributeSpec& attribute : spec->attributes)
     check(!attribute.required || node.attrs().has(attribute.name),
-          node.describe() + ": required attribute '" + attribute.name + "' is missing");
+          [&] { return node.describe() + ": required attribute '" + attribute.name + "' is missing"; });
 }
 
 Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs) {

@@ -7,6 +7,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdlib>
 #include <set>
 #include <sstream>
@@ -58,6 +59,12 @@ std::string descriptor_mismatch(const PluginDescriptor& d) {
   const std::string plugin_abi = std::to_string(d.abi_major) + "." + std::to_string(d.abi_minor);
   const std::string rebuild = "rebuild the plugin against Tern " TERN_VERSION_STRING;
   if (d.magic != plugin_magic) return "its descriptor has the wrong magic number: it is not a Tern plugin descriptor";
+  // Fields are only appended, so a descriptor must at least hold those of this ABI's 1st minor.
+  constexpr std::size_t required = offsetof(PluginDescriptor, register_plugin) + sizeof(PluginRegisterFn);
+  if (d.struct_size < required)
+    return "its descriptor is " + std::to_string(d.struct_size) + " bytes, smaller than the " +
+           std::to_string(required) + " bytes every plugin ABI " + std::to_string(plugin_abi_major) +
+           " descriptor has: it is damaged or not built from <tern/plugin_export.hpp>";
   if (d.abi_major != plugin_abi_major)
     return "it was built for plugin ABI " + plugin_abi + ", this Tern provides plugin ABI " + host_abi + ": " + rebuild;
   if (d.abi_minor > plugin_abi_minor)
@@ -169,14 +176,18 @@ const PluginInfo& PluginHost::register_loaded(Loaded& loaded) {
   std::lock_guard lock(mutex_);
   PluginInfo& info = loaded.info;
   if (!info.usable) throw Error(info.reason);
-  if (info.registered) return info;
-  PluginContext context(info.name, std::shared_ptr<void>(loaded.library, loaded.library.get()));
-  try {
-    loaded.descriptor->register_plugin(context);
-  } catch (const std::exception& e) {
-    info.usable = false;
-    info.reason = "plugin '" + info.name + "' (" + info.path.string() + ") failed to register: " + e.what();
-    throw Error(info.reason);
+  Registry& registry = Registry::current();
+  if (!registry.has_plugin(info.name)) {
+    PluginContext context(info.name, std::shared_ptr<void>(loaded.library, loaded.library.get()));
+    try {
+      loaded.descriptor->register_plugin(context);
+      registry.commit(std::move(context.registrations())); // all of it, or nothing
+    } catch (const std::exception& e) {
+      info.usable = false;
+      info.reason = "plugin '" + info.name + "' (" + info.path.string() + ") failed to register: " + e.what();
+      throw Error(info.reason);
+    }
+    registry.mark_plugin(info.name);
   }
   info.registered = true;
   return info;
@@ -188,7 +199,10 @@ std::vector<PluginInfo> PluginHost::discover() {
   std::set<std::string> seen;
   for (const fs::path& dir : search_dirs())
     for (const fs::path& file : plugin_files(dir))
-      if (seen.insert(lowercase(plugin_name_of(file))).second) found.push_back(open_checked(file).info);
+      if (seen.insert(lowercase(plugin_name_of(file))).second) {
+        found.push_back(open_checked(file).info);
+        found.back().registered = Registry::current().has_plugin(found.back().name);
+      }
   return found;
 }
 
@@ -196,7 +210,8 @@ const PluginInfo& PluginHost::load(std::string_view name) {
   std::lock_guard lock(mutex_);
   const std::string wanted = lowercase(name);
   for (const auto& loaded : loaded_)
-    if (loaded->info.registered && lowercase(loaded->info.name) == wanted) return loaded->info;
+    if (loaded->info.usable && lowercase(loaded->info.name) == wanted && Registry::current().has_plugin(wanted))
+      return loaded->info;
   std::vector<std::string> looked, others;
   for (const fs::path& dir : search_dirs()) {
     std::error_code error;
@@ -219,11 +234,10 @@ const PluginInfo& PluginHost::load_path(const fs::path& path) {
   return register_loaded(open_checked(path));
 }
 
-bool PluginHost::is_loaded(std::string_view name) const {
-  std::lock_guard lock(mutex_);
-  const std::string wanted = lowercase(name);
-  return std::any_of(loaded_.begin(), loaded_.end(),
-                     [&](const auto& loaded) { return loaded->info.registered && lowercase(loaded->info.name) == wanted; });
-}
+bool PluginHost::is_loaded(std::string_view name) const { return Registry::current().has_plugin(name); }
+
+PluginContext::PluginContext(std::string plugin_name, std::shared_ptr<void> library)
+    : plugin_name_(std::move(plugin_name)), library_(std::move(library)),
+      batch_(Owner{"plugin '" + plugin_name_ + "'", library_}) {}
 
 } // namespace tern

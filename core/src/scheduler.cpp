@@ -35,6 +35,7 @@ struct SequentialScheduler::State {
   std::vector<PlanStep> steps;
   std::vector<InferenceCache> inference;
   std::vector<Backend*> step_backend;
+  std::vector<Backend*> backends_used; ///< each backend of the plan once
   std::vector<Fusion> fusions; ///< per step: fused with the next step?
   detail::MemoryPlan memory;
   std::vector<std::shared_ptr<std::byte>> buffers;
@@ -43,18 +44,6 @@ struct SequentialScheduler::State {
 };
 
 namespace {
-
-std::string type_list(const std::vector<DataType>& types) {
-  std::string text = "(";
-  for (std::size_t i = 0; i < types.size(); ++i) text += (i ? ", " : "") + std::string(name(types[i]));
-  return text + ")";
-}
-
-std::string name_list(const std::vector<std::string>& names) {
-  std::string text;
-  for (std::size_t i = 0; i < names.size(); ++i) text += (i ? ", " : "") + names[i];
-  return text;
-}
 
 /// Input facts for shape inference at run time: the actual tensor, whose data may vary
 /// between runs unless it is a constant of the graph.
@@ -93,25 +82,68 @@ void check_graph_input(const Value& declared, const Tensor& given) {
     throw Error(where() + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
 }
 
-/// The kernel running `producer` (whose inputs have `producer_types`) and `consumer` as
-/// one step, when they qualify (see Fusion) and `backend_name` registers one.
-Fusion fuse(const Graph& graph, const Node& producer, const std::vector<DataType>& producer_types,
-            const Node& consumer, const std::vector<DataType>& consumer_types, const std::string& backend_name) {
+/// `what` without a leading "<node>: ": the scheduler names the node itself, once, even
+/// where a shared helper (e.g. resolve_window, also used by schemas) already did.
+std::string without_node(const std::string& what, const Node& node) {
+  const std::string prefix = node.describe() + ": ";
+  return what.starts_with(prefix) ? what.substr(prefix.size()) : what;
+}
+
+/// What the kernel rows of a backend see of `node`, from the compile-time types.
+KernelQuery compile_time_query(const Node& node, const std::unordered_map<const Value*, std::pair<DataType, Shape>>& types) {
+  KernelQuery query{node, {}, {}};
+  for (const Value* input : node.inputs()) {
+    if (input == nullptr) {
+      query.input_types.emplace_back();
+      query.input_shapes.emplace_back();
+      continue;
+    }
+    const auto& [dtype, shape] = types.at(input);
+    query.input_types.emplace_back(dtype);
+    query.input_shapes.push_back(shape);
+  }
+  return query;
+}
+
+/// The kernel running `producer` and `consumer` (whose rows see `producer_query` and
+/// `consumer_query`) as one step, when they qualify (see Fusion) and `backend_name` has a
+/// row "<producer>+<consumer>" that takes them.
+Fusion fuse(const Graph& graph, const KernelQuery& producer_query, const KernelQuery& consumer_query,
+            const std::string& backend_name) {
+  const Node& producer = producer_query.node;
+  const Node& consumer = consumer_query.node;
   if (producer.outputs().size() != 1 || consumer.input(0) != producer.output(0)) return {};
   const Value& between = *producer.output(0);
   if (graph.is_output(between) || graph.consumers(between).size() != 1 ||
       std::count(consumer.inputs().begin(), consumer.inputs().end(), &between) != 1)
     return {};
-  std::vector<DataType> types = producer_types;
-  types.insert(types.end(), consumer_types.begin() + 1, consumer_types.end());
-  const RegisteredKernel* kernel = find_kernel(backend_name, producer.op_type() + "+" + consumer.op_type(), types);
-  if (kernel == nullptr) return {};
+  KernelQuery query{consumer, producer_query.input_types, producer_query.input_shapes};
+  query.input_types.insert(query.input_types.end(), consumer_query.input_types.begin() + 1, consumer_query.input_types.end());
+  query.input_shapes.insert(query.input_shapes.end(), consumer_query.input_shapes.begin() + 1,
+                            consumer_query.input_shapes.end());
+  const KernelChoice choice =
+      Registry::current().choose_kernel(backend_name, query, producer.op_type() + "+" + consumer.op_type());
+  if (choice.kernel == nullptr) return {};
   try {
-    return {kernel->owner, kernel->def.make(consumer)};
+    return {choice.kernel->owner.library, choice.kernel->def.make(consumer)};
   } catch (const std::exception& e) {
     throw Error(consumer.describe() + ": backend '" + backend_name + "' cannot fuse it with " + producer.describe() +
-                ": " + e.what());
+                ": " + without_node(e.what(), consumer));
   }
+}
+
+/// One line naming every node no backend takes, with each backend's reason.
+std::string unplaced_message(const std::vector<PlanStep>& unplaced, const std::vector<std::string>& backends) {
+  std::string list;
+  for (const std::string& name : backends) list += (list.empty() ? "" : ", ") + name;
+  std::string message = "no backend of (" + list + ") runs " + std::to_string(unplaced.size()) + " node(s): ";
+  for (std::size_t i = 0; i < unplaced.size(); ++i) {
+    message += (i ? "; " : "") + unplaced[i].node->describe() + " [";
+    for (std::size_t j = 0; j < unplaced[i].passed_over.size(); ++j)
+      message += (j ? ", " : "") + unplaced[i].passed_over[j].backend + ": " + unplaced[i].passed_over[j].reason;
+    message += "]";
+  }
+  return message;
 }
 
 } // namespace
@@ -129,52 +161,55 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
   for (const Value* input : graph.inputs()) types[input] = {input->dtype(), input->shape()};
   for (const Value* constant : graph.constants()) types[constant] = {constant->dtype(), constant->shape()};
   const std::vector<Node*> order = graph.topological_order();
-  std::vector<std::string> backend_of_step;
-  std::vector<std::vector<DataType>> types_of_step;
+  std::vector<KernelQuery> queries;
+  std::vector<PlanStep> unplaced;
   for (const Node* node : order) {
+    queries.push_back(compile_time_query(*node, types));
     std::vector<InferenceContext::Input> facts;
-    std::vector<DataType> input_types;
-    for (const Value* input : node->inputs()) {
-      if (input == nullptr) {
-        facts.emplace_back();
-        continue;
-      }
-      const auto& [dtype, shape] = types.at(input);
-      facts.push_back({true, dtype, shape, input->constant()});
-      input_types.push_back(dtype);
+    for (std::size_t i = 0; i < node->inputs().size(); ++i) {
+      const Value* input = node->input(i);
+      if (input == nullptr) facts.emplace_back();
+      else facts.push_back({true, *queries.back().input_types[i], queries.back().input_shapes[i], input->constant()});
     }
     const auto results = infer_node(*node, std::move(facts));
     for (std::size_t i = 0; i < results.size(); ++i) types[node->output(i)] = results[i];
 
-    PlanStep step{node, {}, {}, {}, {}};
+    PlanStep step{node, {}, {}, {}, {}, {}, {}};
     for (Backend* candidate : candidates) {
-      const RegisteredKernel* kernel = find_kernel(candidate->name(), node->op_type(), input_types);
-      if (kernel == nullptr) continue;
-      step.backend = candidate->name();
-      step.owner = kernel->owner;
-      try {
-        step.kernel = kernel->def.make(*node);
-      } catch (const std::exception& e) {
-        throw Error(node->describe() + ": backend '" + step.backend + "' cannot run it: " + e.what());
+      const KernelChoice choice = Registry::current().choose_kernel(candidate->name(), queries.back());
+      if (choice.kernel == nullptr) {
+        step.passed_over.push_back({candidate->name(), choice.reason});
+        continue;
       }
+      step.backend = candidate->name();
+      step.implementation = choice.kernel->def.implementation.empty() ? step.backend : choice.kernel->def.implementation;
+      step.owner = choice.kernel->owner.library;
+      try {
+        step.kernel = choice.kernel->def.make(*node);
+      } catch (const std::exception& e) {
+        throw Error(node->describe() + ": backend '" + step.backend + "' cannot run it: " + without_node(e.what(), *node));
+      }
+      check(step.kernel != nullptr, [&] { return node->describe() + ": backend '" + step.backend + "' made no kernel for it"; });
       state_->step_backend.push_back(candidate);
       break;
     }
-    check(step.kernel != nullptr, "no kernel for " + node->describe() + " with input types " + type_list(input_types) +
-                                      " in backends " + name_list(backends));
-    backend_of_step.push_back(step.backend);
-    types_of_step.push_back(std::move(input_types));
-    state_->steps.push_back(std::move(step));
+    if (step.kernel == nullptr) unplaced.push_back(std::move(step));
+    else state_->steps.push_back(std::move(step));
   }
+  if (!unplaced.empty()) throw Error(unplaced_message(unplaced, backends));
+  for (Backend* used : state_->step_backend)
+    if (std::find(state_->backends_used.begin(), state_->backends_used.end(), used) == state_->backends_used.end())
+      state_->backends_used.push_back(used);
   state_->fusions.resize(order.size());
   for (std::size_t i = 0; i + 1 < order.size(); ++i) {
     const bool ends_a_fusion = i > 0 && state_->fusions[i - 1].kernel != nullptr; // pairs never overlap
-    if (!ends_a_fusion && backend_of_step[i] == backend_of_step[i + 1])
-      state_->fusions[i] =
-          fuse(graph, *order[i], types_of_step[i], *order[i + 1], types_of_step[i + 1], backend_of_step[i]);
+    if (!ends_a_fusion && state_->steps[i].backend == state_->steps[i + 1].backend)
+      state_->fusions[i] = fuse(graph, queries[i], queries[i + 1], state_->steps[i].backend);
   }
   std::vector<bool> fused_with_next;
   for (const Fusion& fusion : state_->fusions) fused_with_next.push_back(fusion.kernel != nullptr);
+  std::vector<std::string> backend_of_step;
+  for (const PlanStep& step : state_->steps) backend_of_step.push_back(step.backend);
   state_->memory = detail::plan_memory(graph, order, backend_of_step, fused_with_next);
   state_->inference.resize(state_->steps.size());
   state_->buffers.resize(state_->memory.buffer_backend.size());
@@ -208,6 +243,7 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
     publish(graph.inputs()[i], inputs[i]);
   }
   for (const Value* constant : graph.constants()) live[constant] = *constant->constant();
+  for (Backend* used : s.backends_used) used->enter_thread();
 
   std::vector<Tensor> deferred; // inputs of a step left for the fused kernel of the next one
   bool fusing = false;          // the previous step was deferred
@@ -257,7 +293,7 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
     try {
       kernel->run(kernel_in, out);
     } catch (const std::exception& e) {
-      throw Error(step.node->describe() + " on backend '" + step.backend + "': " + e.what());
+      throw Error(step.node->describe() + " on backend '" + step.backend + "': " + without_node(e.what(), *step.node));
     }
     fusing = false;
     for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);

@@ -11,7 +11,7 @@ bool Shape::is_static() const {
 }
 
 std::int64_t Shape::numel() const {
-  check(is_static(), "shape " + to_string() + " has a dynamic dimension: its element count is unknown");
+  check(is_static(), [&] { return "shape " + to_string() + " has a dynamic dimension: its element count is unknown"; });
   std::int64_t count = 1;
   for (std::int64_t d : dims_) count *= d;
   return count;
@@ -20,7 +20,7 @@ std::int64_t Shape::numel() const {
 std::size_t Shape::axis(std::int64_t axis) const {
   const auto r = static_cast<std::int64_t>(rank());
   check(axis >= -r && axis < r,
-        "axis " + std::to_string(axis) + " is out of range for shape " + to_string());
+        [&] { return "axis " + std::to_string(axis) + " is out of range for shape " + to_string(); });
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 

@@ -18,16 +18,16 @@ Tensor::Tensor(Shape shape, DataType dtype, Backend& backend)
 
 Tensor::Tensor(Shape shape, DataType dtype, std::shared_ptr<std::byte> storage, Backend& backend)
     : shape_(std::move(shape)), dtype_(dtype), backend_(&backend), storage_(std::move(storage)) {
-  check(storage_ != nullptr, "Tensor: null storage for " + describe());
+  check(storage_ != nullptr, [&] { return "Tensor: null storage for " + describe(); });
   (void)byte_count(shape_, dtype_); // throws for a dynamic shape
 }
 
 void* Tensor::checked_raw(const std::type_info& requested) {
   check(defined(), "access to an undefined tensor");
   check(backend_->host_accessible(),
-        "tensor " + describe() + " lives in '" + backend_->name() + "' memory: copy it to host first (Tensor::to)");
+        [&] { return "tensor " + describe() + " lives in '" + backend_->name() + "' memory: copy it to host first (Tensor::to)"; });
   const bool matches = dispatch(dtype_, [&](auto tag) { return typeid(typename decltype(tag)::type) == requested; });
-  check(matches, std::string("tensor ") + describe() + " read as the wrong C++ type " + requested.name());
+  check(matches, [&] { return std::string("tensor ") + describe() + " read as the wrong C++ type " + requested.name(); });
   return storage_.get();
 }
 
@@ -65,7 +65,7 @@ Tensor Tensor::to(Backend& target) const {
 
 Tensor Tensor::reshaped(Shape shape) const {
   check(shape.numel() == numel(),
-        "cannot reshape " + describe() + " to " + shape.to_string() + ": element counts differ");
+        [&] { return "cannot reshape " + describe() + " to " + shape.to_string() + ": element counts differ"; });
   Tensor view = *this;
   view.shape_ = std::move(shape);
   return view;

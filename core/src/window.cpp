@@ -2,7 +2,7 @@
 // pools in ops/conv_pool.cpp) and the backends' kernels.
 #include <tern/window.hpp>
 
-#include "ops/shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 #include <string>

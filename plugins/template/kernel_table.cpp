@@ -15,6 +15,11 @@ public:
 
 void register_template(tern::PluginContext& context) {
   context.add_backend(std::make_shared<TemplateBackend>());
+  // One row per op family: the op type, what each input position accepts (a dtype, or
+  // KernelInput::one_of({...}), same_as(i), .optional(), .repeated(): see tern/kernel.hpp)
+  // and the kernel; function_kernel() takes, last, an optional check that declines the
+  // nodes the kernel cannot run with a reason ("" runs it), so the scheduler asks the next
+  // backend of the user's list instead.
   context.add_kernels("template", {
                                       tern::function_kernel("Relu", {tern::DataType::Float32}, tern::template_plugin::relu_f32),
                                   });

@@ -58,7 +58,7 @@ public:
   }
 
   void add(ValueStatistics& target, const Tensor& tensor) {
-    check(tensor.dtype() == DataType::Float32, "calibration observes float32 values, not " + std::string(name(tensor.dtype())));
+    check(tensor.dtype() == DataType::Float32, [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
     if (tensor.numel() == 0) return;
     const Tensor x = (&tensor.backend() == &cuda_ ? tensor : tensor.to(cuda_)).reshaped(Shape{tensor.numel()});
     const std::vector<Tensor> range = range_.forward({x});
@@ -163,8 +163,8 @@ void adjust_ranges(Graph& graph, PassContext& context, const Options& options) {
     const ValueRange range = stored_range(graph, *point);
     if (!mode.needs_histogram || range.abs_max == 0) continue;
     const auto histogram = stored_histogram(graph, point->name());
-    check(histogram.has_value(), "no histogram for value '" + point->name() + "': run compute_ranges with clipping mode '" +
-                                     options.clipping_mode + "' first");
+    check(histogram.has_value(), [&] { return "no histogram for value '" + point->name() + "': run compute_ranges with clipping mode '" +
+                                     options.clipping_mode + "' first"; });
     if (graph.is_input(*point)) continue; // the seed's input scaling is fixed: never clip inputs
     const ValueFormat format = value_format(graph, *point, options);
     const ClipQuery query{histogram->first, histogram->second, range.abs_max, format.range.hi, options.percentile};

@@ -45,7 +45,7 @@ void ValueStatistics::grow_to(double abs_max) {
 }
 
 void ValueStatistics::add_extremes(double min, double max, std::int64_t non_finite) {
-  check(non_finite == 0, "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)");
+  check(non_finite == 0, [&] { return "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)"; });
   min_ = seen_ ? std::min(min_, min) : min;
   max_ = seen_ ? std::max(max_, max) : max;
   abs_max_ = std::max(std::abs(min_), std::abs(max_));
@@ -58,7 +58,7 @@ void ValueStatistics::add_counts(const std::int64_t* counts) {
 }
 
 void ValueStatistics::add(const Tensor& tensor) {
-  check(tensor.dtype() == DataType::Float32, "calibration observes float32 values, not " + std::string(name(tensor.dtype())));
+  check(tensor.dtype() == DataType::Float32, [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
   const std::int64_t count = tensor.numel();
   if (count == 0) return;
   const float* data = tensor.data<float>();
@@ -92,7 +92,7 @@ void ValueStatistics::add(const Tensor& tensor) {
 
 void ChannelMeans::add(const Tensor& tensor, std::int64_t inner, std::int64_t channels) {
   check(tensor.dtype() == DataType::Float32 && inner > 0 && channels > 0 && tensor.numel() % (inner * channels) == 0,
-        "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) + " channels");
+        [&] { return "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) + " channels"; });
   if (sums_.empty()) sums_.assign(static_cast<std::size_t>(channels), 0.0);
   const float* data = tensor.data<float>();
   const std::int64_t outer = tensor.numel() / (inner * channels);

@@ -14,7 +14,7 @@ namespace {
 
 bool read_flag(const Attribute& value, const std::string& key) {
   const auto* flag = std::get_if<std::int64_t>(&value);
-  check(flag != nullptr && (*flag == 0 || *flag == 1), "ptq option '" + key + "' must be 0 or 1");
+  check(flag != nullptr && (*flag == 0 || *flag == 1), [&] { return "ptq option '" + key + "' must be 0 or 1"; });
   return *flag != 0;
 }
 
@@ -38,10 +38,10 @@ Options read_options(const Attributes& attributes) {
       {"clipping_mode",
        [&](const Attribute& value, const std::string& key) {
          const auto* text = std::get_if<std::string>(&value);
-         check(text != nullptr, "ptq option '" + key + "' must be a name");
+         check(text != nullptr, [&] { return "ptq option '" + key + "' must be a name"; });
          options.clipping_mode = lowercase(*text);
          check(find_clipping(options.clipping_mode) != nullptr,
-               "unknown clipping mode '" + *text + "' (known: " + clipping_names() + ")");
+               [&] { return "unknown clipping mode '" + *text + "' (known: " + clipping_names() + ")"; });
        }},
       {"no_quant", flag(&Options::no_quant)},
       {"optimize_signs", flag(&Options::optimize_signs)},
@@ -57,19 +57,19 @@ Options read_options(const Attributes& attributes) {
       {"percentile",
        [&](const Attribute& value, const std::string& key) {
          const auto* number = std::get_if<double>(&value);
-         check(number != nullptr && *number > 0 && *number <= 100, "ptq option '" + key + "' must be in (0, 100]");
+         check(number != nullptr && *number > 0 && *number <= 100, [&] { return "ptq option '" + key + "' must be in (0, 100]"; });
          options.percentile = *number;
        }},
       {"bins",
        [&](const Attribute& value, const std::string& key) {
          const auto* number = std::get_if<std::int64_t>(&value);
-         check(number != nullptr && *number >= 64 && *number <= (1 << 20), "ptq option '" + key + "' must be in [64, 2^20]");
+         check(number != nullptr && *number >= 64 && *number <= (1 << 20), [&] { return "ptq option '" + key + "' must be in [64, 2^20]"; });
          options.bins = static_cast<std::size_t>(*number);
        }},
       {"backends",
        [&](const Attribute& value, const std::string& key) {
          const auto* text = std::get_if<std::string>(&value);
-         check(text != nullptr && !split_names(*text).empty(), "ptq option '" + key + "' must be a list like \"cpu\"");
+         check(text != nullptr && !split_names(*text).empty(), [&] { return "ptq option '" + key + "' must be a list like \"cpu\""; });
          options.backends = split_names(*text);
        }},
   };

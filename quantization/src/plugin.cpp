@@ -1,6 +1,7 @@
 // libtern-ptq.so: the post-training quantization passes, registered by name ("ptq.<step>").
 #include "calibration.hpp"
 #include "cast_to_integer.hpp"
+#include "operators.hpp"
 #include "pipeline.hpp"
 #include "precision.hpp"
 #include "quantize_graph.hpp"
@@ -21,7 +22,7 @@ tern::PassFn step(StepFn run) {
 
 tern::DataType precision_option(const tern::Attributes& options, const std::string& key) {
   const auto type = tern::parse_data_type(options.get<std::string>(key));
-  tern::check(type.has_value(), "auto_assign_node_precision: '" + options.get<std::string>(key) + "' is not a data type");
+  tern::check(type.has_value(), [&] { return "auto_assign_node_precision: '" + options.get<std::string>(key) + "' is not a data type"; });
   return *type;
 }
 
@@ -29,13 +30,14 @@ tern::DataType precision_option(const tern::Attributes& options, const std::stri
 void auto_assign(tern::Graph& graph, tern::PassContext& context) {
   for (const auto& [key, unused] : context.options.all())
     tern::check(key == "weights" || key == "activations" || key == "accumulation",
-                "auto_assign_node_precision: unknown option '" + key + "' (known: weights, activations, accumulation)");
+                [&] { return "auto_assign_node_precision: unknown option '" + key + "' (known: weights, activations, accumulation)"; });
   tern::ptq::auto_assign_node_precision(graph, precision_option(context.options, "weights"),
                                         precision_option(context.options, "activations"),
                                         precision_option(context.options, "accumulation"));
 }
 
 void register_ptq(tern::PluginContext& context) {
+  for (tern::OpSchema& schema : tern::ptq::operator_schemas()) context.add_schema(std::move(schema));
   context.add_pass("ptq.auto_assign_node_precision", auto_assign);
   context.add_pass("ptq.prepare", step(tern::ptq::prepare_network));
   context.add_pass("ptq.compute_ranges", step(tern::ptq::compute_ranges));

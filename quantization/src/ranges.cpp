@@ -43,7 +43,7 @@ std::optional<std::vector<double>> stored_means(const Graph& graph, const std::s
 ValueRange stored_range(const Graph& graph, const Value& value) {
   const Attributes& meta = graph.meta();
   check(meta.has(key("min", value.name())),
-        "no calibration range for value '" + value.name() + "': run compute_ranges on this graph first");
+        [&] { return "no calibration range for value '" + value.name() + "': run compute_ranges on this graph first"; });
   ValueRange range;
   range.min = meta.get<double>(key("min", value.name()));
   range.max = meta.get<double>(key("max", value.name()));

@@ -38,6 +38,13 @@ inline void require(bool condition, const std::string& message) {
   if (!condition) throw InvalidArgument(message);
 }
 
+/// require() whose message is built only on failure.
+template <class MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
+void require(bool condition, MakeMessage&& make_message) {
+  if (!condition) throw InvalidArgument(make_message());
+}
+
 /// Runs `body`; maps what it throws to a status (tern::Error to `failure`) and records the
 /// message for tern_last_error(). Returns TERN_OK when it returns normally.
 tern_status guard(tern_status failure, const std::function<void()>& body) noexcept;

@@ -14,7 +14,7 @@ namespace tern::cli {
 void add_backend_options(po::options_description& options) {
   options.add_options()("backend", po::value<std::string>()->default_value("cpu"),
                         "backend preference list, e.g. cpu or mynpu,cpu: each node runs on the first that can")(
-      "threads", po::value<int>()->default_value(0), "threads per backend (0: all cores)")(
+      "threads", po::value<int>()->default_value(0), "threads per backend (0: the default, OMP_NUM_THREADS or else all cores)")(
       "integer", "run a model saved by tern quantize with integer kernels (it is saved fake-quantized)");
 }
 
@@ -22,7 +22,7 @@ Graph load_model_argument(const po::variables_map& args) {
   const std::string path = model_argument(args);
   if (args.count("integer") == 0) return load_for_inference(path);
   Graph graph = load_model(path);
-  check(ptq::is_quantized(graph), path + ": --integer needs a model saved by tern quantize (this one is not quantized)");
+  check(ptq::is_quantized(graph), [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
   ptq::cast_to_integer(graph);
   prepare_for_inference(graph);
   return graph;
@@ -32,7 +32,7 @@ std::vector<std::string> backend_list(const po::variables_map& args) {
   std::vector<std::string> names;
   std::stringstream list(args["backend"].as<std::string>());
   for (std::string name; std::getline(list, name, ',');) {
-    check(!name.empty(), "--backend: empty backend name in '" + args["backend"].as<std::string>() + "'");
+    check(!name.empty(), [&] { return "--backend: empty backend name in '" + args["backend"].as<std::string>() + "'"; });
     names.push_back(name);
   }
   check(!names.empty(), "--backend: no backend named");
@@ -41,7 +41,7 @@ std::vector<std::string> backend_list(const po::variables_map& args) {
 
 std::vector<std::string> prepare_backends(const po::variables_map& args) {
   const int threads = args["threads"].as<int>();
-  check(threads >= 0, "--threads must be 0 (all cores) or positive, got " + std::to_string(threads));
+  check(threads >= 0, [&] { return "--threads must be 0 (the default) or positive, got " + std::to_string(threads); });
   const std::vector<std::string> names = backend_list(args);
   for (const std::string& name : names) backend(name).set_num_threads(threads);
   return names;
@@ -50,7 +50,7 @@ std::vector<std::string> prepare_backends(const po::variables_map& args) {
 std::string model_argument(const po::variables_map& args) {
   check(args.count("model") == 1, "give one model file, e.g. tern info model.onnx");
   const auto& models = args["model"].as<std::vector<std::string>>();
-  check(models.size() == 1, "give one model file, got " + std::to_string(models.size()));
+  check(models.size() == 1, [&] { return "give one model file, got " + std::to_string(models.size()); });
   return models[0];
 }
 
@@ -74,7 +74,7 @@ Accuracy measure_accuracy(const Graph& graph, SequentialScheduler& scheduler, co
   for (std::size_t begin = 0; begin < dataset.size(); begin += batch) {
     const Tensor logits = scheduler.forward({ptq::scale_input(graph, dataset.batch(begin, batch))})[0];
     check(logits.dtype() == DataType::Float32 && logits.shape().rank() == 2,
-          model + ": the output must be float32 logits [N, classes], got " + logits.describe());
+          [&] { return model + ": the output must be float32 logits [N, classes], got " + logits.describe(); });
     for (std::int64_t row = 0; row < logits.shape()[0]; ++row)
       result.correct += top1(logits, row) == dataset.labels()[begin + static_cast<std::size_t>(row)];
     progress.update(std::min(begin + batch, dataset.size()));

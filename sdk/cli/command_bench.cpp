@@ -13,14 +13,14 @@ namespace {
 
 /// A float32 batch of uniform [0, 1) values shaped like `input` with batch `batch`.
 Tensor random_batch(const Value& input, std::int64_t batch) {
-  check(input.dtype() == DataType::Float32, "tern bench feeds float32 inputs; input '" + input.name() + "' is " +
-                                                std::string(name(input.dtype())));
+  check(input.dtype() == DataType::Float32, [&] { return "tern bench feeds float32 inputs; input '" + input.name() + "' is " +
+                                                std::string(name(input.dtype())); });
   std::vector<std::int64_t> dims = input.shape().dims();
-  check(!dims.empty(), "tern bench needs a batched input; '" + input.name() + "' is a scalar");
+  check(!dims.empty(), [&] { return "tern bench needs a batched input; '" + input.name() + "' is a scalar"; });
   dims[0] = batch;
   for (std::size_t i = 1; i < dims.size(); ++i)
-    check(dims[i] != Shape::dynamic, "input '" + input.name() + "' has a dynamic dimension " + std::to_string(i) +
-                                         ": tern bench cannot choose its size");
+    check(dims[i] != Shape::dynamic, [&] { return "input '" + input.name() + "' has a dynamic dimension " + std::to_string(i) +
+                                         ": tern bench cannot choose its size"; });
   Tensor tensor(Shape(dims), DataType::Float32);
   std::mt19937 generator(7);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);

@@ -127,7 +127,7 @@ int run_demo(const po::variables_map& args, Output& out) {
   }
   const std::string backend_name = args["backend"].as<std::string>();
   const auto batch = args["batch"].as<std::int64_t>();
-  check(batch > 0, "--batch must be positive, got " + std::to_string(batch));
+  check(batch > 0, [&] { return "--batch must be positive, got " + std::to_string(batch); });
 
   Graph graph = demo_graph();
   graph.validate();

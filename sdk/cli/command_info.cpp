@@ -47,9 +47,14 @@ nlohmann::json show_placement(const Graph& graph, const std::vector<std::string>
   out.text() << "  with --backend " << list << ":" << shares << "\n";
   nlohmann::json json = nlohmann::json::array();
   for (const Placement& node : placements) {
-    json.push_back({{"node", node.node}, {"op", node.op_type}, {"backend", node.backend}, {"skipped", node.skipped}});
+    json.push_back({{"node", node.node},
+                    {"op", node.op_type},
+                    {"backend", node.backend},
+                    {"implementation", node.implementation},
+                    {"skipped", node.skipped}});
     if (node.skipped.empty()) continue;
-    out.text() << "    " << node.node << " (" << node.op_type << ") on " << node.backend << ": ";
+    out.text() << "    " << node.node << " (" << node.op_type << ") on " << node.backend << " [" << node.implementation
+               << "]: ";
     for (std::size_t i = 0; i < node.skipped.size(); ++i) out.text() << (i ? "; " : "") << node.skipped[i];
     out.text() << "\n";
   }

@@ -13,7 +13,7 @@ namespace {
 DataType precision_argument(const po::variables_map& args, const char* option) {
   const std::string text = args[option].as<std::string>();
   const auto type = parse_data_type(text);
-  check(type.has_value(), std::string("--") + option + ": '" + text + "' is not a data type (int8, uint8, int4, uint4, int16, int32)");
+  check(type.has_value(), [&] { return std::string("--") + option + ": '" + text + "' is not a data type (int8, uint8, int4, uint4, int16, int32)"; });
   return *type;
 }
 
@@ -50,15 +50,15 @@ int quantize(const po::variables_map& args, Output& out) {
   check(args.count("output") == 1, "tern quantize needs -o OUT.onnx (the input model is never modified)");
   const std::string output = args["output"].as<std::string>();
   check(!std::filesystem::exists(output) || !std::filesystem::equivalent(path, output),
-        "-o " + output + " is the input model itself: choose another file (the input model is never modified)");
+        [&] { return "-o " + output + " is the input model itself: choose another file (the input model is never modified)"; });
   const std::vector<std::string> backends = prepare_backends(args);
   ptq::QuantizeOptions options = quantize_options(args, backends);
   options.log = [&out](const std::string& line) { out.text() << line << "\n"; };
   const bool fake = args.count("fake") > 0 || options.no_quant;
 
   Graph graph = load_model(path);
-  check(graph.inputs().size() == 1, path + ": tern quantize needs a model with one input, it has " +
-                                         std::to_string(graph.inputs().size()));
+  check(graph.inputs().size() == 1, [&] { return path + ": tern quantize needs a model with one input, it has " +
+                                         std::to_string(graph.inputs().size()); });
   const auto calibration_size = args["calib-size"].as<std::size_t>();
   check(calibration_size > 0, "--calib-size must be positive");
   const Dataset calibration = open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
@@ -98,7 +98,7 @@ int quantize(const po::variables_map& args, Output& out) {
     return 0;
   }
   Dataset evaluation = open_dataset(args["eval"].as<std::string>(), "test");
-  check(evaluation.has_labels(), "--eval " + evaluation.description() + " has no labels");
+  check(evaluation.has_labels(), [&] { return "--eval " + evaluation.description() + " has no labels"; });
   if (const auto limit = args["eval-limit"].as<std::size_t>(); limit > 0) evaluation = evaluation.first(limit);
   const double before = float_accuracy(path, evaluation, backends);
   SequentialScheduler scheduler(runnable, backends);

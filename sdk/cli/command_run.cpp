@@ -12,8 +12,8 @@ namespace {
 
 /// Graph inputs from "--input [NAME=]FILE.npy" arguments: by name when given, else in order.
 std::vector<Tensor> read_inputs(const Graph& graph, const std::vector<std::string>& specs) {
-  check(specs.size() == graph.inputs().size(), "the model has " + std::to_string(graph.inputs().size()) +
-                                                   " input(s), " + std::to_string(specs.size()) + " --input given");
+  check(specs.size() == graph.inputs().size(), [&] { return "the model has " + std::to_string(graph.inputs().size()) +
+                                                   " input(s), " + std::to_string(specs.size()) + " --input given"; });
   std::vector<Tensor> tensors(specs.size());
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::size_t equals = specs[i].find('=');
@@ -25,9 +25,9 @@ std::vector<Tensor> read_inputs(const Graph& graph, const std::vector<std::strin
       index = graph.inputs().size();
       for (std::size_t k = 0; k < graph.inputs().size(); ++k)
         if (graph.inputs()[k]->name() == name) index = k;
-      check(index < graph.inputs().size(), "--input " + specs[i] + ": the model has no input named '" + name + "'");
+      check(index < graph.inputs().size(), [&] { return "--input " + specs[i] + ": the model has no input named '" + name + "'"; });
     }
-    check(!tensors[index].defined(), "--input " + specs[i] + ": input " + std::to_string(index) + " is given twice");
+    check(!tensors[index].defined(), [&] { return "--input " + specs[i] + ": input " + std::to_string(index) + " is given twice"; });
     tensors[index] = read_npy(file);
   }
   return tensors;

@@ -11,10 +11,10 @@ namespace {
 Tensor to_model_input(const Tensor& raw, const SampleScaling& scaling, const std::string& where) {
   const Shape& s = raw.shape();
   check(s.rank() == 3 || s.rank() == 4,
-        where + "samples must be N×H×W or N×C×H×W, got shape " + s.to_string());
+        [&] { return where + "samples must be N×H×W or N×C×H×W, got shape " + s.to_string(); });
   check(raw.dtype() == DataType::UInt8 || !info(raw.dtype()).is_integer,
-        where + "samples must be uint8 or float, got " + std::string(name(raw.dtype())));
-  check(scaling.std != 0.0, where + "the normalisation std must not be 0");
+        [&] { return where + "samples must be uint8 or float, got " + std::string(name(raw.dtype())); });
+  check(scaling.std != 0.0, [&] { return where + "the normalisation std must not be 0"; });
   const Shape shape = s.rank() == 3 ? Shape{s[0], 1, s[1], s[2]} : s;
   const double divisor = raw.dtype() == DataType::UInt8 ? scaling.uint8_divisor : 1.0;
   const std::vector<double> values = raw.to_doubles();
@@ -26,10 +26,10 @@ Tensor to_model_input(const Tensor& raw, const SampleScaling& scaling, const std
 }
 
 std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const std::string& where) {
-  check(info(raw.dtype()).is_integer, where + "labels must be integers, got " + std::string(name(raw.dtype())));
-  check(raw.shape().rank() == 1, where + "labels must be one-dimensional, got shape " + raw.shape().to_string());
+  check(info(raw.dtype()).is_integer, [&] { return where + "labels must be integers, got " + std::string(name(raw.dtype())); });
+  check(raw.shape().rank() == 1, [&] { return where + "labels must be one-dimensional, got shape " + raw.shape().to_string(); });
   check(static_cast<std::size_t>(raw.numel()) == count,
-        where + std::to_string(raw.numel()) + " labels for " + std::to_string(count) + " samples");
+        [&] { return where + std::to_string(raw.numel()) + " labels for " + std::to_string(count) + " samples"; });
   return raw.to_int64s();
 }
 
@@ -44,7 +44,7 @@ Shape Dataset::sample_shape() const {
 }
 
 Tensor Dataset::batch(std::size_t begin, std::size_t count) const {
-  check(begin < size(), "dataset batch starts at " + std::to_string(begin) + ", past its " + std::to_string(size()) + " samples");
+  check(begin < size(), [&] { return "dataset batch starts at " + std::to_string(begin) + ", past its " + std::to_string(size()) + " samples"; });
   count = std::min(count, size() - begin);
   std::vector<std::int64_t> dims = samples_.shape().dims();
   dims[0] = static_cast<std::int64_t>(count);
@@ -64,11 +64,11 @@ Dataset Dataset::first(std::size_t count) const {
 std::filesystem::path default_fashion_mnist_dir() { return "/usr/share/datasets/fashion-mnist"; }
 
 Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& split, const SampleScaling& scaling) {
-  check(split == "train" || split == "test", "unknown split '" + split + "' (use train or test)");
+  check(split == "train" || split == "test", [&] { return "unknown split '" + split + "' (use train or test)"; });
   const std::string prefix = split == "train" ? "train" : "t10k";
   std::error_code error;
   check(std::filesystem::is_directory(dir, error),
-        "Fashion-MNIST folder " + dir.string() + " is missing: install Debian's dataset-fashion-mnist or give fashion-mnist:DIR");
+        [&] { return "Fashion-MNIST folder " + dir.string() + " is missing: install Debian's dataset-fashion-mnist or give fashion-mnist:DIR"; });
   const auto images = dir / (prefix + "-images-idx3-ubyte.gz");
   const auto labels = dir / (prefix + "-labels-idx1-ubyte.gz");
   const Tensor raw = read_idx(images);
@@ -98,8 +98,8 @@ void check_fits(const Dataset& dataset, const Shape& input) {
   const Shape sample = dataset.sample_shape();
   bool fits = input.rank() == sample.rank() + 1;
   for (std::size_t i = 0; fits && i < sample.rank(); ++i) fits = input[i + 1] == Shape::dynamic || input[i + 1] == sample[i];
-  check(fits, "dataset " + dataset.description() + " has samples of shape " + sample.to_string() +
-                  ", the model's input is " + input.to_string() + " (N×...)");
+  check(fits, [&] { return "dataset " + dataset.description() + " has samples of shape " + sample.to_string() +
+                  ", the model's input is " + input.to_string() + " (N×...)"; });
 }
 
 } // namespace tern

@@ -10,10 +10,10 @@ namespace tern::detail {
 
 std::string read_file_bytes(const std::filesystem::path& path) {
   std::error_code error;
-  check(std::filesystem::is_regular_file(path, error), path.string() + ": no such file");
+  check(std::filesystem::is_regular_file(path, error), [&] { return path.string() + ": no such file"; });
   // gzread passes plain (uncompressed) files through unchanged.
   std::unique_ptr<gzFile_s, int (*)(gzFile)> file(gzopen(path.c_str(), "rb"), gzclose);
-  check(file != nullptr, path.string() + ": cannot be opened");
+  check(file != nullptr, [&] { return path.string() + ": cannot be opened"; });
   std::string bytes;
   char chunk[1 << 16];
   for (;;) {
@@ -24,7 +24,7 @@ std::string read_file_bytes(const std::filesystem::path& path) {
   int code = Z_OK;
   const char* message = gzerror(file.get(), &code);
   check(code == Z_OK || code == Z_STREAM_END,
-        path.string() + ": corrupt or truncated gzip data (" + (message ? message : "zlib error") + ")");
+        [&] { return path.string() + ": corrupt or truncated gzip data (" + (message ? message : "zlib error") + ")"; });
   return bytes;
 }
 

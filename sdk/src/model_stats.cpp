@@ -41,15 +41,7 @@ ModelStats model_stats(const Graph& graph) {
 }
 
 std::string missing_kernel(const Node& node, const std::string& backend_name) {
-  std::vector<DataType> types;
-  std::string listed;
-  for (const Value* input : node.inputs())
-    if (input != nullptr) {
-      types.push_back(input->dtype());
-      listed += (listed.empty() ? "" : ", ") + std::string(name(input->dtype()));
-    }
-  if (find_kernel(backend_name, node.op_type(), types) != nullptr) return {};
-  return "no " + node.op_type() + " kernel for (" + listed + ")";
+  return Registry::current().choose_kernel(backend_name, query_of(node)).reason;
 }
 
 std::vector<Unsupported> unsupported_nodes(const Graph& graph, const std::string& backend_name) {

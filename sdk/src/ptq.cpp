@@ -128,7 +128,7 @@ bool is_quantized(const Graph& graph) { return graph.meta().has(input_scale_key)
 
 Tensor scale_input(const Graph& graph, const Tensor& input) {
   if (!is_quantized(graph)) return input;
-  check(input.dtype() == DataType::Float32, "scale_input: the input must be float32, not " + std::string(name(input.dtype())));
+  check(input.dtype() == DataType::Float32, [&] { return "scale_input: the input must be float32, not " + std::string(name(input.dtype())); });
   const auto number = [&](const char* key) { return std::stod(graph.meta().get<std::string>(key)); };
   const auto scale = static_cast<float>(number(input_scale_key));
   const auto limit = static_cast<float>(number(input_limit_key));

@@ -66,12 +66,8 @@ const std::vector<std::string>& Runtime::backends() const { return backends_; }
 std::vector<Placement> Runtime::placements() const {
   std::vector<Placement> result;
   for (const PlanStep& step : scheduler_->plan()) {
-    Placement placement{step.node->name(), step.node->op_type(), step.backend, {}};
-    // The scheduler passes a backend over only when it has no kernel: say which is missing.
-    for (const std::string& preferred : backends_) {
-      if (lowercase(preferred) == lowercase(step.backend)) break;
-      placement.skipped.push_back(preferred + ": " + missing_kernel(*step.node, preferred));
-    }
+    Placement placement{step.node->name(), step.node->op_type(), step.backend, step.implementation, {}};
+    for (const Declined& declined : step.passed_over) placement.skipped.push_back(declined.backend + ": " + declined.reason);
     result.push_back(std::move(placement));
   }
   return result;
@@ -80,7 +76,7 @@ std::vector<Placement> Runtime::placements() const {
 const std::string& Runtime::backend_of(std::string_view node_name) const {
   const auto& plan = scheduler_->plan();
   const auto it = std::find_if(plan.begin(), plan.end(), [&](const PlanStep& step) { return step.node->name() == node_name; });
-  check(it != plan.end(), "Runtime::backend_of: the model has no node named '" + std::string(node_name) + "'");
+  check(it != plan.end(), [&] { return "Runtime::backend_of: the model has no node named '" + std::string(node_name) + "'"; });
   return it->backend;
 }
 

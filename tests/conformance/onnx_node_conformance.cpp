@@ -1,9 +1,13 @@
-// Runs ONNX's own backend node tests (Debian's libonnx-testdata: data/node/<test>/model.onnx
-// with test_data_set_*/input_*.pb and output_*.pb) on a Tern backend and compares with ONNX's
-// tolerances (rtol 1e-3, atol 1e-7, as ONNX's runner). A test is skipped as unsupported when
-// its model uses an op type Tern has no schema for, or the backend has no kernel for the
-// node's input types; skip_list.txt names the other skips, each with its reason. Exit code 0
-// only with zero failures and at least --min-run tests run.
+// tern-conformance: runs ONNX's own backend node tests (Debian's libonnx-testdata:
+// data/node/<test>/model.onnx with test_data_set_*/input_*.pb and output_*.pb) on one Tern
+// backend and compares with ONNX's expected outputs at ONNX's tolerances (rtol 1e-3, atol
+// 1e-7, as ONNX's runner). A test is skipped as unsupported when its model uses an op type
+// Tern has no schema for, or when the backend has no kernel for a node or declines it. Two
+// skip lists name the other skips, each with its reason: the importer's (limits of Tern's
+// ONNX import and schemas, the same for every backend; always read) and the backend's own
+// (--skip-list). Exit code 0 only with zero failures and at least --min-run tests run; 77
+// when the backend cannot be had on this machine (e.g. no GPU), with the plugin's reason.
+//   tern-conformance --backend mine [--skip-list my_skips.txt] [--filter conv] [--min-run N]
 #include <tern/onnx_tensor.hpp>
 #include <tern/tern.hpp>
 
@@ -22,9 +26,17 @@ namespace {
 constexpr double rtol = 1e-3;
 constexpr double atol = 1e-7;
 
+/// The importer's skip list: <prefix>/share/tern/ when installed, else the source tree's.
+fs::path importer_skip_list() {
+  std::error_code error;
+  const fs::path installed =
+      fs::read_symlink("/proc/self/exe", error).parent_path() / ".." / "share" / "tern" / "importer_skip_list.txt";
+  return !error && fs::exists(installed, error) ? installed : fs::path(TERN_IMPORTER_SKIP_LIST);
+}
+
 struct Options {
   fs::path data = "/usr/share/libonnx-testdata/data/node";
-  fs::path skip_list;
+  std::vector<fs::path> skip_lists;
   std::string backend = "cpu";
   std::string filter;
   std::size_t min_run = 0;
@@ -33,7 +45,6 @@ struct Options {
 /// skip_list.txt: "<test name>  <reason>" per line; '#' starts a comment.
 std::map<std::string, std::string> read_skip_list(const fs::path& path) {
   std::map<std::string, std::string> skips;
-  if (path.empty()) return skips;
   std::ifstream in(path);
   tern::check(static_cast<bool>(in), "cannot read skip list " + path.string());
   for (std::string line; std::getline(in, line);) {
@@ -73,7 +84,7 @@ std::string compare(const tern::Tensor& got, const tern::Tensor& want, const std
 }
 
 bool is_unsupported(const std::string& message) {
-  return message.find("unsupported op type") != std::string::npos || message.find("no kernel for") != std::string::npos;
+  return message.find("unsupported op type") != std::string::npos || message.find("no backend of (") == 0;
 }
 
 /// Runs every data set of one test; "" on success, else the first difference or error.
@@ -98,10 +109,13 @@ std::string run_test(const fs::path& dir, const std::string& backend) {
 
 Options parse(int argc, char** argv) {
   Options options;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string key = argv[i], value = argv[i + 1];
+  options.skip_lists.push_back(importer_skip_list());
+  for (int i = 1; i < argc; i += 2) {
+    const std::string key = argv[i];
+    if (i + 1 >= argc) throw tern::Error("option " + key + " needs a value");
+    const std::string value = argv[i + 1];
     if (key == "--data") options.data = value;
-    else if (key == "--skip-list") options.skip_list = value;
+    else if (key == "--skip-list") options.skip_lists.push_back(value);
     else if (key == "--backend") options.backend = value;
     else if (key == "--filter") options.filter = value;
     else if (key == "--min-run") options.min_run = std::stoul(value);
@@ -114,7 +128,14 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) try {
   const Options options = parse(argc, argv);
-  const auto skips = read_skip_list(options.skip_list);
+  try {
+    (void)tern::backend(options.backend);
+  } catch (const tern::Error& e) {
+    std::cout << "backend '" << options.backend << "' cannot be used here: " << e.what() << "\n";
+    return 77; // "skipped" for CTest where the backend may legitimately be absent (cuda without a GPU)
+  }
+  std::map<std::string, std::string> skips;
+  for (const fs::path& list : options.skip_lists) skips.merge(read_skip_list(list));
   std::size_t passed = 0, listed = 0;
   std::map<std::string, std::string> failures, unsupported;
   std::set<std::string> seen;
@@ -149,6 +170,6 @@ int main(int argc, char** argv) try {
   }
   return failures.empty() ? 0 : 1;
 } catch (const std::exception& e) {
-  std::cerr << "onnx node conformance: " << e.what() << "\n";
+  std::cerr << "tern-conformance: " << e.what() << "\n";
   return 2;
 }

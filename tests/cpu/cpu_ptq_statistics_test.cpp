@@ -11,7 +11,13 @@
 namespace tern::test {
 namespace {
 
-TEST(PtqStatisticsCpu, RangePerTensorAndPerChannelIgnoresNanAndCountsNonFinite) {
+/// The operators are the PTQ plugin's own (domain "tern.ptq"): their schemas come with it.
+class PtqStatisticsCpu : public ::testing::Test {
+protected:
+  void SetUp() override { PluginHost::instance().load("ptq"); }
+};
+
+TEST_F(PtqStatisticsCpu, RangePerTensorAndPerChannelIgnoresNanAndCountsNonFinite) {
   const Tensor x = floats(Shape{2, 3, 2}, {1, -2, 3, NAN, -0.5f, 0.25f, 7, INFINITY, -8, 2, 0, 0});
   const std::vector<Tensor> whole = run_op("PtqRange", {input("x", x)}, {}, 2);
   EXPECT_EQ(values<float>(whole[0]), (std::vector<float>{-8, INFINITY, INFINITY}));
@@ -25,7 +31,7 @@ TEST(PtqStatisticsCpu, RangePerTensorAndPerChannelIgnoresNanAndCountsNonFinite) 
   EXPECT_EQ(values<std::int64_t>(channels[1]), (std::vector<std::int64_t>{1, 1, 0}));
 }
 
-TEST(PtqStatisticsCpu, HistogramBinsAbsoluteValuesLikeValueStatistics) {
+TEST_F(PtqStatisticsCpu, HistogramBinsAbsoluteValuesLikeValueStatistics) {
   const std::vector<float> data = awkward_floats(100000, 7, 3.7f);
   const double range = 500.0;
   const std::int64_t bins = 64;
@@ -53,7 +59,7 @@ void expect_fake_quantize_matches_graph(const Shape& shape, const std::vector<fl
   EXPECT_EQ(std::memcmp(actual.raw(), expected.raw(), expected.bytes()), 0);
 }
 
-TEST(PtqStatisticsCpu, FakeQuantizeIsBitIdenticalToMulRoundClipMul) {
+TEST_F(PtqStatisticsCpu, FakeQuantizeIsBitIdenticalToMulRoundClipMul) {
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {4.0f}, {0.25f}, -128, 127, 1);
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {127.0f / 2.3f}, {2.3f / 127.0f}, -128, 127, 2);
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {255.0f / 6.1f}, {6.1f / 255.0f}, 0, 255, 3);

@@ -42,6 +42,7 @@ inline std::size_t env_count(const char* name, std::size_t fallback) {
 /// Runs `op` on `backend` (see run_op) and copies its outputs to the host.
 inline std::vector<Tensor> run_on(const std::string& backend, const std::string& op, const std::vector<Feed>& feeds,
                                   Attributes attrs = {}, std::size_t output_count = 1) {
+  PluginHost::instance().load("ptq"); // the Ptq* operators' schemas are the PTQ plugin's
   std::vector<Tensor> outputs = run_op(op, feeds, std::move(attrs), output_count, backend);
   for (Tensor& output : outputs) output = output.to(host_backend());
   return outputs;

@@ -43,7 +43,8 @@ install)
   for file in bin/tern lib/libtern_core.so lib/libtern_sdk.so lib/libtern_c.so include/tern/tern.hpp \
     include/tern/tern.h include/tern/runtime.hpp include/tern/version.hpp include/tern/plugin_export.hpp \
     lib/cmake/Tern/TernConfig.cmake lib/cmake/Tern/TernPlugin.cmake lib/cmake/Tern/tern_plugin.map \
-    lib/tern/plugins/libtern-cpu.so lib/tern/plugins/libtern-onnx.so lib/tern/plugins/libtern-template.so; do
+    lib/tern/plugins/libtern-cpu.so lib/tern/plugins/libtern-onnx.so lib/tern/plugins/libtern-template.so \
+    bin/tern-conformance share/tern/importer_skip_list.txt; do
     [[ -e $prefix/$file ]] || fail "the install lacks $file"
   done
   # Run paths are relative ($ORIGIN): the prefix works wherever it is moved.
@@ -87,6 +88,7 @@ custom_backend)
   check_exports "$naive"
   ;;
 custom_backend_eval)
+  make_conv1d=$1
   tern=$prefix/bin/tern
   eval_accuracy() { clean_env "$tern" eval "$1" --dataset fashion-mnist --limit 1000 --backend "$2" --json | json_field accuracy; }
   naive=$(eval_accuracy "$models/convnet.onnx" naive)
@@ -98,7 +100,7 @@ custom_backend_eval)
   if out=$(clean_env "$tern" eval "$models/resnet_tiny.onnx" --limit 10 --backend naive 2>&1); then
     fail "resnet_tiny ran on naive alone"
   fi
-  grep -q "no kernel for node '.*' (Add)" <<<"$out" || fail "naive alone on resnet_tiny: $out"
+  grep -q "node '.*' (Add) \[naive: no Add kernel for (float32, float32)\]" <<<"$out" || fail "naive alone on resnet_tiny: $out"
   mixed=$(eval_accuracy "$models/resnet_tiny.onnx" naive,cpu)
   cpu=$(eval_accuracy "$models/resnet_tiny.onnx" cpu)
   [[ -n $cpu && $mixed == "$cpu" ]] || fail "resnet_tiny on naive,cpu: accuracy $mixed, on cpu: $cpu"
@@ -107,7 +109,25 @@ custom_backend_eval)
   echo "$info"
   grep -q "backend 'naive': cannot run 4 node(s)" <<<"$info" || fail "tern info does not say which nodes naive cannot run"
   grep -q "(Add): no Add kernel for (float32, float32)" <<<"$info" || fail "tern info does not say why naive cannot run Add"
-  grep -q "(GlobalAveragePool) on cpu" <<<"$info" || fail "tern info does not say GlobalAveragePool runs on cpu"
+  grep -q "(GlobalAveragePool) on cpu \[" <<<"$info" || fail "tern info does not say GlobalAveragePool runs on cpu"
+  # naive has a Conv kernel but runs 2-D convolutions only: it declines a 1-D one, which
+  # then runs on cpu, and tern info says why.
+  "$make_conv1d" "$work/conv1d.onnx" || fail "writing the 1-D Conv model"
+  info=$(clean_env "$tern" info "$work/conv1d.onnx" --backend naive,cpu)
+  echo "$info"
+  grep -q "conv1d (Conv) on cpu \[onednn\]: naive: .*2-D" <<<"$info" || fail "tern info does not say why naive declined the 1-D Conv"
+  grep -q "relu (Relu) on" <<<"$info" && fail "Relu left naive: $info"
+  for backends in naive,cpu cpu; do
+    mkdir -p "$work/conv1d_$backends"
+    clean_env "$tern" run "$work/conv1d.onnx" --input "$work/x.npy" --backend $backends --output-dir "$work/conv1d_$backends" \
+      >/dev/null || fail "tern run --backend $backends on the 1-D Conv model"
+  done
+  cmp "$work/conv1d_naive,cpu/y.npy" "$work/conv1d_cpu/y.npy" || fail "the 1-D Conv model on naive,cpu differs from cpu"
+  echo "1-D Conv model: naive declines the Conv (runs on cpu), Relu runs on naive, output equal to cpu's"
+  ;;
+custom_backend_conformance)
+  # ONNX's node tests on the out-of-tree backend, with the one command docs/PLUGINS.md gives.
+  clean_env "$prefix/bin/tern-conformance" --backend naive --min-run 1
   ;;
 exports)
   check_exports "$build_dir"/lib/tern/plugins/*.so

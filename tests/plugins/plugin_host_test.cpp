@@ -7,6 +7,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 namespace {
 
@@ -14,8 +15,15 @@ const std::filesystem::path test_dir = TERN_TEST_PLUGIN_DIR;
 
 class PluginHost : public ::testing::Test {
 protected:
-  void SetUp() override { setenv("TERN_PLUGIN_PATH", TERN_TEST_PLUGIN_DIR, 1); }
-  void TearDown() override { unsetenv("TERN_PLUGIN_PATH"); }
+  // Each test registers into a registry of its own: no test depends on what another loaded.
+  void SetUp() override {
+    setenv("TERN_PLUGIN_PATH", TERN_TEST_PLUGIN_DIR, 1);
+    scope_.emplace();
+  }
+  void TearDown() override {
+    scope_.reset();
+    unsetenv("TERN_PLUGIN_PATH");
+  }
 
   /// Loads `name` expecting a tern::Error that contains every one of `parts`.
   static void expect_refused(const std::string& name, std::initializer_list<std::string> parts) {
@@ -26,6 +34,9 @@ protected:
       for (const std::string& part : parts) EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << e.what();
     }
   }
+
+private:
+  std::optional<tern::ScopedRegistry> scope_;
 };
 
 } // namespace
@@ -43,7 +54,7 @@ TEST_F(PluginHost, LoadsAPluginByNameCaseInsensitively) {
   EXPECT_NE(tern::find_backend("TestGood"), nullptr);
 }
 
-// Needs a process where nothing loaded "testgood" yet: ctest runs every test in its own.
+// The fixture's fresh registry is where nothing loaded "testgood" yet.
 TEST_F(PluginHost, BackendByNameLoadsItsPluginLazily) {
   EXPECT_EQ(tern::find_backend("testgood"), nullptr);
   EXPECT_EQ(tern::backend("testgood").name(), "testgood");
@@ -84,7 +95,9 @@ TEST_F(PluginHost, RefusesAnotherPluginAbiMajorNamingBothVersions) {
 }
 
 TEST_F(PluginHost, RefusesANewerPluginAbiMinor) {
-  expect_refused("testabiminor", {"needs plugin ABI 1." + std::to_string(tern::plugin_abi_minor + 1), "upgrade Tern"});
+  expect_refused("testabiminor", {"needs plugin ABI " + std::to_string(tern::plugin_abi_major) + "." +
+                                      std::to_string(tern::plugin_abi_minor + 1),
+                                  "upgrade Tern"});
 }
 
 TEST_F(PluginHost, RefusesAnotherTernMajorVersion) {
@@ -100,8 +113,36 @@ TEST_F(PluginHost, ReportsTheProbesReasonWhenUnusable) {
   expect_refused("testunusable", {"'testunusable'", "unusable on this machine", "no widget accelerator attached"});
 }
 
-TEST_F(PluginHost, ReportsAnExceptionFromRegister) {
+TEST_F(PluginHost, RefusesADescriptorShorterThanItsAbiNeeds) {
+  expect_refused("testsmalldescriptor", {"libtern-testsmalldescriptor.so", "its descriptor is", "bytes, smaller than"});
+}
+
+TEST_F(PluginHost, ReportsAnExceptionFromRegisterAndKeepsNothingItRegistered) {
   expect_refused("testregisterthrows", {"'testregisterthrows'", "failed to register", "widget kernel table is corrupt"});
+  // It had added a backend, a kernel, an operator and a pass before throwing: none is visible.
+  EXPECT_EQ(tern::find_backend("testregisterthrows"), nullptr);
+  EXPECT_TRUE(tern::kernels_of("testregisterthrows").empty());
+  EXPECT_EQ(tern::find_schema("WidgetOp"), nullptr);
+  EXPECT_EQ(tern::Registry::current().find_pass("testregisterthrows.widget"), nullptr);
+  EXPECT_FALSE(tern::PluginHost::instance().is_loaded("testregisterthrows"));
+  expect_refused("testregisterthrows", {"failed to register"}); // and stays refused
+}
+
+TEST_F(PluginHost, RefusesAPluginClaimingACoreOperatorNamingBothOwners) {
+  expect_refused("testclaimscoreop", {"plugin 'testclaimscoreop' registers operator Relu", "the core already registered"});
+  EXPECT_EQ(tern::find_backend("testclaimscoreop"), nullptr); // its whole batch was refused
+  EXPECT_EQ(tern::find_schema("Relu")->domain, "");           // the core's schema is untouched
+}
+
+TEST_F(PluginHost, RegistersIntoEachScopedRegistryAndNothingLeaksOut) {
+  {
+    tern::ScopedRegistry inner;
+    tern::PluginHost::instance().load("testgood");
+    EXPECT_NE(tern::find_backend("testgood"), nullptr);
+  }
+  EXPECT_EQ(tern::find_backend("testgood"), nullptr);
+  EXPECT_FALSE(tern::PluginHost::instance().is_loaded("testgood"));
+  EXPECT_EQ(tern::backend("testgood").name(), "testgood"); // registers again, into the fixture's registry
 }
 
 TEST_F(PluginHost, RefusesADescriptorNamedUnlikeItsFile) {

@@ -27,7 +27,7 @@ TEST(TemplatePlugin, KernelChecksItsInputs) {
   (void)tern::backend("template");
   const tern::RegisteredKernel* relu = tern::find_kernel("template", "Relu", {tern::DataType::Float32});
   ASSERT_NE(relu, nullptr);
-  EXPECT_NE(relu->owner, nullptr); // the plugin library stays loaded while its kernels live
+  EXPECT_NE(relu->owner.library, nullptr); // the plugin library stays loaded while its kernels live
   tern::Graph graph = tern::test::relu_chain(1, 4);
   auto kernel = relu->def.make(*graph.value("y").producer());
   std::vector<tern::Tensor> in{tern::Tensor(tern::Shape{1, 4}, tern::DataType::Float32)};

@@ -34,13 +34,13 @@ std::map<std::string, std::string>& input_backends() {
 void register_faraway() {
   static const bool once = [] {
     tern::register_backend(std::make_shared<FarawayBackend>());
-    tern::register_kernel("faraway", tern::function_kernel("Neg", {tern::DataType::Float32},
+    tern::register_kernels("faraway", {tern::function_kernel("Neg", {tern::DataType::Float32},
                                                            [](const tern::Node& node, auto in, auto out) {
                                                              input_backends()[node.name()] = in[0].backend().name();
                                                              const auto* x = static_cast<const float*>(in[0].raw());
                                                              auto* y = static_cast<float*>(out[0].raw());
                                                              for (std::int64_t i = 0; i < in[0].numel(); ++i) y[i] = -x[i];
-                                                           }));
+                                                           })});
     return true;
   }();
   (void)once;

@@ -1,7 +1,8 @@
 #include "reference_backend.hpp"
 
+#include <algorithm>
 #include <cmath>
-#include <mutex>
+#include <limits>
 
 namespace tern::test {
 namespace {
@@ -87,38 +88,108 @@ void apply_fused_activation(const Node& node, Tensor& out) {
   }
 }
 
-/// Direct convolution, 2-D, with groups, pads, strides and dilations.
+/// The sliding window of a Conv or MaxPool over a 1-D or 2-D input, as two spatial axes
+/// (H, W): a 1-D input [N, C, W] reads as [N, C, 1, W], with a window of height 1 that
+/// steps by 1 and has no padding. Worked out here from the ONNX attributes (absent:
+/// stride 1, dilation 1, pad 0), not with tern::resolve_window, so that the reference stays
+/// independent of the code under test.
+struct Window2D {
+  std::int64_t in[2], out[2]; ///< spatial sizes of the input and of the (inferred) output
+  std::int64_t kernel[2] = {1, 1}, stride[2] = {1, 1}, dilation[2] = {1, 1};
+  std::int64_t pad[2] = {0, 0}; ///< zeros (Conv) or ignored positions (MaxPool) before the input
+};
+
+Window2D window_2d(const Node& node, const Shape& x, const Shape& y, const std::vector<std::int64_t>& kernel) {
+  const std::size_t spatial = x.rank() - 2, first = 2 - spatial; // first axis of (H, W) the input has
+  check(spatial == 1 || spatial == 2, node.describe() + ": the reference backend slides 1-D and 2-D windows only");
+  using Ints = std::vector<std::int64_t>;
+  const auto strides = node.attrs().get_or<Ints>("strides", Ints(spatial, 1));
+  const auto dilations = node.attrs().get_or<Ints>("dilations", Ints(spatial, 1));
+  const auto pads = node.attrs().get_or<Ints>("pads", Ints(2 * spatial, 0));
+  const auto auto_pad = node.attrs().get_or<std::string>("auto_pad", "NOTSET");
+  Window2D w;
+  w.in[0] = w.out[0] = 1;
+  for (std::size_t i = 0; i < spatial; ++i) {
+    const std::size_t a = first + i;
+    w.in[a] = x[2 + i];
+    w.out[a] = y[2 + i];
+    w.kernel[a] = kernel[i];
+    w.stride[a] = strides[i];
+    w.dilation[a] = dilations[i];
+    w.pad[a] = pads[i];
+    if (auto_pad == "VALID") w.pad[a] = 0;
+    if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER") {
+      // The padding that makes the output ceil(in / stride) long: the odd one goes at
+      // the end (UPPER) or at the beginning (LOWER).
+      const std::int64_t out = (w.in[a] + w.stride[a] - 1) / w.stride[a];
+      const std::int64_t span = (w.kernel[a] - 1) * w.dilation[a] + 1; // of the dilated kernel
+      const std::int64_t total = std::max<std::int64_t>(0, (out - 1) * w.stride[a] + span - w.in[a]);
+      w.pad[a] = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
+    }
+  }
+  return w;
+}
+
+/// Direct convolution, 1-D or 2-D, with groups, pads (or auto_pad), strides and dilations.
 void conv_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
-  const Shape& xs = in[0].shape();
   const Shape& ws = in[1].shape();
-  const Shape& ys = out[0].shape();
+  const std::vector<std::int64_t> kernel(ws.dims().begin() + 2, ws.dims().end());
+  const Window2D win = window_2d(node, in[0].shape(), out[0].shape(), kernel);
   const auto group = node.attr<std::int64_t>("group");
-  const auto strides = node.attrs().get_or<std::vector<std::int64_t>>("strides", {1, 1});
-  const auto pads = node.attrs().get_or<std::vector<std::int64_t>>("pads", {0, 0, 0, 0});
-  const auto dilations = node.attrs().get_or<std::vector<std::int64_t>>("dilations", {1, 1});
+  const std::int64_t batch = in[0].shape()[0], cin = in[0].shape()[1], cout = ws[0];
+  const std::int64_t cin_per_group = ws[1], cout_per_group = cout / group;
   const float* x = in[0].data<float>();
   const float* w = in[1].data<float>();
   const float* b = in.size() > 2 && in[2].defined() ? in[2].data<float>() : nullptr;
   float* y = out[0].data<float>();
-  const std::int64_t cin_per_group = ws[1], cout_per_group = ws[0] / group;
-  for (std::int64_t n = 0; n < ys[0]; ++n)
-    for (std::int64_t co = 0; co < ys[1]; ++co)
-      for (std::int64_t oh = 0; oh < ys[2]; ++oh)
-        for (std::int64_t ow = 0; ow < ys[3]; ++ow) {
+  for (std::int64_t n = 0; n < batch; ++n)
+    for (std::int64_t co = 0; co < cout; ++co)
+      for (std::int64_t oh = 0; oh < win.out[0]; ++oh)
+        for (std::int64_t ow = 0; ow < win.out[1]; ++ow) {
           double sum = b ? b[co] : 0.0;
           const std::int64_t g = co / cout_per_group;
           for (std::int64_t ci = 0; ci < cin_per_group; ++ci)
-            for (std::int64_t kh = 0; kh < ws[2]; ++kh)
-              for (std::int64_t kw = 0; kw < ws[3]; ++kw) {
-                const std::int64_t ih = oh * strides[0] - pads[0] + kh * dilations[0];
-                const std::int64_t iw = ow * strides[1] - pads[1] + kw * dilations[1];
-                if (ih < 0 || iw < 0 || ih >= xs[2] || iw >= xs[3]) continue;
-                sum += double(x[((n * xs[1] + g * cin_per_group + ci) * xs[2] + ih) * xs[3] + iw]) *
-                       w[((co * ws[1] + ci) * ws[2] + kh) * ws[3] + kw];
+            for (std::int64_t kh = 0; kh < win.kernel[0]; ++kh)
+              for (std::int64_t kw = 0; kw < win.kernel[1]; ++kw) {
+                const std::int64_t ih = oh * win.stride[0] - win.pad[0] + kh * win.dilation[0];
+                const std::int64_t iw = ow * win.stride[1] - win.pad[1] + kw * win.dilation[1];
+                if (ih < 0 || iw < 0 || ih >= win.in[0] || iw >= win.in[1]) continue; // zero padding
+                sum += double(x[((n * cin + g * cin_per_group + ci) * win.in[0] + ih) * win.in[1] + iw]) *
+                       w[((co * cin_per_group + ci) * win.kernel[0] + kh) * win.kernel[1] + kw];
               }
-          y[((n * ys[1] + co) * ys[2] + oh) * ys[3] + ow] = static_cast<float>(sum);
+          y[((n * cout + co) * win.out[0] + oh) * win.out[1] + ow] = static_cast<float>(sum);
         }
   apply_fused_activation(node, out[0]);
+}
+
+/// Max over each window, 1-D or 2-D; padded positions take no part (as if -infinity).
+void max_pool_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
+  const auto kernel = node.attr<std::vector<std::int64_t>>("kernel_shape");
+  const Window2D win = window_2d(node, in[0].shape(), out[0].shape(), kernel);
+  const std::int64_t planes = in[0].shape()[0] * in[0].shape()[1]; // N x C, each pooled alone
+  const float* x = in[0].data<float>();
+  float* y = out[0].data<float>();
+  for (std::int64_t p = 0; p < planes; ++p)
+    for (std::int64_t oh = 0; oh < win.out[0]; ++oh)
+      for (std::int64_t ow = 0; ow < win.out[1]; ++ow) {
+        float best = -std::numeric_limits<float>::infinity();
+        for (std::int64_t kh = 0; kh < win.kernel[0]; ++kh)
+          for (std::int64_t kw = 0; kw < win.kernel[1]; ++kw) {
+            const std::int64_t ih = oh * win.stride[0] - win.pad[0] + kh * win.dilation[0];
+            const std::int64_t iw = ow * win.stride[1] - win.pad[1] + kw * win.dilation[1];
+            if (ih < 0 || iw < 0 || ih >= win.in[0] || iw >= win.in[1]) continue;
+            best = std::max(best, x[(p * win.in[0] + ih) * win.in[1] + iw]);
+          }
+        y[(p * win.out[0] + oh) * win.out[1] + ow] = best;
+      }
+}
+
+/// The reference's Conv and MaxPool slide 1-D and 2-D windows, and MaxPool has no Indices.
+std::string window_support(const KernelQuery& query) {
+  const std::size_t rank = query.input_shapes.at(0).rank();
+  if (rank != 3 && rank != 4) return "the reference backend slides 1-D and 2-D windows only";
+  if (query.node.outputs().size() != 1) return "the reference backend does not compute MaxPool's Indices";
+  return {};
 }
 
 /// Y = alpha * A' B' + beta * C with A read as [rows, rest] when of rank > 2.
@@ -164,19 +235,26 @@ std::map<std::string, int>& kernel_runs() {
 }
 
 void register_reference_backend() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    const std::string name = "reference";
-    register_backend(std::make_shared<HostMemoryBackend>(name));
-    const auto f32 = DataType::Float32;
-    const auto add = [&](const std::string& op, std::vector<DataType> types, Fn fn) {
-      register_kernel(name, function_kernel(op, std::move(types), counted(name, std::move(fn))));
-    };
+  // Once per registry (tests may run in a ScopedRegistry of their own).
+  const std::string name = "reference";
+  if (find_backend(name) != nullptr) return;
+  register_backend(std::make_shared<HostMemoryBackend>(name));
+  const auto f32 = DataType::Float32;
+  const KernelInput optional_f32 = KernelInput(f32).optional();
+  std::vector<KernelDef> table;
+  const auto add = [&](const std::string& op, std::vector<KernelInput> types, Fn fn,
+                       KernelSupport supports = nullptr) {
+    table.push_back(function_kernel(op, std::move(types), counted(name, std::move(fn)), std::move(supports)));
+  };
+  {
     add("Relu", {f32}, unary([](float v) { return v > 0 ? v : 0.0f; }));
     add("Sigmoid", {f32}, unary([](float v) { return 1.0f / (1.0f + std::exp(-v)); }));
     add("Identity", {f32}, copy_kernel);
-    add("Clip", {f32, f32, f32}, [](const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
-      const float low = in[1].data<float>()[0], high = in[2].data<float>()[0];
+    // Clip's min and max are each optional (absent: unbounded on that side).
+    add("Clip", {f32, optional_f32, optional_f32}, [](const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+      const bool has_low = in.size() > 1 && in[1].defined(), has_high = in.size() > 2 && in[2].defined();
+      const float low = has_low ? in[1].data<float>()[0] : -std::numeric_limits<float>::infinity();
+      const float high = has_high ? in[2].data<float>()[0] : std::numeric_limits<float>::infinity();
       const float* x = in[0].data<float>();
       float* y = out[0].data<float>();
       for (std::int64_t i = 0; i < out[0].numel(); ++i) y[i] = std::min(std::max(x[i], low), high);
@@ -184,21 +262,19 @@ void register_reference_backend() {
     add("Flatten", {f32}, copy_kernel);
     add("Add", {f32, f32}, binary([](float a, float b) { return a + b; }));
     add("Mul", {f32, f32}, binary([](float a, float b) { return a * b; }));
-    add("Conv", {f32, f32}, conv_kernel);
-    add("Conv", {f32, f32, f32}, conv_kernel);
-    add("Gemm", {f32, f32}, gemm_kernel);
-    add("Gemm", {f32, f32, f32}, gemm_kernel);
+    add("Conv", {f32, f32, optional_f32}, conv_kernel, window_support);
+    add("MaxPool", {f32}, max_pool_kernel, window_support);
+    add("Gemm", {f32, f32, optional_f32}, gemm_kernel);
     add("BatchNormalization", {f32, f32, f32, f32, f32}, batchnorm_kernel);
-  });
+  }
+  register_kernels(name, std::move(table));
 }
 
 void register_relu_only_backend() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    register_backend(std::make_shared<HostMemoryBackend>("reluonly"));
-    register_kernel("reluonly", function_kernel("Relu", {DataType::Float32},
-                                                counted("reluonly", unary([](float v) { return v > 0 ? v : 0.0f; }))));
-  });
+  if (find_backend("reluonly") != nullptr) return;
+  register_backend(std::make_shared<HostMemoryBackend>("reluonly"));
+  register_kernels("reluonly", {function_kernel("Relu", {DataType::Float32},
+                                                counted("reluonly", unary([](float v) { return v > 0 ? v : 0.0f; })))});
 }
 
 } // namespace tern::test

@@ -7,12 +7,13 @@
 
 namespace tern::test {
 
-/// Registers backend "reference" (once per process) with float32 kernels for Relu, Add,
-/// Mul, Sigmoid, Identity, Clip (with min and max), Flatten, Conv, Gemm and
-/// BatchNormalization.
+/// Registers backend "reference" (once per registry) with float32 kernels for Relu, Add,
+/// Mul, Sigmoid, Identity, Clip (min and max each optional), Flatten, Conv (1-D and 2-D),
+/// MaxPool (1-D and 2-D, no Indices), Gemm and BatchNormalization. Conv and MaxPool read
+/// pads, strides, dilations and auto_pad themselves (not through tern/window.hpp).
 void register_reference_backend();
 
-/// Registers backend "reluonly" (once per process): host memory, Relu only. For testing
+/// Registers backend "reluonly" (once per registry): host memory, Relu only. For testing
 /// backend preference lists.
 void register_relu_only_backend();
 

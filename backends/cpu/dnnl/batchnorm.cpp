@@ -29,19 +29,19 @@ private:
                        dnnl::normalization_flags::use_shift;
     const dnnl::batch_normalization_forward::desc desc(dnnl::prop_kind::forward_inference, data_,
                                                        static_cast<float>(node().attr<double>("epsilon")), flags);
-    bn_ = dnnl::batch_normalization_forward(dnnl::batch_normalization_forward::primitive_desc(desc, engine()));
+    bn_ = Primitive(dnnl::batch_normalization_forward::primitive_desc(desc, user_scratchpad(), engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    bn_.execute(stream(), {{DNNL_ARG_SRC, wrap(data_, inputs[0])},
-                           {DNNL_ARG_SCALE, wrap(channel_, inputs[1])},
-                           {DNNL_ARG_SHIFT, wrap(channel_, inputs[2])},
-                           {DNNL_ARG_MEAN, wrap(channel_, inputs[3])},
-                           {DNNL_ARG_VARIANCE, wrap(channel_, inputs[4])},
-                           {DNNL_ARG_DST, wrap(data_, outputs[0])}});
+    bn_.execute({{DNNL_ARG_SRC, wrap(data_, inputs[0])},
+                 {DNNL_ARG_SCALE, wrap(channel_, inputs[1])},
+                 {DNNL_ARG_SHIFT, wrap(channel_, inputs[2])},
+                 {DNNL_ARG_MEAN, wrap(channel_, inputs[3])},
+                 {DNNL_ARG_VARIANCE, wrap(channel_, inputs[4])},
+                 {DNNL_ARG_DST, wrap(data_, outputs[0])}});
   }
 
-  dnnl::batch_normalization_forward bn_;
+  Primitive bn_;
   dnnl::memory::desc data_, channel_;
 };
 

@@ -39,9 +39,9 @@ private:
     const dnnl::binary::desc desc(algorithm_, src0_, src1_, dst_);
     dnnl::post_ops post_ops;
     if (relu_) post_ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = user_scratchpad();
     attr.set_post_ops(post_ops);
-    binary_ = dnnl::binary(dnnl::binary::primitive_desc(desc, attr, engine()));
+    binary_ = Primitive(dnnl::binary::primitive_desc(desc, attr, engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -50,14 +50,14 @@ private:
     if (mode_ == Mode::InPlace) broadcast_into(inputs[0], outputs[0]);
     else src0 = wrap(src0_, inputs[mode_ == Mode::Swapped ? 1 : 0]);
     const dnnl::memory src1 = wrap(src1_, inputs[mode_ == Mode::Swapped ? 0 : 1]);
-    binary_.execute(stream(), {{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
+    binary_.execute({{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
   }
 
   const dnnl::algorithm algorithm_;
   const bool commutative_;
   const bool relu_; ///< a fused Relu (Add+Relu)
   Mode mode_ = Mode::Direct;
-  dnnl::binary binary_;
+  Primitive binary_;
   dnnl::memory::desc src0_, src1_, dst_;
 };
 
@@ -69,13 +69,18 @@ std::unique_ptr<Kernel> make_binary(const Node& node) {
   if (op == "Sub") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_sub, false);
   if (op == "Mul") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_mul, true);
   if (op == "Div") return std::make_unique<BinaryKernel>(node, dnnl::algorithm::binary_div, false);
-  throw Error(node.describe() + ": not a binary operator oneDNN runs (Add, Sub, Mul, Div)");
+  throw Error(op + " is not a binary operator oneDNN runs (Add, Sub, Mul, Div)");
+}
+
+std::string add_relu_support(const KernelQuery& query) {
+  const Value* sum = query.node.input(0);
+  if (sum == nullptr || sum->producer() == nullptr || sum->producer()->op_type() != "Add")
+    return "Relu's input is not computed by an Add";
+  return {};
 }
 
 std::unique_ptr<Kernel> make_add_relu(const Node& relu) {
-  const Value* sum = relu.input(0);
-  if (sum == nullptr || sum->producer() == nullptr || sum->producer()->op_type() != "Add") return nullptr;
-  return std::make_unique<BinaryKernel>(*sum->producer(), dnnl::algorithm::binary_add, true, /*relu=*/true);
+  return std::make_unique<BinaryKernel>(*relu.input(0)->producer(), dnnl::algorithm::binary_add, true, /*relu=*/true);
 }
 
 } // namespace tern::cpu

@@ -53,8 +53,7 @@ void ByteRelayout::written() {
     relayout_.written();
     return;
   }
-  stream().wait();
-  // Per image [spatial, C] -> [C, spatial].
+  // Per image [spatial, C] -> [C, spatial] (the primitive has finished: Primitive::execute).
   native::transpose_bytes(static_cast<const std::uint8_t*>(chosen_.get_data_handle()),
                           static_cast<std::uint8_t*>(target_->raw()), images_, spatial_, channels_);
 }

@@ -16,7 +16,7 @@ public:
   const dnnl::memory& read(const Tensor& tensor);
   /// As Relayout::write; call written() after the primitive ran.
   const dnnl::memory& write(Tensor& tensor);
-  /// Moves what the primitive wrote into the tensor given to write() (waits for the stream).
+  /// Moves what the primitive wrote into the tensor given to write().
   void written();
 
 private:

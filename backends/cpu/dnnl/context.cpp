@@ -1,6 +1,9 @@
 #include "context.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdlib>
+#include <memory>
 
 namespace tern::cpu::onednn {
 
@@ -10,9 +13,77 @@ dnnl::engine& engine() {
   return cpu;
 }
 
+namespace {
+
+/// The calling thread's stream on engine(). Per thread, not one for the process: a oneDNN
+/// stream is not thread-safe (it is meant to be used by one thread), and a stream per
+/// thread is what lets plans run concurrently. Streams are cheap to make; a thread's stream
+/// serves every plan it runs, whichever backend instance or Runtime they belong to.
 dnnl::stream& stream() {
-  static dnnl::stream shared(engine());
-  return shared;
+  thread_local dnnl::stream own(engine());
+  return own;
+}
+
+struct FreeDeleter {
+  void operator()(void* p) const { std::free(p); }
+};
+
+struct ScratchBuffer {
+  std::unique_ptr<void, FreeDeleter> data;
+  std::size_t bytes = 0;
+};
+
+} // namespace
+
+void* scratch(ScratchSlot slot, std::size_t bytes) {
+  thread_local std::array<ScratchBuffer, static_cast<std::size_t>(ScratchSlot::Count)> buffers;
+  ScratchBuffer& buffer = buffers[static_cast<std::size_t>(slot)];
+  if (buffer.bytes < bytes) {
+    // 64 bytes: a cache line and an AVX-512 vector; aligned_alloc wants a multiple of it.
+    const std::size_t rounded = (bytes + 63) / 64 * 64;
+    buffer.data.reset(); // free first: the old and new buffers may be large
+    buffer.data.reset(std::aligned_alloc(64, rounded));
+    check(buffer.data != nullptr, "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory");
+    buffer.bytes = rounded;
+  }
+  return buffer.data.get();
+}
+
+dnnl::primitive_attr user_scratchpad(dnnl::primitive_attr attr) {
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  return attr;
+}
+
+Primitive::Primitive(const dnnl::primitive_desc_base& pd) {
+  // A library-managed scratchpad would be shared by every thread running this primitive.
+  check(pd.get_primitive_attr().get_scratchpad_mode() == dnnl::scratchpad_mode::user,
+        "oneDNN primitive made without a user scratchpad (use user_scratchpad())");
+  primitive_ = dnnl::primitive(pd.get());
+  const dnnl::memory::desc scratchpad = pd.scratchpad_desc();
+  scratchpad_bytes_ = scratchpad.get_size();
+  if (scratchpad_bytes_ > 0) scratchpad_ = unbound(scratchpad);
+}
+
+void Primitive::execute(std::unordered_map<int, dnnl::memory>& args) const {
+  if (scratchpad_bytes_ > 0) {
+    void* buffer = scratch(ScratchSlot::Scratchpad, scratchpad_bytes_);
+    if (buffer != bound_) scratchpad_.set_data_handle(buffer);
+    bound_ = buffer;
+    args[DNNL_ARG_SCRATCHPAD] = scratchpad_;
+  }
+  dnnl::stream& own = stream();
+  primitive_.execute(own, args);
+  // CPU primitives under OpenMP finish inside execute(); waiting makes it explicit that the
+  // scratchpad (and the scratch copies read and written around it) are free again.
+  own.wait();
+}
+
+void Primitive::execute(const dnnl::memory& from, const dnnl::memory& to) const {
+  execute({{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}});
+}
+
+Primitive reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to) {
+  return Primitive(dnnl::reorder::primitive_desc(engine(), from, engine(), to, user_scratchpad()));
 }
 
 Dims dims_of(const Shape& shape) {
@@ -90,7 +161,7 @@ void broadcast_into(const Tensor& from, Tensor& to) {
   }
 }
 
-std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& op_type, float alpha, float beta) {
+std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alpha, float beta) {
   using dnnl::algorithm;
   if (op_type == "Relu") return {{algorithm::eltwise_relu, 0.0f, 0.0f}};
   // oneDNN's relu with a non-zero alpha is the leaky one: alpha * x below zero.
@@ -106,7 +177,7 @@ std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& o
   if (op_type == "Sqrt") return {{algorithm::eltwise_sqrt, 0.0f, 0.0f}};
   if (op_type == "Abs") return {{algorithm::eltwise_abs, 0.0f, 0.0f}};
   if (op_type == "Neg") return {{algorithm::eltwise_linear, -1.0f, 0.0f}};
-  throw Error(node.describe() + ": activation '" + op_type + "' has no oneDNN eltwise form");
+  throw Error("activation '" + op_type + "' has no oneDNN eltwise form");
 }
 
 void append_fused_activation(const Node& node, dnnl::post_ops& post_ops) {
@@ -115,7 +186,7 @@ void append_fused_activation(const Node& node, dnnl::post_ops& post_ops) {
   if (activation.empty()) return;
   const auto alpha = static_cast<float>(node.attrs().get_or<double>("activation_alpha", 0.0));
   const auto beta = static_cast<float>(node.attrs().get_or<double>("activation_beta", 0.0));
-  for (const EltwiseStep& step : activation_steps(node, activation, alpha, beta))
+  for (const EltwiseStep& step : activation_steps(activation, alpha, beta))
     post_ops.append_eltwise(1.0f, step.algorithm, step.alpha, step.beta);
 }
 
@@ -141,7 +212,6 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
       prepared_ = true;
     }
     execute(inputs, outputs);
-    stream().wait();
   } catch (const dnnl::error& e) {
     fail(std::string("oneDNN: ") + e.what() + " (status " + std::to_string(static_cast<int>(e.status)) + ")");
   }
@@ -161,6 +231,6 @@ bool DnnlKernel::same_shapes(std::span<const Tensor> inputs) const {
   return true;
 }
 
-void DnnlKernel::fail(const std::string& message) const { throw Error(node_.describe() + ": " + message); }
+void DnnlKernel::fail(const std::string& message) const { throw Error(message); }
 
 } // namespace tern::cpu::onednn

@@ -1,9 +1,20 @@
 #pragma once
-// What every oneDNN kernel shares: the plugin's one engine and stream, plain row-major
-// memory descriptors over Tern tensors (wrapped, never copied), the eltwise steps of an
-// activation (also used as Conv/Gemm post-ops), and DnnlKernel, the base that checks
+// What every oneDNN kernel shares: the plugin's one engine, Primitive (how every primitive
+// is built and run so that any thread may run it), the per-thread scratch buffers, plain
+// row-major memory descriptors over Tern tensors (wrapped, never copied), the eltwise steps
+// of an activation (also used as Conv/Gemm post-ops), and DnnlKernel, the base that checks
 // inputs, caches primitives per input shapes and turns oneDNN errors into tern::Error.
 // Only dnnl/*.cpp include this: dnnl.hpp is a heavy header.
+//
+// Threading: one plan (a Runtime) runs on one thread at a time, but any thread, and plans
+// run concurrently on different threads. So nothing a primitive needs while running is
+// shared between threads: each thread has its own stream and its own scratch buffers
+// (thread_local in context.cpp), and every primitive is built with a user-managed
+// scratchpad that Primitive::execute passes from the calling thread's buffer. oneDNN's
+// default scratchpad belongs to the primitive, and the primitive cache hands the same
+// primitive to every kernel built from the same descriptor (two Runtimes of one model), so
+// two threads running it at once would share that buffer. The engine is shared: oneDNN
+// engines may be used from any number of threads.
 
 #include <oneapi/dnnl/dnnl.hpp>
 
@@ -11,18 +22,61 @@
 #include <tern/kernel.hpp>
 
 #include <algorithm>
+#include <cstddef>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace tern::cpu::onednn {
 
 using Dims = dnnl::memory::dims;
 
-/// The plugin's CPU engine, made on first use (never at library load).
+/// The plugin's CPU engine, made on first use (never at library load), shared by all threads.
 dnnl::engine& engine();
-/// The plugin's one stream on engine(). CPU primitives run synchronously under OpenMP.
-dnnl::stream& stream();
+
+/// Scratch buffers shared by the kernels run on one thread: a plan runs its kernels one
+/// after another, so one buffer per role serves them all (per kernel, ResNet-18 at batch 64
+/// would hold gigabytes). Grow-only and 64-byte aligned; one set per calling thread, so
+/// plans run concurrently on different threads never share one. Intermediate holds what a
+/// fused kernel passes from its first primitive to its second; Scratchpad is oneDNN's own
+/// working memory of the primitive running (see Primitive).
+enum class ScratchSlot { Source, Destination, Weights, Intermediate, Scratchpad, Count };
+/// The calling thread's buffer for `slot`, at least `bytes` long (valid until a larger one
+/// is asked for the same slot on this thread, or the thread ends).
+void* scratch(ScratchSlot slot, std::size_t bytes);
+
+/// `attr` with a user-managed scratchpad (dnnl::scratchpad_mode::user): the attributes of
+/// every primitive descriptor the plugin makes, since Primitive runs only those.
+dnnl::primitive_attr user_scratchpad(dnnl::primitive_attr attr = dnnl::primitive_attr());
+
+/// A oneDNN primitive that any thread may run, the only way the plugin runs one. Its
+/// descriptor must have been made with user_scratchpad() attributes (checked); execute()
+/// runs it on the calling thread's stream with the calling thread's scratchpad buffer
+/// (ScratchSlot::Scratchpad) and returns once it has finished, so the next primitive of
+/// that thread may reuse the buffer. Like the kernel that owns it, one Primitive object is
+/// used by one thread at a time (it rebinds its scratchpad memory to the running thread's
+/// buffer); the oneDNN primitive underneath may be shared through oneDNN's cache.
+class Primitive {
+public:
+  Primitive() = default;
+  explicit Primitive(const dnnl::primitive_desc_base& pd);
+
+  /// Runs it on `args`, to which it adds DNNL_ARG_SCRATCHPAD (kept maps are reused).
+  void execute(std::unordered_map<int, dnnl::memory>& args) const;
+  void execute(std::unordered_map<int, dnnl::memory>&& args) const { execute(args); }
+  /// A reorder from `from` to `to`.
+  void execute(const dnnl::memory& from, const dnnl::memory& to) const;
+
+private:
+  dnnl::primitive primitive_;
+  std::size_t scratchpad_bytes_ = 0;
+  mutable dnnl::memory scratchpad_; ///< over the running thread's buffer (none when 0 bytes)
+  mutable void* bound_ = nullptr;   ///< the buffer scratchpad_ points to
+};
+
+/// A reorder primitive from `from` to `to` (user scratchpad, as Primitive wants).
+Primitive reorder(const dnnl::memory::desc& from, const dnnl::memory::desc& to);
 
 /// oneDNN dims of `shape`; a scalar (rank 0) becomes {1}: oneDNN has no rank 0.
 Dims dims_of(const Shape& shape);
@@ -53,8 +107,8 @@ struct EltwiseStep {
 /// The eltwise steps computing activation `op_type` (Relu, LeakyRelu, Clip, Sigmoid,
 /// HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg) with ONNX parameters `alpha` and
 /// `beta` (LeakyRelu's alpha, Clip's min and max, HardSigmoid's alpha and beta).
-/// Throws tern::Error naming `node` for other op types.
-std::vector<EltwiseStep> activation_steps(const Node& node, const std::string& op_type, float alpha, float beta);
+/// Throws tern::Error for other op types (the scheduler names the node).
+std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alpha, float beta);
 
 /// The fused activation of a Conv or Gemm (Tern extension attributes `activation`,
 /// `activation_alpha`, `activation_beta`; absent = none) as eltwise steps, appended to
@@ -64,7 +118,8 @@ void append_fused_activation(const Node& node, dnnl::post_ops& post_ops);
 /// Base of the oneDNN kernels. run() checks that every present tensor is host memory of
 /// a dtype the kernel takes (float32 unless it says otherwise), calls prepare() on the first run and whenever the input shapes change (the
 /// primitives are built there and reused by every later run of those shapes), then
-/// execute(). A dnnl::error becomes tern::Error with oneDNN's message and the node's name.
+/// execute(). A dnnl::error becomes tern::Error with oneDNN's message (the scheduler adds
+/// the node and backend to every kernel error, so kernels never name the node themselves).
 class DnnlKernel : public Kernel {
 public:
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) final;
@@ -87,7 +142,7 @@ protected:
     return false;
   }
 
-  /// Throws tern::Error("<node>: <message>").
+  /// Throws tern::Error(message): the scheduler adds the node and the backend.
   [[noreturn]] void fail(const std::string& message) const;
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);

@@ -13,10 +13,13 @@ namespace onednn {
 
 using dnnl::memory;
 
-Convolution::Convolution(const Node& node)
-    : node_(node), weights_(node.input(1) != nullptr && node.input(1)->constant() != nullptr) {}
+Convolution::Convolution(const Node& node, bool fused)
+    : node_(node), fused_(fused), weights_(node.input(1) != nullptr && node.input(1)->constant() != nullptr) {}
 
-void Convolution::fail(const std::string& message) const { throw Error(node_.describe() + ": " + message); }
+// The scheduler names the node it runs; a fused Conv is not that node, so it is named here.
+void Convolution::fail(const std::string& message) const {
+  throw Error(fused_ ? "the fused " + node_.describe() + ": " + message : message);
+}
 
 Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
   require(x.rank() >= 3 && x.rank() <= 5 && w.rank() == x.rank(),
@@ -54,7 +57,7 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
 
   dnnl::post_ops post_ops;
   append_fused_activation(node_, post_ops);
-  dnnl::primitive_attr attr;
+  dnnl::primitive_attr attr = user_scratchpad();
   attr.set_post_ops(post_ops);
   const auto primitive_desc = [&](const memory::desc& dst) {
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
@@ -73,7 +76,7 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
   require(static_cast<bool>(pd), "oneDNN has no convolution for X " + x.to_string() + ", W " + w.to_string() +
                                      " and these attributes");
   pd_ = pd;
-  conv_ = dnnl::convolution_forward(pd_);
+  conv_ = Primitive(pd_);
   src_.prepare(plain_desc(dims_of(x)), pd_.src_desc(), ScratchSlot::Source);
   weights_.prepare(plain_desc(weight_dims), pd_.weights_desc());
   args_.clear();
@@ -85,7 +88,7 @@ void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& ds
   args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
   args_[DNNL_ARG_DST] = dst;
   if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
-  conv_.execute(stream(), args_);
+  conv_.execute(args_);
 }
 
 } // namespace onednn
@@ -115,6 +118,14 @@ private:
 };
 
 } // namespace
+
+std::string conv_support(const KernelQuery& query) {
+  if (query.input_shapes.empty()) return {};
+  const Shape& x = query.input_shapes[0];
+  if (x.rank() < 3 || x.rank() > 5)
+    return "the cpu backend convolves 1-, 2- and 3-D inputs (X of rank 3 to 5); X is " + x.to_string();
+  return {};
+}
 
 std::unique_ptr<Kernel> make_conv(const Node& node) { return std::make_unique<ConvKernel>(node); }
 

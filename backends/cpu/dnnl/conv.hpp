@@ -13,7 +13,9 @@ namespace tern::cpu::onednn {
 class Convolution {
 public:
   /// `node`: a float Conv, which must outlive this object (the plan's graph does).
-  explicit Convolution(const Node& node);
+  /// `fused`: run inside another node's kernel (Conv+MaxPool), whose node the scheduler
+  /// names in errors: then messages name this Conv too.
+  explicit Convolution(const Node& node, bool fused = false);
 
   /// Y's shape for X and W (the node's window over X, W's output channels).
   Shape output_shape(const Shape& x, const Shape& w) const;
@@ -31,8 +33,9 @@ private:
   }
 
   const Node& node_;
+  const bool fused_;
   dnnl::convolution_forward::primitive_desc pd_;
-  dnnl::convolution_forward conv_;
+  Primitive conv_;
   Relayout src_;
   WeightsOperand weights_;
   std::unordered_map<int, dnnl::memory> args_; ///< kept between runs: only the buffers change

@@ -18,7 +18,7 @@ using namespace onednn;
 class ConvMaxPoolKernel final : public DnnlKernel {
 public:
   /// `pool`: the MaxPool node; its input's producer is the Conv.
-  explicit ConvMaxPoolKernel(const Node& pool) : DnnlKernel(pool), conv_(*pool.input(0)->producer()) {}
+  explicit ConvMaxPoolKernel(const Node& pool) : DnnlKernel(pool), conv_(*pool.input(0)->producer(), /*fused=*/true) {}
 
 private:
   // inputs: the Conv's (X, W, B); outputs: the MaxPool's Y.
@@ -33,7 +33,7 @@ private:
     bound_ = nullptr;
     // dst "any": oneDNN keeps the convolution's layout, the one its blocked pooling is made for.
     const auto pd = Pooling(node(), PoolKind::Max, conv_y, y).primitive_desc(between, any(dims_of(y)));
-    pool_ = dnnl::pooling_v2_forward(pd);
+    pool_ = Primitive(pd);
     dst_.prepare(plain_desc(dims_of(y)), pd.dst_desc(), ScratchSlot::Destination);
   }
 
@@ -43,25 +43,29 @@ private:
     if (buffer != bound_) intermediate_.set_data_handle(buffer);
     bound_ = buffer;
     conv_.execute(inputs, intermediate_);
-    pool_.execute(stream(), {{DNNL_ARG_SRC, intermediate_}, {DNNL_ARG_DST, dst_.write(outputs[0])}});
+    pool_.execute({{DNNL_ARG_SRC, intermediate_}, {DNNL_ARG_DST, dst_.write(outputs[0])}});
     dst_.written();
   }
 
   Convolution conv_;
   dnnl::memory intermediate_; ///< the convolution's output, in its layout, in scratch
   void* bound_ = nullptr;     ///< the scratch buffer intermediate_ points to
-  dnnl::pooling_v2_forward pool_;
+  Primitive pool_;
   Relayout dst_;
 };
 
 } // namespace
 
-std::unique_ptr<Kernel> make_conv_max_pool(const Node& pool) {
-  // Only the plain MaxPool: its Indices output has no oneDNN form (see pool.cpp).
+std::string conv_max_pool_support(const KernelQuery& query) {
+  const Node& pool = query.node;
   const Value* x = pool.input(0);
-  if (pool.outputs().size() != 1 || x == nullptr || x->producer() == nullptr || x->producer()->op_type() != "Conv")
-    return nullptr;
-  return std::make_unique<ConvMaxPoolKernel>(pool);
+  if (x == nullptr || x->producer() == nullptr || x->producer()->op_type() != "Conv")
+    return "MaxPool's input is not computed by a Conv";
+  // Only the plain MaxPool: its Indices output has no oneDNN form (see pool.cpp).
+  if (pool.outputs().size() != 1) return "MaxPool's Indices output has no oneDNN form";
+  return conv_support(query); // the key's first inputs are the Conv's
 }
+
+std::unique_ptr<Kernel> make_conv_max_pool(const Node& pool) { return std::make_unique<ConvMaxPoolKernel>(pool); }
 
 } // namespace tern::cpu

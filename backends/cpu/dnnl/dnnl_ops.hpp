@@ -1,28 +1,39 @@
 #pragma once
-// Factories of the oneDNN-backed kernels, one per op family; rows in ../kernel_table.cpp.
-// Every kernel takes float32 host tensors, builds its primitive on the first run and
-// rebuilds it only when the input shapes change (see dnnl/context.hpp).
+// Factories of the oneDNN-backed kernels, one per op family, and the checks (KernelSupport)
+// with which their rows decline nodes the kernels cannot run; rows in ../kernel_table.cpp.
+// Every kernel takes float32 host tensors (unless it says otherwise), builds its primitive
+// on the first run and rebuilds it only when the input shapes change (see dnnl/context.hpp).
 
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>
 
 #include <memory>
+#include <string>
 
 namespace tern::cpu {
 
 /// Conv (1-, 2-, 3-D) with optional bias and the fused `activation` attributes.
 std::unique_ptr<Kernel> make_conv(const Node& node);
+/// Declines a Conv whose X is not of rank 3 to 5 (float and integer Conv alike).
+std::string conv_support(const KernelQuery& query);
 /// Gemm (alpha, beta, transA, transB, broadcast C, fused `activation`).
 std::unique_ptr<Kernel> make_gemm(const Node& node);
-/// "Flatten+Gemm": a Gemm node run on the input of the Flatten(axis=1) producing its A;
-/// nullptr for another axis or a transposed A.
+/// "Flatten+Gemm": a Gemm node run on the input of the Flatten(axis=1) producing its A
+/// (flatten_gemm_support() has said yes).
 std::unique_ptr<Kernel> make_flatten_gemm(const Node& gemm);
+/// Declines a Flatten of another axis, an input of rank below 2, or a transposed A.
+std::string flatten_gemm_support(const KernelQuery& query);
 /// MatMul with numpy batch broadcasting.
 std::unique_ptr<Kernel> make_matmul(const Node& node);
 std::unique_ptr<Kernel> make_max_pool(const Node& node);
+/// Declines a pooling whose X is not of rank 3 to 5, and a MaxPool with an Indices output
+/// (float and integer pooling alike).
+std::string pool_support(const KernelQuery& query);
 /// "Conv+MaxPool": a MaxPool node together with the Conv producing its input, taking the
-/// Conv's inputs; nullptr when `pool` does not fit (see conv_pool.cpp).
+/// Conv's inputs (conv_max_pool_support() has said yes).
 std::unique_ptr<Kernel> make_conv_max_pool(const Node& pool);
+/// Declines a MaxPool with an Indices output, or a Conv conv_support() declines.
+std::string conv_max_pool_support(const KernelQuery& query);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_batch_normalization(const Node& node);
@@ -30,10 +41,11 @@ std::unique_ptr<Kernel> make_softmax(const Node& node);
 /// Add, Sub, Mul, Div (chosen by the node's op type), numpy broadcasting both ways.
 std::unique_ptr<Kernel> make_binary(const Node& node);
 /// "Add+Relu": a Relu node together with the Add producing its input, taking the Add's
-/// inputs; nullptr when `relu`'s input is not an Add's.
+/// inputs (add_relu_support() has said yes).
 std::unique_ptr<Kernel> make_add_relu(const Node& relu);
-/// Concat (float32, int32, int8, uint8); the registry matches input counts exactly, so the
-/// table has one row per count.
+/// Declines a Relu whose input is not an Add's.
+std::string add_relu_support(const KernelQuery& query);
+/// Concat of any number of float32, int32, int8 or uint8 inputs.
 std::unique_ptr<Kernel> make_concat(const Node& node);
 /// Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg
 /// (chosen by the node's op type).
@@ -45,10 +57,8 @@ std::unique_ptr<Kernel> make_eltwise(const Node& node);
 std::unique_ptr<Kernel> make_integer_conv(const Node& node);
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node);
-
-/// The Concat row for `inputs` inputs of `dtype` (float32, int32, int8, uint8).
-inline KernelDef dnnl_concat_row(std::size_t inputs, DataType dtype = DataType::Float32) {
-  return {"Concat", std::vector<DataType>(inputs, dtype), make_concat};
-}
+/// Declines every node on CPUs whose oneDNN int8 primitives are not exact: the rows of
+/// the native integer kernels after it then run them.
+std::string int8_primitives_support(const KernelQuery& query);
 
 } // namespace tern::cpu

@@ -35,13 +35,13 @@ private:
     const std::string& op = node().op_type();
     if (op == "Clip") {
       const auto [low, high] = clip_bounds(inputs);
-      return activation_steps(node(), op, low, high);
+      return activation_steps(op, low, high);
     }
-    if (op == "LeakyRelu") return activation_steps(node(), op, static_cast<float>(node().attr<double>("alpha")), 0.0f);
+    if (op == "LeakyRelu") return activation_steps(op, static_cast<float>(node().attr<double>("alpha")), 0.0f);
     if (op == "HardSigmoid")
-      return activation_steps(node(), op, static_cast<float>(node().attr<double>("alpha")),
+      return activation_steps(op, static_cast<float>(node().attr<double>("alpha")),
                               static_cast<float>(node().attr<double>("beta")));
-    return activation_steps(node(), op, 0.0f, 0.0f);
+    return activation_steps(op, 0.0f, 0.0f);
   }
 
   // Clip's bounds are baked into the primitive: new values (computed bounds) rebuild it.
@@ -60,7 +60,7 @@ private:
     for (const EltwiseStep& step : steps_for(inputs)) {
       const dnnl::eltwise_forward::desc desc(dnnl::prop_kind::forward_inference, step.algorithm, desc_, step.alpha,
                                              step.beta);
-      primitives_.emplace_back(dnnl::eltwise_forward::primitive_desc(desc, engine()));
+      primitives_.emplace_back(dnnl::eltwise_forward::primitive_desc(desc, user_scratchpad(), engine()));
     }
   }
 
@@ -68,12 +68,12 @@ private:
     bind(src_, inputs[0]);
     bind(dst_, outputs[0]);
     for (std::size_t i = 0; i < primitives_.size(); ++i)
-      primitives_[i].execute(stream(), {{DNNL_ARG_SRC, i == 0 ? src_ : dst_}, {DNNL_ARG_DST, dst_}});
+      primitives_[i].execute({{DNNL_ARG_SRC, i == 0 ? src_ : dst_}, {DNNL_ARG_DST, dst_}});
   }
 
   dnnl::memory::desc desc_;
   dnnl::memory src_, dst_; ///< made once per shape, pointed at each run's tensors
-  std::vector<dnnl::eltwise_forward> primitives_;
+  std::vector<Primitive> primitives_;
   std::pair<float, float> bounds_;
 };
 

@@ -66,7 +66,8 @@ private:
                                                  taps, 1, x_max));
     const memory::data_type src_type = dnnl_type(inputs[0].dtype()), s8 = memory::data_type::s8;
     const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
-    const dnnl::primitive_attr attr = in_primitive_ ? requantize_attr(*requantization_, 1) : dnnl::primitive_attr();
+    const dnnl::primitive_attr attr = user_scratchpad(in_primitive_ ? requantize_attr(*requantization_, 1)
+                                                                    : dnnl::primitive_attr());
     const memory::desc bias = has_bias ? plain_desc({w[0]}, memory::data_type::s32) : memory::desc();
     // oneDNN's int8 kernels take channels last (nhwc) only: a plain or channel-blocked dst
     // gets its reference loop (checked in 2.6), so "any" it is, reordered to Tern's nchw.
@@ -77,7 +78,7 @@ private:
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine(), /*allow_empty=*/true);
     require(static_cast<bool>(pd), "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() +
                                        " and these attributes");
-    conv_ = dnnl::convolution_forward(pd);
+    conv_ = Primitive(pd);
     src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
     dst_.prepare(plain_desc(dims_of(y), dst_type), pd.dst_desc(), ScratchSlot::Destination);
@@ -92,15 +93,14 @@ private:
     args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
     args_[DNNL_ARG_DST] = dst_.write(target);
     if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
-    conv_.execute(stream(), args_);
+    conv_.execute(args_);
     dst_.written();
     if (!accumulators_.defined()) return;
-    stream().wait();
     const Shape& y = outputs[0].shape();
     native::requantize(*requantization_, accumulators_, outputs[0], y[1], y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
   }
 
-  dnnl::convolution_forward conv_;
+  Primitive conv_;
   ByteRelayout src_, dst_;
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;

@@ -103,11 +103,11 @@ private:
     Dims bias_dims(rank, 1);
     bias_dims.back() = n;
     const memory::desc bias = has_bias ? plain_desc(bias_dims, memory::data_type::s32) : memory::desc();
-    const dnnl::primitive_attr attr =
-        in_primitive_ ? requantize_attr(*requantization_, static_cast<int>(rank) - 1) : dnnl::primitive_attr();
+    const dnnl::primitive_attr attr = user_scratchpad(
+        in_primitive_ ? requantize_attr(*requantization_, static_cast<int>(rank) - 1) : dnnl::primitive_attr());
     const memory::desc b_desc = b_.constant() ? any(o.b, memory::data_type::s8) : o.b_plain;
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, b_desc, bias, y_desc), attr, engine());
-    matmul_ = dnnl::matmul(pd);
+    matmul_ = Primitive(pd);
     b_.prepare(o.b_plain, pd.weights_desc());
     args_ = {{DNNL_ARG_SRC, unbound(a_desc)}, {DNNL_ARG_DST, unbound(y_desc)}};
     if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
@@ -121,14 +121,13 @@ private:
     bind(args_[DNNL_ARG_DST], target);
     if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
     args_[DNNL_ARG_WEIGHTS] = b_.read(inputs[1]);
-    matmul_.execute(stream(), args_);
+    matmul_.execute(args_);
     if (!accumulators_.defined()) return;
-    stream().wait();
     native::requantize(*requantization_, accumulators_, outputs[0], channels_, 1);
   }
 
   const bool gemm_;
-  dnnl::matmul matmul_;
+  Primitive matmul_;
   WeightsOperand b_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;

@@ -1,5 +1,7 @@
 #include "integer_support.hpp"
 
+#include "dnnl_ops.hpp"
+
 #include <cstdlib>
 
 namespace tern::cpu::onednn {
@@ -48,3 +50,13 @@ const Tensor* constant_input(const Node& node, std::size_t index) {
 }
 
 } // namespace tern::cpu::onednn
+
+namespace tern::cpu {
+
+std::string int8_primitives_support(const KernelQuery& query) {
+  (void)query; // the same answer for every node: whether this CPU has VNNI
+  if (onednn::int8_primitives_exact()) return {};
+  return "oneDNN's int8 primitives are not exact on this CPU (no VNNI)";
+}
+
+} // namespace tern::cpu

@@ -1,23 +1,8 @@
 #include "layout.hpp"
 
-#include <array>
-#include <cstdlib>
-#include <memory>
 #include <string_view>
 
 namespace tern::cpu::onednn {
-namespace {
-
-struct FreeDeleter {
-  void operator()(void* p) const { std::free(p); }
-};
-
-struct ScratchBuffer {
-  std::unique_ptr<void, FreeDeleter> data;
-  std::size_t bytes = 0;
-};
-
-} // namespace
 
 dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type) {
   return dnnl::memory::desc(dims, type, dnnl::memory::format_tag::any);
@@ -32,20 +17,6 @@ dnnl::memory::desc channel_blocked(const Dims& dims) {
 
 bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string_view(pd.impl_info_str()).starts_with("ref"); }
 
-void* scratch(ScratchSlot slot, std::size_t bytes) {
-  thread_local std::array<ScratchBuffer, static_cast<std::size_t>(ScratchSlot::Count)> buffers;
-  ScratchBuffer& buffer = buffers[static_cast<std::size_t>(slot)];
-  if (buffer.bytes < bytes) {
-    // 64 bytes: a cache line and an AVX-512 vector; aligned_alloc wants a multiple of it.
-    const std::size_t rounded = (bytes + 63) / 64 * 64;
-    buffer.data.reset(); // free first: the old and new buffers may be large
-    buffer.data.reset(std::aligned_alloc(64, rounded));
-    check(buffer.data != nullptr, "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory");
-    buffer.bytes = rounded;
-  }
-  return buffer.data.get();
-}
-
 void Relayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot) {
   plain_ = unbound(plain);
   slot_ = slot;
@@ -54,7 +25,7 @@ void Relayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc
   if (chosen == plain) return;
   chosen_ = unbound(chosen);
   const auto [from, to] = slot == ScratchSlot::Destination ? std::pair{chosen, plain} : std::pair{plain, chosen};
-  reorder_ = dnnl::reorder(dnnl::reorder::primitive_desc(engine(), from, engine(), to));
+  reorder_ = reorder(from, to);
 }
 
 void Relayout::bind_scratch() {
@@ -68,7 +39,7 @@ const dnnl::memory& Relayout::read(const Tensor& tensor) {
   bind(plain_, tensor);
   if (!reorder_) return plain_;
   bind_scratch();
-  reorder_->execute(stream(), plain_, chosen_);
+  reorder_->execute(plain_, chosen_);
   return chosen_;
 }
 
@@ -80,7 +51,7 @@ const dnnl::memory& Relayout::write(Tensor& tensor) {
 }
 
 void Relayout::written() {
-  if (reorder_) reorder_->execute(stream(), chosen_, plain_);
+  if (reorder_) reorder_->execute(chosen_, plain_);
 }
 
 void WeightsOperand::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen) {
@@ -101,8 +72,7 @@ const dnnl::memory& WeightsOperand::read(const Tensor& weights) {
   Packed& packed = packed_[*current_];
   if (!packed.filled) {
     // Once per layout, so a one-off reorder primitive (oneDNN caches it anyway) is fine.
-    dnnl::memory plain = wrap(plain_, weights);
-    dnnl::reorder(plain, packed.memory).execute(stream(), plain, packed.memory);
+    reorder(plain_, packed.memory.get_desc()).execute(wrap(plain_, weights), packed.memory);
     packed.filled = true;
   }
   return packed.memory;

@@ -1,10 +1,10 @@
 #pragma once
 // Operands in the layout a primitive chose (format_tag::any). Tern hands kernels plain
 // row-major tensors, so a primitive that prefers a blocked layout (nChw16c, OIhw16i16o...)
-// reads and writes per-thread scratch copies, reordered in and out on every run; constant
-// weights are reordered once. Memory objects are made once per shape and rebound to each
-// run's tensors with set_data_handle: creating them per run costs more than small
-// primitives do. Only dnnl/*.cpp include this.
+// reads and writes per-thread scratch copies (scratch() in context.hpp), reordered in and
+// out on every run; constant weights are reordered once. Memory objects are made once per
+// shape and rebound to each run's tensors with set_data_handle: creating them per run costs
+// more than small primitives do. Only dnnl/*.cpp include this.
 
 #include "context.hpp"
 
@@ -21,14 +21,6 @@ dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type = dnnl::me
 dnnl::memory::desc channel_blocked(const Dims& dims);
 /// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
 bool is_reference(const dnnl::primitive_desc_base& pd);
-
-/// Scratch buffers shared by the kernels run on one thread: a plan runs its kernels one
-/// after another, so one buffer per role serves them all (per kernel, ResNet-18 at batch 64
-/// would hold gigabytes). Grow-only and 64-byte aligned; one set per calling thread, so
-/// plans run concurrently on different threads never share one. Intermediate holds what a
-/// fused kernel passes from its first primitive to its second.
-enum class ScratchSlot { Source, Destination, Weights, Intermediate, Count };
-void* scratch(ScratchSlot slot, std::size_t bytes);
 
 /// One operand of a primitive: Tern's plain tensor, seen through the primitive's chosen
 /// layout. When both layouts are the same the tensor itself is used, otherwise a scratch
@@ -50,7 +42,7 @@ private:
   void bind_scratch();
 
   dnnl::memory plain_, chosen_;
-  std::optional<dnnl::reorder> reorder_;
+  std::optional<Primitive> reorder_;
   ScratchSlot slot_ = ScratchSlot::Source;
   void* bound_ = nullptr; ///< the scratch buffer chosen_ points to
 };

@@ -58,7 +58,7 @@ private:
     };
     const memory::desc a_desc = strided(m, k, trans_a), b_desc = strided(k, n, trans_b), y_desc = plain_desc({m, n});
 
-    dnnl::primitive_attr attr;
+    dnnl::primitive_attr attr = user_scratchpad();
     if (alpha != 1.0f) attr.set_output_scales(0, {alpha});
     dnnl::post_ops post_ops;
     if (has_c_ && !c_is_bias_) post_ops.append_sum(beta);
@@ -69,7 +69,7 @@ private:
     const memory::desc weights = b_.constant() ? any({k, n}) : b_desc;
     const memory::desc bias = c_is_bias_ ? plain_desc({1, n}) : memory::desc();
     const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(a_desc, weights, bias, y_desc), attr, engine());
-    matmul_ = dnnl::matmul(pd);
+    matmul_ = Primitive(pd);
     b_.prepare(b_desc, pd.weights_desc());
     args_ = {{DNNL_ARG_SRC, unbound(a_desc)}, {DNNL_ARG_DST, unbound(y_desc)}};
     if (c_is_bias_) args_[DNNL_ARG_BIAS] = unbound(bias);
@@ -81,12 +81,12 @@ private:
     bind(args_[DNNL_ARG_SRC], inputs[0]);
     bind(args_[DNNL_ARG_DST], outputs[0]);
     args_[DNNL_ARG_WEIGHTS] = b_.read(inputs[1]);
-    matmul_.execute(stream(), args_);
+    matmul_.execute(args_);
   }
 
   bool has_c_ = false;
   bool c_is_bias_ = false; ///< C added as oneDNN's bias instead of broadcast + sum
-  dnnl::matmul matmul_;
+  Primitive matmul_;
   WeightsOperand b_;
   std::unordered_map<int, memory> args_; ///< kept between runs: only the buffers change
 };
@@ -124,16 +124,16 @@ private:
     a_ = plain_desc(a);
     b_ = plain_desc(b);
     y_ = plain_desc(y);
-    matmul_ = dnnl::matmul(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), engine()));
+    matmul_ = Primitive(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), user_scratchpad(), engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    matmul_.execute(stream(), {{DNNL_ARG_SRC, wrap(a_, inputs[0])},
-                               {DNNL_ARG_WEIGHTS, wrap(b_, inputs[1])},
-                               {DNNL_ARG_DST, wrap(y_, outputs[0])}});
+    matmul_.execute({{DNNL_ARG_SRC, wrap(a_, inputs[0])},
+                     {DNNL_ARG_WEIGHTS, wrap(b_, inputs[1])},
+                     {DNNL_ARG_DST, wrap(y_, outputs[0])}});
   }
 
-  dnnl::matmul matmul_;
+  Primitive matmul_;
   memory::desc a_, b_, y_;
 };
 
@@ -141,14 +141,21 @@ private:
 
 std::unique_ptr<Kernel> make_gemm(const Node& node) { return std::make_unique<GemmKernel>(node); }
 
-std::unique_ptr<Kernel> make_flatten_gemm(const Node& gemm) {
+std::string flatten_gemm_support(const KernelQuery& query) {
+  const Node& gemm = query.node;
   const Value* a = gemm.input(0);
   const Node* flatten = a != nullptr ? a->producer() : nullptr;
-  if (flatten == nullptr || flatten->op_type() != "Flatten" || flatten->attr<std::int64_t>("axis") != 1 ||
-      gemm.attr<std::int64_t>("transA") != 0)
-    return nullptr;
-  return std::make_unique<GemmKernel>(gemm);
+  if (flatten == nullptr || flatten->op_type() != "Flatten") return "Gemm's A is not computed by a Flatten";
+  // The Gemm kernel reads an A of rank > 2 as [dim0, rest]: what Flatten(axis=1) makes.
+  if (const auto axis = flatten->attr<std::int64_t>("axis"); axis != 1)
+    return "the fused kernel reads A as Flatten(axis=1) makes it, not axis " + std::to_string(axis);
+  if (gemm.attr<std::int64_t>("transA") != 0) return "Gemm transposes A (transA), which the fused kernel cannot";
+  if (!query.input_shapes.empty() && query.input_shapes[0].rank() < 2)
+    return "Flatten's input " + query.input_shapes[0].to_string() + " is not of rank 2 or more";
+  return {};
 }
+
+std::unique_ptr<Kernel> make_flatten_gemm(const Node& gemm) { return std::make_unique<GemmKernel>(gemm); }
 std::unique_ptr<Kernel> make_matmul(const Node& node) { return std::make_unique<MatMulKernel>(node); }
 
 } // namespace tern::cpu

@@ -60,7 +60,7 @@ dnnl::pooling_v2_forward::primitive_desc Pooling::primitive_desc(const dnnl::mem
                                                                  const dnnl::memory::desc& dst) const {
   const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, algorithm, src, dst, strides, kernel,
                                             dilations, pads_begin, pads_end);
-  return dnnl::pooling_v2_forward::primitive_desc(desc, engine());
+  return dnnl::pooling_v2_forward::primitive_desc(desc, user_scratchpad(), engine());
 }
 
 } // namespace onednn
@@ -89,17 +89,14 @@ private:
     const dnnl::memory::desc src = plain_desc(dims_of(x)), dst = plain_desc(dims_of(y));
     src_ = unbound(src);
     dst_ = unbound(dst);
-    pool_ = dnnl::pooling_v2_forward(pooling.primitive_desc(src, dst));
+    pool_ = Primitive(pooling.primitive_desc(src, dst));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     bind(src_, inputs[0]);
     bind(dst_, outputs[0]);
-    pool_.execute(stream(), {{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
-    if (!divisor_fix_.empty()) {
-      stream().wait();
-      fix_divisors(outputs[0]);
-    }
+    pool_.execute({{DNNL_ARG_SRC, src_}, {DNNL_ARG_DST, dst_}});
+    if (!divisor_fix_.empty()) fix_divisors(outputs[0]);
   }
 
   /// Rescales the windows that reach into the ceil_mode padding (see prepare()).
@@ -123,12 +120,23 @@ private:
   }
 
   const PoolKind kind_;
-  dnnl::pooling_v2_forward pool_;
+  Primitive pool_;
   dnnl::memory src_, dst_; ///< made once per shape, pointed at each run's tensors
   std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
 };
 
 } // namespace
+
+std::string pool_support(const KernelQuery& query) {
+  // Indices would need a workspace in ONNX's flat-index format; nobody asks for them yet.
+  if (query.node.op_type() == "MaxPool" && query.node.outputs().size() != 1)
+    return "MaxPool's Indices output is not supported on cpu";
+  if (query.input_shapes.empty()) return {};
+  const Shape& x = query.input_shapes[0];
+  if (x.rank() < 3 || x.rank() > 5)
+    return "the cpu backend pools 1-, 2- and 3-D inputs (X of rank 3 to 5); X is " + x.to_string();
+  return {};
+}
 
 std::unique_ptr<Kernel> make_max_pool(const Node& node) { return std::make_unique<PoolKernel>(node, PoolKind::Max); }
 std::unique_ptr<Kernel> make_average_pool(const Node& node) {

@@ -22,7 +22,8 @@ struct Pooling {
   /// The pooling of `node` (of `kind`) from X to Y; ceil_mode's output size is honoured by
   /// enlarging the end padding until oneDNN's floor formula gives it.
   Pooling(const Node& node, PoolKind kind, const Shape& x, const Shape& y);
-  /// The primitive reading `src` and writing `dst` (which may leave its layout to oneDNN).
+  /// The primitive reading `src` and writing `dst` (which may leave its layout to oneDNN),
+  /// with a user scratchpad (for Primitive).
   dnnl::pooling_v2_forward::primitive_desc primitive_desc(const dnnl::memory::desc& src,
                                                           const dnnl::memory::desc& dst) const;
 };

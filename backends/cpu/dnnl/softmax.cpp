@@ -19,14 +19,14 @@ private:
     const auto axis = static_cast<int>(x.axis(node().attr<std::int64_t>("axis")));
     desc_ = plain_desc(dims_of(x));
     const dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, desc_, axis);
-    softmax_ = dnnl::softmax_forward(dnnl::softmax_forward::primitive_desc(desc, engine()));
+    softmax_ = Primitive(dnnl::softmax_forward::primitive_desc(desc, user_scratchpad(), engine()));
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    softmax_.execute(stream(), {{DNNL_ARG_SRC, wrap(desc_, inputs[0])}, {DNNL_ARG_DST, wrap(desc_, outputs[0])}});
+    softmax_.execute({{DNNL_ARG_SRC, wrap(desc_, inputs[0])}, {DNNL_ARG_DST, wrap(desc_, outputs[0])}});
   }
 
-  dnnl::softmax_forward softmax_;
+  Primitive softmax_;
   dnnl::memory::desc desc_;
 };
 

@@ -1,5 +1,6 @@
 #pragma once
-// Helpers every native kernel uses: argument checks whose errors name the node, row-major
+// Helpers every native kernel uses: argument checks (whose errors the scheduler prefixes
+// with the node and backend, so they never name the node themselves), row-major
 // strides, raw byte access, and copying elements by size (data movement never needs to
 // know a dtype, only how wide its elements are).
 
@@ -14,7 +15,7 @@
 
 namespace tern::cpu::native {
 
-/// Throws tern::Error("<node>: <message>").
+/// Throws tern::Error(message); `node` is the kernel's, for checks that read it.
 [[noreturn]] void fail(const Node& node, const std::string& message);
 /// fail(node, message) unless `condition`.
 inline void require(const Node& node, bool condition, const std::string& message) {

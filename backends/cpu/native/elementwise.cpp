@@ -13,7 +13,7 @@ namespace {
 template <class Combine, class Finish>
 void fold_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs, Combine combine,
               Finish finish) {
-  native::require(node, !inputs.empty() && outputs.size() == 1, "needs at least one input and one output");
+  native::require(node, !inputs.empty() && outputs.size() == 1, "expected at least one input and one output");
   std::vector<const float*> data;
   for (std::size_t k = 0; k < inputs.size(); ++k) {
     native::require(node, inputs[k].defined(), "input " + std::to_string(k) + " is absent");

@@ -41,7 +41,7 @@ public:
         relation_ = relation;
         known = true;
       }
-    native::require(node, known, "is not a comparison the cpu backend knows");
+    native::require(node, known, node.op_type() + " is not a comparison the cpu backend knows");
   }
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {

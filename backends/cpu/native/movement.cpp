@@ -12,7 +12,7 @@ namespace {
 using native::require;
 
 void copy_input(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  require(node, !inputs.empty() && inputs[0].defined() && !outputs.empty(), "needs a data input and an output");
+  require(node, !inputs.empty() && inputs[0].defined() && !outputs.empty(), "expected a data input and an output");
   native::require_same_bytes(node, inputs[0], outputs[0]);
   native::copy_bytes(native::bytes_of(inputs[0]), native::bytes_of(outputs[0]), inputs[0].bytes());
 }

@@ -1,7 +1,8 @@
 #pragma once
 // Factories of Tern's own CPU kernels (what oneDNN lacks); rows in ../kernel_table.cpp.
 // Each factory reads and checks the node's attributes once, when the plan is compiled;
-// the kernels it makes check their tensors on every run and throw tern::Error naming the node.
+// the kernels it makes check their tensors on every run and throw tern::Error (the
+// scheduler adds the node and the backend to the message).
 
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>

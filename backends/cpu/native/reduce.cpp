@@ -50,7 +50,7 @@ constexpr Reduction reductions[] = {
 const Reduction& reduction_of(const Node& node) {
   for (const Reduction& r : reductions)
     if (r.op_type == node.op_type()) return r;
-  native::fail(node, "is not a reduction the cpu backend knows");
+  native::fail(node, node.op_type() + " is not a reduction the cpu backend knows");
 }
 
 class ReduceKernel final : public Kernel {

@@ -78,7 +78,7 @@ public:
   UnaryKernel(const Node& node, const UnaryOp<Out> (&table)[N]) : node_(node), params_(params_of(node)) {
     for (const UnaryOp<Out>& op : table)
       if (op.op_type == node.op_type()) fn_ = op.fn;
-    native::require(node, fn_ != nullptr, "is not an elementwise function the cpu backend knows");
+    native::require(node, fn_ != nullptr, node.op_type() + " is not an elementwise function the cpu backend knows");
   }
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {

@@ -21,9 +21,14 @@ public:
   virtual std::shared_ptr<std::byte> allocate(std::size_t bytes) = 0;
   /// True when the CPU may read and write this backend's memory directly.
   virtual bool host_accessible() const { return true; }
-  /// Sets how many threads the backend's kernels may use (0: all cores, the default).
-  /// Backends that do not thread ignore it.
+  /// Sets how many threads the backend's kernels may use (0: the default, for cpu OpenMP's:
+  /// OMP_NUM_THREADS, else all cores). The count belongs to the backend and applies from
+  /// the next forward, on whichever thread runs it. Backends that do not thread ignore it.
   virtual void set_num_threads(int threads) { (void)threads; }
+  /// Called on the thread about to run this backend's kernels, once per forward, before the
+  /// first of them: applies what threading libraries keep per calling thread (cpu: the
+  /// OpenMP thread count), so that any thread may run a plan.
+  virtual void enter_thread() {}
   /// Copies `bytes` from this backend's memory to host memory.
   virtual void copy_to_host(const std::byte* src, std::byte* dst, std::size_t bytes) const;
   /// Copies `bytes` from host memory into this backend's memory.

@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 namespace tern {
 
@@ -20,6 +21,14 @@ public:
 /// Throws tern::Error(message) when `condition` is false.
 inline void check(bool condition, const std::string& message) {
   if (!condition) throw Error(message);
+}
+
+/// Throws tern::Error(make_message()) when `condition` is false: a message assembled at run
+/// time is built only on failure (`check(ok, [&] { return "x is " + text; })`).
+template <class MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
+void check(bool condition, MakeMessage&& make_message) {
+  if (!condition) throw Error(make_message());
 }
 
 } // namespace tern

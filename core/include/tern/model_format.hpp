@@ -28,8 +28,6 @@ public:
   virtual void save(const Graph& graph, const std::filesystem::path& path) const = 0;
 };
 
-/// Registers a format (and the plugin library that owns it).
-void register_model_format(std::shared_ptr<ModelFormat> format, std::shared_ptr<void> owner = {});
 /// The format for `path`'s extension: a registered one, else the plugin named after the
 /// extension ("m.onnx" loads plugin "onnx"). Throws when there is none.
 const ModelFormat& model_format_for(const std::filesystem::path& path);

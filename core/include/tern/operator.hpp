@@ -1,7 +1,8 @@
 #pragma once
 /// \file operator.hpp
 /// Operator schemas: arity, attributes with defaults, and shape + dtype inference.
-/// The core registers the schemas of its built-in operators; plugins may add more.
+/// The core registers the schemas of its built-in operators; plugins add their own under a
+/// domain of theirs (PluginContext::add_schema), and may never replace one.
 
 #include <tern/attributes.hpp>
 #include <tern/dtype.hpp>
@@ -77,6 +78,12 @@ public:
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);
   }
+  /// fail(make_message()) unless `condition`: the message is built only on failure.
+  template <class MakeMessage>
+    requires std::is_invocable_r_v<std::string, MakeMessage>
+  void require(bool condition, MakeMessage&& make_message) const {
+    if (!condition) fail(make_message());
+  }
 
 private:
   const Node& node_;
@@ -95,6 +102,9 @@ struct OpSchema {
   std::vector<AttributeSpec> attributes; ///< every attribute it accepts
   /// Sets every output's dtype and shape from the inputs; calls ctx.fail() on bad input.
   std::function<void(InferenceContext&)> infer;
+  /// "" for ONNX's default domain (the core's operators); a plugin's operators name the
+  /// plugin's own domain, e.g. "tern.ptq".
+  std::string domain = {};
 
   /// The spec of attribute `key`, or nullptr.
   const AttributeSpec* attribute(const std::string& key) const;
@@ -102,9 +112,7 @@ struct OpSchema {
   template <class T> T default_of(const std::string& key, const Node& node) const;
 };
 
-/// Registers (or replaces) the schema of schema.op_type in the process-wide registry.
-void register_schema(OpSchema schema);
-/// The schema of `op_type`, or nullptr.
+/// The schema of `op_type` in the current registry (see registry.hpp), or nullptr.
 const OpSchema* find_schema(const std::string& op_type);
 /// The schema of `op_type`; throws "unknown operator" otherwise.
 const OpSchema& schema(const std::string& op_type);

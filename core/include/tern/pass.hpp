@@ -34,8 +34,6 @@ struct PassContext {
 /// A graph pass: rewrites `graph` in place, or throws tern::Error with the reason.
 using PassFn = std::function<void(Graph& graph, PassContext& context)>;
 
-/// Registers pass `name` (case-insensitive) and the library that owns its code.
-void register_pass(const std::string& name, PassFn pass, std::shared_ptr<void> owner = {});
 /// Runs pass `name`, loading the plugin named by its prefix ("ptq" for "ptq.prepare") first
 /// when no such pass is registered; throws tern::Error naming the pass when it cannot be had.
 void run_pass(const std::string& name, Graph& graph, PassContext& context);

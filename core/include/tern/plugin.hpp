@@ -8,6 +8,7 @@
 #include <tern/backend.hpp>
 #include <tern/kernel.hpp>
 #include <tern/pass.hpp>
+#include <tern/registry.hpp>
 #include <tern/version.hpp>
 
 #include <cstdint>
@@ -31,7 +32,7 @@ namespace tern {
 inline constexpr std::uint32_t plugin_magic = 0x4E524554;
 /// Plugin ABI version. Major: descriptor or context layout changed incompatibly (plugins
 /// must be rebuilt). Minor: additions only (fields appended, new context methods).
-inline constexpr std::uint16_t plugin_abi_major = 1;
+inline constexpr std::uint16_t plugin_abi_major = 2;
 /// See plugin_abi_major.
 inline constexpr std::uint16_t plugin_abi_minor = 0;
 
@@ -42,6 +43,7 @@ const char* name(PluginKind kind);
 
 class PluginContext;
 class ModelFormat;
+class Exporter;
 
 /// Answers whether the plugin can work on this machine; on false, fills `reason`.
 using PluginProbeFn = bool (*)(std::string& reason);
@@ -67,29 +69,39 @@ struct PluginDescriptor {
   PluginRegisterFn register_plugin; ///< required
 };
 
-/// What a plugin's register function receives: every registration goes through it, so
-/// what the plugin adds keeps the plugin's library loaded.
+/// What a plugin's register function receives. Every registration goes through it and is
+/// held back until the function returns: then all of them become visible together, or,
+/// when the function throws or one of them is refused, none does.
 class PluginContext {
 public:
   /// Made by the host for one plugin; `library` is the handle its registrations keep.
-  PluginContext(std::string plugin_name, std::shared_ptr<void> library)
-      : plugin_name_(std::move(plugin_name)), library_(std::move(library)) {}
+  PluginContext(std::string plugin_name, std::shared_ptr<void> library);
   /// The name of the plugin being registered.
   const std::string& plugin_name() const { return plugin_name_; }
   /// Registers a backend (users select it by its name()).
-  void add_backend(std::shared_ptr<Backend> backend);
-  /// Registers a backend's kernel table.
-  void add_kernels(const std::string& backend_name, std::vector<KernelDef> table);
+  void add_backend(std::shared_ptr<Backend> backend) { batch_.add_backend(std::move(backend)); }
+  /// Registers the kernel table of a backend this plugin registers.
+  void add_kernels(const std::string& backend_name, std::vector<KernelDef> table) {
+    batch_.add_kernels(backend_name, std::move(table));
+  }
+  /// Registers an operator of the plugin's own: `schema.domain` must name the plugin's
+  /// domain (e.g. "tern.ptq"), and its op_type must be new (core operators are never replaced).
+  void add_schema(OpSchema schema) { batch_.add_schema(std::move(schema)); }
   /// Registers a model file format (plugins of kind Format).
-  void add_model_format(std::shared_ptr<ModelFormat> format);
-  /// Registers a graph pass under `name` (see pass.hpp), owned by this plugin.
-  void add_pass(const std::string& name, PassFn pass);
+  void add_model_format(std::shared_ptr<ModelFormat> format) { batch_.add_model_format(std::move(format)); }
+  /// Registers a graph pass under `name` (see pass.hpp).
+  void add_pass(const std::string& name, PassFn pass) { batch_.add_pass(name, std::move(pass)); }
+  /// Registers an exporter (see exporter.hpp).
+  void add_exporter(std::shared_ptr<Exporter> exporter) { batch_.add_exporter(std::move(exporter)); }
   /// Keeps the library handle alive: for objects the plugin registers elsewhere.
   const std::shared_ptr<void>& library() const { return library_; }
+  /// What was registered so far (the host commits it when the register function returns).
+  Registrations& registrations() { return batch_; }
 
 private:
   std::string plugin_name_;
   std::shared_ptr<void> library_;
+  Registrations batch_;
 };
 
 /// What the host knows of one plugin file.
@@ -101,7 +113,7 @@ struct PluginInfo {
   std::string description;    ///< one line for `tern plugins`
   bool usable = false;        ///< loads, passes every check and its probe
   std::string reason; ///< why not usable (empty when usable)
-  bool registered = false; ///< its register function has run in this process
+  bool registered = false; ///< it registered into the current registry (Registry::current())
 };
 
 /// Finds, checks, loads and registers plugins. Libraries are never unloaded.
@@ -118,12 +130,13 @@ public:
   /// Every libtern-*.so in the search folders (first one of each name wins), checked and
   /// probed but not registered. Never throws for a bad plugin: it is listed as unusable.
   std::vector<PluginInfo> discover();
-  /// Loads the plugin `name` (case-insensitive) once and registers it; later calls return
-  /// the same record. Throws tern::Error naming where it looked, the path and the cause.
+  /// Loads the plugin `name` (case-insensitive) once and registers it into the current
+  /// registry unless it already is; returns its record. Throws tern::Error naming where it
+  /// looked, the path and the cause; a plugin that fails to register leaves nothing behind.
   const PluginInfo& load(std::string_view name);
   /// Loads and registers the plugin at `path` (the explicit-path way).
   const PluginInfo& load_path(const std::filesystem::path& path);
-  /// True when a plugin of that name was registered.
+  /// True when a plugin of that name registered into the current registry.
   bool is_loaded(std::string_view name) const;
 
 private:

@@ -20,12 +20,22 @@ namespace tern {
 /// the call (its buffer is reused afterwards).
 using Observer = std::function<void(const Value& value, const Tensor& tensor)>;
 
-/// One step of a plan: a node, the backend chosen for it, and its kernel.
+/// A backend of the preference list that did not take a node, and why.
+struct Declined {
+  std::string backend; ///< the backend's name
+  std::string reason;  ///< e.g. "no Softmax kernel for (float32)" or the kernel row's own reason
+};
+
+/// One step of a plan: a node, the backend chosen for it, why earlier backends were passed
+/// over, and its kernel. Tools (tern info, Runtime::placements, profiles) read this record
+/// rather than asking the registry again.
 struct PlanStep {
-  const Node* node;    ///< the node (in the scheduler's graph)
-  std::string backend; ///< the chosen backend's name
-  std::shared_ptr<void> owner; ///< keeps the kernel's plugin loaded; destroyed after kernel
-  std::unique_ptr<Kernel> kernel; ///< made once when the plan compiles
+  const Node* node;                ///< the node (in the scheduler's graph)
+  std::string backend;             ///< the chosen backend's name
+  std::string implementation;      ///< the kernel row's implementation name (or the backend's)
+  std::vector<Declined> passed_over; ///< the backends before it in the preference list
+  std::shared_ptr<void> owner;     ///< keeps the kernel's plugin loaded; destroyed after kernel
+  std::unique_ptr<Kernel> kernel;  ///< made once when the plan compiles
   std::vector<int> output_buffers; ///< buffer index per output, -1 for graph outputs
 };
 
@@ -33,9 +43,10 @@ struct PlanStep {
 class SequentialScheduler {
 public:
   /// Compiles the plan. `graph` must outlive the scheduler and stay unchanged. Each node
-  /// takes the first backend in `backends` that has a kernel for it (backends are loaded
-  /// by name when needed); throws tern::Error naming the node, op, input dtypes and the
-  /// backends tried when none has one. Shapes are inferred first.
+  /// takes the first backend in `backends` whose kernel table runs it (backends are loaded
+  /// by name when needed), and the plan records why the backends before it declined. When
+  /// some nodes have no backend, throws one tern::Error listing each such node with every
+  /// backend's reason. Shapes are inferred first.
   SequentialScheduler(const Graph& graph, std::vector<std::string> backends);
   ~SequentialScheduler();
   /// Movable; not copyable (kernels hold per-plan state).

@@ -2,7 +2,7 @@
 // Slice (opset 10+: every list is an input). Axes may be negative (counted from the end) and
 // must not repeat. The reductions, also driven by axes, are in reduce_ops.cpp.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 #include <numeric>
@@ -30,16 +30,16 @@ void infer_squeeze(InferenceContext& ctx) {
   if (ctx.has_input(1)) {
     for (const std::size_t a : resolve_axes(ctx, describe_input(ctx, 1), constant_ints(ctx, 1), in.rank())) {
       // A dynamic dimension is accepted: it must be 1 when running.
-      ctx.require(in[a] == 1 || in[a] == dynamic, "cannot squeeze axis " + std::to_string(a) + " of " +
+      ctx.require(in[a] == 1 || in[a] == dynamic, [&] { return "cannot squeeze axis " + std::to_string(a) + " of " +
                                                       describe_input(ctx, 0) + ": its size is " +
-                                                      std::to_string(in[a]) + ", not 1");
+                                                      std::to_string(in[a]) + ", not 1"; });
       squeezed[a] = true;
     }
   } else {
     for (std::size_t a = 0; a < in.rank(); ++a) {
-      ctx.require(in[a] != dynamic, "without the axes input, Squeeze removes every dimension of size 1, but dimension " +
+      ctx.require(in[a] != dynamic, [&] { return "without the axes input, Squeeze removes every dimension of size 1, but dimension " +
                                         std::to_string(a) + " of " + describe_input(ctx, 0) +
-                                        " is dynamic; give the axes as a constant input");
+                                        " is dynamic; give the axes as a constant input"; });
       squeezed[a] = in[a] == 1;
     }
   }
@@ -88,9 +88,9 @@ void infer_slice(InferenceContext& ctx) {
   Ints steps(starts.size(), 1);
   if (ctx.has_input(4)) steps = constant_ints(ctx, 4);
   ctx.require(ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
-              "starts " + ints_text(starts) + ", ends " + ints_text(ends) + ", axes " + ints_text(axes) + " and steps " +
-                  ints_text(steps) + " must have one entry per sliced axis each");
-  ctx.require(std::find(steps.begin(), steps.end(), 0) == steps.end(), "steps " + ints_text(steps) + " contain a 0");
+              [&] { return "starts " + ints_text(starts) + ", ends " + ints_text(ends) + ", axes " + ints_text(axes) + " and steps " +
+                  ints_text(steps) + " must have one entry per sliced axis each"; });
+  ctx.require(std::find(steps.begin(), steps.end(), 0) == steps.end(), [&] { return "steps " + ints_text(steps) + " contain a 0"; });
   const std::vector<std::size_t> resolved =
       resolve_axes(ctx, ctx.has_input(3) ? describe_input(ctx, 3) : "the default axes", axes, in.rank());
   Ints dims = in.dims();

@@ -26,6 +26,5 @@ std::vector<OpSchema> quantize_linear_schemas(); ///< quantize_linear.cpp: Quant
 std::vector<OpSchema> reduce_schemas();         ///< reduce_ops.cpp: ReduceSum, ReduceMean, ReduceMax, ... ReduceLogSumExp, ArgMax, ArgMin
 std::vector<OpSchema> logic_schemas();          ///< logic_ops.cpp: Equal, Greater, Less, GreaterOrEqual, LessOrEqual, Not, And, Or, Xor, Where
 std::vector<OpSchema> requantize_schemas();     ///< requantize.cpp: Requantize (integer execution, see integer_affine.hpp)
-std::vector<OpSchema> ptq_statistics_schemas(); ///< ptq_statistics.cpp: PtqRange, PtqHistogram, PtqFakeQuantize, PtqClipSearch
 
 } // namespace tern::detail

@@ -3,7 +3,7 @@
 // ConstantOfShape (a value repeated to a shape given as data) and Range (an arithmetic
 // sequence).
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -36,17 +36,17 @@ void infer_shape(InferenceContext& ctx) {
 void infer_gather(InferenceContext& ctx) {
   const DataType index_type = ctx.dtype(1);
   ctx.require(index_type == DataType::Int64 || index_type == DataType::Int32,
-              describe_input(ctx, 1) + " must be int64 or int32 indices");
+              [&] { return describe_input(ctx, 1) + " must be int64 or int32 indices"; });
   const Shape& data = ctx.shape(0);
   require_rank(ctx, 0, 1, SIZE_MAX);
   const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), data.rank());
   const std::int64_t size = data[axis];
   if (const Tensor* indices = ctx.value(1); indices != nullptr && size != dynamic) {
     for (const std::int64_t index : indices->to_int64s())
-      ctx.require(index >= -size && index < size, describe_input(ctx, 1) + " holds index " + std::to_string(index) +
+      ctx.require(index >= -size && index < size, [&] { return describe_input(ctx, 1) + " holds index " + std::to_string(index) +
                                                       ", out of range [" + std::to_string(-size) + ", " +
                                                       std::to_string(size - 1) + "] for axis " + std::to_string(axis) +
-                                                      " of " + describe_input(ctx, 0));
+                                                      " of " + describe_input(ctx, 0); });
   }
   Ints dims(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(axis));
   dims.insert(dims.end(), ctx.shape(1).begin(), ctx.shape(1).end());
@@ -62,11 +62,11 @@ void infer_constant_of_shape(InferenceContext& ctx) {
     ctx.require(value.defined() && value.numel() == 1, "attribute 'value' must hold exactly one element");
     type = value.dtype();
   }
-  ctx.require(ctx.dtype(0) == DataType::Int64, describe_input(ctx, 0) + " must be int64");
+  ctx.require(ctx.dtype(0) == DataType::Int64, [&] { return describe_input(ctx, 0) + " must be int64"; });
   if (!shape_data_known(ctx, {0}, static_length(ctx, 0), type)) return;
   const Ints dims = constant_ints(ctx, 0);
   for (const std::int64_t d : dims)
-    ctx.require(d >= 0, describe_input(ctx, 0) + " " + ints_text(dims) + " has a negative dimension");
+    ctx.require(d >= 0, [&] { return describe_input(ctx, 0) + " " + ints_text(dims) + " has a negative dimension"; });
   ctx.set_output(0, type, Shape(dims));
 }
 
@@ -82,7 +82,7 @@ void infer_range(InferenceContext& ctx) {
   const double start = ctx.value(0)->to_doubles().at(0);
   const double limit = ctx.value(1)->to_doubles().at(0);
   const double delta = ctx.value(2)->to_doubles().at(0);
-  ctx.require(delta != 0.0, describe_input(ctx, 2) + " (delta) is 0");
+  ctx.require(delta != 0.0, [&] { return describe_input(ctx, 2) + " (delta) is 0"; });
   const double count = std::max(std::ceil((limit - start) / delta), 0.0);
   ctx.set_output(0, ctx.dtype(0), Shape{static_cast<std::int64_t>(count)});
 }

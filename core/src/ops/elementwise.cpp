@@ -1,7 +1,7 @@
 // Element-wise operators: activations, numpy-broadcasting arithmetic, and the
 // shape-preserving Identity, Dropout (inference only) and Cast.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 namespace tern::detail {
 namespace {
@@ -44,7 +44,7 @@ void infer_dropout(InferenceContext& ctx) {
     require_scalar(ctx, 1);
   }
   if (ctx.has_input(2)) {
-    ctx.require(ctx.dtype(2) == DataType::Bool, describe_input(ctx, 2) + " (training_mode) must be bool");
+    ctx.require(ctx.dtype(2) == DataType::Bool, [&] { return describe_input(ctx, 2) + " (training_mode) must be bool"; });
     require_scalar(ctx, 2);
     const Tensor* training = ctx.value(2);
     ctx.require(training == nullptr || training->to_int64s().at(0) == 0,

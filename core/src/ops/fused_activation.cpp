@@ -1,6 +1,6 @@
 #include "fused_activation.hpp"
 
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 

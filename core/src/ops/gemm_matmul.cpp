@@ -2,7 +2,7 @@
 #include "builtin_schemas.hpp"
 #include "fused_activation.hpp"
 #include "integer_affine.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <span>
 
@@ -12,8 +12,8 @@ namespace {
 /// Fails unless the contracted dimensions agree (a dynamic one is checked when running).
 void require_inner(const InferenceContext& ctx, std::int64_t a, std::int64_t b) {
   ctx.require(a == Shape::dynamic || b == Shape::dynamic || a == b,
-              "inner dimensions differ: " + describe_input(ctx, 0) + " contributes " + std::to_string(a) + ", " +
-                  describe_input(ctx, 1) + " contributes " + std::to_string(b));
+              [&] { return "inner dimensions differ: " + describe_input(ctx, 0) + " contributes " + std::to_string(a) + ", " +
+                  describe_input(ctx, 1) + " contributes " + std::to_string(b); });
 }
 
 // Y = alpha * A' * B' + beta * C, with A' = transA ? A^T : A and B' = transB ? B^T : B.
@@ -37,8 +37,8 @@ void infer_gemm(InferenceContext& ctx) {
   const bool trans_a = ctx.attr<std::int64_t>("transA") != 0;
   const bool trans_b = ctx.attr<std::int64_t>("transB") != 0;
   require_rank(ctx, 0, 2, SIZE_MAX);
-  ctx.require(!trans_a || ctx.shape(0).rank() == 2, describe_input(ctx, 0) +
-                                                       " must be 2-D with transA=1: only an untransposed A is flattened");
+  ctx.require(!trans_a || ctx.shape(0).rank() == 2, [&] { return describe_input(ctx, 0) +
+                                                       " must be 2-D with transA=1: only an untransposed A is flattened"; });
   require_rank(ctx, 1, 2, 2);
 
   const std::vector<std::int64_t>& a = ctx.shape(0).dims();
@@ -56,12 +56,12 @@ void infer_gemm(InferenceContext& ctx) {
     if (integer) {
       const Shape& c = ctx.shape(2);
       ctx.require((c.rank() == 1 || (c.rank() == 2 && c[0] == 1)) && (c[c.rank() - 1] == n || n == Shape::dynamic),
-                  describe_input(ctx, 2) + " must be a bias of shape [" + std::to_string(n) + "] or [1," +
-                      std::to_string(n) + "] for integer inputs");
+                  [&] { return describe_input(ctx, 2) + " must be a bias of shape [" + std::to_string(n) + "] or [1," +
+                      std::to_string(n) + "] for integer inputs"; });
     } else {
       require_same_dtype(ctx, 0, 2);
       ctx.require(broadcasts_to(ctx.shape(2), y),
-                  describe_input(ctx, 2) + " does not broadcast to the output shape " + y.to_string());
+                  [&] { return describe_input(ctx, 2) + " does not broadcast to the output shape " + y.to_string(); });
     }
   }
   const DataType type = affine_output_dtype(ctx, integer, n, "the last dimension of the output");

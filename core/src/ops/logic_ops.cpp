@@ -2,14 +2,14 @@
 // result), logic on bool (Not, And, Or, Xor) and Where (bool condition choosing between two
 // tensors). Binary and ternary forms broadcast like numpy.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 namespace tern::detail {
 namespace {
 
 void require_bool(const InferenceContext& ctx, std::size_t i) {
   ctx.require(ctx.dtype(i) == DataType::Bool,
-              describe_input(ctx, i) + " must be bool: " + ctx.node().op_type() + " is defined on bool tensors only");
+              [&] { return describe_input(ctx, i) + " must be bool: " + ctx.node().op_type() + " is defined on bool tensors only"; });
 }
 
 /// Two operands of one dtype (checked by `check`), broadcast both ways, a bool result.

@@ -1,7 +1,7 @@
 // Normalisations: BatchNormalization (inference form), and over one axis (opset 13: the
 // axis alone, not everything from it on) Softmax, LogSoftmax and Hardmax.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 namespace tern::detail {
 namespace {
@@ -10,8 +10,8 @@ namespace {
 // inference form: training_mode=1 would also update and output the running statistics.
 void infer_batch_normalization(InferenceContext& ctx) {
   const auto training = ctx.attr<std::int64_t>("training_mode");
-  ctx.require(training == 0, "attribute 'training_mode' is " + std::to_string(training) +
-                                 "; Tern runs inference only (training_mode=0)");
+  ctx.require(training == 0, [&] { return "attribute 'training_mode' is " + std::to_string(training) +
+                                 "; Tern runs inference only (training_mode=0)"; });
   require_float(ctx, 0);
   require_rank(ctx, 0, 2, SIZE_MAX);
   const std::int64_t channels = ctx.shape(0)[1];
@@ -21,7 +21,7 @@ void infer_batch_normalization(InferenceContext& ctx) {
     require_rank(ctx, i, 1, 1);
     const std::int64_t length = ctx.shape(i)[0];
     ctx.require(length == Shape::dynamic || channels == Shape::dynamic || length == channels,
-                describe_input(ctx, i) + " must hold one value per channel of " + describe_input(ctx, 0));
+                [&] { return describe_input(ctx, i) + " must hold one value per channel of " + describe_input(ctx, 0); });
   }
   ctx.set_output(0, ctx.dtype(0), ctx.shape(0));
 }

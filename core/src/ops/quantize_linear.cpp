@@ -1,7 +1,7 @@
 // QuantizeLinear and DequantizeLinear: y = saturate(round(x / scale) + zero_point) and
 // x = (q - zero_point) * scale, per tensor (scalar scale) or per axis (1-D scale).
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 namespace tern::detail {
 namespace {
@@ -13,7 +13,7 @@ constexpr std::size_t zero_point_input = 2;
 /// `axis` of input 0; a 1-element 1-D scale is per tensor, as onnxruntime reads it) and
 /// the optional zero point (the scale's shape, of a dtype in `zero_point_types`).
 void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_list<DataType> zero_point_types) {
-  ctx.require(ctx.dtype(scale_input) == DataType::Float32, describe_input(ctx, scale_input) + " must be float32");
+  ctx.require(ctx.dtype(scale_input) == DataType::Float32, [&] { return describe_input(ctx, scale_input) + " must be float32"; });
   require_rank(ctx, scale_input, 0, 1);
   const Shape& scale = ctx.shape(scale_input);
   const Shape& x = ctx.shape(0);
@@ -21,9 +21,9 @@ void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_li
   if (scale.rank() == 1 && scale[0] != 1) {
     const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), x.rank());
     ctx.require(x[axis] == Shape::dynamic || scale[0] == x[axis],
-                describe_input(ctx, scale_input) + " has " + std::to_string(scale[0]) +
+                [&] { return describe_input(ctx, scale_input) + " has " + std::to_string(scale[0]) +
                     " values for per-axis quantization along axis " + std::to_string(axis) + ", but " +
-                    describe_input(ctx, 0) + " has " + std::to_string(x[axis]) + " there");
+                    describe_input(ctx, 0) + " has " + std::to_string(x[axis]) + " there"; });
   }
   if (!ctx.has_input(zero_point_input)) return;
   const DataType zero_point = ctx.dtype(zero_point_input);
@@ -33,14 +33,14 @@ void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_li
     allowed = allowed || type == zero_point;
     names += (names.empty() ? "" : ", ") + std::string(name(type));
   }
-  ctx.require(allowed, describe_input(ctx, zero_point_input) + " must be one of " + names);
+  ctx.require(allowed, [&] { return describe_input(ctx, zero_point_input) + " must be one of " + names; });
   ctx.require(ctx.shape(zero_point_input) == scale,
-              describe_input(ctx, zero_point_input) + " must have the shape of " + describe_input(ctx, scale_input));
+              [&] { return describe_input(ctx, zero_point_input) + " must have the shape of " + describe_input(ctx, scale_input); });
 }
 
 // The zero point's dtype is the output's; without one the output is uint8 (ONNX).
 void infer_quantize_linear(InferenceContext& ctx) {
-  ctx.require(ctx.dtype(0) == DataType::Float32, describe_input(ctx, 0) + " must be float32");
+  ctx.require(ctx.dtype(0) == DataType::Float32, [&] { return describe_input(ctx, 0) + " must be float32"; });
   check_scale_and_zero_point(ctx, {DataType::Int8, DataType::UInt8});
   const DataType out = ctx.has_input(zero_point_input) ? ctx.dtype(zero_point_input) : DataType::UInt8;
   ctx.set_output(0, out, ctx.shape(0));
@@ -50,12 +50,12 @@ void infer_quantize_linear(InferenceContext& ctx) {
 void infer_dequantize_linear(InferenceContext& ctx) {
   const DataType x = ctx.dtype(0);
   ctx.require(x == DataType::Int8 || x == DataType::UInt8 || x == DataType::Int32,
-              describe_input(ctx, 0) + " must be int8, uint8 or int32");
+              [&] { return describe_input(ctx, 0) + " must be int8, uint8 or int32"; });
   check_scale_and_zero_point(ctx, {x});
   if (const Tensor* zero_point = ctx.value(zero_point_input); x == DataType::Int32 && zero_point != nullptr) {
     for (const std::int64_t z : zero_point->to_int64s())
-      ctx.require(z == 0, describe_input(ctx, zero_point_input) + " holds " + std::to_string(z) +
-                              "; an int32 input must have zero point 0");
+      ctx.require(z == 0, [&] { return describe_input(ctx, zero_point_input) + " holds " + std::to_string(z) +
+                              "; an int32 input must have zero point 0"; });
   }
   ctx.set_output(0, DataType::Float32, ctx.shape(0));
 }

@@ -3,7 +3,7 @@
 // ReduceSumSquare, ReduceLogSum, ReduceLogSumExp (opset 13: axes is an attribute), and the
 // index reductions ArgMax, ArgMin over one axis. They share one shape rule.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 
@@ -15,7 +15,7 @@ using Ints = std::vector<std::int64_t>;
 /// Attribute `key` as a flag; ONNX allows only 0 and 1.
 bool flag(const InferenceContext& ctx, const std::string& key) {
   const auto value = ctx.attr<std::int64_t>(key);
-  ctx.require(value == 0 || value == 1, "attribute '" + key + "' is " + std::to_string(value) + ", expected 0 or 1");
+  ctx.require(value == 0 || value == 1, [&] { return "attribute '" + key + "' is " + std::to_string(value) + ", expected 0 or 1"; });
   return value == 1;
 }
 

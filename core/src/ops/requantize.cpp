@@ -3,7 +3,7 @@
 // integer_affine.hpp for why the product is one float32 multiplication.
 #include "builtin_schemas.hpp"
 #include "integer_affine.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 namespace tern::detail {
 namespace {
@@ -11,7 +11,7 @@ namespace {
 void infer_requantize(InferenceContext& ctx) {
   const DataType x = ctx.dtype(0);
   ctx.require(x == DataType::Float32 || x == DataType::Int32 || x == DataType::Int8 || x == DataType::UInt8,
-              describe_input(ctx, 0) + " must be float32, int32, int8 or uint8");
+              [&] { return describe_input(ctx, 0) + " must be float32, int32, int8 or uint8"; });
   const RequantizeParams params{ctx.attr<std::vector<double>>("scale"), ctx.attr<std::int64_t>("lo"),
                                 ctx.attr<std::int64_t>("hi"), ctx.attr<std::string>("to")};
   std::int64_t channels = 1;

@@ -1,4 +1,4 @@
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 
@@ -20,18 +20,18 @@ std::string describe_input(const InferenceContext& ctx, std::size_t i) {
 void require_float(const InferenceContext& ctx, std::size_t i) {
   const DataType type = ctx.dtype(i);
   ctx.require(type == DataType::Float32 || type == DataType::Float64,
-              describe_input(ctx, i) + " must be float32 or float64: " + ctx.node().op_type() +
-                  " is defined on floating-point tensors only");
+              [&] { return describe_input(ctx, i) + " must be float32 or float64: " + ctx.node().op_type() +
+                  " is defined on floating-point tensors only"; });
 }
 
 void require_numeric(const InferenceContext& ctx, std::size_t i) {
   ctx.require(ctx.dtype(i) != DataType::Bool,
-              describe_input(ctx, i) + " must be numeric: " + ctx.node().op_type() + " is not defined on bool");
+              [&] { return describe_input(ctx, i) + " must be numeric: " + ctx.node().op_type() + " is not defined on bool"; });
 }
 
 void require_same_dtype(const InferenceContext& ctx, std::size_t reference, std::size_t other) {
-  ctx.require(ctx.dtype(reference) == ctx.dtype(other), describe_input(ctx, other) + " must have the dtype of " +
-                                                            describe_input(ctx, reference));
+  ctx.require(ctx.dtype(reference) == ctx.dtype(other), [&] { return describe_input(ctx, other) + " must have the dtype of " +
+                                                            describe_input(ctx, reference); });
 }
 
 void require_rank(const InferenceContext& ctx, std::size_t i, std::size_t low, std::size_t high) {
@@ -39,21 +39,21 @@ void require_rank(const InferenceContext& ctx, std::size_t i, std::size_t low, s
   const std::string expected = low == high ? std::to_string(low)
                                            : std::to_string(low) + (high == SIZE_MAX ? " or more" : " to " + std::to_string(high));
   ctx.require(rank >= low && rank <= high,
-              describe_input(ctx, i) + " has rank " + std::to_string(rank) + ", expected rank " + expected);
+              [&] { return describe_input(ctx, i) + " has rank " + std::to_string(rank) + ", expected rank " + expected; });
 }
 
 void require_scalar(const InferenceContext& ctx, std::size_t i) {
   const Shape& shape = ctx.shape(i);
   ctx.require(std::all_of(shape.begin(), shape.end(), [](std::int64_t d) { return d == 1 || d == dynamic; }),
-              describe_input(ctx, i) + " must hold a single value");
+              [&] { return describe_input(ctx, i) + " must hold a single value"; });
 }
 
 std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t i) {
   const Tensor* data = ctx.value(i);
-  ctx.require(data != nullptr, describe_input(ctx, i) + " must be constant data (an initializer) so that " +
-                                   ctx.node().op_type() + "'s output shape is known before running");
+  ctx.require(data != nullptr, [&] { return describe_input(ctx, i) + " must be constant data (an initializer) so that " +
+                                   ctx.node().op_type() + "'s output shape is known before running"; });
   ctx.require(data->dtype() == DataType::Int64 || data->dtype() == DataType::Int32,
-              describe_input(ctx, i) + " must be int64 (or int32)");
+              [&] { return describe_input(ctx, i) + " must be int64 (or int32)"; });
   require_rank(ctx, i, 1, 1);
   return data->to_int64s();
 }
@@ -69,7 +69,7 @@ bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> 
 
 std::size_t static_length(const InferenceContext& ctx, std::size_t i) {
   require_rank(ctx, i, 1, 1);
-  ctx.require(ctx.shape(i)[0] != dynamic, describe_input(ctx, i) + " must have a static length");
+  ctx.require(ctx.shape(i)[0] != dynamic, [&] { return describe_input(ctx, i) + " must have a static length"; });
   return static_cast<std::size_t>(ctx.shape(i)[0]);
 }
 
@@ -88,9 +88,9 @@ std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, s
                          bool inclusive_end) {
   const auto r = static_cast<std::int64_t>(rank);
   const std::int64_t high = inclusive_end ? r : r - 1;
-  ctx.require(axis >= -r && axis <= high, what + " is " + std::to_string(axis) +
+  ctx.require(axis >= -r && axis <= high, [&] { return what + " is " + std::to_string(axis) +
                                               ", out of range [" + std::to_string(-r) + ", " + std::to_string(high) +
-                                              "] for rank " + std::to_string(rank));
+                                              "] for rank " + std::to_string(rank); });
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 
@@ -101,7 +101,7 @@ std::vector<std::size_t> resolve_axes(const InferenceContext& ctx, const std::st
   std::vector<bool> seen(rank, false);
   for (const std::int64_t axis : axes) {
     const std::size_t a = resolve_axis(ctx, what, axis, rank);
-    ctx.require(!seen[a], source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice");
+    ctx.require(!seen[a], [&] { return source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice"; });
     seen[a] = true;
     resolved.push_back(a);
   }

@@ -1,7 +1,7 @@
 // Operators that move data without computing on it: Flatten, Reshape, Transpose, Concat, Pad,
 // Expand, Tile. They accept every dtype.
 #include "builtin_schemas.hpp"
-#include "shape_helpers.hpp"
+#include <tern/schema_helpers.hpp>
 
 #include <algorithm>
 #include <limits>
@@ -37,15 +37,15 @@ void infer_reshape(InferenceContext& ctx) {
   for (std::size_t i = 0; i < requested.size(); ++i) {
     const std::int64_t v = requested[i];
     if (v == 0 && !allow_zero) {
-      ctx.require(i < in.rank(), target + " copies dimension " + std::to_string(i) + " (a 0) of " +
-                                     describe_input(ctx, 0) + ", which has no such dimension");
+      ctx.require(i < in.rank(), [&] { return target + " copies dimension " + std::to_string(i) + " (a 0) of " +
+                                     describe_input(ctx, 0) + ", which has no such dimension"; });
       dims[i] = in[i];
       copied[i] = true;
     } else if (v == -1) {
-      ctx.require(!inferred, target + " has more than one -1");
+      ctx.require(!inferred, [&] { return target + " has more than one -1"; });
       inferred = i;
     } else {
-      ctx.require(v >= 0, target + " has " + std::to_string(v) + "; entries must be >= -1");
+      ctx.require(v >= 0, [&] { return target + " has " + std::to_string(v) + "; entries must be >= -1"; });
       dims[i] = v;
       explicit_count *= v;
     }
@@ -58,11 +58,11 @@ void infer_reshape(InferenceContext& ctx) {
   const std::int64_t remaining = product(rest);
   const std::string mismatch = "cannot reshape " + describe_input(ctx, 0) + " to " + target;
   if (inferred) {
-    ctx.require(explicit_count != 0, target + " combines -1 with a 0 dimension, so the -1 is undetermined");
-    ctx.require(remaining == dynamic || remaining % explicit_count == 0, mismatch + ": the element counts do not divide");
+    ctx.require(explicit_count != 0, [&] { return target + " combines -1 with a 0 dimension, so the -1 is undetermined"; });
+    ctx.require(remaining == dynamic || remaining % explicit_count == 0, [&] { return mismatch + ": the element counts do not divide"; });
     dims[*inferred] = remaining == dynamic ? dynamic : remaining / explicit_count;
   } else {
-    ctx.require(remaining == dynamic || remaining == explicit_count, mismatch + ": the element counts differ");
+    ctx.require(remaining == dynamic || remaining == explicit_count, [&] { return mismatch + ": the element counts differ"; });
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
@@ -83,8 +83,8 @@ void infer_transpose(InferenceContext& ctx) {
     return fresh;
   };
   ctx.require(perm.size() == in.rank() && std::all_of(perm.begin(), perm.end(), valid),
-              "attribute 'perm' " + ints_text(perm) + " is not a permutation of the " + std::to_string(in.rank()) +
-                  " axes of " + describe_input(ctx, 0));
+              [&] { return "attribute 'perm' " + ints_text(perm) + " is not a permutation of the " + std::to_string(in.rank()) +
+                  " axes of " + describe_input(ctx, 0); });
   Ints dims;
   for (std::int64_t p : perm) dims.push_back(in[static_cast<std::size_t>(p)]);
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
@@ -98,8 +98,8 @@ void infer_concat(InferenceContext& ctx) {
   for (std::size_t i = 1; i < ctx.input_count(); ++i) {
     require_same_dtype(ctx, 0, i);
     const Shape& shape = ctx.shape(i);
-    ctx.require(shape.rank() == rank, describe_input(ctx, i) + " has rank " + std::to_string(shape.rank()) + ", but " +
-                                          describe_input(ctx, 0) + " has rank " + std::to_string(rank));
+    ctx.require(shape.rank() == rank, [&] { return describe_input(ctx, i) + " has rank " + std::to_string(shape.rank()) + ", but " +
+                                          describe_input(ctx, 0) + " has rank " + std::to_string(rank); });
     for (std::size_t d = 0; d < rank; ++d) {
       if (d == axis) {
         dims[d] = add_dims(dims[d], shape[d]);
@@ -107,8 +107,8 @@ void infer_concat(InferenceContext& ctx) {
       }
       // Off the axis every input must agree; a static size tells what a dynamic one must be.
       ctx.require(dims[d] == dynamic || shape[d] == dynamic || dims[d] == shape[d],
-                  describe_input(ctx, i) + " differs from the other inputs in dimension " + std::to_string(d) +
-                      ", which is not the concatenation axis " + std::to_string(axis));
+                  [&] { return describe_input(ctx, i) + " differs from the other inputs in dimension " + std::to_string(d) +
+                      ", which is not the concatenation axis " + std::to_string(axis); });
       if (dims[d] == dynamic) dims[d] = shape[d];
     }
   }
@@ -119,7 +119,7 @@ void infer_concat(InferenceContext& ctx) {
 void infer_pad(InferenceContext& ctx) {
   const auto mode = ctx.attr<std::string>("mode");
   ctx.require(mode == "constant" || mode == "reflect" || mode == "edge",
-              "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge");
+              [&] { return "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge"; });
   const Shape& in = ctx.shape(0);
   if (!shape_data_known(ctx, {1, 3}, in.rank(), ctx.dtype(0))) return;
   std::vector<std::size_t> axes(in.rank());
@@ -129,9 +129,9 @@ void infer_pad(InferenceContext& ctx) {
     for (std::int64_t axis : constant_ints(ctx, 3)) axes.push_back(resolve_axis(ctx, describe_input(ctx, 3), axis, in.rank()));
   }
   const Ints pads = constant_ints(ctx, 1);
-  ctx.require(pads.size() == 2 * axes.size(), describe_input(ctx, 1) + " has " + std::to_string(pads.size()) +
+  ctx.require(pads.size() == 2 * axes.size(), [&] { return describe_input(ctx, 1) + " has " + std::to_string(pads.size()) +
                                                   " values, expected " + std::to_string(2 * axes.size()) +
-                                                  " (a begin and an end per padded axis)");
+                                                  " (a begin and an end per padded axis)"; });
   if (ctx.has_input(2)) {
     require_same_dtype(ctx, 0, 2);
     require_scalar(ctx, 2);
@@ -143,17 +143,17 @@ void infer_pad(InferenceContext& ctx) {
     const std::int64_t begin = pads[k];
     const std::int64_t end = pads[k + axes.size()];
     const std::string where = "axis " + std::to_string(axis) + " of " + describe_input(ctx, 0);
-    ctx.require(!padded[axis], where + " is listed twice in the axes");
+    ctx.require(!padded[axis], [&] { return where + " is listed twice in the axes"; });
     padded[axis] = true;
     // Negative pads crop. Reflect mirrors without the edge element and, like numpy, keeps
     // mirroring when a pad exceeds the axis (ONNX's own example pads 2 on an axis of 2);
     // only an empty axis has nothing to mirror.
     ctx.require(mode == "constant" || in[axis] != 0 || (begin <= 0 && end <= 0),
-                mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) +
-                    " needs a non-empty " + where);
+                [&] { return mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) +
+                    " needs a non-empty " + where; });
     dims[axis] = add_dims(in[axis], begin + end);
     ctx.require(dims[axis] == dynamic || dims[axis] >= 0,
-                "pads " + ints_text(pads) + " crop " + where + " below zero elements");
+                [&] { return "pads " + ints_text(pads) + " crop " + where + " below zero elements"; });
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
@@ -165,7 +165,7 @@ void infer_expand(InferenceContext& ctx) {
   if (!shape_data_known(ctx, {1}, std::max(in.rank(), static_length(ctx, 1)), ctx.dtype(0))) return;
   const Ints target = constant_ints(ctx, 1);
   for (const std::int64_t d : target)
-    ctx.require(d >= 0, describe_input(ctx, 1) + " " + ints_text(target) + " has a negative dimension");
+    ctx.require(d >= 0, [&] { return describe_input(ctx, 1) + " " + ints_text(target) + " has a negative dimension"; });
   ctx.set_output(0, ctx.dtype(0), broadcast(ctx, in, Shape(target), describe_input(ctx, 0) + " and shape " + ints_text(target)));
 }
 
@@ -174,11 +174,11 @@ void infer_tile(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
   if (!shape_data_known(ctx, {1}, in.rank(), ctx.dtype(0))) return;
   const Ints repeats = constant_ints(ctx, 1);
-  ctx.require(repeats.size() == in.rank(), describe_input(ctx, 1) + " " + ints_text(repeats) + " needs one value per axis of " +
-                                               describe_input(ctx, 0));
+  ctx.require(repeats.size() == in.rank(), [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " needs one value per axis of " +
+                                               describe_input(ctx, 0); });
   Ints dims = in.dims();
   for (std::size_t d = 0; d < dims.size(); ++d) {
-    ctx.require(repeats[d] >= 0, describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat");
+    ctx.require(repeats[d] >= 0, [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat"; });
     if (dims[d] != dynamic) dims[d] *= repeats[d];
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));

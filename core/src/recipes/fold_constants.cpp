@@ -13,11 +13,9 @@ bool all_inputs_constant(const Node& node) {
 }
 
 bool has_kernel(const Node& node, const std::vector<std::string>& backends) {
-  std::vector<DataType> types;
-  for (const Value* input : node.inputs())
-    if (input != nullptr) types.push_back(input->dtype());
+  const KernelQuery query = query_of(node);
   return std::any_of(backends.begin(), backends.end(), [&](const std::string& name) {
-    return find_kernel(backend(name).name(), node.op_type(), types) != nullptr;
+    return Registry::current().choose_kernel(backend(name).name(), query).kernel != nullptr;
   });
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
-  check(in.good(), path.string() + ": cannot open the tensor file");
+  check(in.good(), [&] { return path.string() + ": cannot open the tensor file"; });
   std::ostringstream bytes;
   bytes << in.rdbuf();
   return std::move(bytes).str();
@@ -22,9 +22,9 @@ std::string read_file(const std::filesystem::path& path) {
 NamedTensor parse_tensor_pb(std::string_view bytes, const std::string& source) {
   onnx::TensorProto proto;
   // An empty buffer parses as an empty TensorProto: refuse it explicitly.
-  check(!bytes.empty(), source + ": not an ONNX TensorProto: it is empty");
+  check(!bytes.empty(), [&] { return source + ": not an ONNX TensorProto: it is empty"; });
   check(proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())),
-        source + ": not an ONNX TensorProto: the bytes do not parse (truncated or another format)");
+        [&] { return source + ": not an ONNX TensorProto: the bytes do not parse (truncated or another format)"; });
   const std::string what = source + ": tensor" + (proto.name().empty() ? "" : " '" + proto.name() + "'");
   return {proto.name(), onnx_io::from_proto(proto, what)};
 }
@@ -43,7 +43,7 @@ void write_tensor_pb(const std::filesystem::path& path, const Tensor& tensor, co
   const std::string bytes = serialize_tensor_pb(tensor, name);
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  check(out.good(), path.string() + ": cannot write the tensor file");
+  check(out.good(), [&] { return path.string() + ": cannot write the tensor file"; });
 }
 
 } // namespace tern

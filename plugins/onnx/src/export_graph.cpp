@@ -39,9 +39,9 @@ std::int64_t opset_for(const Node& node) {
     if (node.op_type() != need.op_type) continue;
     const bool uses = need.attribute ? node.attrs().has(need.attribute) : node.inputs().size() >= need.inputs;
     if (!uses) continue;
-    check(need.opset <= max_opset, node.describe() + " uses " + need.feature + ", which needs opset " +
+    check(need.opset <= max_opset, [&] { return node.describe() + " uses " + need.feature + ", which needs opset " +
                                        std::to_string(need.opset) + "; ONNX 1.12 writes opsets up to " +
-                                       std::to_string(max_opset));
+                                       std::to_string(max_opset); });
     opset = std::max(opset, need.opset);
   }
   return opset;
@@ -94,7 +94,7 @@ public:
     // Cast's target is a Tern dtype name; ONNX wants its enum.
     if (node.op_type() == "Cast") {
       const std::optional<DataType> to = parse_data_type(attrs.get<std::string>("to"));
-      check(to.has_value(), node.describe() + ": attribute 'to' names no dtype");
+      check(to.has_value(), [&] { return node.describe() + ": attribute 'to' names no dtype"; });
       attrs.set("to", std::int64_t{onnx_io::to_onnx_type(*to, node.describe() + " casts to a type that")});
     }
     emit(node.op_type(), node.name(), inputs, outputs, attrs);
@@ -122,7 +122,7 @@ private:
       inputs.push_back(initializer(name + "/max", beta, type));
     } else {
       check(op == "Relu" || op == "Sigmoid" || op == "Tanh" || op == "HardSwish",
-            node.describe() + ": fused activation '" + op + "' has no ONNX spelling Tern knows");
+            [&] { return node.describe() + ": fused activation '" + op + "' has no ONNX spelling Tern knows"; });
     }
     emit(op, name, inputs, {output}, attrs);
   }

@@ -43,7 +43,7 @@ void refuse_unsupported_ops(const onnx::GraphProto& graph) {
 
 Shape input_shape(const onnx::ValueInfoProto& input) {
   const onnx::TypeProto_Tensor& type = input.type().tensor_type();
-  check(type.has_shape(), "graph input '" + input.name() + "' declares no shape; Tern needs at least its rank");
+  check(type.has_shape(), [&] { return "graph input '" + input.name() + "' declares no shape; Tern needs at least its rank"; });
   std::vector<std::int64_t> dims;
   // dim_param ("N") and unnamed unknown dimensions are both known only at run time.
   for (const onnx::TensorShapeProto_Dimension& dim : type.shape().dim())
@@ -52,11 +52,11 @@ Shape input_shape(const onnx::ValueInfoProto& input) {
 }
 
 void add_input(Graph& graph, const onnx::ValueInfoProto& input) {
-  check(input.type().has_tensor_type(), "graph input '" + input.name() + "' is not a tensor; Tern reads tensors only");
+  check(input.type().has_tensor_type(), [&] { return "graph input '" + input.name() + "' is not a tensor; Tern reads tensors only"; });
   const std::int32_t elem_type = input.type().tensor_type().elem_type();
   const std::optional<DataType> dtype = onnx_io::from_onnx_type(elem_type);
-  check(dtype.has_value(), "graph input '" + input.name() + "' has ONNX type " + onnx_io::onnx_type_name(elem_type) +
-                               ", which Tern does not support");
+  check(dtype.has_value(), [&] { return "graph input '" + input.name() + "' has ONNX type " + onnx_io::onnx_type_name(elem_type) +
+                               ", which Tern does not support"; });
   graph.add_input(input.name(), *dtype, input_shape(input));
 }
 

@@ -48,16 +48,16 @@ std::string sniff_other_format(std::string_view bytes) {
 
 onnx::ModelProto parse(const std::string& bytes) {
   const std::string invalid = "not a valid ONNX model: ";
-  check(!bytes.empty(), invalid + "the file is empty");
+  check(!bytes.empty(), [&] { return invalid + "the file is empty"; });
   const std::string other = sniff_other_format(bytes);
-  check(other.empty(), invalid + other);
+  check(other.empty(), [&] { return invalid + other; });
   onnx::ModelProto model;
   check(model.ParseFromString(bytes),
-        invalid + "the " + std::to_string(bytes.size()) +
-            " bytes do not parse as a protobuf ModelProto (the file is truncated or in another format)");
+        [&] { return invalid + "the " + std::to_string(bytes.size()) +
+            " bytes do not parse as a protobuf ModelProto (the file is truncated or in another format)"; });
   // Arbitrary bytes sometimes parse as a message of unknown fields: require the essentials.
   check(model.has_graph() && model.ir_version() > 0,
-        invalid + "it parses as protobuf but has no " + (model.has_graph() ? "ir_version" : "graph"));
+        [&] { return invalid + "it parses as protobuf but has no " + (model.has_graph() ? "ir_version" : "graph"); });
   return model;
 }
 
@@ -69,14 +69,14 @@ void check_opsets(const onnx::ModelProto& model) {
     if (!is_default_domain(opset.domain())) continue;
     has_default = true;
     check(opset.version() >= min_opset && opset.version() <= max_opset,
-          "uses opset " + std::to_string(opset.version()) + " of the default ONNX domain; Tern reads opsets " +
+          [&] { return "uses opset " + std::to_string(opset.version()) + " of the default ONNX domain; Tern reads opsets " +
               std::to_string(min_opset) + " to " + std::to_string(max_opset) +
-              (opset.version() > max_opset ? " (ONNX 1.12)" : " (convert the model to a newer opset first)"));
+              (opset.version() > max_opset ? " (ONNX 1.12)" : " (convert the model to a newer opset first)"); });
   }
   check(has_default, "imports no opset of the default ONNX domain");
   for (const onnx::NodeProto& node : model.graph().node())
-    check(is_default_domain(node.domain()), describe_node(node) + " is in domain '" +
-                                                node.domain() + "'; Tern reads only the default ONNX domain");
+    check(is_default_domain(node.domain()), [&] { return describe_node(node) + " is in domain '" +
+                                                node.domain() + "'; Tern reads only the default ONNX domain"; });
 }
 
 /// Replaces an external-data reference by the bytes it names, read from a file relative to
@@ -92,23 +92,23 @@ void inline_external_data(onnx::TensorProto& tensor, const fs::path& folder) {
     if (entry.key() == "length") length = std::stoll(entry.value());
   }
   const std::string what = "tensor '" + tensor.name() + "'";
-  check(!location.empty(), what + " is marked as external data but names no file (no 'location' key)");
+  check(!location.empty(), [&] { return what + " is marked as external data but names no file (no 'location' key)"; });
   check(fs::path(location).is_relative(),
-        what + " names the external data file '" + location + "' by an absolute path; ONNX requires a path relative to the model");
+        [&] { return what + " names the external data file '" + location + "' by an absolute path; ONNX requires a path relative to the model"; });
   const fs::path file = folder / location;
   std::error_code error;
-  check(fs::is_regular_file(file, error), what + " keeps its data in external file '" + location + "', which is missing (looked for " +
-                                              file.string() + ")");
+  check(fs::is_regular_file(file, error), [&] { return what + " keeps its data in external file '" + location + "', which is missing (looked for " +
+                                              file.string() + ")"; });
   const auto size = static_cast<std::int64_t>(fs::file_size(file));
   if (length < 0) length = size - offset;
-  check(offset >= 0 && offset + length <= size, what + " reads bytes " + std::to_string(offset) + " to " +
+  check(offset >= 0 && offset + length <= size, [&] { return what + " reads bytes " + std::to_string(offset) + " to " +
                                                     std::to_string(offset + length) + " of external file '" + location +
-                                                    "', which has only " + std::to_string(size));
+                                                    "', which has only " + std::to_string(size); });
   std::ifstream in(file, std::ios::binary);
   std::string data(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);
   in.read(data.data(), length);
-  check(in.good(), what + ": cannot read external file '" + file.string() + "'");
+  check(in.good(), [&] { return what + ": cannot read external file '" + file.string() + "'"; });
   tensor.set_raw_data(std::move(data));
   tensor.clear_external_data();
   tensor.set_data_location(onnx::TensorProto::DEFAULT);

@@ -2,8 +2,21 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 namespace naive {
+
+namespace {
+
+const char* const known[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
+
+} // namespace
+
+std::string activation_support(const tern::Node& node) {
+  const auto type = node.attr<std::string>("activation");
+  if (std::find(std::begin(known), std::end(known), type) != std::end(known)) return {};
+  return "backend 'naive' does not know the fused activation '" + type + "'";
+}
 
 std::function<float(float)> fused_activation(const tern::Node& node) {
   const auto type = node.attr<std::string>("activation");
@@ -17,7 +30,7 @@ std::function<float(float)> fused_activation(const tern::Node& node) {
   if (type == "HardSigmoid") return [alpha, beta](float x) { return std::clamp(alpha * x + beta, 0.0f, 1.0f); };
   if (type == "HardSwish") return [](float x) { return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); };
   if (type == "Tanh") return [](float x) { return std::tanh(x); };
-  throw tern::Error(node.describe() + ": backend 'naive' does not know the fused activation '" + type + "'");
+  throw tern::Error("backend 'naive' does not know the fused activation '" + type + "'");
 }
 
 } // namespace naive

@@ -6,11 +6,15 @@
 #include <tern/graph.hpp>
 
 #include <functional>
+#include <string>
 
 namespace naive {
 
 /// The node's fused activation as a function (identity when it has none); throws
-/// tern::Error naming the node for an activation this backend does not know.
+/// tern::Error for an activation this backend does not know.
 std::function<float(float)> fused_activation(const tern::Node& node);
+/// "" when fused_activation() knows the node's activation (or it has none), else why not:
+/// for the kernel rows' checks, so such a node runs on the next backend instead.
+std::string activation_support(const tern::Node& node);
 
 } // namespace naive

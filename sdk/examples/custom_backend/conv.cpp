@@ -6,11 +6,13 @@
 namespace naive {
 
 void conv(const tern::Node& node, Inputs inputs, Outputs outputs) {
-  tern::check(inputs.size() >= 2 && outputs.size() == 1, node.describe() + ": Conv takes X, W (and B) and one output");
+  // Messages need not name the node: the scheduler adds it (and the backend) to errors.
+  tern::check(inputs.size() >= 2 && outputs.size() == 1, "Conv takes X, W (and B) and one output");
   const tern::Tensor& x = inputs[0];
   const tern::Tensor& w = inputs[1];
   tern::Tensor& y = outputs[0];
-  tern::check(x.shape().rank() == 4, node.describe() + ": backend 'naive' runs 2-D Conv only, got input " + x.describe());
+  tern::check(x.shape().rank() == 4 && w.shape().rank() == 4,
+              [&] { return "backend 'naive' runs 2-D Conv only, got input " + x.describe(); }); // conv_support() declines the rest
   const auto& xs = x.shape();
   const auto& ws = w.shape();
   const auto& ys = y.shape();
@@ -43,6 +45,13 @@ void conv(const tern::Node& node, Inputs inputs, Outputs outputs) {
           out[((n * ys[1] + m) * ys[2] + oh) * ys[3] + ow] = activate(sum);
         }
     }
+}
+
+std::string conv_support(const tern::KernelQuery& query) {
+  const std::size_t rank = query.input_shapes.at(0).rank();
+  if (rank != 4)
+    return "backend 'naive' runs 2-D Conv only (4-D input), got a " + std::to_string(rank) + "-D input";
+  return activation_support(query.node);
 }
 
 } // namespace naive

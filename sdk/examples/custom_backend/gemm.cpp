@@ -4,7 +4,8 @@
 namespace naive {
 
 void gemm(const tern::Node& node, Inputs inputs, Outputs outputs) {
-  tern::check(inputs.size() >= 2 && outputs.size() == 1, node.describe() + ": Gemm takes A, B (and C) and one output");
+  // Messages need not name the node: the scheduler adds it (and the backend) to errors.
+  tern::check(inputs.size() >= 2 && outputs.size() == 1, "Gemm takes A, B (and C) and one output");
   const tern::Tensor& a = inputs[0];
   const tern::Tensor& b = inputs[1];
   tern::Tensor& y = outputs[0];
@@ -36,6 +37,17 @@ void gemm(const tern::Node& node, Inputs inputs, Outputs outputs) {
       if (pc) value += beta * pc[(c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j)];
       out[i * n + j] = activate(value);
     }
+}
+
+std::string gemm_support(const tern::KernelQuery& query) {
+  const std::size_t a_rank = query.input_shapes.at(0).rank(), b_rank = query.input_shapes.at(1).rank();
+  if (a_rank < 2 || b_rank != 2)
+    return "backend 'naive' runs Gemm on an A of rank 2 or more and a 2-D B, got " + std::to_string(a_rank) +
+           "-D and " + std::to_string(b_rank) + "-D";
+  // The loop reads a transposed A as its 2-D transpose: flattening first would need a copy.
+  if (a_rank > 2 && query.node.attr<std::int64_t>("transA") != 0)
+    return "backend 'naive' transposes a 2-D A only (transA), got a " + std::to_string(a_rank) + "-D A";
+  return activation_support(query.node);
 }
 
 } // namespace naive

@@ -8,11 +8,12 @@
 namespace naive {
 
 void max_pool(const tern::Node& node, Inputs inputs, Outputs outputs) {
-  tern::check(inputs.size() == 1, node.describe() + ": MaxPool takes one input");
-  tern::check(outputs.size() == 1, node.describe() + ": backend 'naive' does not compute MaxPool's Indices output");
+  // Messages need not name the node: the scheduler adds it (and the backend) to errors.
+  tern::check(inputs.size() == 1, "MaxPool takes one input");
+  tern::check(outputs.size() == 1, "backend 'naive' does not compute MaxPool's Indices output");
   const tern::Tensor& x = inputs[0];
   tern::Tensor& y = outputs[0];
-  tern::check(x.shape().rank() == 4, node.describe() + ": backend 'naive' runs 2-D MaxPool only, got " + x.describe());
+  tern::check(x.shape().rank() == 4, [&] { return "backend 'naive' runs 2-D MaxPool only, got " + x.describe(); });
   const auto& xs = x.shape();
   const auto& ys = y.shape();
   // The output size (ceil_mode included) is y's shape, inferred with this same window.
@@ -34,6 +35,14 @@ void max_pool(const tern::Node& node, Inputs inputs, Outputs outputs) {
         }
         out[(plane * ys[2] + oh) * ys[3] + ow] = best;
       }
+}
+
+std::string max_pool_support(const tern::KernelQuery& query) {
+  if (query.node.outputs().size() != 1) return "backend 'naive' does not compute MaxPool's Indices output";
+  const std::size_t rank = query.input_shapes.at(0).rank();
+  if (rank != 4)
+    return "backend 'naive' runs 2-D MaxPool only (4-D input), got a " + std::to_string(rank) + "-D input";
+  return {};
 }
 
 } // namespace naive

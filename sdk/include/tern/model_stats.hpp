@@ -31,12 +31,12 @@ struct Unsupported {
 };
 
 /// Why the backend `backend_name` cannot run `node` ("no Gemm kernel for (float32,
-/// float32)"), or "" when it registers a kernel for the node's op type and input dtypes.
-/// The node's inputs must be typed (Graph::infer_shapes). Loads no plugin.
+/// float32)", or the reason its kernel declines the node), or "" when it runs it. The
+/// node's inputs must be typed (Graph::infer_shapes). Loads no plugin.
 std::string missing_kernel(const Node& node, const std::string& backend_name);
 
-/// Every node of `graph` for which `backend_name` registers no kernel for the node's
-/// input dtypes (the backend's plugin is loaded by name first).
+/// Every node of `graph` that `backend_name` cannot run, with the reason (the backend's
+/// plugin is loaded by name first).
 std::vector<Unsupported> unsupported_nodes(const Graph& graph, const std::string& backend_name);
 
 } // namespace tern

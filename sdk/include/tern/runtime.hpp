@@ -31,8 +31,10 @@ struct Placement {
   std::string node;    ///< the node's name
   std::string op_type; ///< its operator type
   std::string backend; ///< the backend that runs it
+  std::string implementation; ///< its kernel's implementation ("onednn", "native", ...)
   /// One entry per backend earlier in the preference list: "naive: no Add kernel for
-  /// (float32, float32)". Empty when the node runs on the first backend.
+  /// (float32, float32)" or the reason the backend's kernel declined the node. Empty when
+  /// the node runs on the first backend. Read from the scheduler's plan.
   std::vector<std::string> skipped;
 };
 

@@ -10,7 +10,9 @@
  * - A model is loaded once (tern_model_load), then compiled for a backend preference list
  *   (tern_runtime_create), then run as often as needed (tern_runtime_run). Backends are
  *   plugins found by name, exactly as `tern --backend` finds them.
- * - A runtime runs one call at a time; use one runtime per thread to run in parallel.
+ * - A runtime runs one call at a time; use one runtime per thread to run in parallel. A
+ *   runtime may move between threads between calls. Runtimes on different threads give the
+ *   results they give alone (tests/threading, also under ThreadSanitizer).
  */
 #ifndef TERN_TERN_H
 #define TERN_TERN_H
@@ -107,7 +109,9 @@ size_t tern_model_input_rank(const tern_model* model, size_t index);
 int64_t tern_model_input_dim(const tern_model* model, size_t index, size_t axis);
 
 /** Sets how many threads the backend `backend` (loaded by name when needed) may use;
- *  0 means all cores, the default. Applies to every runtime using that backend. */
+ *  0 means the default (OpenMP's: OMP_NUM_THREADS, else all cores). The count belongs to
+ *  the backend: it applies from the next run to every runtime using it, on whichever
+ *  thread that runtime runs. */
 tern_status tern_backend_set_threads(const char* backend, int threads);
 
 /** Compiles `model` for `backends`, a comma-separated preference list ("cpu", "naive,cpu"):

@@ -19,10 +19,6 @@ bool probe(std::string& reason) {
 }
 
 void register_plugin(tern::PluginContext& context) {
-#ifdef BROKEN_CASE_register_throws
-  (void)context;
-  throw tern::Error("widget kernel table is corrupt");
-#else
   // A working backend whose name is the plugin's, with no kernels: enough to be looked up.
   struct TestBackend final : tern::Backend {
     explicit TestBackend(std::string n) : name_(std::move(n)) {}
@@ -31,6 +27,18 @@ void register_plugin(tern::PluginContext& context) {
     std::string name_;
   };
   context.add_backend(std::make_shared<TestBackend>(context.plugin_name()));
+#if defined(BROKEN_CASE_register_throws) || defined(BROKEN_CASE_claims_core_op)
+  // Halfway through: a kernel, an operator and a pass registered, then the failure.
+  const auto identity = [](const tern::Node&, std::span<const tern::Tensor>, std::span<tern::Tensor>) {};
+  context.add_kernels(context.plugin_name(), {tern::function_kernel("Identity", {tern::KernelInput::any()}, identity)});
+  context.add_pass(context.plugin_name() + ".widget", [](tern::Graph&, tern::PassContext&) {});
+#endif
+#ifdef BROKEN_CASE_register_throws
+  context.add_schema({"WidgetOp", 1, 1, 1, 1, {}, [](tern::InferenceContext&) {}, "test.widget"});
+  throw tern::Error("widget kernel table is corrupt");
+#endif
+#ifdef BROKEN_CASE_claims_core_op
+  context.add_schema({"Relu", 1, 1, 1, 1, {}, [](tern::InferenceContext&) {}, "test.claims"}); // refused at commit
 #endif
 }
 
@@ -55,6 +63,12 @@ constexpr std::uint32_t tern_major = TERN_VERSION_MAJOR
                                      + 1
 #endif
     ;
+// Cut short: the descriptor claims to end before its register function.
+constexpr std::uint32_t struct_size = sizeof(tern::PluginDescriptor)
+#ifdef BROKEN_CASE_small_descriptor
+                                      - 2 * sizeof(void*)
+#endif
+    ;
 #ifdef BROKEN_CASE_compiler_abi
 constexpr const char* compiler_abi = "gxx-abi-1002/cxx11-abi-0";
 #else
@@ -68,12 +82,14 @@ constexpr const char* plugin_name = "testgood";
 constexpr const char* plugin_name = "testunusable";
 #elif defined(BROKEN_CASE_register_throws)
 constexpr const char* plugin_name = "testregisterthrows";
+#elif defined(BROKEN_CASE_claims_core_op)
+constexpr const char* plugin_name = "testclaimscoreop";
 #else
 constexpr const char* plugin_name = "unchecked"; // refused before the name is read
 #endif
 
 const tern::PluginDescriptor* entry() {
-  static const tern::PluginDescriptor descriptor{magic,      sizeof(tern::PluginDescriptor),
+  static const tern::PluginDescriptor descriptor{magic,      struct_size,
                                                  abi_major,  abi_minor,
                                                  tern_major, TERN_VERSION_MINOR,
                                                  TERN_VERSION_PATCH, compiler_abi,

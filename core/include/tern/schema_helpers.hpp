@@ -1,6 +1,7 @@
 #pragma once
-/// \file shape_helpers.hpp
-/// Helpers shared by the built-in schemas: attribute specs with ONNX defaults, error text
+/// \file schema_helpers.hpp
+/// Helpers for writing operator schemas, shared by the built-in ones and plugins' own
+/// (PluginContext::add_schema): attribute specs with ONNX defaults, error text
 /// naming an input, dtype and rank checks, dimension arithmetic that keeps
 /// Shape::dynamic and numpy broadcasting. (Sliding windows are public, <tern/window.hpp>,
 /// so that backends compute what inference computes.) Every check fails through
