@@ -30,8 +30,8 @@ private:
         if (operand[i] != y[i] && operand[i] != 1) return false;
       return true;
     };
-    require(fits(a) && fits(b), inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
-                                    " do not broadcast to Y " + outputs[0].shape().to_string());
+    require(fits(a) && fits(b), [&] { return inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
+                                    " do not broadcast to Y " + outputs[0].shape().to_string(); });
     mode_ = a == y ? Mode::Direct : b == y && commutative_ ? Mode::Swapped : Mode::InPlace;
     src0_ = plain_desc(mode_ == Mode::Swapped ? b : y);
     src1_ = plain_desc(mode_ == Mode::Swapped ? a : b);

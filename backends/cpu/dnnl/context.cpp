@@ -43,7 +43,7 @@ void* scratch(ScratchSlot slot, std::size_t bytes) {
     const std::size_t rounded = (bytes + 63) / 64 * 64;
     buffer.data.reset(); // free first: the old and new buffers may be large
     buffer.data.reset(std::aligned_alloc(64, rounded));
-    check(buffer.data != nullptr, "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory");
+    check(buffer.data != nullptr, [&] { return "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory"; });
     buffer.bytes = rounded;
   }
   return buffer.data.get();
@@ -137,8 +137,8 @@ void broadcast_into(const Tensor& from, Tensor& to) {
   std::vector<std::int64_t> stride(out.size(), 0);
   for (std::int64_t s = 1, i = static_cast<std::int64_t>(out.size()) - 1; i >= 0; --i) {
     const auto axis = static_cast<std::size_t>(i);
-    check(in[axis] == out[axis] || in[axis] == 1, "cannot broadcast " + from.shape().to_string() + " to " +
-                                                      to.shape().to_string());
+    check(in[axis] == out[axis] || in[axis] == 1, [&] { return "cannot broadcast " + from.shape().to_string() + " to " +
+                                                      to.shape().to_string(); });
     stride[axis] = in[axis] == 1 ? 0 : s;
     s *= in[axis];
   }

@@ -147,6 +147,12 @@ protected:
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);
   }
+  /// require() whose message is built only on failure.
+  template <class MakeMessage>
+    requires std::is_invocable_r_v<std::string, MakeMessage>
+  void require(bool condition, MakeMessage&& make_message) const {
+    if (!condition) fail(make_message());
+  }
 
 private:
   bool accepts(DataType type) const { return std::find(dtypes_.begin(), dtypes_.end(), type) != dtypes_.end(); }

@@ -31,6 +31,12 @@ private:
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);
   }
+  /// require() whose message is built only on failure.
+  template <class MakeMessage>
+    requires std::is_invocable_r_v<std::string, MakeMessage>
+  void require(bool condition, MakeMessage&& make_message) const {
+    if (!condition) fail(make_message());
+  }
 
   const Node& node_;
   const bool fused_;

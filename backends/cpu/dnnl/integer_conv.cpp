@@ -36,18 +36,18 @@ private:
     const Shape& w = inputs[1].shape();
     const Shape& y = outputs[0].shape();
     require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8,
-            "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe());
-    require(x.rank() >= 3 && x.rank() <= 5, "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs");
-    require(w.rank() == x.rank(), "W " + w.to_string() + " must have the rank of X " + x.to_string());
+            [&] { return "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe(); });
+    require(x.rank() >= 3 && x.rank() <= 5, [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
+    require(w.rank() == x.rank(), [&] { return "W " + w.to_string() + " must have the rank of X " + x.to_string(); });
     const auto group = node().attr<std::int64_t>("group");
     require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1],
-            "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group));
+            [&] { return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group); });
     const bool has_bias = inputs.size() > 2 && inputs[2].defined();
     if (has_bias)
       require(inputs[2].dtype() == DataType::Int32 && inputs[2].shape() == Shape{w[0]},
-              "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]");
+              [&] { return "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]"; });
     const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
-    require(outputs[0].dtype() == y_type, "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)));
+    require(outputs[0].dtype() == y_type, [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
 
     const Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
     Dims dilations;
@@ -76,8 +76,8 @@ private:
                                                any(dims_of(y), dst_type), window.strides, dilations, window.pads_begin,
                                                window.pads_end);
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine(), /*allow_empty=*/true);
-    require(static_cast<bool>(pd), "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() +
-                                       " and these attributes");
+    require(static_cast<bool>(pd), [&] { return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() +
+                                       " and these attributes"; });
     conv_ = Primitive(pd);
     src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());

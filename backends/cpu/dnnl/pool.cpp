@@ -80,8 +80,8 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& x = inputs[0].shape();
     const Shape& y = outputs[0].shape();
-    require(x.rank() >= 3 && x.rank() <= 5, "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs");
-    require(y.rank() == x.rank(), "Y " + y.to_string() + " must have the rank of X " + x.to_string());
+    require(x.rank() >= 3 && x.rank() <= 5, [&] { return "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
+    require(y.rank() == x.rank(), [&] { return "Y " + y.to_string() + " must have the rank of X " + x.to_string(); });
     const Pooling pooling(node(), kind_, x, y);
     divisor_fix_ = pooling.divisor_fix;
     // Plain layouts: pooling is bound by memory traffic, so reordering to a blocked layout

@@ -15,7 +15,7 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& x = inputs[0].shape();
     require(x.rank() >= 1, "X is a scalar; Softmax needs an axis");
-    require(outputs[0].shape() == x, "Y " + outputs[0].shape().to_string() + " must have X's shape");
+    require(outputs[0].shape() == x, [&] { return "Y " + outputs[0].shape().to_string() + " must have X's shape"; });
     const auto axis = static_cast<int>(x.axis(node().attr<std::int64_t>("axis")));
     desc_ = plain_desc(dims_of(x));
     const dnnl::softmax_forward::desc desc(dnnl::prop_kind::forward_inference, desc_, axis);
