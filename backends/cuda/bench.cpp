@@ -77,7 +77,8 @@ void row(const char* what, double bytes_moved, double seconds, double peak) {
 std::function<void()> runner(const tern::Graph& graph, const std::string& backend, std::vector<tern::Tensor> inputs) {
   auto scheduler = std::make_shared<tern::SequentialScheduler>(graph, std::vector<std::string>{backend});
   return [scheduler, inputs] {
-    for (tern::Tensor& output : scheduler->forward(inputs)) (void)output.to(tern::host_backend()); // waits for the device
+    for (tern::Tensor& output : scheduler->forward(inputs))
+      (void)output.to(tern::host_backend()); // waits for the device
   };
 }
 
@@ -119,10 +120,12 @@ void gpu_rows(const std::vector<float>& host, const tern::cuda::FakeQuantizePara
 
   std::printf("cuda kernels (device-resident data, CUDA events, best of 10):\n");
   row("range (min, max, max|x|, non-finite count), read", values * 4.0,
-      best_gpu_seconds(stream, [&] { return tern::cuda::launch_range(dx, layout, scratch, ranges, nullptr, stream); }), peak);
-  row("histogram of |x|, 2048 bins, read", values * 4.0, best_gpu_seconds(stream, [&] {
-        return tern::cuda::launch_histogram(dx, values, 2048.0 / abs_max, 2048, counts, stream);
-      }), peak);
+      best_gpu_seconds(stream, [&] { return tern::cuda::launch_range(dx, layout, scratch, ranges, nullptr, stream); }),
+      peak);
+  row("histogram of |x|, 2048 bins, read", values * 4.0,
+      best_gpu_seconds(
+          stream, [&] { return tern::cuda::launch_histogram(dx, values, 2048.0 / abs_max, 2048, counts, stream); }),
+      peak);
   row("fake quantization, read + write", values * 8.0,
       best_gpu_seconds(stream, [&] { return tern::cuda::launch_fake_quantize(dx, dy, values, params, stream); }), peak);
   for (void* memory : {static_cast<void*>(dx), static_cast<void*>(dy), static_cast<void*>(ranges), scratch,
@@ -187,14 +190,18 @@ void run() {
   row("PtqFakeQuantize, read + write", values * 8.0, best_seconds(3, runner(fake_graph, "cpu", {x})), 0);
   row("graph Mul -> Round -> Clip -> Mul (oneDNN + native), read + write", values * 8.0,
       best_seconds(3, runner(chain, "cpu", {x})), 0);
-  row("ValueStatistics::add (the PTQ's range + histogram), read", values * 4.0, best_seconds(3, [&] {
-        tern::ptq::ValueStatistics statistics(2048);
-        statistics.add(x);
-      }), 0);
+  row("ValueStatistics::add (the PTQ's range + histogram), read", values * 4.0,
+      best_seconds(3,
+                   [&] {
+                     tern::ptq::ValueStatistics statistics(2048);
+                     statistics.add(x);
+                   }),
+      0);
 
   if (!gpu) return;
   std::printf("use_cuda's cost per observed tensor (through Tern, host tensor in):\n");
-  row("PtqRange on cuda, host -> device copy included", values * 4.0, best_seconds(3, runner(range_graph, "cuda", {x})), 0);
+  row("PtqRange on cuda, host -> device copy included", values * 4.0, best_seconds(3, runner(range_graph, "cuda", {x})),
+      0);
 }
 
 } // namespace

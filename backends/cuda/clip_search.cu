@@ -64,8 +64,9 @@ __device__ double kl_error(const double* counts, long long bins, long long level
   return divergence;
 }
 
-__global__ void __launch_bounds__(candidates) clip_search_kernel(const double* counts, long long bins, ClipMode mode, long long levels, double bin_width,
-                                   double abs_max, double* threshold) {
+__global__ void __launch_bounds__(candidates)
+    clip_search_kernel(const double* counts, long long bins, ClipMode mode, long long levels, double bin_width,
+                       double abs_max, double* threshold) {
   __shared__ double errors[candidates];
   __shared__ long long used;
   if (mode != ClipMode::Kl) {
@@ -96,7 +97,8 @@ __global__ void __launch_bounds__(candidates) clip_search_kernel(const double* c
   }
   const long long stride = used / 256 > 1 ? used / 256 : 1;
   const long long count = (used - kl_levels) / stride + 1;
-  for (long long j = threadIdx.x; j < count; j += blockDim.x) errors[j] = kl_error(counts, bins, kl_levels, kl_levels + j * stride);
+  for (long long j = threadIdx.x; j < count; j += blockDim.x)
+    errors[j] = kl_error(counts, bins, kl_levels, kl_levels + j * stride);
   __syncthreads();
   if (threadIdx.x != 0) return;
   double best_divergence = INFINITY;

@@ -9,7 +9,9 @@ namespace tern::cuda {
 cudaStream_t CudaBackend::stream() const {
   // Non-blocking: the legacy default stream (other libraries in the process) never
   // serialises with it.
-  std::call_once(stream_once_, [this] { cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate"); });
+  std::call_once(stream_once_, [this] {
+    cuda_check(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking), "cudaStreamCreate");
+  });
   return stream_;
 }
 

@@ -9,8 +9,8 @@
 namespace tern::cuda {
 
 struct FakeQuantizeParams {
-  float factor = 1.0f; ///< per tensor (when `factors` is null)
-  float scale = 1.0f;  ///< per tensor
+  float factor = 1.0f;            ///< per tensor (when `factors` is null)
+  float scale = 1.0f;             ///< per tensor
   const float* factors = nullptr; ///< per channel: device arrays of `channels` values
   const float* scales = nullptr;
   long long channels = 1; ///< x seen as [outer, channels, inner]

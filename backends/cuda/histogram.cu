@@ -17,8 +17,8 @@ __device__ __forceinline__ long long bin_of(float v, double scale, long long bin
 
 /// `Shared`: count into shared memory first (the default); otherwise straight into `counts`
 /// (bin counts too large for shared memory).
-template <bool Shared>
-__global__ void histogram_kernel(const float* x, long long n, double scale, long long bins, unsigned long long* counts) {
+template <bool Shared> __global__ void histogram_kernel(const float* x, long long n, double scale, long long bins,
+                                                        unsigned long long* counts) {
   extern __shared__ unsigned int local[];
   if (Shared) {
     for (long long b = threadIdx.x; b < bins; b += blockDim.x) local[b] = 0;
@@ -59,7 +59,8 @@ __global__ void histogram_kernel(const float* x, long long n, double scale, long
 
 cudaError_t launch_histogram(const float* x, long long n, double scale, long long bins, unsigned long long* counts,
                              cudaStream_t stream) {
-  const cudaError_t cleared = cudaMemsetAsync(counts, 0, static_cast<std::size_t>(bins) * sizeof(unsigned long long), stream);
+  const cudaError_t cleared =
+      cudaMemsetAsync(counts, 0, static_cast<std::size_t>(bins) * sizeof(unsigned long long), stream);
   if (cleared != cudaSuccess || n == 0) return cleared;
   long long blocks = (n + 16LL * threads - 1) / (16LL * threads);
   blocks = blocks > max_blocks ? max_blocks : blocks;

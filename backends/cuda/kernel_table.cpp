@@ -25,7 +25,8 @@ bool probe_cuda(std::string& reason) {
     return false;
   }
   if (const cudaError_t loadable = tern::cuda::range_kernel_loadable(); loadable != cudaSuccess) {
-    reason = "the CUDA kernels were not built for this device (CMAKE_CUDA_ARCHITECTURES): " + tern::cuda::error_text(loadable);
+    reason = "the CUDA kernels were not built for this device (CMAKE_CUDA_ARCHITECTURES): " +
+             tern::cuda::error_text(loadable);
     return false;
   }
   return true;
@@ -43,15 +44,17 @@ tern::KernelDef row(std::string op, std::vector<tern::KernelInput> inputs,
 void register_cuda(tern::PluginContext& context) {
   const auto backend = std::make_shared<tern::cuda::CudaBackend>();
   context.add_backend(backend);
-  context.add_kernels("cuda", {
-                                  row("PtqRange", {DataType::Float32}, backend, tern::cuda::make_range),
-                                  row("PtqHistogram", {DataType::Float32, DataType::Float64}, backend, tern::cuda::make_histogram),
-                                  row("PtqFakeQuantize", {DataType::Float32}, backend, tern::cuda::make_fake_quantize),
-                                  row("PtqClipSearch", {DataType::Float64}, backend, tern::cuda::make_clip_search),
-                              });
+  context.add_kernels(
+      "cuda", {
+                  row("PtqRange", {DataType::Float32}, backend, tern::cuda::make_range),
+                  row("PtqHistogram", {DataType::Float32, DataType::Float64}, backend, tern::cuda::make_histogram),
+                  row("PtqFakeQuantize", {DataType::Float32}, backend, tern::cuda::make_fake_quantize),
+                  row("PtqClipSearch", {DataType::Float64}, backend, tern::cuda::make_clip_search),
+              });
 }
 
 } // namespace
 
-TERN_PLUGIN("cuda", TERN_VERSION_STRING, "CUDA backend: PTQ range, histogram, clipping search and fake-quantization kernels",
+TERN_PLUGIN("cuda", TERN_VERSION_STRING,
+            "CUDA backend: PTQ range, histogram, clipping search and fake-quantization kernels",
             tern::PluginKind::Backend, probe_cuda, register_cuda)

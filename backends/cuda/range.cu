@@ -101,11 +101,12 @@ int blocks_per_channel(const ChannelLayout& l) {
 } // namespace
 
 std::size_t range_scratch_bytes(const ChannelLayout& layout) {
-  return static_cast<std::size_t>(layout.channels) * static_cast<std::size_t>(blocks_per_channel(layout)) * sizeof(Partial);
+  return static_cast<std::size_t>(layout.channels) * static_cast<std::size_t>(blocks_per_channel(layout)) *
+         sizeof(Partial);
 }
 
-cudaError_t launch_range(const float* x, const ChannelLayout& layout, void* scratch, float* ranges, long long* non_finite,
-                         cudaStream_t stream) {
+cudaError_t launch_range(const float* x, const ChannelLayout& layout, void* scratch, float* ranges,
+                         long long* non_finite, cudaStream_t stream) {
   const int blocks = blocks_per_channel(layout);
   auto* partials = static_cast<Partial*>(scratch);
   range_partials<<<dim3(blocks, static_cast<unsigned>(layout.channels)), threads, 0, stream>>>(x, layout, partials);

@@ -22,8 +22,8 @@ std::size_t range_scratch_bytes(const ChannelLayout& layout);
 
 /// ranges: float[channels][3] (min, max, max|x|); non_finite: long long[channels] or null.
 /// An empty channel gives +inf, -inf, 0.
-cudaError_t launch_range(const float* x, const ChannelLayout& layout, void* scratch, float* ranges, long long* non_finite,
-                         cudaStream_t stream);
+cudaError_t launch_range(const float* x, const ChannelLayout& layout, void* scratch, float* ranges,
+                         long long* non_finite, cudaStream_t stream);
 
 /// cudaSuccess when this library holds code the current device can run (the probe's check).
 cudaError_t range_kernel_loadable();

@@ -14,9 +14,11 @@ class HostBackend final : public Backend {
 public:
   std::string name() const override { return "host"; }
   std::shared_ptr<std::byte> allocate(std::size_t bytes) override {
-    const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + host_alignment - 1) / host_alignment * host_alignment;
+    const std::size_t rounded =
+        (std::max<std::size_t>(bytes, 1) + host_alignment - 1) / host_alignment * host_alignment;
     void* memory = std::aligned_alloc(host_alignment, rounded);
-    check(memory != nullptr, [&] { return "host backend: out of memory allocating " + std::to_string(bytes) + " bytes"; });
+    check(memory != nullptr,
+          [&] { return "host backend: out of memory allocating " + std::to_string(bytes) + " bytes"; });
     std::memset(memory, 0, rounded);
     return {static_cast<std::byte*>(memory), [](std::byte* p) { std::free(p); }};
   }

@@ -53,8 +53,10 @@ Node& Graph::add_node(const std::string& op_type, const std::vector<std::string>
   for (const std::string& output : outputs) {
     const Value* existing = find_value(output);
     check(existing == nullptr || (existing->producer() == nullptr && !existing->constant() && !is_input(*existing)),
-          [&] { return "node '" + name + "' (" + op_type + ") writes value '" + output +
-              "', which is already defined: every value has exactly one producer"; });
+          [&] {
+            return "node '" + name + "' (" + op_type + ") writes value '" + output +
+                   "', which is already defined: every value has exactly one producer";
+          });
   }
   auto node = std::unique_ptr<Node>(new Node(name, op_type));
   node->attrs_ = std::move(attrs);

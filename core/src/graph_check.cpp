@@ -56,11 +56,13 @@ void Graph::infer_shapes() {
         facts.emplace_back();
         continue;
       }
-      check(input->typed(), [&] { return node->describe() + " reads value '" + input->name() + "', whose type is not known yet"; });
+      check(input->typed(),
+            [&] { return node->describe() + " reads value '" + input->name() + "', whose type is not known yet"; });
       facts.push_back({true, input->dtype(), input->shape(), input->constant()});
     }
     const auto results = infer_node(*node, std::move(facts));
-    for (std::size_t i = 0; i < node->outputs_.size(); ++i) node->outputs_[i]->set_type(results[i].first, results[i].second);
+    for (std::size_t i = 0; i < node->outputs_.size(); ++i)
+      node->outputs_[i]->set_type(results[i].first, results[i].second);
   }
 }
 

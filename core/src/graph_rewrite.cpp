@@ -65,8 +65,9 @@ void Graph::bypass_node(Node& node) {
   Value* out = node.output(0);
   check(in != nullptr, [&] { return "cannot bypass " + node.describe() + ": it has no first input"; });
   for (std::size_t i = 1; i < node.outputs_.size(); ++i)
-    check(consumers(*node.outputs_[i]).empty() && !is_output(*node.outputs_[i]),
-          [&] { return "cannot bypass " + node.describe() + ": its output '" + node.outputs_[i]->name() + "' is read"; });
+    check(consumers(*node.outputs_[i]).empty() && !is_output(*node.outputs_[i]), [&] {
+      return "cannot bypass " + node.describe() + ": its output '" + node.outputs_[i]->name() + "' is read";
+    });
   const bool keep_output_name = is_output(*out) && in->producer() != nullptr && !is_output(*in);
   replace_uses(*out, *in);
   if (keep_output_name) {
@@ -88,9 +89,8 @@ void Graph::set_constant(Value& value, Tensor data) {
     detached.producer_ = producer;
     std::replace(producer->outputs_.begin(), producer->outputs_.end(), &value, &detached);
     value.producer_ = nullptr;
-    const bool all_unread = std::all_of(producer->outputs_.begin(), producer->outputs_.end(), [&](const Value* v) {
-      return consumers(*v).empty() && !is_output(*v);
-    });
+    const bool all_unread = std::all_of(producer->outputs_.begin(), producer->outputs_.end(),
+                                        [&](const Value* v) { return consumers(*v).empty() && !is_output(*v); });
     if (all_unread) remove_node(*producer);
   }
   value.set_type(data.dtype(), data.shape());

@@ -13,8 +13,10 @@ bool KernelInput::accepts(DataType type, std::span<const std::optional<DataType>
 
 std::string KernelInput::describe() const {
   std::string text;
-  if (same_as_ >= 0) text = "same as input " + std::to_string(same_as_);
-  else if (types_ == all_types) text = "any";
+  if (same_as_ >= 0)
+    text = "same as input " + std::to_string(same_as_);
+  else if (types_ == all_types)
+    text = "any";
   else
     for (unsigned i = 0; i <= static_cast<unsigned>(DataType::Bool); ++i)
       if (types_ & (1u << i)) text += (text.empty() ? "" : "|") + std::string(name(static_cast<DataType>(i)));

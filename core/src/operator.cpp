@@ -52,19 +52,24 @@ void check_against_schema(const Node& node) {
   const OpSchema* spec = find_schema(node.op_type());
   check(spec != nullptr, [&] { return node.describe() + ": unknown operator type '" + node.op_type() + "'"; });
   const auto arity = [&](const char* what, std::size_t count, int low, int high) {
-    check(count >= static_cast<std::size_t>(low) && count <= static_cast<std::size_t>(high),
-          [&] { return node.describe() + " has " + std::to_string(count) + " " + what + ", " + node.op_type() + " takes " +
-              (low == high ? std::to_string(low) : std::to_string(low) + " to " + std::to_string(high)); });
+    check(count >= static_cast<std::size_t>(low) && count <= static_cast<std::size_t>(high), [&] {
+      return node.describe() + " has " + std::to_string(count) + " " + what + ", " + node.op_type() + " takes " +
+             (low == high ? std::to_string(low) : std::to_string(low) + " to " + std::to_string(high));
+    });
   };
   arity("inputs", node.inputs().size(), spec->min_inputs, spec->max_inputs);
   arity("outputs", node.outputs().size(), spec->min_outputs, spec->max_outputs);
   for (std::size_t i = 0; i < static_cast<std::size_t>(spec->min_inputs); ++i)
-    check(node.input(i) != nullptr, [&] { return node.describe() + ": required input " + std::to_string(i) + " is absent"; });
+    check(node.input(i) != nullptr,
+          [&] { return node.describe() + ": required input " + std::to_string(i) + " is absent"; });
   for (const auto& [key, value] : node.attrs().all()) {
     const AttributeSpec* attribute = spec->attribute(key);
-    check(attribute != nullptr, [&] { return node.describe() + " has attribute '" + key + "', which " + node.op_type() + " does not take"; });
-    check(type_of(value) == attribute->type, [&] { return node.describe() + ": attribute '" + key + "' must be " +
-                                                 name(attribute->type) + ", got " + name(type_of(value)); });
+    check(attribute != nullptr,
+          [&] { return node.describe() + " has attribute '" + key + "', which " + node.op_type() + " does not take"; });
+    check(type_of(value) == attribute->type, [&] {
+      return node.describe() + ": attribute '" + key + "' must be " + name(attribute->type) + ", got " +
+             name(type_of(value));
+    });
   }
   for (const AttributeSpec& attribute : spec->attributes)
     check(!attribute.required || node.attrs().has(attribute.name),
@@ -77,7 +82,8 @@ Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs) {
   schema(node.op_type()).infer(context);
   Inference result{{}, context.read_varying_data()};
   for (std::size_t i = 0; i < context.outputs().size(); ++i) {
-    if (!context.outputs()[i]) throw Error(node.describe() + ": shape inference did not produce output " + std::to_string(i));
+    if (!context.outputs()[i])
+      throw Error(node.describe() + ": shape inference did not produce output " + std::to_string(i));
     result.outputs.push_back(*context.outputs()[i]);
   }
   return result;

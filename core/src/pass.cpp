@@ -16,7 +16,8 @@ void run_pass(const std::string& name, Graph& graph, PassContext& context) {
       throw Error("pass '" + name + "' is not available: " + error.what());
     }
     registered = Registry::current().find_pass(name);
-    check(registered != nullptr, [&] { return "pass '" + name + "' is not available: plugin '" + plugin + "' does not provide it"; });
+    check(registered != nullptr,
+          [&] { return "pass '" + name + "' is not available: plugin '" + plugin + "' does not provide it"; });
   }
   registered->pass(graph, context);
 }

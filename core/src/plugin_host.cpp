@@ -70,11 +70,13 @@ std::string descriptor_mismatch(const PluginDescriptor& d) {
   if (d.abi_minor > plugin_abi_minor)
     return "it needs plugin ABI " + plugin_abi + ", newer than this Tern's " + host_abi + ": upgrade Tern";
   if (d.tern_version_major != TERN_VERSION_MAJOR)
-    return "it was built against Tern " + version_text(d.tern_version_major, d.tern_version_minor, d.tern_version_patch) +
+    return "it was built against Tern " +
+           version_text(d.tern_version_major, d.tern_version_minor, d.tern_version_patch) +
            ", this is Tern " TERN_VERSION_STRING ": " + rebuild;
   const std::string plugin_compiler = d.compiler_abi ? d.compiler_abi : "(none)";
   if (plugin_compiler != TERN_COMPILER_ABI_TAG)
-    return "it was built with compiler ABI '" + plugin_compiler + "', this Tern uses '" TERN_COMPILER_ABI_TAG
+    return "it was built with compiler ABI '" + plugin_compiler +
+           "', this Tern uses '" TERN_COMPILER_ABI_TAG
            "': rebuild it with the same compiler and standard library settings";
   if (d.name == nullptr || d.register_plugin == nullptr) return "its descriptor has no name or no register function";
   return {};
@@ -134,8 +136,8 @@ PluginHost::Loaded& PluginHost::open_checked(const fs::path& path) {
   const std::string where = "plugin " + canonical.string() + ": ";
   try {
     if (!fs::is_regular_file(canonical)) throw Error("no such file");
-    loaded->library = std::make_shared<boost::dll::shared_library>(
-        canonical, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    loaded->library = std::make_shared<boost::dll::shared_library>(canonical, boost::dll::load_mode::rtld_now |
+                                                                                  boost::dll::load_mode::rtld_local);
   } catch (const std::exception& e) {
     info.reason = where + "cannot be loaded: " + loader_reason(e.what());
   }
@@ -144,7 +146,8 @@ PluginHost::Loaded& PluginHost::open_checked(const fs::path& path) {
   if (info.reason.empty()) {
     const auto entry = loaded->library->get_alias<const PluginDescriptor*()>(entry_symbol);
     loaded->descriptor = entry();
-    const std::string mismatch = loaded->descriptor ? descriptor_mismatch(*loaded->descriptor) : "its entry returned no descriptor";
+    const std::string mismatch =
+        loaded->descriptor ? descriptor_mismatch(*loaded->descriptor) : "its entry returned no descriptor";
     if (!mismatch.empty()) info.reason = where + "refused: " + mismatch;
   }
   if (info.reason.empty()) {
@@ -165,7 +168,8 @@ PluginHost::Loaded& PluginHost::open_checked(const fs::path& path) {
     } catch (const std::exception& e) {
       why = std::string("its probe threw: ") + e.what();
     }
-    if (!usable) info.reason = "plugin '" + info.name + "' (" + canonical.string() + ") is unusable on this machine: " + why;
+    if (!usable)
+      info.reason = "plugin '" + info.name + "' (" + canonical.string() + ") is unusable on this machine: " + why;
   }
   info.usable = info.reason.empty();
   loaded_.push_back(std::move(loaded));
@@ -221,7 +225,8 @@ const PluginInfo& PluginHost::load(std::string_view name) {
       others.push_back(plugin_name_of(file));
     }
   }
-  std::string message = "no plugin named '" + std::string(name) + "': looked for " + file_prefix + wanted + file_suffix + " in ";
+  std::string message =
+      "no plugin named '" + std::string(name) + "': looked for " + file_prefix + wanted + file_suffix + " in ";
   for (std::size_t i = 0; i < looked.size(); ++i) message += (i ? ", " : "") + looked[i];
   message += "; found ";
   if (others.empty()) message += "no plugins";

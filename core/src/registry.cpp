@@ -55,10 +55,10 @@ std::string lowercase(std::string_view text) {
 }
 
 struct Registry::Entries {
-  std::map<std::string, Owned<Backend>> backends;                // by lower-case name
+  std::map<std::string, Owned<Backend>> backends;              // by lower-case name
   std::map<std::string, std::deque<RegisteredKernel>> kernels; // by lower-case backend name (deque: stable addresses)
-  std::map<std::string, OwnedSchema> schemas;                    // by op type
-  std::map<std::string, RegisteredPass> passes;                  // by lower-case name
+  std::map<std::string, OwnedSchema> schemas;                  // by op type
+  std::map<std::string, RegisteredPass> passes;                // by lower-case name
   std::vector<Owned<ModelFormat>> formats;
   std::map<std::string, Owned<Exporter>> exporters; // by lower-case target
   std::set<std::string> plugins;                    // lower-case names of plugins registered here
@@ -71,17 +71,21 @@ void Registrations::add_backend(std::shared_ptr<Backend> backend) {
 
 void Registrations::add_kernels(const std::string& backend_name, std::vector<KernelDef> table) {
   for (KernelDef& def : table) {
-    check(static_cast<bool>(def.make),
-          [&] { return owner_.name + ": kernel " + def.op_type + " of backend '" + backend_name + "' has no factory"; });
+    check(static_cast<bool>(def.make), [&] {
+      return owner_.name + ": kernel " + def.op_type + " of backend '" + backend_name + "' has no factory";
+    });
     for (std::size_t i = 0; i + 1 < def.inputs.size(); ++i)
-      check(!def.inputs[i].is_repeated(), [&] { return owner_.name + ": kernel " + def.op_type + " of backend '" + backend_name +
-                                              "' repeats an input rule that is not the last"; });
+      check(!def.inputs[i].is_repeated(), [&] {
+        return owner_.name + ": kernel " + def.op_type + " of backend '" + backend_name +
+               "' repeats an input rule that is not the last";
+      });
     kernels_.emplace_back(backend_name, std::move(def));
   }
 }
 
 void Registrations::add_schema(OpSchema schema) {
-  check(static_cast<bool>(schema.infer), [&] { return owner_.name + ": operator " + schema.op_type + " has no inference function"; });
+  check(static_cast<bool>(schema.infer),
+        [&] { return owner_.name + ": operator " + schema.op_type + " has no inference function"; });
   schemas_.push_back(std::move(schema));
 }
 
@@ -125,26 +129,32 @@ void Registry::commit(Registrations batch) {
     const std::string key = lowercase(backend->name());
     if (const auto it = e.backends.find(key); it != e.backends.end())
       refuse("backend '" + backend->name() + "'", owner, it->second.owner);
-    check(new_backends.insert(key).second, [&] { return owner.name + " registers backend '" + backend->name() + "' twice"; });
+    check(new_backends.insert(key).second,
+          [&] { return owner.name + " registers backend '" + backend->name() + "' twice"; });
   }
   for (const auto& [backend_name, def] : batch.kernels_) {
     const std::string key = lowercase(backend_name);
     const auto it = e.backends.find(key);
-    check(new_backends.contains(key) || (it != e.backends.end() && it->second.owner.name == owner.name),
-          [&] { return owner.name + " registers kernel " + def.op_type + " for backend '" + backend_name + "', which " +
-              (it == e.backends.end() ? "is not registered" : it->second.owner.name + " owns"); });
+    check(new_backends.contains(key) || (it != e.backends.end() && it->second.owner.name == owner.name), [&] {
+      return owner.name + " registers kernel " + def.op_type + " for backend '" + backend_name + "', which " +
+             (it == e.backends.end() ? "is not registered" : it->second.owner.name + " owns");
+    });
   }
   for (const OpSchema& schema : batch.schemas_) {
-    check(!schema.domain.empty(), [&] { return owner.name + " registers operator " + schema.op_type +
-                                      " without a domain: operators outside the core name their own (e.g. \"tern.ptq\")"; });
+    check(!schema.domain.empty(), [&] {
+      return owner.name + " registers operator " + schema.op_type +
+             " without a domain: operators outside the core name their own (e.g. \"tern.ptq\")";
+    });
     if (const auto it = e.schemas.find(schema.op_type); it != e.schemas.end())
       refuse("operator " + schema.op_type, owner, it->second.owner);
-    check(new_schemas.insert(schema.op_type).second, [&] { return owner.name + " registers operator " + schema.op_type + " twice"; });
+    check(new_schemas.insert(schema.op_type).second,
+          [&] { return owner.name + " registers operator " + schema.op_type + " twice"; });
   }
   for (const auto& [name, pass] : batch.passes_) {
     if (const auto it = e.passes.find(lowercase(name)); it != e.passes.end())
       refuse("pass '" + name + "'", owner, it->second.owner);
-    check(new_passes.insert(lowercase(name)).second, [&] { return owner.name + " registers pass '" + name + "' twice"; });
+    check(new_passes.insert(lowercase(name)).second,
+          [&] { return owner.name + " registers pass '" + name + "' twice"; });
   }
   for (const auto& format : batch.formats_)
     for (const std::string& extension : format->extensions()) {
@@ -153,20 +163,23 @@ void Registry::commit(Registrations batch) {
         if (std::find(known.begin(), known.end(), extension) != known.end())
           refuse("a format for " + extension + " files", owner, existing.owner);
       }
-      check(new_extensions.insert(extension).second, [&] { return owner.name + " registers two formats for " + extension + " files"; });
+      check(new_extensions.insert(extension).second,
+            [&] { return owner.name + " registers two formats for " + extension + " files"; });
     }
   for (const auto& exporter : batch.exporters_) {
     const std::string key = lowercase(exporter->target());
     if (const auto it = e.exporters.find(key); it != e.exporters.end())
       refuse("an exporter for target '" + exporter->target() + "'", owner, it->second.owner);
-    check(new_exporters.insert(key).second, [&] { return owner.name + " registers two exporters for '" + exporter->target() + "'"; });
+    check(new_exporters.insert(key).second,
+          [&] { return owner.name + " registers two exporters for '" + exporter->target() + "'"; });
   }
 
   for (auto& backend : batch.backends_) {
     const std::string key = lowercase(backend->name());
     e.backends[key] = {owner, std::move(backend)};
   }
-  for (auto& [backend_name, def] : batch.kernels_) e.kernels[lowercase(backend_name)].push_back({owner, std::move(def)});
+  for (auto& [backend_name, def] : batch.kernels_)
+    e.kernels[lowercase(backend_name)].push_back({owner, std::move(def)});
   for (OpSchema& schema : batch.schemas_) {
     const std::string op_type = schema.op_type;
     e.schemas.emplace(op_type, OwnedSchema{owner, std::move(schema)});
@@ -265,9 +278,7 @@ const Exporter* Registry::find_exporter(std::string_view target) const {
   return it == entries_->exporters.end() ? nullptr : it->second.object.get();
 }
 
-ScopedRegistry::ScopedRegistry() {
-  registry_.outer_ = current_registry().exchange(&registry_);
-}
+ScopedRegistry::ScopedRegistry() { registry_.outer_ = current_registry().exchange(&registry_); }
 
 ScopedRegistry::~ScopedRegistry() { current_registry().store(registry_.outer_); }
 
@@ -307,8 +318,10 @@ Backend& backend(std::string_view name) {
   if (Backend* found = find_backend(name)) return *found;
   const PluginInfo& plugin = PluginHost::instance().load(name);
   Backend* loaded = find_backend(name);
-  check(loaded != nullptr, [&] { return "plugin '" + plugin.name + "' (" + plugin.path.string() +
-                               ") loaded but registered no backend named '" + std::string(name) + "'"; });
+  check(loaded != nullptr, [&] {
+    return "plugin '" + plugin.name + "' (" + plugin.path.string() + ") loaded but registered no backend named '" +
+           std::string(name) + "'";
+  });
   return *loaded;
 }
 
@@ -335,7 +348,8 @@ const Exporter& exporter_for(std::string_view target) {
     throw Error("no exporter for target '" + std::string(target) + "': " + error.what());
   }
   const Exporter* loaded = Registry::current().find_exporter(target);
-  check(loaded != nullptr, [&] { return "plugin '" + plugin + "' registered no exporter for target '" + std::string(target) + "'"; });
+  check(loaded != nullptr,
+        [&] { return "plugin '" + plugin + "' registered no exporter for target '" + std::string(target) + "'"; });
   return *loaded;
 }
 

@@ -36,7 +36,7 @@ struct SequentialScheduler::State {
   std::vector<InferenceCache> inference;
   std::vector<Backend*> step_backend;
   std::vector<Backend*> backends_used; ///< each backend of the plan once
-  std::vector<Fusion> fusions; ///< per step: fused with the next step?
+  std::vector<Fusion> fusions;         ///< per step: fused with the next step?
   detail::MemoryPlan memory;
   std::vector<std::shared_ptr<std::byte>> buffers;
   std::vector<std::size_t> capacities;
@@ -58,7 +58,8 @@ const std::vector<std::pair<DataType, Shape>>& infer_outputs(const Node& node, c
                                                              InferenceCache& cache) {
   std::vector<std::pair<DataType, Shape>> types;
   for (const Tensor& tensor : in)
-    types.emplace_back(tensor.defined() ? tensor.dtype() : DataType::Bool, tensor.defined() ? tensor.shape() : Shape{-2});
+    types.emplace_back(tensor.defined() ? tensor.dtype() : DataType::Bool,
+                       tensor.defined() ? tensor.shape() : Shape{-2});
   if (cache.valid && types == cache.inputs) return cache.outputs;
   std::vector<InferenceContext::Input> facts;
   for (std::size_t i = 0; i < in.size(); ++i) facts.push_back(fact(in[i], node.input(i)));
@@ -73,7 +74,8 @@ void check_graph_input(const Value& declared, const Tensor& given) {
   const auto where = [&] { return "graph input '" + declared.name() + "'"; }; // built only on failure
   if (!given.defined()) throw Error(where() + " was not given");
   if (given.dtype() != declared.dtype())
-    throw Error(where() + " must be " + std::string(name(declared.dtype())) + ", got " + std::string(name(given.dtype())));
+    throw Error(where() + " must be " + std::string(name(declared.dtype())) + ", got " +
+                std::string(name(given.dtype())));
   const Shape& want = declared.shape();
   bool matches = want.rank() == given.shape().rank();
   for (std::size_t i = 0; matches && i < want.rank(); ++i)
@@ -90,7 +92,8 @@ std::string without_node(const std::string& what, const Node& node) {
 }
 
 /// What the kernel rows of a backend see of `node`, from the compile-time types.
-KernelQuery compile_time_query(const Node& node, const std::unordered_map<const Value*, std::pair<DataType, Shape>>& types) {
+KernelQuery compile_time_query(const Node& node,
+                               const std::unordered_map<const Value*, std::pair<DataType, Shape>>& types) {
   KernelQuery query{node, {}, {}};
   for (const Value* input : node.inputs()) {
     if (input == nullptr) {
@@ -118,7 +121,8 @@ Fusion fuse(const Graph& graph, const KernelQuery& producer_query, const KernelQ
       std::count(consumer.inputs().begin(), consumer.inputs().end(), &between) != 1)
     return {};
   KernelQuery query{consumer, producer_query.input_types, producer_query.input_shapes};
-  query.input_types.insert(query.input_types.end(), consumer_query.input_types.begin() + 1, consumer_query.input_types.end());
+  query.input_types.insert(query.input_types.end(), consumer_query.input_types.begin() + 1,
+                           consumer_query.input_types.end());
   query.input_shapes.insert(query.input_shapes.end(), consumer_query.input_shapes.begin() + 1,
                             consumer_query.input_shapes.end());
   const KernelChoice choice =
@@ -168,8 +172,10 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
     std::vector<InferenceContext::Input> facts;
     for (std::size_t i = 0; i < node->inputs().size(); ++i) {
       const Value* input = node->input(i);
-      if (input == nullptr) facts.emplace_back();
-      else facts.push_back({true, *queries.back().input_types[i], queries.back().input_shapes[i], input->constant()});
+      if (input == nullptr)
+        facts.emplace_back();
+      else
+        facts.push_back({true, *queries.back().input_types[i], queries.back().input_shapes[i], input->constant()});
     }
     const auto results = infer_node(*node, std::move(facts));
     for (std::size_t i = 0; i < results.size(); ++i) types[node->output(i)] = results[i];
@@ -182,19 +188,24 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
         continue;
       }
       step.backend = candidate->name();
-      step.implementation = choice.kernel->def.implementation.empty() ? step.backend : choice.kernel->def.implementation;
+      step.implementation =
+          choice.kernel->def.implementation.empty() ? step.backend : choice.kernel->def.implementation;
       step.owner = choice.kernel->owner.library;
       try {
         step.kernel = choice.kernel->def.make(*node);
       } catch (const std::exception& e) {
-        throw Error(node->describe() + ": backend '" + step.backend + "' cannot run it: " + without_node(e.what(), *node));
+        throw Error(node->describe() + ": backend '" + step.backend +
+                    "' cannot run it: " + without_node(e.what(), *node));
       }
-      check(step.kernel != nullptr, [&] { return node->describe() + ": backend '" + step.backend + "' made no kernel for it"; });
+      check(step.kernel != nullptr,
+            [&] { return node->describe() + ": backend '" + step.backend + "' made no kernel for it"; });
       state_->step_backend.push_back(candidate);
       break;
     }
-    if (step.kernel == nullptr) unplaced.push_back(std::move(step));
-    else state_->steps.push_back(std::move(step));
+    if (step.kernel == nullptr)
+      unplaced.push_back(std::move(step));
+    else
+      state_->steps.push_back(std::move(step));
   }
   if (!unplaced.empty()) throw Error(unplaced_message(unplaced, backends));
   for (Backend* used : state_->step_backend)

@@ -24,10 +24,12 @@ Tensor::Tensor(Shape shape, DataType dtype, std::shared_ptr<std::byte> storage, 
 
 void* Tensor::checked_raw(const std::type_info& requested) {
   check(defined(), "access to an undefined tensor");
-  check(backend_->host_accessible(),
-        [&] { return "tensor " + describe() + " lives in '" + backend_->name() + "' memory: copy it to host first (Tensor::to)"; });
+  check(backend_->host_accessible(), [&] {
+    return "tensor " + describe() + " lives in '" + backend_->name() + "' memory: copy it to host first (Tensor::to)";
+  });
   const bool matches = dispatch(dtype_, [&](auto tag) { return typeid(typename decltype(tag)::type) == requested; });
-  check(matches, [&] { return std::string("tensor ") + describe() + " read as the wrong C++ type " + requested.name(); });
+  check(matches,
+        [&] { return std::string("tensor ") + describe() + " read as the wrong C++ type " + requested.name(); });
   return storage_.get();
 }
 
@@ -78,8 +80,6 @@ Tensor Tensor::cast(DataType dtype) const {
   return result;
 }
 
-std::string Tensor::describe() const {
-  return std::string(name(dtype_)) + shape_.to_string() + "@" + backend_->name();
-}
+std::string Tensor::describe() const { return std::string(name(dtype_)) + shape_.to_string() + "@" + backend_->name(); }
 
 } // namespace tern

@@ -98,9 +98,9 @@ Ints window_output_sizes(const Node& node, const Window& w, const Shape& input) 
     const std::int64_t extent = w.dilations[axis] * (w.kernel[axis] - 1) + 1;
     const std::int64_t room = in + begin + end - extent;
     require(node, room >= 0,
-            "spatial axis " + std::to_string(axis) + ": the kernel spans " + std::to_string(extent) + " (kernel_shape " +
-                ints_text(w.kernel) + ", dilations " + ints_text(w.dilations) + ") but the padded input has only " +
-                std::to_string(in + begin + end));
+            "spatial axis " + std::to_string(axis) + ": the kernel spans " + std::to_string(extent) +
+                " (kernel_shape " + ints_text(w.kernel) + ", dilations " + ints_text(w.dilations) +
+                ") but the padded input has only " + std::to_string(in + begin + end));
     std::int64_t out = (ceil_mode ? room + stride - 1 : room) / stride + 1;
     // ceil_mode: every window must see at least one real element.
     if (ceil_mode && (out - 1) * stride >= in + begin) --out;

@@ -20,9 +20,10 @@ void register_template(tern::PluginContext& context) {
   // and the kernel; function_kernel() takes, last, an optional check that declines the
   // nodes the kernel cannot run with a reason ("" runs it), so the scheduler asks the next
   // backend of the user's list instead.
-  context.add_kernels("template", {
-                                      tern::function_kernel("Relu", {tern::DataType::Float32}, tern::template_plugin::relu_f32),
-                                  });
+  context.add_kernels("template",
+                      {
+                          tern::function_kernel("Relu", {tern::DataType::Float32}, tern::template_plugin::relu_f32),
+                      });
 }
 
 } // namespace

@@ -11,8 +11,8 @@ void relu_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor
   check(inputs.size() == 1 && outputs.size() == 1, "Relu takes one input and one output");
   const Tensor& x = inputs[0];
   Tensor& y = outputs[0];
-  check(x.shape() == y.shape(), [&] { return "output shape " + y.shape().to_string() + " differs from input shape " +
-                                    x.shape().to_string(); });
+  check(x.shape() == y.shape(),
+        [&] { return "output shape " + y.shape().to_string() + " differs from input shape " + x.shape().to_string(); });
   const float* in = x.data<float>();
   float* out = y.data<float>();
   std::transform(in, in + x.numel(), out, [](float v) { return v > 0.0f ? v : 0.0f; });

@@ -28,7 +28,8 @@ Backend& cuda_backend() {
 
 /// A graph of one `op` node over float32 x[?] (and the given extra inputs), its outputs
 /// the graph's outputs: how the PTQ calls the statistics ops of a backend.
-std::unique_ptr<Graph> one_op_graph(const std::string& op, const std::vector<std::pair<std::string, DataType>>& extra_inputs,
+std::unique_ptr<Graph> one_op_graph(const std::string& op,
+                                    const std::vector<std::pair<std::string, DataType>>& extra_inputs,
                                     const std::vector<std::string>& outputs, Attributes attrs) {
   auto graph = std::make_unique<Graph>();
   std::vector<std::string> inputs{"x"};
@@ -58,7 +59,8 @@ public:
   }
 
   void add(ValueStatistics& target, const Tensor& tensor) {
-    check(tensor.dtype() == DataType::Float32, [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
+    check(tensor.dtype() == DataType::Float32,
+          [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
     if (tensor.numel() == 0) return;
     const Tensor x = (&tensor.backend() == &cuda_ ? tensor : tensor.to(cuda_)).reshaped(Shape{tensor.numel()});
     const std::vector<Tensor> range = range_.forward({x});
@@ -152,7 +154,8 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
       target.add(host, inner, conv ? shape[1] : host.numel() / shape[0]);
     });
   }
-  for (std::size_t batch = 0; batch < context.calibration_batches; ++batch) scheduler.forward(context.calibration_batch(batch));
+  for (std::size_t batch = 0; batch < context.calibration_batches; ++batch)
+    scheduler.forward(context.calibration_batch(batch));
   for (const auto& [name, values] : statistics) store_statistics(graph, name, values);
   for (const auto& [name, values] : means) store_means(graph, name, values.means());
 }
@@ -163,8 +166,10 @@ void adjust_ranges(Graph& graph, PassContext& context, const Options& options) {
     const ValueRange range = stored_range(graph, *point);
     if (!mode.needs_histogram || range.abs_max == 0) continue;
     const auto histogram = stored_histogram(graph, point->name());
-    check(histogram.has_value(), [&] { return "no histogram for value '" + point->name() + "': run compute_ranges with clipping mode '" +
-                                     options.clipping_mode + "' first"; });
+    check(histogram.has_value(), [&] {
+      return "no histogram for value '" + point->name() + "': run compute_ranges with clipping mode '" +
+             options.clipping_mode + "' first";
+    });
     if (graph.is_input(*point)) continue; // the seed's input scaling is fixed: never clip inputs
     const ValueFormat format = value_format(graph, *point, options);
     const ClipQuery query{histogram->first, histogram->second, range.abs_max, format.range.hi, options.percentile};
@@ -173,8 +178,8 @@ void adjust_ranges(Graph& graph, PassContext& context, const Options& options) {
     const double clip = on_cuda ? cuda_threshold(mode, query) : mode.threshold(query);
     store_clip(graph, point->name(), clip);
     if (context.log)
-      context.log("  clip " + point->name() + ": max|x| " + format_number(range.abs_max) + " -> " + format_number(clip) +
-                  " (" + format_number(100.0 * clip / range.abs_max) + "%, " + mode.name + ", " +
+      context.log("  clip " + point->name() + ": max|x| " + format_number(range.abs_max) + " -> " +
+                  format_number(clip) + " (" + format_number(100.0 * clip / range.abs_max) + "%, " + mode.name + ", " +
                   std::to_string(format.bits) + (format.is_unsigned ? "-bit unsigned)" : "-bit signed)"));
   }
 }

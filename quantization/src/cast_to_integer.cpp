@@ -65,7 +65,8 @@ std::size_t fuse_quantizers(Graph& graph) {
 void cast_constant_input(Graph& graph, Node& node, std::size_t index, DataType type) {
   Value* value = node.input(index);
   if (value == nullptr || value->constant() == nullptr || value->constant()->dtype() == type) return;
-  Value& cast = graph.add_constant(graph.unique_name(value->name() + "_" + std::string(name(type))), value->constant()->cast(type));
+  Value& cast = graph.add_constant(graph.unique_name(value->name() + "_" + std::string(name(type))),
+                                   value->constant()->cast(type));
   std::vector<Value*> inputs = node.inputs();
   inputs[index] = &cast;
   Attributes attrs = node.attrs();
@@ -95,10 +96,11 @@ void cast_to_integer(Graph& graph, PassContext&, const Options&) {
   // The quantized network reads integer-valued floats (scale_input); clamp and cast them once.
   const auto limit = static_cast<std::int64_t>(std::stod(graph.meta().get<std::string>(input_limit_key)));
   for (Value* input : std::vector<Value*>(graph.inputs()))
-    if (!graph.consumers(*input).empty()) graph.insert_after(*input, "Requantize", requantize_attributes({1.0}, 1, -limit, limit));
+    if (!graph.consumers(*input).empty())
+      graph.insert_after(*input, "Requantize", requantize_attributes({1.0}, 1, -limit, limit));
 
-  static const std::set<std::string> integer_ops{"MaxPool", "Reshape", "Flatten", "Transpose", "Identity",
-                                                 "Squeeze", "Unsqueeze", "Relu", "Requantize"};
+  static const std::set<std::string> integer_ops{"MaxPool", "Reshape",   "Flatten", "Transpose", "Identity",
+                                                 "Squeeze", "Unsqueeze", "Relu",    "Requantize"};
   std::set<const Value*> integers; // values that hold quantized integers from here on
   for (Node* node : graph.topological_order()) {
     const std::string& op = node->op_type();

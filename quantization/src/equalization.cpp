@@ -37,7 +37,8 @@ Node* partner(const Graph& graph, const Node& first) {
     const std::vector<Node*> readers = graph.consumers(*value);
     if (readers.size() != 1 || readers[0]->input(0) != value) return nullptr;
     Node* next = readers[0];
-    if (!homogeneous.contains(next->op_type()) || next->outputs().size() != 1) return equalizable(graph, *next) ? next : nullptr;
+    if (!homogeneous.contains(next->op_type()) || next->outputs().size() != 1)
+      return equalizable(graph, *next) ? next : nullptr;
     value = next->output();
   }
 }
@@ -60,7 +61,8 @@ std::vector<std::size_t> input_channels(const Node& node, const Shape& shape, st
   if (node.op_type() == "Conv") {
     if (shape[1] != channels) return {};
     const std::int64_t kernel = total / (shape[0] * shape[1]);
-    for (std::int64_t i = 0; i < total; ++i) channel[static_cast<std::size_t>(i)] = static_cast<std::size_t>((i / kernel) % shape[1]);
+    for (std::int64_t i = 0; i < total; ++i)
+      channel[static_cast<std::size_t>(i)] = static_cast<std::size_t>((i / kernel) % shape[1]);
     return channel;
   }
   const bool transposed = node.attr<std::int64_t>("transB") != 0;
@@ -75,9 +77,11 @@ std::vector<std::size_t> input_channels(const Node& node, const Shape& shape, st
 }
 
 /// Largest |w| per channel, channels given per element.
-std::vector<double> channel_ranges(const std::vector<double>& weights, const std::vector<std::size_t>& channel, std::size_t count) {
+std::vector<double> channel_ranges(const std::vector<double>& weights, const std::vector<std::size_t>& channel,
+                                   std::size_t count) {
   std::vector<double> ranges(count, 0.0);
-  for (std::size_t i = 0; i < weights.size(); ++i) ranges[channel[i]] = std::max(ranges[channel[i]], std::abs(weights[i]));
+  for (std::size_t i = 0; i < weights.size(); ++i)
+    ranges[channel[i]] = std::max(ranges[channel[i]], std::abs(weights[i]));
   return ranges;
 }
 
@@ -98,7 +102,8 @@ std::optional<PairPlan> plan_pair(const Pair& pair) {
   plan.second_channel =
       input_channels(*pair.second, plan.second_weights->constant()->shape(), static_cast<std::int64_t>(plan.channels));
   if (plan.second_channel.empty()) return std::nullopt;
-  if (plan.bias != nullptr && static_cast<std::size_t>(plan.bias->constant()->numel()) != plan.channels) return std::nullopt;
+  if (plan.bias != nullptr && static_cast<std::size_t>(plan.bias->constant()->numel()) != plan.channels)
+    return std::nullopt;
   return plan;
 }
 
@@ -131,7 +136,8 @@ std::size_t equalize_cross_layer(Graph& graph) {
         for (std::size_t c = 0; c < plan.channels; ++c) values[plan.bias][c] /= scale[c];
     }
   for (auto& [value, data] : values)
-    graph.set_constant(*value, Tensor::from_floats(value->constant()->shape(), std::vector<float>(data.begin(), data.end())));
+    graph.set_constant(*value,
+                       Tensor::from_floats(value->constant()->shape(), std::vector<float>(data.begin(), data.end())));
   return plans.size();
 }
 

@@ -19,7 +19,10 @@ Extremes extremes(const float* data, std::int64_t count) {
   float low = data[0];
   float high = data[0];
   bool has_nan = false;
-#pragma omp parallel for reduction(min : low) reduction(max : high) reduction(|| : has_nan) if (count >= (std::int64_t{1} << 18))
+#pragma omp parallel for reduction(min                                                                                 \
+                                   : low) reduction(max                                                                \
+                                                    : high) reduction(||                                               \
+                                                                      : has_nan) if (count >= (std::int64_t{1} << 18))
   for (std::int64_t i = 0; i < count; ++i) {
     low = data[i] < low ? data[i] : low;
     high = data[i] > high ? data[i] : high;
@@ -45,7 +48,8 @@ void ValueStatistics::grow_to(double abs_max) {
 }
 
 void ValueStatistics::add_extremes(double min, double max, std::int64_t non_finite) {
-  check(non_finite == 0, [&] { return "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)"; });
+  check(non_finite == 0,
+        [&] { return "calibration met " + std::to_string(non_finite) + " non-finite value(s) (NaN or infinity)"; });
   min_ = seen_ ? std::min(min_, min) : min;
   max_ = seen_ ? std::max(max_, max) : max;
   abs_max_ = std::max(std::abs(min_), std::abs(max_));
@@ -58,7 +62,8 @@ void ValueStatistics::add_counts(const std::int64_t* counts) {
 }
 
 void ValueStatistics::add(const Tensor& tensor) {
-  check(tensor.dtype() == DataType::Float32, [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
+  check(tensor.dtype() == DataType::Float32,
+        [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
   const std::int64_t count = tensor.numel();
   if (count == 0) return;
   const float* data = tensor.data<float>();
@@ -83,7 +88,8 @@ void ValueStatistics::add(const Tensor& tensor) {
     std::vector<std::uint32_t> local(lanes * bins, 0);
 #pragma omp for nowait
     for (std::int64_t i = 0; i < count; ++i)
-      ++local[static_cast<std::size_t>(i % lanes) * bins + std::min(static_cast<std::uint32_t>(std::abs(data[i]) * scale), last)];
+      ++local[static_cast<std::size_t>(i % lanes) * bins +
+              std::min(static_cast<std::uint32_t>(std::abs(data[i]) * scale), last)];
 #pragma omp critical
     for (std::size_t b = 0; b < bins; ++b)
       counts_[b] += local[b] + local[bins + b] + local[2 * bins + b] + local[3 * bins + b];
@@ -92,7 +98,10 @@ void ValueStatistics::add(const Tensor& tensor) {
 
 void ChannelMeans::add(const Tensor& tensor, std::int64_t inner, std::int64_t channels) {
   check(tensor.dtype() == DataType::Float32 && inner > 0 && channels > 0 && tensor.numel() % (inner * channels) == 0,
-        [&] { return "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) + " channels"; });
+        [&] {
+          return "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) +
+                 " channels";
+        });
   if (sums_.empty()) sums_.assign(static_cast<std::size_t>(channels), 0.0);
   const float* data = tensor.data<float>();
   const std::int64_t outer = tensor.numel() / (inner * channels);

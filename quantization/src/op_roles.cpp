@@ -19,8 +19,8 @@ bool is_scalar_constant(const Value* value) { return is_constant(value) && value
 /// Gemm as y = x·W + b with W constant and a per-column (or absent) bias.
 bool affine_gemm(const Node& node) {
   const Value* bias = node.input(2);
-  const bool plain = node.attr<std::int64_t>("transA") == 0 && node.attr<double>("alpha") == 1.0 &&
-                     node.attr<double>("beta") == 1.0;
+  const bool plain =
+      node.attr<std::int64_t>("transA") == 0 && node.attr<double>("alpha") == 1.0 && node.attr<double>("beta") == 1.0;
   const bool bias_ok = bias == nullptr || (is_constant(bias) && bias->constant()->shape().rank() == 1);
   return plain && bias_ok && is_constant(node.input(1)) && node.input(1)->constant()->shape().rank() == 2;
 }
@@ -45,7 +45,7 @@ bool activation(const Node& node) {
 } // namespace
 
 Role role_of(const Graph& graph, const Node& node) {
-  static const std::set<std::string> pass_through{"MaxPool", "Reshape", "Flatten", "Transpose",
+  static const std::set<std::string> pass_through{"MaxPool",  "Reshape", "Flatten",  "Transpose",
                                                   "Identity", "Squeeze", "Unsqueeze"};
   const std::string& op = node.op_type();
   if (affine(node)) return Role::Affine;
@@ -58,7 +58,8 @@ Role role_of(const Graph& graph, const Node& node) {
   if (op == "AveragePool" || op == "GlobalAveragePool") return Role::Average;
   if (pass_through.contains(op) && !is_constant(node.input(0))) {
     // MaxPool's optional Indices output is not a quantized value.
-    if (op != "MaxPool" || node.outputs().size() == 1 || graph.consumers(*node.output(1)).empty()) return Role::PassThrough;
+    if (op != "MaxPool" || node.outputs().size() == 1 || graph.consumers(*node.output(1)).empty())
+      return Role::PassThrough;
   }
   return Role::Float;
 }

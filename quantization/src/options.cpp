@@ -32,7 +32,8 @@ Options read_options(const Attributes& attributes) {
   Options options;
   using Reader = std::function<void(const Attribute&, const std::string&)>;
   const auto flag = [&](bool Options::*member) -> Reader {
-    return [&options, member](const Attribute& value, const std::string& key) { options.*member = read_flag(value, key); };
+    return
+        [&options, member](const Attribute& value, const std::string& key) { options.*member = read_flag(value, key); };
   };
   const std::map<std::string, Reader> readers{
       {"clipping_mode",
@@ -57,19 +58,22 @@ Options read_options(const Attributes& attributes) {
       {"percentile",
        [&](const Attribute& value, const std::string& key) {
          const auto* number = std::get_if<double>(&value);
-         check(number != nullptr && *number > 0 && *number <= 100, [&] { return "ptq option '" + key + "' must be in (0, 100]"; });
+         check(number != nullptr && *number > 0 && *number <= 100,
+               [&] { return "ptq option '" + key + "' must be in (0, 100]"; });
          options.percentile = *number;
        }},
       {"bins",
        [&](const Attribute& value, const std::string& key) {
          const auto* number = std::get_if<std::int64_t>(&value);
-         check(number != nullptr && *number >= 64 && *number <= (1 << 20), [&] { return "ptq option '" + key + "' must be in [64, 2^20]"; });
+         check(number != nullptr && *number >= 64 && *number <= (1 << 20),
+               [&] { return "ptq option '" + key + "' must be in [64, 2^20]"; });
          options.bins = static_cast<std::size_t>(*number);
        }},
       {"backends",
        [&](const Attribute& value, const std::string& key) {
          const auto* text = std::get_if<std::string>(&value);
-         check(text != nullptr && !split_names(*text).empty(), [&] { return "ptq option '" + key + "' must be a list like \"cpu\""; });
+         check(text != nullptr && !split_names(*text).empty(),
+               [&] { return "ptq option '" + key + "' must be a list like \"cpu\""; });
          options.backends = split_names(*text);
        }},
   };

@@ -22,15 +22,17 @@ tern::PassFn step(StepFn run) {
 
 tern::DataType precision_option(const tern::Attributes& options, const std::string& key) {
   const auto type = tern::parse_data_type(options.get<std::string>(key));
-  tern::check(type.has_value(), [&] { return "auto_assign_node_precision: '" + options.get<std::string>(key) + "' is not a data type"; });
+  tern::check(type.has_value(),
+              [&] { return "auto_assign_node_precision: '" + options.get<std::string>(key) + "' is not a data type"; });
   return *type;
 }
 
 /// Options "weights", "activations", "accumulation": data type names.
 void auto_assign(tern::Graph& graph, tern::PassContext& context) {
   for (const auto& [key, unused] : context.options.all())
-    tern::check(key == "weights" || key == "activations" || key == "accumulation",
-                [&] { return "auto_assign_node_precision: unknown option '" + key + "' (known: weights, activations, accumulation)"; });
+    tern::check(key == "weights" || key == "activations" || key == "accumulation", [&] {
+      return "auto_assign_node_precision: unknown option '" + key + "' (known: weights, activations, accumulation)";
+    });
   tern::ptq::auto_assign_node_precision(graph, precision_option(context.options, "weights"),
                                         precision_option(context.options, "activations"),
                                         precision_option(context.options, "accumulation"));

@@ -11,8 +11,12 @@ namespace tern::ptq {
 namespace {
 
 void check_operand(DataType type, const char* what) {
-  const bool supported = type == DataType::Int8 || type == DataType::UInt8 || type == DataType::Int4 || type == DataType::UInt4;
-  check(supported, [&] { return std::string(what) + " precision " + std::string(name(type)) + " is not supported (use int8, uint8, int4 or uint4)"; });
+  const bool supported =
+      type == DataType::Int8 || type == DataType::UInt8 || type == DataType::Int4 || type == DataType::UInt4;
+  check(supported, [&] {
+    return std::string(what) + " precision " + std::string(name(type)) +
+           " is not supported (use int8, uint8, int4 or uint4)";
+  });
 }
 
 void tag(Node& node, const char* key, DataType type) {
@@ -25,11 +29,13 @@ void auto_assign_node_precision(Graph& graph, DataType weights, DataType activat
   check_operand(weights, "weight");
   check_operand(activations, "activation");
   const unsigned operands = std::max(info(weights).bits, info(activations).bits);
-  check(info(accumulation).bits > operands,
-        [&] { return "accumulation precision " + std::string(name(accumulation)) + " must be wider than the operands (" +
-            std::string(name(weights)) + " weights, " + std::string(name(activations)) + " activations)"; });
-  check(accumulation == DataType::Int16 || accumulation == DataType::Int32,
-        [&] { return "accumulation precision " + std::string(name(accumulation)) + " is not supported (use int16 or int32)"; });
+  check(info(accumulation).bits > operands, [&] {
+    return "accumulation precision " + std::string(name(accumulation)) + " must be wider than the operands (" +
+           std::string(name(weights)) + " weights, " + std::string(name(activations)) + " activations)";
+  });
+  check(accumulation == DataType::Int16 || accumulation == DataType::Int32, [&] {
+    return "accumulation precision " + std::string(name(accumulation)) + " is not supported (use int16 or int32)";
+  });
   for (Node* node : graph.nodes()) {
     const Role role = role_of(graph, *node);
     if (role == Role::PassThrough || role == Role::Activation) continue;
@@ -44,11 +50,14 @@ void auto_assign_node_precision(Graph& graph, DataType weights, DataType activat
 
 DataType tagged_precision(const Node& node, const char* key) {
   const Attribute* value = node.meta().find(key);
-  check(value != nullptr, [&] { return "node '" + node.name() + "' (" + node.op_type() + ") has no '" + key +
-                              "' tag: run auto_assign_node_precision first or tag it by hand"; });
+  check(value != nullptr, [&] {
+    return "node '" + node.name() + "' (" + node.op_type() + ") has no '" + key +
+           "' tag: run auto_assign_node_precision first or tag it by hand";
+  });
   const auto* text = std::get_if<std::string>(value);
   const auto type = text ? parse_data_type(*text) : std::nullopt;
-  check(type.has_value(), [&] { return "node '" + node.name() + "': '" + key + "' must name a data type such as \"int8\""; });
+  check(type.has_value(),
+        [&] { return "node '" + node.name() + "': '" + key + "' must name a data type such as \"int8\""; });
   return *type;
 }
 

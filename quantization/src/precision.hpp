@@ -8,8 +8,8 @@
 
 namespace tern::ptq {
 
-inline constexpr const char* precision_key = "quantization.ptq.precision";                        // activations (output)
-inline constexpr const char* weight_precision_key = "quantization.ptq.weightprecision";          // weights of affine nodes
+inline constexpr const char* precision_key = "quantization.ptq.precision";              // activations (output)
+inline constexpr const char* weight_precision_key = "quantization.ptq.weightprecision"; // weights of affine nodes
 inline constexpr const char* accumulation_precision_key = "quantization.ptq.accumulationprecision"; // biases and sums
 
 /// Tags every node that produces a quantized value; tags already present are kept, so

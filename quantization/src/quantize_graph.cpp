@@ -53,7 +53,8 @@ double weight_threshold(const std::vector<double>& group, std::int64_t levels, b
     const double step = threshold / static_cast<double>(levels);
     double error = 0;
     for (const double w : group) {
-      const double q = std::clamp(std::nearbyint(w / step), -static_cast<double>(levels), static_cast<double>(levels)) * step;
+      const double q =
+          std::clamp(std::nearbyint(w / step), -static_cast<double>(levels), static_cast<double>(levels)) * step;
       error += (w - q) * (w - q);
     }
     if (error < best_error) {
@@ -145,7 +146,8 @@ private:
 
   /// Factors along `axis` of a tensor of rank `rank` (a scalar when there is one factor).
   Value& factors(const std::string& base, const std::vector<double>& values, std::size_t rank, std::size_t axis) {
-    if (std::all_of(values.begin(), values.end(), [&](double v) { return v == values[0]; })) return scalar(base, values[0]);
+    if (std::all_of(values.begin(), values.end(), [&](double v) { return v == values[0]; }))
+      return scalar(base, values[0]);
     std::vector<std::int64_t> dims(rank, 1);
     dims[axis] = static_cast<std::int64_t>(values.size());
     return constant(base, values, Shape(dims));
@@ -161,8 +163,9 @@ private:
   Value& round_clip(Value& value, IntRange range, const std::string& base) {
     if (options_.no_quant) return value;
     Value& rounded = add("Round", {&value}, base + "_round");
-    return add("Clip", {&rounded, &scalar(base + "_lo", static_cast<double>(range.lo)),
-                        &scalar(base + "_hi", static_cast<double>(range.hi))},
+    return add("Clip",
+               {&rounded, &scalar(base + "_lo", static_cast<double>(range.lo)),
+                &scalar(base + "_hi", static_cast<double>(range.hi))},
                base + "_q");
   }
 
@@ -181,9 +184,10 @@ private:
     if (options_.no_quant) return *last;
     last = graph_.insert_after(*last, "Round").output();
     const std::string base = value.name();
-    return *graph_.insert_after(*last, "Clip", {},
-                                {&scalar(base + "_lo", static_cast<double>(range.lo)),
-                                 &scalar(base + "_hi", static_cast<double>(range.hi))})
+    return *graph_
+                .insert_after(*last, "Clip", {},
+                              {&scalar(base + "_lo", static_cast<double>(range.lo)),
+                               &scalar(base + "_hi", static_cast<double>(range.hi))})
                 .output();
   }
 
@@ -203,7 +207,8 @@ private:
     auto twin = requantized_.find(&value);
     if (twin == requantized_.end()) {
       const Quantized format = output_format(value);
-      Value& scaled = add("Mul", {&value, &scalar(value.name() + "_inv_scale", 1.0 / format.scale)}, value.name() + "_scaled");
+      Value& scaled =
+          add("Mul", {&value, &scalar(value.name() + "_inv_scale", 1.0 / format.scale)}, value.name() + "_scaled");
       Value& integer = round_clip(scaled, format.range, value.name());
       quantized_[&integer] = format;
       twin = requantized_.emplace(&value, &integer).first;
@@ -245,8 +250,8 @@ private:
     graph_.meta().set(input_limit_key, number(limit, 17));
     graph_.meta().set(input_round_key, std::string(options_.no_quant ? "0" : "1"));
     if (context_.log)
-      context_.log("  input " + input.name() + ": multiply by " + number(limit / range) + (options_.no_quant ? "" : ", round") +
-                   " (tern::ptq::scale_input does it)");
+      context_.log("  input " + input.name() + ": multiply by " + number(limit / range) +
+                   (options_.no_quant ? "" : ", round") + " (tern::ptq::scale_input does it)");
   }
 
   void affine(Node& node) {
@@ -258,7 +263,8 @@ private:
     const IntRange weight_range = int_range(info(tagged_precision(node, weight_precision_key)).bits, false);
     std::vector<double> maxima;
     for (const auto& group : weight_groups(weights, axis, options_.per_channel))
-      maxima.push_back(weight_threshold(group, weight_range.hi, !options_.no_quant && options_.clipping_mode != "max" && weight_range.hi < 127));
+      maxima.push_back(weight_threshold(
+          group, weight_range.hi, !options_.no_quant && options_.clipping_mode != "max" && weight_range.hi < 127));
     if (!options_.per_channel) maxima.resize(static_cast<std::size_t>(weights.shape()[axis]), maxima[0]);
     const IntRange bias_range = int_range(info(tagged_precision(node, accumulation_precision_key)).bits, false);
 
@@ -266,8 +272,9 @@ private:
     Quantized output = output_format(quantization_point(graph_, node));
     // A network output tagged at the accumulation precision is the accumulator itself: it
     // is only dequantized (no rescale to round, no clipping).
-    const bool accumulator_output = graph_.is_output(*node.output()) &&
-                                    tagged_precision(node, precision_key) == tagged_precision(node, accumulation_precision_key);
+    const bool accumulator_output =
+        graph_.is_output(*node.output()) &&
+        tagged_precision(node, precision_key) == tagged_precision(node, accumulation_precision_key);
     std::vector<double> weight_factor;
     std::vector<double> bias_factor;
     std::vector<double> multiplier;
@@ -288,8 +295,9 @@ private:
     }
 
     const std::string base = node.name().empty() ? node.output()->name() : node.name();
-    Value& weight_scaled = add("Mul", {node.input(1), &factors(base + "_wscale", weight_factor, weights.shape().rank(),
-                                                                static_cast<std::size_t>(axis))},
+    Value& weight_scaled = add("Mul",
+                               {node.input(1), &factors(base + "_wscale", weight_factor, weights.shape().rank(),
+                                                        static_cast<std::size_t>(axis))},
                                base + "_w_scaled");
     set_input(node, 1, round_clip(weight_scaled, weight_range, base + "_w"));
     Value* bias = node.input(2);
@@ -321,8 +329,8 @@ private:
     quantized_[&quantized] = output;
     const auto [low, high] = std::minmax_element(multiplier.begin(), multiplier.end());
     report(node, output,
-           ", weights ±" + std::to_string(weight_range.hi) + (options_.per_channel ? " per channel" : "") + ", rescale " +
-               number(*low) + (*low == *high ? "" : ".." + number(*high)));
+           ", weights ±" + std::to_string(weight_range.hi) + (options_.per_channel ? " per channel" : "") +
+               ", rescale " + number(*low) + (*low == *high ? "" : ".." + number(*high)));
   }
 
   void merge(Node& node) {
@@ -331,8 +339,9 @@ private:
     for (std::size_t i = 0; i < 2; ++i) {
       const Quantized input = quantized_input(node, i);
       Value& operand = *node.input(i);
-      set_input(node, i, add("Mul", {&operand, &scalar(operand.name() + "_to_sum", input.scale / output.scale)},
-                             operand.name() + "_aligned"));
+      set_input(node, i,
+                add("Mul", {&operand, &scalar(operand.name() + "_to_sum", input.scale / output.scale)},
+                    operand.name() + "_aligned"));
     }
     Value& quantized = requantize_in_place(*node.output(), nullptr, output.range);
     absorb_tail(tail, quantized, output);
@@ -357,8 +366,8 @@ private:
     const Quantized input = quantized_input(node, 0);
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
     Quantized output = output_format(quantization_point(graph_, node));
-    Value& quantized = requantize_in_place(*node.output(), &scalar(node.output()->name() + "_rescale", input.scale / output.scale),
-                                           output.range);
+    Value& quantized = requantize_in_place(
+        *node.output(), &scalar(node.output()->name() + "_rescale", input.scale / output.scale), output.range);
     absorb_tail(tail, quantized, output);
     quantized_[&quantized] = output;
     report(node, output, "");
@@ -370,7 +379,9 @@ private:
   void activation(Node& node) {
     Quantized format = quantized_input(node, 0);
     const ActivationBounds bounds = activation_bounds(node);
-    const auto to_units = [&](double bound) { return options_.no_quant ? bound / format.scale : std::round(bound / format.scale); };
+    const auto to_units = [&](double bound) {
+      return options_.no_quant ? bound / format.scale : std::round(bound / format.scale);
+    };
     if (node.op_type() == "Clip") {
       const std::string base = node.output()->name();
       if (bounds.min) set_input(node, 1, scalar(base + "_lo", to_units(*bounds.min)));
@@ -387,7 +398,9 @@ private:
       Value* operand = node.input(i);
       const auto found = operand ? quantized_.find(operand) : quantized_.end();
       if (found == quantized_.end()) continue;
-      set_input(node, i, add("Mul", {operand, &scalar(operand->name() + "_scale", found->second.scale)}, operand->name() + "_real"));
+      set_input(
+          node, i,
+          add("Mul", {operand, &scalar(operand->name() + "_scale", found->second.scale)}, operand->name() + "_real"));
     }
     if (context_.log) context_.log("  " + node.name() + " (" + node.op_type() + "): kept in float");
   }

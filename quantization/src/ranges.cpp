@@ -42,8 +42,9 @@ std::optional<std::vector<double>> stored_means(const Graph& graph, const std::s
 
 ValueRange stored_range(const Graph& graph, const Value& value) {
   const Attributes& meta = graph.meta();
-  check(meta.has(key("min", value.name())),
-        [&] { return "no calibration range for value '" + value.name() + "': run compute_ranges on this graph first"; });
+  check(meta.has(key("min", value.name())), [&] {
+    return "no calibration range for value '" + value.name() + "': run compute_ranges on this graph first";
+  });
   ValueRange range;
   range.min = meta.get<double>(key("min", value.name()));
   range.max = meta.get<double>(key("max", value.name()));

@@ -40,7 +40,7 @@ inline void require(bool condition, const std::string& message) {
 
 /// require() whose message is built only on failure.
 template <class MakeMessage>
-  requires std::is_invocable_r_v<std::string, MakeMessage>
+requires std::is_invocable_r_v<std::string, MakeMessage>
 void require(bool condition, MakeMessage&& make_message) {
   if (!condition) throw InvalidArgument(make_message());
 }

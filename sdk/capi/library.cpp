@@ -40,8 +40,9 @@ TERN_C_EXPORT tern_status tern_available_backends(char* buffer, size_t capacity,
 TERN_C_EXPORT tern_status tern_backend_set_threads(const char* backend, int threads) {
   return guard(TERN_BACKEND_FAILED, [&] {
     tern::capi::require(backend != nullptr, "tern_backend_set_threads: backend is NULL");
-    tern::capi::require(threads >= 0, [&] { return "tern_backend_set_threads: threads must be 0 (the default) or positive, got " +
-                                          std::to_string(threads); });
+    tern::capi::require(threads >= 0, [&] {
+      return "tern_backend_set_threads: threads must be 0 (the default) or positive, got " + std::to_string(threads);
+    });
     tern::Runtime::load_backend(backend).set_num_threads(threads);
   });
 }

@@ -13,7 +13,9 @@ TERN_C_EXPORT tern_status tern_model_load(const char* path, tern_model** model) 
 
 TERN_C_EXPORT void tern_model_free(tern_model* model) { delete model; }
 
-TERN_C_EXPORT size_t tern_model_input_count(const tern_model* model) { return model ? model->graph.inputs().size() : 0; }
+TERN_C_EXPORT size_t tern_model_input_count(const tern_model* model) {
+  return model ? model->graph.inputs().size() : 0;
+}
 
 TERN_C_EXPORT size_t tern_model_output_count(const tern_model* model) {
   return model ? model->graph.outputs().size() : 0;

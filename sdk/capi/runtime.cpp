@@ -13,7 +13,8 @@ TERN_C_EXPORT tern_status tern_runtime_create(const tern_model* model, const cha
     std::vector<std::string> names;
     std::stringstream list(backends);
     for (std::string name; std::getline(list, name, ',');) {
-      require(!name.empty(), [&] { return std::string("tern_runtime_create: empty backend name in '") + backends + "'"; });
+      require(!name.empty(),
+              [&] { return std::string("tern_runtime_create: empty backend name in '") + backends + "'"; });
       names.push_back(name);
     }
     require(!names.empty(), "tern_runtime_create: no backend named");
@@ -31,12 +32,14 @@ TERN_C_EXPORT tern_status tern_runtime_run(tern_runtime* runtime, const tern_ten
   return guard(TERN_RUN_FAILED, [&] {
     require(runtime != nullptr, "tern_runtime_run: runtime is NULL");
     const tern::Graph& graph = runtime->runtime.graph();
-    require(input_count == graph.inputs().size() && (inputs != nullptr || input_count == 0),
-            [&] { return "tern_runtime_run: the model takes " + std::to_string(graph.inputs().size()) + " input(s), got " +
-                std::to_string(input_count); });
-    require(output_count == graph.outputs().size() && (outputs != nullptr || output_count == 0),
-            [&] { return "tern_runtime_run: the model gives " + std::to_string(graph.outputs().size()) + " output(s), room for " +
-                std::to_string(output_count); });
+    require(input_count == graph.inputs().size() && (inputs != nullptr || input_count == 0), [&] {
+      return "tern_runtime_run: the model takes " + std::to_string(graph.inputs().size()) + " input(s), got " +
+             std::to_string(input_count);
+    });
+    require(output_count == graph.outputs().size() && (outputs != nullptr || output_count == 0), [&] {
+      return "tern_runtime_run: the model gives " + std::to_string(graph.outputs().size()) + " output(s), room for " +
+             std::to_string(output_count);
+    });
     std::vector<tern::Tensor> given;
     for (size_t i = 0; i < input_count; ++i) {
       require(inputs[i] != nullptr, [&] { return "tern_runtime_run: input " + std::to_string(i) + " is NULL"; });

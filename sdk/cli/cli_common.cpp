@@ -14,7 +14,8 @@ namespace tern::cli {
 void add_backend_options(po::options_description& options) {
   options.add_options()("backend", po::value<std::string>()->default_value("cpu"),
                         "backend preference list, e.g. cpu or mynpu,cpu: each node runs on the first that can")(
-      "threads", po::value<int>()->default_value(0), "threads per backend (0: the default, OMP_NUM_THREADS or else all cores)")(
+      "threads", po::value<int>()->default_value(0),
+      "threads per backend (0: the default, OMP_NUM_THREADS or else all cores)")(
       "integer", "run a model saved by tern quantize with integer kernels (it is saved fake-quantized)");
 }
 
@@ -22,7 +23,8 @@ Graph load_model_argument(const po::variables_map& args) {
   const std::string path = model_argument(args);
   if (args.count("integer") == 0) return load_for_inference(path);
   Graph graph = load_model(path);
-  check(ptq::is_quantized(graph), [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
+  check(ptq::is_quantized(graph),
+        [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
   ptq::cast_to_integer(graph);
   prepare_for_inference(graph);
   return graph;
@@ -32,7 +34,8 @@ std::vector<std::string> backend_list(const po::variables_map& args) {
   std::vector<std::string> names;
   std::stringstream list(args["backend"].as<std::string>());
   for (std::string name; std::getline(list, name, ',');) {
-    check(!name.empty(), [&] { return "--backend: empty backend name in '" + args["backend"].as<std::string>() + "'"; });
+    check(!name.empty(),
+          [&] { return "--backend: empty backend name in '" + args["backend"].as<std::string>() + "'"; });
     names.push_back(name);
   }
   check(!names.empty(), "--backend: no backend named");
@@ -90,7 +93,8 @@ std::string describe(const Value& value) {
 
 nlohmann::json to_json(const Value& value) {
   nlohmann::json dims = nlohmann::json::array();
-  for (std::int64_t d : value.shape()) dims.push_back(d == Shape::dynamic ? nlohmann::json(nullptr) : nlohmann::json(d));
+  for (std::int64_t d : value.shape())
+    dims.push_back(d == Shape::dynamic ? nlohmann::json(nullptr) : nlohmann::json(d));
   return {{"name", value.name()}, {"dtype", std::string(name(value.dtype()))}, {"shape", dims}};
 }
 

@@ -13,14 +13,17 @@ namespace {
 
 /// A float32 batch of uniform [0, 1) values shaped like `input` with batch `batch`.
 Tensor random_batch(const Value& input, std::int64_t batch) {
-  check(input.dtype() == DataType::Float32, [&] { return "tern bench feeds float32 inputs; input '" + input.name() + "' is " +
-                                                std::string(name(input.dtype())); });
+  check(input.dtype() == DataType::Float32, [&] {
+    return "tern bench feeds float32 inputs; input '" + input.name() + "' is " + std::string(name(input.dtype()));
+  });
   std::vector<std::int64_t> dims = input.shape().dims();
   check(!dims.empty(), [&] { return "tern bench needs a batched input; '" + input.name() + "' is a scalar"; });
   dims[0] = batch;
   for (std::size_t i = 1; i < dims.size(); ++i)
-    check(dims[i] != Shape::dynamic, [&] { return "input '" + input.name() + "' has a dynamic dimension " + std::to_string(i) +
-                                         ": tern bench cannot choose its size"; });
+    check(dims[i] != Shape::dynamic, [&] {
+      return "input '" + input.name() + "' has a dynamic dimension " + std::to_string(i) +
+             ": tern bench cannot choose its size";
+    });
   Tensor tensor(Shape(dims), DataType::Float32);
   std::mt19937 generator(7);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
@@ -68,8 +71,8 @@ Command bench_command() {
   return {"bench", "measure images/s of a model on random inputs", "model",
           [](po::options_description& options) {
             options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
-                "batch", po::value<std::int64_t>()->default_value(64), "batch size")(
-                "seconds", po::value<double>()->default_value(3.0), "how long to measure");
+                "batch", po::value<std::int64_t>()->default_value(64),
+                "batch size")("seconds", po::value<double>()->default_value(3.0), "how long to measure");
             add_backend_options(options);
           },
           bench};

@@ -48,7 +48,9 @@ void print_examples(const Graph& graph, const Dataset& test, std::size_t count, 
     const auto begin = values.begin() + static_cast<std::ptrdiff_t>(row * classes);
     const auto best = std::max_element(begin, begin + static_cast<std::ptrdiff_t>(classes)) - begin;
     out.text() << "   " << test.labels()[row] << " -> [";
-    for (std::size_t c = 0; c < classes; ++c) out.text() << (c ? " " : "") << std::fixed << std::setprecision(2) << std::setw(6) << *(begin + static_cast<std::ptrdiff_t>(c));
+    for (std::size_t c = 0; c < classes; ++c)
+      out.text() << (c ? " " : "") << std::fixed << std::setprecision(2) << std::setw(6)
+                 << *(begin + static_cast<std::ptrdiff_t>(c));
     out.text() << "]  top-1 " << best << (best == test.labels()[row] ? "" : "  (wrong)") << "\n";
   }
 }
@@ -92,10 +94,11 @@ void run_tutorial(const std::string& path, std::size_t samples, Output& out) {
 
   double int8_seconds = 0;
   const Graph int8 = tutorial_ptq(path, calibration, DataType::Int8, DataType::Int32, false, false, int8_seconds);
-  out.text() << "4. auto_assign_node_precision(int8, int8, int32), then quantize_network over 100 calibration images\n"
-             << "   (Clipping.MSE, fake_quantize=False: int8 weights, int32 biases, integer activations) in "
-             << std::setprecision(2) << int8_seconds << " s.\n"
-             << "5. Example quantized inferences (inputs x127 and rounded, as the seed does: tern::ptq::scale_input):\n";
+  out.text()
+      << "4. auto_assign_node_precision(int8, int8, int32), then quantize_network over 100 calibration images\n"
+      << "   (Clipping.MSE, fake_quantize=False: int8 weights, int32 biases, integer activations) in "
+      << std::setprecision(2) << int8_seconds << " s.\n"
+      << "5. Example quantized inferences (inputs x127 and rounded, as the seed does: tern::ptq::scale_input):\n";
   print_examples(int8, test, 5, out);
   const double int8_accuracy = accuracy_of(int8, test, "the 8-bit network");
   out.text() << "6. 8-bit accuracy (oneDNN int8 kernels): " << 100 * int8_accuracy << "% (drop "
@@ -104,13 +107,15 @@ void run_tutorial(const std::string& path, std::size_t samples, Output& out) {
   double int4_seconds = 0;
   const Graph int4 = tutorial_ptq(path, calibration, DataType::Int4, DataType::Int16, true, false, int4_seconds);
   const double int4_accuracy = accuracy_of(int4, test, "the 4-bit network");
-  out.text() << "7. The seed's 4-bit setting (int4, int4, int16; fake_quantize=True, inputs x7): " << 100 * int4_accuracy
-             << "% (drop " << 100 * (float_accuracy - int4_accuracy) << " points)\n";
-  const Graph int4_channels = tutorial_ptq(path, calibration, DataType::Int4, DataType::Int16, true, true, int4_seconds);
+  out.text() << "7. The seed's 4-bit setting (int4, int4, int16; fake_quantize=True, inputs x7): "
+             << 100 * int4_accuracy << "% (drop " << 100 * (float_accuracy - int4_accuracy) << " points)\n";
+  const Graph int4_channels =
+      tutorial_ptq(path, calibration, DataType::Int4, DataType::Int16, true, true, int4_seconds);
   const double int4_channel_accuracy = accuracy_of(int4_channels, test, "the 4-bit per-channel network");
-  out.text() << "8. The same with per-channel weight scales (a Tern option): " << 100 * int4_channel_accuracy << "% (drop "
-             << 100 * (float_accuracy - int4_channel_accuracy) << " points)\n\n"
-             << "Next: tern quantize " << path << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n";
+  out.text() << "8. The same with per-channel weight scales (a Tern option): " << 100 * int4_channel_accuracy
+             << "% (drop " << 100 * (float_accuracy - int4_channel_accuracy) << " points)\n\n"
+             << "Next: tern quantize " << path
+             << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n";
   out.result()["model"] = {{"path", path}, {"samples", test.size()}, {"accuracy", float_accuracy}};
   out.result()["float_accuracy"] = float_accuracy;
   out.result()["int8_accuracy"] = int8_accuracy;
@@ -132,8 +137,9 @@ int run_demo(const po::variables_map& args, Output& out) {
   Graph graph = demo_graph();
   graph.validate();
   graph.infer_shapes();
-  out.text() << "1. Built a graph of " << graph.node_count() << " Relu nodes: x" << graph.inputs()[0]->shape().to_string()
-             << " -> y" << graph.outputs()[0]->shape().to_string() << " ('?' = any batch size).\n";
+  out.text() << "1. Built a graph of " << graph.node_count() << " Relu nodes: x"
+             << graph.inputs()[0]->shape().to_string() << " -> y" << graph.outputs()[0]->shape().to_string()
+             << " ('?' = any batch size).\n";
 
   const Backend& chosen = backend(backend_name);
   const PluginInfo& plugin = PluginHost::instance().load(backend_name);
@@ -160,7 +166,8 @@ int run_demo(const po::variables_map& args, Output& out) {
                << (match ? "matches max(x, 0)" : "DIFFERS from max(x, 0)") << "\n";
     runs.push_back({{"batch", n}, {"output", got}, {"matches_reference", match}});
   }
-  out.text() << "\nNext: `tern plugins` lists every plugin; plugins/template/ is the one to copy for your own backend.\n";
+  out.text()
+      << "\nNext: `tern plugins` lists every plugin; plugins/template/ is the one to copy for your own backend.\n";
   out.result()["backend"] = chosen.name();
   out.result()["plugin_path"] = plugin.path.string();
   out.result()["steps"] = scheduler.plan().size();
@@ -174,9 +181,11 @@ int run_demo(const po::variables_map& args, Output& out) {
 Command demo_command() {
   return {"demo", "the PTQ tutorial on a model (--model), or a small graph on a backend loaded by name", nullptr,
           [](po::options_description& options) {
-            options.add_options()("backend", po::value<std::string>()->default_value("template"), "backend plugin to run on")(
-                "batch", po::value<std::int64_t>()->default_value(3), "second batch size to run")(
-                "model", po::value<std::string>(), "run the seed's PTQ tutorial on this ONNX classifier and Fashion-MNIST")(
+            options.add_options()("backend", po::value<std::string>()->default_value("template"),
+                                  "backend plugin to run on")("batch", po::value<std::int64_t>()->default_value(3),
+                                                              "second batch size to run")(
+                "model", po::value<std::string>(),
+                "run the seed's PTQ tutorial on this ONNX classifier and Fashion-MNIST")(
                 "samples", po::value<std::size_t>()->default_value(0), "test images for --model (0: all 10,000)");
           },
           run_demo};

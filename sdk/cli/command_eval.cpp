@@ -13,13 +13,15 @@ namespace {
 int evaluate(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   const Graph graph = load_model_argument(args);
-  check(graph.inputs().size() == 1 && graph.outputs().size() == 1,
-        [&] { return path + ": tern eval needs a model with one input and one output (logits), it has " +
-            std::to_string(graph.inputs().size()) + " and " + std::to_string(graph.outputs().size()); });
+  check(graph.inputs().size() == 1 && graph.outputs().size() == 1, [&] {
+    return path + ": tern eval needs a model with one input and one output (logits), it has " +
+           std::to_string(graph.inputs().size()) + " and " + std::to_string(graph.outputs().size());
+  });
   std::optional<std::filesystem::path> labels;
   if (args.count("labels")) labels = args["labels"].as<std::string>();
   Dataset dataset = open_dataset(args["dataset"].as<std::string>(), args["split"].as<std::string>(), labels);
-  check(dataset.has_labels(), [&] { return "dataset " + dataset.description() + " has no labels: give --labels LABELS.npy"; });
+  check(dataset.has_labels(),
+        [&] { return "dataset " + dataset.description() + " has no labels: give --labels LABELS.npy"; });
   check_fits(dataset, graph.inputs()[0]->shape());
   const auto limit = args["limit"].as<std::size_t>();
   if (limit > 0) dataset = dataset.first(limit);
@@ -42,8 +44,12 @@ int evaluate(const po::variables_map& args, Output& out) {
     for (const auto& [name, count] : nodes_per_backend) out.text() << " " << name << " " << count;
     out.text() << "\n";
   }
-  out.result() = {{"model", path},        {"dataset", dataset.description()}, {"samples", dataset.size()},
-                  {"accuracy", accuracy}, {"images_per_second", rate},      {"batch", batch},
+  out.result() = {{"model", path},
+                  {"dataset", dataset.description()},
+                  {"samples", dataset.size()},
+                  {"accuracy", accuracy},
+                  {"images_per_second", rate},
+                  {"batch", batch},
                   {"nodes_per_backend", nodes_per_backend}};
   return 0;
 }

@@ -20,10 +20,14 @@ std::string args_text(const std::vector<std::string>& names) {
 std::string with_unit(std::int64_t count) {
   std::ostringstream text;
   text << std::fixed << std::setprecision(2);
-  if (count >= 1'000'000'000) text << static_cast<double>(count) / 1e9 << "G";
-  else if (count >= 1'000'000) text << static_cast<double>(count) / 1e6 << "M";
-  else if (count >= 1'000) text << static_cast<double>(count) / 1e3 << "k";
-  else text << count;
+  if (count >= 1'000'000'000)
+    text << static_cast<double>(count) / 1e9 << "G";
+  else if (count >= 1'000'000)
+    text << static_cast<double>(count) / 1e6 << "M";
+  else if (count >= 1'000)
+    text << static_cast<double>(count) / 1e3 << "k";
+  else
+    text << count;
   return text.str();
 }
 
@@ -87,7 +91,8 @@ int show_info(const po::variables_map& args, Output& out) {
     const auto missing = unsupported_nodes(graph, backend_name);
     nlohmann::json list = nlohmann::json::array();
     out.text() << "  backend '" << backend_name << "': "
-               << (missing.empty() ? "runs every node" : "cannot run " + std::to_string(missing.size()) + " node(s)") << "\n";
+               << (missing.empty() ? "runs every node" : "cannot run " + std::to_string(missing.size()) + " node(s)")
+               << "\n";
     for (const Unsupported& node : missing) {
       out.text() << "    " << node.node << " (" << node.op_type << "): " << node.reason << "\n";
       list.push_back({{"node", node.node}, {"op", node.op_type}, {"reason", node.reason}});
@@ -98,8 +103,13 @@ int show_info(const po::variables_map& args, Output& out) {
   const nlohmann::json placement =
       backend_list(args).size() > 1 ? show_placement(graph, backend_list(args), out) : nlohmann::json();
   out.text() << "\nNext: tern eval " << path << " --dataset fashion-mnist, or tern run " << path << " --input x.npy\n";
-  out.result() = {{"model", path},       {"inputs", inputs}, {"outputs", outputs}, {"ops", stats.ops},
-                  {"parameters", stats.parameters}, {"macs", stats.macs}, {"unsupported", unsupported}};
+  out.result() = {{"model", path},
+                  {"inputs", inputs},
+                  {"outputs", outputs},
+                  {"ops", stats.ops},
+                  {"parameters", stats.parameters},
+                  {"macs", stats.macs},
+                  {"unsupported", unsupported}};
   if (!placement.is_null()) out.result()["placement"] = placement;
   return 0;
 }

@@ -13,7 +13,9 @@ namespace {
 DataType precision_argument(const po::variables_map& args, const char* option) {
   const std::string text = args[option].as<std::string>();
   const auto type = parse_data_type(text);
-  check(type.has_value(), [&] { return std::string("--") + option + ": '" + text + "' is not a data type (int8, uint8, int4, uint4, int16, int32)"; });
+  check(type.has_value(), [&] {
+    return std::string("--") + option + ": '" + text + "' is not a data type (int8, uint8, int4, uint4, int16, int32)";
+  });
   return *type;
 }
 
@@ -49,19 +51,22 @@ int quantize(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   check(args.count("output") == 1, "tern quantize needs -o OUT.onnx (the input model is never modified)");
   const std::string output = args["output"].as<std::string>();
-  check(!std::filesystem::exists(output) || !std::filesystem::equivalent(path, output),
-        [&] { return "-o " + output + " is the input model itself: choose another file (the input model is never modified)"; });
+  check(!std::filesystem::exists(output) || !std::filesystem::equivalent(path, output), [&] {
+    return "-o " + output + " is the input model itself: choose another file (the input model is never modified)";
+  });
   const std::vector<std::string> backends = prepare_backends(args);
   ptq::QuantizeOptions options = quantize_options(args, backends);
   options.log = [&out](const std::string& line) { out.text() << line << "\n"; };
   const bool fake = args.count("fake") > 0 || options.no_quant;
 
   Graph graph = load_model(path);
-  check(graph.inputs().size() == 1, [&] { return path + ": tern quantize needs a model with one input, it has " +
-                                         std::to_string(graph.inputs().size()); });
+  check(graph.inputs().size() == 1, [&] {
+    return path + ": tern quantize needs a model with one input, it has " + std::to_string(graph.inputs().size());
+  });
   const auto calibration_size = args["calib-size"].as<std::size_t>();
   check(calibration_size > 0, "--calib-size must be positive");
-  const Dataset calibration = open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
+  const Dataset calibration =
+      open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
   check_fits(calibration, graph.inputs()[0]->shape());
 
   ptq::auto_assign_node_precision(graph, precision_argument(args, "weights"), precision_argument(args, "activations"),
@@ -73,7 +78,8 @@ int quantize(const po::variables_map& args, Output& out) {
     const auto start = std::chrono::steady_clock::now();
     ptq::cast_to_integer(runnable, options);
     prepare_for_inference(runnable);
-    report.seconds.emplace_back("cast_to_integer", std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    report.seconds.emplace_back("cast_to_integer",
+                                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   save_model(graph, output);
 
@@ -84,14 +90,20 @@ int quantize(const po::variables_map& args, Output& out) {
              << " accumulation, " << ptq::name(options.clipping_mode) << " clipping, "
              << (fake ? "fake-quantized float32" : "integer execution") << "):\n";
   for (const auto& [step, time] : report.seconds) {
-    out.text() << "  " << std::left << std::setw(18) << step << std::right << std::fixed << std::setprecision(3) << time << " s\n";
+    out.text() << "  " << std::left << std::setw(18) << step << std::right << std::fixed << std::setprecision(3) << time
+               << " s\n";
     seconds[step] = time;
   }
   out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
              << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
-  out.result() = {{"model", path},     {"output", output},      {"calibration_samples", calibration.size()},
-                  {"seconds", seconds}, {"integer", !fake},      {"clipping", ptq::name(options.clipping_mode)},
-                  {"weights", args["weights"].as<std::string>()}, {"activations", args["activations"].as<std::string>()}};
+  out.result() = {{"model", path},
+                  {"output", output},
+                  {"calibration_samples", calibration.size()},
+                  {"seconds", seconds},
+                  {"integer", !fake},
+                  {"clipping", ptq::name(options.clipping_mode)},
+                  {"weights", args["weights"].as<std::string>()},
+                  {"activations", args["activations"].as<std::string>()}};
 
   if (args.count("eval") == 0) {
     out.text() << "Next: add --eval fashion-mnist to compare float and quantized accuracy.\n";
@@ -115,34 +127,37 @@ int quantize(const po::variables_map& args, Output& out) {
 } // namespace
 
 Command quantize_command() {
-  return {"quantize", "post-training quantization of a model over a calibration set (the seed's quantize_network)", "model",
-          [](po::options_description& options) {
-            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
-                "output,o", po::value<std::string>(), "where to save the quantized model (.onnx)")(
-                "calib", po::value<std::string>()->default_value("fashion-mnist"), "calibration dataset (as tern eval --dataset)")(
-                "calib-split", po::value<std::string>()->default_value("train"), "split of the calibration dataset")(
-                "calib-size", po::value<std::size_t>()->default_value(100), "calibration samples (the first N)")(
-                "weights", po::value<std::string>()->default_value("int8"), "weight precision: int8, int4, ...")(
-                "activations", po::value<std::string>()->default_value("int8"), "activation precision: int8, int4, ...")(
-                "accumulation", po::value<std::string>()->default_value("int32"), "bias and accumulation precision: int32, int16")(
-                "clipping", po::value<std::string>()->default_value("mse"), "max, mse, aa, kl or percentile")(
-                "percentile", po::value<double>()->default_value(99.99), "for --clipping percentile")(
-                "optimize-signs", "unsigned ranges for values that are never negative")(
-                "single-shift", "power-of-two rescales (bit shifts), the rest folded into the weights")(
-                "per-channel", "one weight scale per output channel")(
-                "fake", "keep the quantized network in float32 (fake quantization)")(
-                "no-fold", "keep the weight quantizers as nodes")(
-                "no-quant", "insert the scaling but no rounding (debugging: should equal float accuracy)")(
-                "use-cuda", "ranges and histograms on the cuda backend")(
-                "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
-                "no-equalize", "skip cross-layer equalisation of weight ranges")(
-                "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
-                "verbose", "per-value ranges, clipping and scales")(
-                "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
-                "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)");
-            add_backend_options(options);
-          },
-          quantize};
+  return {
+      "quantize", "post-training quantization of a model over a calibration set (the seed's quantize_network)", "model",
+      [](po::options_description& options) {
+        options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
+            "output,o", po::value<std::string>(), "where to save the quantized model (.onnx)")(
+            "calib", po::value<std::string>()->default_value("fashion-mnist"),
+            "calibration dataset (as tern eval --dataset)")(
+            "calib-split", po::value<std::string>()->default_value("train"), "split of the calibration dataset")(
+            "calib-size", po::value<std::size_t>()->default_value(100), "calibration samples (the first N)")(
+            "weights", po::value<std::string>()->default_value("int8"), "weight precision: int8, int4, ...")(
+            "activations", po::value<std::string>()->default_value("int8"), "activation precision: int8, int4, ...")(
+            "accumulation", po::value<std::string>()->default_value("int32"),
+            "bias and accumulation precision: int32, int16")("clipping", po::value<std::string>()->default_value("mse"),
+                                                             "max, mse, aa, kl or percentile")(
+            "percentile", po::value<double>()->default_value(99.99),
+            "for --clipping percentile")("optimize-signs", "unsigned ranges for values that are never negative")(
+            "single-shift", "power-of-two rescales (bit shifts), the rest folded into the weights")(
+            "per-channel", "one weight scale per output channel")(
+            "fake", "keep the quantized network in float32 (fake quantization)")("no-fold",
+                                                                                 "keep the weight quantizers as nodes")(
+            "no-quant", "insert the scaling but no rounding (debugging: should equal float accuracy)")(
+            "use-cuda", "ranges and histograms on the cuda backend")(
+            "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
+            "no-equalize", "skip cross-layer equalisation of weight ranges")(
+            "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
+            "verbose", "per-value ranges, clipping and scales")(
+            "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
+            "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)");
+        add_backend_options(options);
+      },
+      quantize};
 }
 
 } // namespace tern::cli

@@ -12,8 +12,10 @@ namespace {
 
 /// Graph inputs from "--input [NAME=]FILE.npy" arguments: by name when given, else in order.
 std::vector<Tensor> read_inputs(const Graph& graph, const std::vector<std::string>& specs) {
-  check(specs.size() == graph.inputs().size(), [&] { return "the model has " + std::to_string(graph.inputs().size()) +
-                                                   " input(s), " + std::to_string(specs.size()) + " --input given"; });
+  check(specs.size() == graph.inputs().size(), [&] {
+    return "the model has " + std::to_string(graph.inputs().size()) + " input(s), " + std::to_string(specs.size()) +
+           " --input given";
+  });
   std::vector<Tensor> tensors(specs.size());
   for (std::size_t i = 0; i < specs.size(); ++i) {
     const std::size_t equals = specs[i].find('=');
@@ -25,9 +27,11 @@ std::vector<Tensor> read_inputs(const Graph& graph, const std::vector<std::strin
       index = graph.inputs().size();
       for (std::size_t k = 0; k < graph.inputs().size(); ++k)
         if (graph.inputs()[k]->name() == name) index = k;
-      check(index < graph.inputs().size(), [&] { return "--input " + specs[i] + ": the model has no input named '" + name + "'"; });
+      check(index < graph.inputs().size(),
+            [&] { return "--input " + specs[i] + ": the model has no input named '" + name + "'"; });
     }
-    check(!tensors[index].defined(), [&] { return "--input " + specs[i] + ": input " + std::to_string(index) + " is given twice"; });
+    check(!tensors[index].defined(),
+          [&] { return "--input " + specs[i] + ": input " + std::to_string(index) + " is given twice"; });
     tensors[index] = read_npy(file);
   }
   return tensors;
@@ -44,7 +48,8 @@ std::string file_name_for(const std::string& value_name) {
 int run_model(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   const Graph graph = load_model_argument(args);
-  std::vector<Tensor> inputs = read_inputs(graph, args.count("input") ? args["input"].as<std::vector<std::string>>() : std::vector<std::string>{});
+  std::vector<Tensor> inputs = read_inputs(graph, args.count("input") ? args["input"].as<std::vector<std::string>>()
+                                                                      : std::vector<std::string>{});
   // A quantized model takes its inputs scaled (tern::ptq::scale_input): users give real values.
   for (Tensor& input : inputs)
     if (input.dtype() == DataType::Float32) input = ptq::scale_input(graph, input);
@@ -60,7 +65,9 @@ int run_model(const po::variables_map& args, Output& out) {
     const std::filesystem::path file = dir / file_name_for(name);
     write_npy(results[i], file);
     out.text() << "  " << name << " " << results[i].describe() << " -> " << file.string() << "\n";
-    outputs[name] = {{"file", file.string()}, {"shape", results[i].shape().dims()}, {"dtype", std::string(tern::name(results[i].dtype()))}};
+    outputs[name] = {{"file", file.string()},
+                     {"shape", results[i].shape().dims()},
+                     {"dtype", std::string(tern::name(results[i].dtype()))}};
   }
   out.result() = {{"model", path}, {"outputs", outputs}};
   return 0;
@@ -71,8 +78,9 @@ int run_model(const po::variables_map& args, Output& out) {
 Command run_command() {
   return {"run", "run a model on NPY inputs and write one NPY per output", "model",
           [](po::options_description& options) {
-            options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
-                "input", po::value<std::vector<std::string>>(), "[NAME=]FILE.npy, one per graph input (by name or in order)")(
+            options.add_options()("model", po::value<std::vector<std::string>>(),
+                                  "model file (.onnx)")("input", po::value<std::vector<std::string>>(),
+                                                        "[NAME=]FILE.npy, one per graph input (by name or in order)")(
                 "output-dir", po::value<std::string>()->default_value("."), "folder for the output .npy files");
             add_backend_options(options);
           },

@@ -13,14 +13,16 @@ namespace {
 using namespace tern::cli;
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table{demo_command(),  info_command(),    run_command(),    eval_command(),
+  static const std::vector<Command> table{demo_command(),     info_command(),  run_command(),     eval_command(),
                                           quantize_command(), bench_command(), plugins_command(), version_command()};
   return table;
 }
 
 void print_usage(std::ostream& out) {
   out << "Usage: tern <command> [options]   (tern <command> --help for its options)\n\nCommands:\n";
-  for (const Command& command : commands()) out << "  " << command.name << std::string(12 - std::string_view(command.name).size(), ' ') << command.summary << "\n";
+  for (const Command& command : commands())
+    out << "  " << command.name << std::string(12 - std::string_view(command.name).size(), ' ') << command.summary
+        << "\n";
   out << "\nEvery command takes --json: one JSON object on stdout, human text on stderr.\n";
 }
 

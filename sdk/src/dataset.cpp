@@ -26,8 +26,10 @@ Tensor to_model_input(const Tensor& raw, const SampleScaling& scaling, const std
 }
 
 std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const std::string& where) {
-  check(info(raw.dtype()).is_integer, [&] { return where + "labels must be integers, got " + std::string(name(raw.dtype())); });
-  check(raw.shape().rank() == 1, [&] { return where + "labels must be one-dimensional, got shape " + raw.shape().to_string(); });
+  check(info(raw.dtype()).is_integer,
+        [&] { return where + "labels must be integers, got " + std::string(name(raw.dtype())); });
+  check(raw.shape().rank() == 1,
+        [&] { return where + "labels must be one-dimensional, got shape " + raw.shape().to_string(); });
   check(static_cast<std::size_t>(raw.numel()) == count,
         [&] { return where + std::to_string(raw.numel()) + " labels for " + std::to_string(count) + " samples"; });
   return raw.to_int64s();
@@ -44,7 +46,9 @@ Shape Dataset::sample_shape() const {
 }
 
 Tensor Dataset::batch(std::size_t begin, std::size_t count) const {
-  check(begin < size(), [&] { return "dataset batch starts at " + std::to_string(begin) + ", past its " + std::to_string(size()) + " samples"; });
+  check(begin < size(), [&] {
+    return "dataset batch starts at " + std::to_string(begin) + ", past its " + std::to_string(size()) + " samples";
+  });
   count = std::min(count, size() - begin);
   std::vector<std::int64_t> dims = samples_.shape().dims();
   dims[0] = static_cast<std::int64_t>(count);
@@ -67,14 +71,18 @@ Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& 
   check(split == "train" || split == "test", [&] { return "unknown split '" + split + "' (use train or test)"; });
   const std::string prefix = split == "train" ? "train" : "t10k";
   std::error_code error;
-  check(std::filesystem::is_directory(dir, error),
-        [&] { return "Fashion-MNIST folder " + dir.string() + " is missing: install Debian's dataset-fashion-mnist or give fashion-mnist:DIR"; });
+  check(std::filesystem::is_directory(dir, error), [&] {
+    return "Fashion-MNIST folder " + dir.string() +
+           " is missing: install Debian's dataset-fashion-mnist or give fashion-mnist:DIR";
+  });
   const auto images = dir / (prefix + "-images-idx3-ubyte.gz");
   const auto labels = dir / (prefix + "-labels-idx1-ubyte.gz");
   const Tensor raw = read_idx(images);
   Tensor samples = to_model_input(raw, scaling, images.string() + ": ");
-  std::vector<std::int64_t> label_values = to_labels(read_idx(labels), static_cast<std::size_t>(raw.shape()[0]), labels.string() + ": ");
-  return Dataset("fashion-mnist " + split + " split (" + dir.string() + ")", std::move(samples), std::move(label_values));
+  std::vector<std::int64_t> label_values =
+      to_labels(read_idx(labels), static_cast<std::size_t>(raw.shape()[0]), labels.string() + ": ");
+  return Dataset("fashion-mnist " + split + " split (" + dir.string() + ")", std::move(samples),
+                 std::move(label_values));
 }
 
 Dataset load_npy_dataset(const std::filesystem::path& samples, const std::optional<std::filesystem::path>& labels,
@@ -82,12 +90,13 @@ Dataset load_npy_dataset(const std::filesystem::path& samples, const std::option
   const Tensor raw = read_npy(samples);
   Tensor inputs = to_model_input(raw, scaling, samples.string() + ": ");
   std::vector<std::int64_t> label_values;
-  if (labels) label_values = to_labels(read_npy(*labels), static_cast<std::size_t>(raw.shape()[0]), labels->string() + ": ");
+  if (labels)
+    label_values = to_labels(read_npy(*labels), static_cast<std::size_t>(raw.shape()[0]), labels->string() + ": ");
   return Dataset(samples.filename().string(), std::move(inputs), std::move(label_values));
 }
 
-Dataset open_dataset(const std::string& spec, const std::string& split, const std::optional<std::filesystem::path>& labels,
-                     const SampleScaling& scaling) {
+Dataset open_dataset(const std::string& spec, const std::string& split,
+                     const std::optional<std::filesystem::path>& labels, const SampleScaling& scaling) {
   const std::string name = "fashion-mnist";
   if (spec == name) return load_fashion_mnist(default_fashion_mnist_dir(), split, scaling);
   if (spec.starts_with(name + ":")) return load_fashion_mnist(spec.substr(name.size() + 1), split, scaling);
@@ -97,9 +106,12 @@ Dataset open_dataset(const std::string& spec, const std::string& split, const st
 void check_fits(const Dataset& dataset, const Shape& input) {
   const Shape sample = dataset.sample_shape();
   bool fits = input.rank() == sample.rank() + 1;
-  for (std::size_t i = 0; fits && i < sample.rank(); ++i) fits = input[i + 1] == Shape::dynamic || input[i + 1] == sample[i];
-  check(fits, [&] { return "dataset " + dataset.description() + " has samples of shape " + sample.to_string() +
-                  ", the model's input is " + input.to_string() + " (N×...)"; });
+  for (std::size_t i = 0; fits && i < sample.rank(); ++i)
+    fits = input[i + 1] == Shape::dynamic || input[i + 1] == sample[i];
+  check(fits, [&] {
+    return "dataset " + dataset.description() + " has samples of shape " + sample.to_string() +
+           ", the model's input is " + input.to_string() + " (N×...)";
+  });
 }
 
 } // namespace tern

@@ -23,8 +23,9 @@ std::string read_file_bytes(const std::filesystem::path& path) {
   }
   int code = Z_OK;
   const char* message = gzerror(file.get(), &code);
-  check(code == Z_OK || code == Z_STREAM_END,
-        [&] { return path.string() + ": corrupt or truncated gzip data (" + (message ? message : "zlib error") + ")"; });
+  check(code == Z_OK || code == Z_STREAM_END, [&] {
+    return path.string() + ": corrupt or truncated gzip data (" + (message ? message : "zlib error") + ")";
+  });
   return bytes;
 }
 

@@ -11,9 +11,12 @@ namespace tern {
 Tensor read_idx(const std::filesystem::path& path) {
   const std::string bytes = detail::read_file_bytes(path);
   const std::string where = path.string() + ": ";
-  check(bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0, [&] { return where + "not an IDX file (wrong magic bytes)"; });
-  check(static_cast<unsigned char>(bytes[2]) == 0x08,
-        [&] { return where + "IDX element type " + std::to_string(static_cast<unsigned char>(bytes[2])) + " is not unsigned byte (0x08)"; });
+  check(bytes.size() >= 4 && bytes[0] == 0 && bytes[1] == 0,
+        [&] { return where + "not an IDX file (wrong magic bytes)"; });
+  check(static_cast<unsigned char>(bytes[2]) == 0x08, [&] {
+    return where + "IDX element type " + std::to_string(static_cast<unsigned char>(bytes[2])) +
+           " is not unsigned byte (0x08)";
+  });
   const std::size_t rank = static_cast<unsigned char>(bytes[3]);
   check(rank >= 1 && bytes.size() >= 4 + 4 * rank, [&] { return where + "truncated header"; });
   std::vector<std::int64_t> dims;
@@ -24,9 +27,10 @@ Tensor read_idx(const std::filesystem::path& path) {
   }
   Tensor tensor(Shape(dims), DataType::UInt8);
   const std::size_t offset = 4 + 4 * rank;
-  check(bytes.size() - offset == tensor.bytes(), [&] { return where + "holds " + std::to_string(bytes.size() - offset) +
-                                                     " data bytes, its header promises " + std::to_string(tensor.bytes()) +
-                                                     " (truncated?)"; });
+  check(bytes.size() - offset == tensor.bytes(), [&] {
+    return where + "holds " + std::to_string(bytes.size() - offset) + " data bytes, its header promises " +
+           std::to_string(tensor.bytes()) + " (truncated?)";
+  });
   std::memcpy(tensor.raw(), bytes.data() + offset, tensor.bytes());
   return tensor;
 }

@@ -27,7 +27,8 @@ std::string header_field(const std::string& header, const std::string& key, cons
                          const std::string& where) {
   std::smatch match;
   const std::regex field("'" + key + "'\\s*:\\s*" + pattern);
-  check(std::regex_search(header, match, field), [&] { return where + "the header has no valid '" + key + "' entry: " + header; });
+  check(std::regex_search(header, match, field),
+        [&] { return where + "the header has no valid '" + key + "' entry: " + header; });
   return match[1].str();
 }
 
@@ -53,8 +54,9 @@ Tensor read_npy(const std::filesystem::path& path) {
   const DataType* dtype = nullptr;
   for (const Descr& known : descrs)
     if (descr == known.text) dtype = &known.dtype;
-  check(dtype != nullptr, [&] { return where + "unsupported dtype '" + descr +
-                              "' (supported: <f4 <f8 |i1 |u1 <i2 <i4 <i8 |b1, little-endian)"; });
+  check(dtype != nullptr, [&] {
+    return where + "unsupported dtype '" + descr + "' (supported: <f4 <f8 |i1 |u1 <i2 <i4 <i8 |b1, little-endian)";
+  });
   check(header_field(header, "fortran_order", "(True|False)", where) == "False",
         [&] { return where + "Fortran-ordered arrays are not supported: save with np.ascontiguousarray"; });
   std::vector<std::int64_t> dims;
@@ -64,9 +66,11 @@ Tensor read_npy(const std::filesystem::path& path) {
     dims.push_back(std::stoll(it->str()));
 
   Tensor tensor(Shape(dims), *dtype);
-  check(bytes.size() - data_offset == tensor.bytes(),
-        [&] { return where + "holds " + std::to_string(bytes.size() - data_offset) + " data bytes, shape " + tensor.shape().to_string() +
-            " of " + std::string(name(*dtype)) + " needs " + std::to_string(tensor.bytes()) + " (truncated?)"; });
+  check(bytes.size() - data_offset == tensor.bytes(), [&] {
+    return where + "holds " + std::to_string(bytes.size() - data_offset) + " data bytes, shape " +
+           tensor.shape().to_string() + " of " + std::string(name(*dtype)) + " needs " +
+           std::to_string(tensor.bytes()) + " (truncated?)";
+  });
   std::memcpy(tensor.raw(), bytes.data() + data_offset, tensor.bytes());
   return tensor;
 }
@@ -90,7 +94,10 @@ void write_npy(const Tensor& tensor, const std::filesystem::path& path) {
   check(static_cast<bool>(out), [&] { return path.string() + ": cannot be written"; });
   const char version[2] = {1, 0};
   const char length[2] = {static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
-  out.write(magic, magic_size).write(version, 2).write(length, 2).write(header.data(), static_cast<std::streamsize>(header.size()));
+  out.write(magic, magic_size)
+      .write(version, 2)
+      .write(length, 2)
+      .write(header.data(), static_cast<std::streamsize>(header.size()));
   out.write(static_cast<const char*>(host.raw()), static_cast<std::streamsize>(host.bytes()));
   check(static_cast<bool>(out), [&] { return path.string() + ": write failed"; });
 }

@@ -78,7 +78,8 @@ Clipping parse_clipping(const std::string& text) {
 }
 
 double QuantizeReport::total_seconds() const {
-  return std::accumulate(seconds.begin(), seconds.end(), 0.0, [](double sum, const auto& step) { return sum + step.second; });
+  return std::accumulate(seconds.begin(), seconds.end(), 0.0,
+                         [](double sum, const auto& step) { return sum + step.second; });
 }
 
 void auto_assign_node_precision(Graph& graph, DataType weight_precision, DataType activation_precision,
@@ -90,7 +91,8 @@ void auto_assign_node_precision(Graph& graph, DataType weight_precision, DataTyp
   run_pass("ptq.auto_assign_node_precision", graph, context);
 }
 
-QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options) {
+QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set,
+                                const QuantizeOptions& options) {
   PassContext context = context_for(options);
   with_batches(context, calibration_set);
   return run_pipeline(graph, context);
@@ -118,7 +120,9 @@ void compute_ranges(Graph& graph, const std::vector<Tensor>& calibration_set, co
 
 void adjust_ranges(Graph& graph, const QuantizeOptions& options) { run_step("ptq.adjust_ranges", graph, options); }
 
-void quantize_normalized_network(Graph& graph, const QuantizeOptions& options) { run_step("ptq.quantize", graph, options); }
+void quantize_normalized_network(Graph& graph, const QuantizeOptions& options) {
+  run_step("ptq.quantize", graph, options);
+}
 
 void fold_quantizers(Graph& graph, const QuantizeOptions& options) { run_step("ptq.fold", graph, options); }
 
@@ -128,7 +132,8 @@ bool is_quantized(const Graph& graph) { return graph.meta().has(input_scale_key)
 
 Tensor scale_input(const Graph& graph, const Tensor& input) {
   if (!is_quantized(graph)) return input;
-  check(input.dtype() == DataType::Float32, [&] { return "scale_input: the input must be float32, not " + std::string(name(input.dtype())); });
+  check(input.dtype() == DataType::Float32,
+        [&] { return "scale_input: the input must be float32, not " + std::string(name(input.dtype())); });
   const auto number = [&](const char* key) { return std::stod(graph.meta().get<std::string>(key)); };
   const auto scale = static_cast<float>(number(input_scale_key));
   const auto limit = static_cast<float>(number(input_limit_key));

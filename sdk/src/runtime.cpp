@@ -67,7 +67,8 @@ std::vector<Placement> Runtime::placements() const {
   std::vector<Placement> result;
   for (const PlanStep& step : scheduler_->plan()) {
     Placement placement{step.node->name(), step.node->op_type(), step.backend, step.implementation, {}};
-    for (const Declined& declined : step.passed_over) placement.skipped.push_back(declined.backend + ": " + declined.reason);
+    for (const Declined& declined : step.passed_over)
+      placement.skipped.push_back(declined.backend + ": " + declined.reason);
     result.push_back(std::move(placement));
   }
   return result;
@@ -75,8 +76,10 @@ std::vector<Placement> Runtime::placements() const {
 
 const std::string& Runtime::backend_of(std::string_view node_name) const {
   const auto& plan = scheduler_->plan();
-  const auto it = std::find_if(plan.begin(), plan.end(), [&](const PlanStep& step) { return step.node->name() == node_name; });
-  check(it != plan.end(), [&] { return "Runtime::backend_of: the model has no node named '" + std::string(node_name) + "'"; });
+  const auto it =
+      std::find_if(plan.begin(), plan.end(), [&](const PlanStep& step) { return step.node->name() == node_name; });
+  check(it != plan.end(),
+        [&] { return "Runtime::backend_of: the model has no node named '" + std::string(node_name) + "'"; });
   return it->backend;
 }
 

@@ -32,10 +32,12 @@ int main(int argc, char** argv) {
   char names[256];
   size_t length = 0;
 
-  expect("status name", strcmp(tern_status_name(TERN_LOAD_FAILED), "TERN_LOAD_FAILED") == 0 ? TERN_OK : TERN_INTERNAL_ERROR,
-         TERN_OK, NULL);
+  expect("status name",
+         strcmp(tern_status_name(TERN_LOAD_FAILED), "TERN_LOAD_FAILED") == 0 ? TERN_OK : TERN_INTERNAL_ERROR, TERN_OK,
+         NULL);
   expect("version", tern_version()[0] != '\0' ? TERN_OK : TERN_INTERNAL_ERROR, TERN_OK, NULL);
-  expect("missing file", tern_model_load("/nonexistent/model.onnx", &model), TERN_LOAD_FAILED, "/nonexistent/model.onnx");
+  expect("missing file", tern_model_load("/nonexistent/model.onnx", &model), TERN_LOAD_FAILED,
+         "/nonexistent/model.onnx");
   expect("NULL path", tern_model_load(NULL, &model), TERN_INVALID_ARGUMENT, "NULL");
   expect("load", tern_model_load(argv[1], &model), TERN_OK, NULL);
   if (model == NULL) return 1;
@@ -65,7 +67,8 @@ int main(int argc, char** argv) {
   expect("runtime", tern_runtime_create(model, "cpu", &runtime), TERN_OK, NULL);
   tern_model_free(model); /* runtimes outlive their model */
 
-  expect("bad dtype", tern_tensor_create((tern_dtype)99, wrong_shape, 4, NULL, &tensor), TERN_INVALID_ARGUMENT, "dtype");
+  expect("bad dtype", tern_tensor_create((tern_dtype)99, wrong_shape, 4, NULL, &tensor), TERN_INVALID_ARGUMENT,
+         "dtype");
   expect("tensor", tern_tensor_create(TERN_FLOAT32, wrong_shape, 4, NULL, &tensor), TERN_OK, NULL);
   expect("no inputs", tern_runtime_run(runtime, NULL, 0, &output, 1), TERN_INVALID_ARGUMENT, "1 input");
   expect("wrong shape", tern_runtime_run(runtime, (const tern_tensor* const*)&tensor, 1, &output, 1), TERN_RUN_FAILED,

@@ -32,7 +32,8 @@ tern::Tensor synthetic_batch(std::int64_t count) {
 
 TEST(CApi, ConvNetFromCMatchesCppExactly) {
   constexpr std::int64_t count = 6;
-  std::istringstream lines(output_of(std::string(TERN_EMBED_HOST_C) + " " + TERN_CONVNET + " cpu " + std::to_string(count)));
+  std::istringstream lines(
+      output_of(std::string(TERN_EMBED_HOST_C) + " " + TERN_CONVNET + " cpu " + std::to_string(count)));
   std::string line;
   while (std::getline(lines, line) && !line.starts_with("logits ")) EXPECT_TRUE(line.starts_with("node ")) << line;
   ASSERT_EQ(line, "logits 6 10");

@@ -22,7 +22,8 @@ TEST(Cli, VersionPrintsTheVersion) {
   const Result json = tern_cli("version --json");
   EXPECT_EQ(json.code, 0);
   const auto parsed = nlohmann::json::parse(json.out);
-  EXPECT_EQ(parsed["plugin_abi"], std::to_string(tern::plugin_abi_major) + "." + std::to_string(tern::plugin_abi_minor));
+  EXPECT_EQ(parsed["plugin_abi"],
+            std::to_string(tern::plugin_abi_major) + "." + std::to_string(tern::plugin_abi_minor));
   EXPECT_TRUE(parsed["version"].is_string());
 }
 
@@ -41,7 +42,8 @@ TEST(Cli, PluginsJsonHasTheDocumentedShape) {
   ASSERT_TRUE(parsed["searched"].is_array());
   bool found = false;
   for (const auto& plugin : parsed["plugins"]) {
-    for (const char* key : {"name", "kind", "version", "path", "usable", "reason"}) EXPECT_TRUE(plugin.contains(key)) << key;
+    for (const char* key : {"name", "kind", "version", "path", "usable", "reason"})
+      EXPECT_TRUE(plugin.contains(key)) << key;
     if (plugin["name"] == "template") {
       found = true;
       EXPECT_EQ(plugin["usable"], true);

@@ -44,7 +44,8 @@ struct ResNet18 {
     return name + ".relu";
   }
 
-  std::string block(const std::string& in, std::int64_t cin, std::int64_t cout, std::int64_t stride, std::int64_t size_out) {
+  std::string block(const std::string& in, std::int64_t cin, std::int64_t cout, std::int64_t stride,
+                    std::int64_t size_out) {
     const std::string a = conv(in, cin, cout, 3, stride, size_out, true);
     const std::string b = conv(a, cout, cout, 3, 1, size_out, false);
     const std::string skip = stride == 1 && cin == cout ? in : conv(in, cin, cout, 1, stride, size_out, false);
@@ -110,7 +111,8 @@ TEST(ModelCli, RunReproducesAnOnnxTestOutput) {
     inputs += " --input '" + npy.string() + "'";
   }
   const fs::path out = temp_path("outputs");
-  const auto result = tern_cli("run '" + (test / "model.onnx").string() + "'" + inputs + " --output-dir '" + out.string() + "' --json");
+  const auto result =
+      tern_cli("run '" + (test / "model.onnx").string() + "'" + inputs + " --output-dir '" + out.string() + "' --json");
   ASSERT_EQ(result.code, 0) << result.err;
   const auto json = nlohmann::json::parse(result.out);
   ASSERT_EQ(json["outputs"].size(), 1u);
@@ -147,10 +149,12 @@ TEST(ModelCli, EvalCountsHandLabelledSamples) {
   tern::save_model(graph, model);
   // Images: top row brighter → class 0; bottom row brighter → class 1. Labels: the last is wrong.
   const fs::path samples = temp_path("samples.npy"), labels = temp_path("labels.npy");
-  tern::write_npy(tern::Tensor::from(tern::Shape{4, 2, 2}, tern::DataType::UInt8,
-                                     std::vector<std::uint8_t>{200, 200, 0, 0, 0, 10, 90, 90, 50, 60, 1, 2, 3, 3, 9, 9}),
-                  samples);
-  tern::write_npy(tern::Tensor::from(tern::Shape{4}, tern::DataType::Int64, std::vector<std::int64_t>{0, 1, 0, 0}), labels);
+  tern::write_npy(
+      tern::Tensor::from(tern::Shape{4, 2, 2}, tern::DataType::UInt8,
+                         std::vector<std::uint8_t>{200, 200, 0, 0, 0, 10, 90, 90, 50, 60, 1, 2, 3, 3, 9, 9}),
+      samples);
+  tern::write_npy(tern::Tensor::from(tern::Shape{4}, tern::DataType::Int64, std::vector<std::int64_t>{0, 1, 0, 0}),
+                  labels);
   const auto result = tern_cli("eval '" + model.string() + "' --dataset '" + samples.string() + "' --labels '" +
                                labels.string() + "' --batch 3 --json");
   ASSERT_EQ(result.code, 0) << result.err;
@@ -207,7 +211,8 @@ TEST(ModelCli, TruncatedIdxAndWrongNpyDtypeAreOneLineAndExitCode2) {
   std::string bytes(5000, '\0');
   in.read(bytes.data(), 5000);
   std::ofstream(dir / "t10k-images-idx3-ubyte.gz", std::ios::binary) << bytes;
-  fs::copy_file(fmnist / "t10k-labels-idx1-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz", fs::copy_options::overwrite_existing);
+  fs::copy_file(fmnist / "t10k-labels-idx1-ubyte.gz", dir / "t10k-labels-idx1-ubyte.gz",
+                fs::copy_options::overwrite_existing);
   const auto truncated = tern_cli("eval '" + model.string() + "' --dataset 'fashion-mnist:" + dir.string() + "'");
   EXPECT_EQ(truncated.code, 2);
   EXPECT_EQ(std::count(truncated.err.begin(), truncated.err.end(), '\n'), 1) << truncated.err;

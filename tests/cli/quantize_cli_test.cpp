@@ -38,8 +38,9 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
   if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string before = bytes_of(convnet);
   const fs::path output = temp_path("convnet_int8.onnx");
-  const auto result = tern_cli("quantize " + quote(convnet) + " --calib-size 50 --eval fashion-mnist --eval-limit 300 -o " +
-                               quote(output) + " --json");
+  const auto result =
+      tern_cli("quantize " + quote(convnet) + " --calib-size 50 --eval fashion-mnist --eval-limit 300 -o " +
+               quote(output) + " --json");
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_EQ(bytes_of(convnet), before);
   const auto json = nlohmann::json::parse(result.out);
@@ -56,11 +57,13 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
   // The saved model loads, and tern eval scales its inputs by itself (same accuracy).
   const auto eval = tern_cli("eval " + quote(output) + " --limit 300 --json");
   ASSERT_EQ(eval.code, 0) << eval.err;
-  EXPECT_NEAR(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>(), 0.0101);
+  EXPECT_NEAR(nlohmann::json::parse(eval.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>(),
+              0.0101);
   // With --integer it runs exactly the integer network tern quantize measured.
   const auto integer = tern_cli("eval " + quote(output) + " --integer --limit 300 --json");
   ASSERT_EQ(integer.code, 0) << integer.err;
-  EXPECT_DOUBLE_EQ(nlohmann::json::parse(integer.out)["accuracy"].get<double>(), json["quantized_accuracy"].get<double>());
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(integer.out)["accuracy"].get<double>(),
+                   json["quantized_accuracy"].get<double>());
   const auto plain = tern_cli("eval " + quote(convnet) + " --integer --limit 10");
   EXPECT_EQ(plain.code, 2);
   EXPECT_NE(plain.err.find("--integer needs a model saved by tern quantize"), std::string::npos) << plain.err;
@@ -68,7 +71,8 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
 
 TEST(QuantizeCli, VerboseReportsRangesClippingAndScalesPerValue) {
   if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  const auto result = tern_cli("quantize " + quote(convnet) + " --calib-size 20 --verbose --fake -o " + quote(temp_path("v.onnx")));
+  const auto result =
+      tern_cli("quantize " + quote(convnet) + " --calib-size 20 --verbose --fake -o " + quote(temp_path("v.onnx")));
   ASSERT_EQ(result.code, 0) << result.err;
   EXPECT_NE(result.out.find("max|x|"), std::string::npos) << result.out;
   EXPECT_NE(result.out.find("(Conv): scale"), std::string::npos) << result.out;
@@ -86,7 +90,8 @@ TEST(QuantizeCli, BadOptionsAreOneLineErrors) {
   if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const std::string base = "quantize " + quote(convnet) + " --calib-size 10 ";
   const std::string out = " -o " + quote(temp_path("bad.onnx"));
-  expect_one_line_error(base + "--clipping median" + out, "unknown clipping mode 'median' (known: max, mse, aa, kl, percentile)");
+  expect_one_line_error(base + "--clipping median" + out,
+                        "unknown clipping mode 'median' (known: max, mse, aa, kl, percentile)");
   expect_one_line_error(base + "--weights int3" + out, "'int3' is not a data type");
   expect_one_line_error(base + "--activations int16" + out, "activation precision int16 is not supported");
   expect_one_line_error(base + "--accumulation int8" + out, "must be wider than the operands");

@@ -12,8 +12,9 @@ namespace tern::test {
 
 Result tern_cli(const std::string& arguments, const std::string& environment) {
   static int calls = 0;
-  const std::filesystem::path err_file = std::filesystem::temp_directory_path() /
-                                         ("tern_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(calls++) + ".err");
+  const std::filesystem::path err_file =
+      std::filesystem::temp_directory_path() /
+      ("tern_cli_test_" + std::to_string(::getpid()) + "_" + std::to_string(calls++) + ".err");
   const std::string command = environment + " '" TERN_CLI "' " + arguments + " 2>'" + err_file.string() + "'";
   Result result{};
   FILE* pipe = ::popen(command.c_str(), "r");

@@ -71,8 +71,10 @@ std::vector<fs::path> sorted_entries(const fs::path& dir, const std::string& pre
 /// "" when `got` matches `want` within the tolerances, else what differs.
 std::string compare(const tern::Tensor& got, const tern::Tensor& want, const std::string& name) {
   if (got.dtype() != want.dtype())
-    return name + ": dtype " + std::string(tern::name(got.dtype())) + ", expected " + std::string(tern::name(want.dtype()));
-  if (got.shape() != want.shape()) return name + ": shape " + got.shape().to_string() + ", expected " + want.shape().to_string();
+    return name + ": dtype " + std::string(tern::name(got.dtype())) + ", expected " +
+           std::string(tern::name(want.dtype()));
+  if (got.shape() != want.shape())
+    return name + ": shape " + got.shape().to_string() + ", expected " + want.shape().to_string();
   const auto a = got.to_doubles(), b = want.to_doubles();
   for (std::size_t i = 0; i < a.size(); ++i) {
     const bool both_nan = std::isnan(a[i]) && std::isnan(b[i]);
@@ -114,12 +116,18 @@ Options parse(int argc, char** argv) {
     const std::string key = argv[i];
     if (i + 1 >= argc) throw tern::Error("option " + key + " needs a value");
     const std::string value = argv[i + 1];
-    if (key == "--data") options.data = value;
-    else if (key == "--skip-list") options.skip_lists.push_back(value);
-    else if (key == "--backend") options.backend = value;
-    else if (key == "--filter") options.filter = value;
-    else if (key == "--min-run") options.min_run = std::stoul(value);
-    else throw tern::Error("unknown option " + key + " (use --data, --skip-list, --backend, --filter, --min-run)");
+    if (key == "--data")
+      options.data = value;
+    else if (key == "--skip-list")
+      options.skip_lists.push_back(value);
+    else if (key == "--backend")
+      options.backend = value;
+    else if (key == "--filter")
+      options.filter = value;
+    else if (key == "--min-run")
+      options.min_run = std::stoul(value);
+    else
+      throw tern::Error("unknown option " + key + " (use --data, --skip-list, --backend, --filter, --min-run)");
   }
   return options;
 }
@@ -153,9 +161,12 @@ int main(int argc, char** argv) try {
     } catch (const std::exception& e) {
       error = e.what();
     }
-    if (error.empty()) ++passed;
-    else if (is_unsupported(error)) unsupported[name] = error;
-    else failures[name] = error;
+    if (error.empty())
+      ++passed;
+    else if (is_unsupported(error))
+      unsupported[name] = error;
+    else
+      failures[name] = error;
   }
   for (const auto& [name, reason] : skips)
     if (!seen.contains(name)) failures[name] = "listed in the skip list but not in " + options.data.string();
@@ -163,7 +174,8 @@ int main(int argc, char** argv) try {
   const std::size_t run = passed + failures.size();
   for (const auto& [name, reason] : failures) std::cout << "FAILED " << name << ": " << reason << "\n";
   std::cout << "ONNX node tests on '" << options.backend << "': run " << run << ", passed " << passed << ", failed "
-            << failures.size() << ", skipped-unsupported " << unsupported.size() << ", skipped-listed " << listed << "\n";
+            << failures.size() << ", skipped-unsupported " << unsupported.size() << ", skipped-listed " << listed
+            << "\n";
   if (run < options.min_run) {
     std::cout << "too few tests ran: " << run << " < " << options.min_run << "\n";
     return 1;

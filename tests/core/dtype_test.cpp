@@ -40,7 +40,7 @@ TEST(DataType, SaturateClampsTruncatesAndZeroesNaN) {
   EXPECT_EQ(tern::saturate(9.0, DataType::Int4), 7);
   EXPECT_EQ(tern::saturate(-9.0, DataType::Int4), -8);
   EXPECT_EQ(tern::saturate(-1.0, DataType::UInt4), 0);
-  EXPECT_EQ(tern::saturate(2.7, DataType::Int32), 2);   // toward zero, as Cast does
+  EXPECT_EQ(tern::saturate(2.7, DataType::Int32), 2); // toward zero, as Cast does
   EXPECT_EQ(tern::saturate(-2.7, DataType::Int32), -2);
   EXPECT_EQ(tern::saturate(std::nan(""), DataType::Int16), 0);
   EXPECT_EQ(tern::saturate(0.25, DataType::Bool), 1);
@@ -70,8 +70,7 @@ TEST(DataType, ConvertKeepsLargeInt64sExact) {
 
 TEST(DataType, DispatchSelectsTheStorageType) {
   EXPECT_EQ(tern::dispatch(DataType::Int4, [](auto tag) { return sizeof(typename decltype(tag)::type); }), 1u);
-  EXPECT_TRUE(tern::dispatch(DataType::UInt4, [](auto tag) {
-    return std::is_same_v<typename decltype(tag)::type, std::uint8_t>;
-  }));
+  EXPECT_TRUE(tern::dispatch(DataType::UInt4,
+                             [](auto tag) { return std::is_same_v<typename decltype(tag)::type, std::uint8_t>; }));
   EXPECT_TRUE(tern::dispatch(DataType::Float64, [](auto tag) { return tag.value == DataType::Float64; }));
 }

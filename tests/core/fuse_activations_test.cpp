@@ -22,7 +22,6 @@ namespace {
 constexpr std::int64_t N = Shape::dynamic;
 const DataType f32 = DataType::Float32;
 
-
 /// x[N,3,6,6] -> Conv(3->4, 3x3, pad 1, bias) -> c, the start of the Conv tests.
 Graph conv_stem() {
   Graph graph;
@@ -39,9 +38,7 @@ Graph conv_stem() {
 
 class FuseActivations : public ::testing::Test {
 protected:
-  void SetUp() override {
-    tern::test::register_reference_backend();
-      }
+  void SetUp() override { tern::test::register_reference_backend(); }
 };
 
 TEST_F(FuseActivations, ConvReluFoldsAndKeepsResults) {

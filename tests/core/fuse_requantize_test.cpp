@@ -20,7 +20,8 @@ namespace {
 
 constexpr std::int64_t N = Shape::dynamic;
 
-Attributes requantize(std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to, std::int64_t axis = 1) {
+Attributes requantize(std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to,
+                      std::int64_t axis = 1) {
   return attrs({{"scale", std::move(scale)}, {"lo", lo}, {"hi", hi}, {"to", std::string(to)}, {"axis", axis}});
 }
 
@@ -38,7 +39,8 @@ Graph integer_conv(DataType w_type = DataType::Int8, DataType b_type = DataType:
 
 TEST(RequantizeSchema, OutputTypeAndShape) {
   for (const DataType in : {DataType::Float32, DataType::Int32, DataType::Int8, DataType::UInt8}) {
-    Graph graph = tern::test::one_node("Requantize", Shape{N, 3, 4}, {}, requantize({0.5, 0.25, 1.0}, 0, 255, "uint8"), in);
+    Graph graph =
+        tern::test::one_node("Requantize", Shape{N, 3, 4}, {}, requantize({0.5, 0.25, 1.0}, 0, 255, "uint8"), in);
     EXPECT_EQ(tern::test::inferred(graph), (Ints{N, 3, 4}));
     EXPECT_EQ(graph.value("y").dtype(), DataType::UInt8);
   }
@@ -119,8 +121,10 @@ TEST(IntegerAffineSchema, ErrorsNameTheNode) {
   float_conv.add_input("x", DataType::Float32, Shape{1, 2, 5, 5});
   float_conv.add_constant("w", Tensor(Shape{3, 2, 3, 3}, DataType::Float32));
   float_conv.add_node("Conv", {"x", "w"}, {"y"},
-                      attrs({{"requantize_scale", std::vector<double>{1.0}}, {"requantize_lo", std::int64_t{0}},
-                             {"requantize_hi", std::int64_t{1}}, {"requantize_to", std::string("int8")}}),
+                      attrs({{"requantize_scale", std::vector<double>{1.0}},
+                             {"requantize_lo", std::int64_t{0}},
+                             {"requantize_hi", std::int64_t{1}},
+                             {"requantize_to", std::string("int8")}}),
                       "conv");
   float_conv.add_output("y");
   expect_inference_error(float_conv, {"node 'conv'", "requantize_* attributes need integer inputs"});

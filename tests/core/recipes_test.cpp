@@ -14,7 +14,6 @@ using tern::test::random_tensor;
 
 namespace {
 
-
 std::size_t count_ops(const Graph& graph, const std::string& op) {
   std::size_t count = 0;
   for (const tern::Node* node : graph.nodes()) count += node->op_type() == op;
@@ -60,7 +59,8 @@ TEST_F(Recipes, FoldBatchNormIntoConvKeepsResults) {
     EXPECT_EQ(folded.find_node("conv")->inputs().size(), 3u); // it gained a bias
     EXPECT_NO_THROW(folded.validate());
     const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 21);
-    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(original, x), tern::test::run_reference(folded, x)), 1e-4);
+    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(original, x), tern::test::run_reference(folded, x)),
+              1e-4);
   }
 }
 
@@ -84,7 +84,8 @@ TEST_F(Recipes, FoldBatchNormIntoGemmBothLayouts) {
     ASSERT_EQ(tern::fold_batchnorm(folded), 1u);
     EXPECT_EQ(folded.outputs()[0]->name(), "y");
     const Tensor x = random_tensor(Shape{4, 5}, 37);
-    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(folded, x)), 1e-4) << "transB=" << trans_b;
+    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(folded, x)), 1e-4)
+        << "transB=" << trans_b;
   }
 }
 

@@ -38,7 +38,13 @@ void copy(const tern::Node&, std::span<const tern::Tensor> in, std::span<tern::T
 }
 
 tern::OpSchema widget_schema(std::string domain) {
-  return {"Widget", 1, 1, 1, 1, {}, [](tern::InferenceContext& ctx) { ctx.set_output(0, ctx.dtype(0), ctx.shape(0)); },
+  return {"Widget",
+          1,
+          1,
+          1,
+          1,
+          {},
+          [](tern::InferenceContext& ctx) { ctx.set_output(0, ctx.dtype(0), ctx.shape(0)); },
           std::move(domain)};
 }
 
@@ -63,8 +69,8 @@ TEST(KernelInputs, SetsSameAsOptionalAndRepeatedMatchOnlyWhatTheySay) {
   EXPECT_TRUE(fits(pad, {f32, i64}));
   EXPECT_TRUE(fits(pad, {f32, i64, f32}));
   EXPECT_TRUE(fits(pad, {f32, i64, std::nullopt, DataType::Int32})); // axes without constant_value
-  EXPECT_FALSE(fits(pad, {f32, i64, i64}));                           // constant_value not of the data's type
-  EXPECT_FALSE(fits(pad, {f32}));                                     // pads required
+  EXPECT_FALSE(fits(pad, {f32, i64, i64}));                          // constant_value not of the data's type
+  EXPECT_FALSE(fits(pad, {f32}));                                    // pads required
   EXPECT_FALSE(fits(pad, {f32, std::nullopt}));
   EXPECT_FALSE(fits(pad, {f32, i64, f32, i64, i64})); // one input too many
 
@@ -85,7 +91,7 @@ TEST(Registry, ScopedRegistryStartsCleanAndLeavesNothingBehind) {
   {
     ScopedRegistry scope;
     EXPECT_EQ(&tern::Registry::current(), &scope.registry());
-    EXPECT_NE(tern::find_backend("host"), nullptr);       // the core's own entries are there
+    EXPECT_NE(tern::find_backend("host"), nullptr); // the core's own entries are there
     EXPECT_NE(tern::find_schema("Conv"), nullptr);
     EXPECT_EQ(tern::find_backend("scoped-only"), nullptr);
     tern::register_backend(std::make_shared<NamedBackend>("scoped-only"));
@@ -172,8 +178,7 @@ namespace {
 void register_picky_and_fallback() {
   tern::register_backend(std::make_shared<NamedBackend>("picky"));
   tern::register_kernels("picky", {tern::function_kernel("Relu", {f32}, copy, [](const tern::KernelQuery& query) {
-                           return query.input_shapes[0].rank() == 2 ? std::string()
-                                                                    : "picky runs rank-2 Relu only";
+                           return query.input_shapes[0].rank() == 2 ? std::string() : "picky runs rank-2 Relu only";
                          })});
   tern::register_backend(std::make_shared<NamedBackend>("fallback"));
   tern::register_kernels("fallback", {tern::function_kernel("Relu", {f32}, copy)});

@@ -23,16 +23,32 @@ using tern::Shape;
 using tern::Tensor;
 using namespace tern::test;
 
-namespace {
-
-
-} // namespace
+namespace {} // namespace
 
 TEST(SchemaOps2, RegistersEveryOperator) {
   const std::vector<std::string> types = tern::registered_op_types();
-  for (const char* op : {"HardSigmoid", "HardSwish", "Tanh", "Exp", "Sqrt", "Neg", "Abs", "Pow", "Min", "Max", "Sum",
-                         "Mean", "Squeeze", "Unsqueeze", "Shape", "Gather", "Slice", "ReduceMean", "Resize", "Constant",
-                         "QuantizeLinear", "DequantizeLinear"})
+  for (const char* op : {"HardSigmoid",
+                         "HardSwish",
+                         "Tanh",
+                         "Exp",
+                         "Sqrt",
+                         "Neg",
+                         "Abs",
+                         "Pow",
+                         "Min",
+                         "Max",
+                         "Sum",
+                         "Mean",
+                         "Squeeze",
+                         "Unsqueeze",
+                         "Shape",
+                         "Gather",
+                         "Slice",
+                         "ReduceMean",
+                         "Resize",
+                         "Constant",
+                         "QuantizeLinear",
+                         "DequantizeLinear"})
     EXPECT_NE(std::find(types.begin(), types.end(), op), types.end()) << op;
   const tern::OpSchema& hard_sigmoid = tern::schema("HardSigmoid");
   EXPECT_DOUBLE_EQ(std::get<double>(*hard_sigmoid.attribute("alpha")->default_value), 0.2);
@@ -392,21 +408,22 @@ WindowCase window_case(const std::string& op, Attributes a) {
 TEST(Window, SameUpperAndLowerPutTheOddPadOnOppositeSides) {
   // Kernel 4, stride 2 over 7: output ceil(7/2) = 4 needs (4-1)*2 + 4 - 7 = 3 pads.
   const Shape x{1, 1, 7, 7};
-  const WindowCase upper = window_case("MaxPool", attrs({{"auto_pad", text("SAME_UPPER")}, {"kernel_shape", Ints{4, 4}},
-                                                         {"strides", Ints{2, 2}}}));
+  const WindowCase upper = window_case(
+      "MaxPool", attrs({{"auto_pad", text("SAME_UPPER")}, {"kernel_shape", Ints{4, 4}}, {"strides", Ints{2, 2}}}));
   const tern::Window u = tern::resolve_window(upper.node(), x, {4, 4});
   EXPECT_EQ(u.pads_begin, (Ints{1, 1}));
   EXPECT_EQ(u.pads_end, (Ints{2, 2}));
   EXPECT_EQ(tern::window_output_sizes(upper.node(), u, x), (Ints{4, 4}));
-  const WindowCase lower = window_case("MaxPool", attrs({{"auto_pad", text("SAME_LOWER")}, {"kernel_shape", Ints{4, 4}},
-                                                         {"strides", Ints{2, 2}}}));
+  const WindowCase lower = window_case(
+      "MaxPool", attrs({{"auto_pad", text("SAME_LOWER")}, {"kernel_shape", Ints{4, 4}}, {"strides", Ints{2, 2}}}));
   const tern::Window l = tern::resolve_window(lower.node(), x, {4, 4});
   EXPECT_EQ(l.pads_begin, (Ints{2, 2}));
   EXPECT_EQ(l.pads_end, (Ints{1, 1}));
   EXPECT_EQ(tern::window_output_sizes(lower.node(), l, x), (Ints{4, 4}));
   // Kernel 2, stride 1 over 5: one pad, at the end (UPPER) or the start (LOWER).
   const Shape small{1, 1, 5};
-  const WindowCase even = window_case("AveragePool", attrs({{"auto_pad", text("SAME_LOWER")}, {"kernel_shape", Ints{2}}}));
+  const WindowCase even =
+      window_case("AveragePool", attrs({{"auto_pad", text("SAME_LOWER")}, {"kernel_shape", Ints{2}}}));
   const tern::Window e = tern::resolve_window(even.node(), small, {2});
   EXPECT_EQ(e.pads_begin, (Ints{1}));
   EXPECT_EQ(e.pads_end, (Ints{0}));
@@ -422,9 +439,9 @@ TEST(Window, DefaultsDilationsAndCeilMode) {
   EXPECT_EQ(p.pads_end, (Ints{0, 0}));
   // Dilation 2 spreads kernel 3 over 5: NOTSET gives 7 - 5 + 1 = 3; SAME_UPPER keeps 7
   // with (7-1) + 5 - 7 = 4 pads, 2 on each side.
-  const WindowCase dilated =
-      window_case("MaxPool", attrs({{"kernel_shape", Ints{3, 3}}, {"dilations", Ints{2, 2}}}));
-  EXPECT_EQ(tern::window_output_sizes(dilated.node(), tern::resolve_window(dilated.node(), x, {3, 3}), x), (Ints{3, 3}));
+  const WindowCase dilated = window_case("MaxPool", attrs({{"kernel_shape", Ints{3, 3}}, {"dilations", Ints{2, 2}}}));
+  EXPECT_EQ(tern::window_output_sizes(dilated.node(), tern::resolve_window(dilated.node(), x, {3, 3}), x),
+            (Ints{3, 3}));
   const WindowCase same = window_case(
       "MaxPool", attrs({{"kernel_shape", Ints{3, 3}}, {"dilations", Ints{2, 1}}, {"auto_pad", text("SAME_UPPER")}}));
   const tern::Window s = tern::resolve_window(same.node(), x, {3, 3});
@@ -454,8 +471,8 @@ TEST(Window, ErrorsNameTheNode) {
         }
       },
       tern::Error);
-  const WindowCase both =
-      window_case("MaxPool", attrs({{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}, {"auto_pad", text("VALID")}}));
+  const WindowCase both = window_case(
+      "MaxPool", attrs({{"kernel_shape", Ints{3, 3}}, {"pads", Ints{1, 1, 1, 1}}, {"auto_pad", text("VALID")}}));
   EXPECT_THROW(tern::resolve_window(both.node(), x, {3, 3}), tern::Error);
   const WindowCase rank = window_case("MaxPool", attrs({{"kernel_shape", Ints{3}}}));
   EXPECT_THROW(tern::resolve_window(rank.node(), x, {3}), tern::Error);

@@ -23,7 +23,6 @@ using namespace tern::test;
 
 namespace {
 
-
 /// Two graph inputs a[a_shape], b[b_shape] of `type` -> op -> y.
 Graph binary(const std::string& op, Shape a_shape, Shape b_shape, DataType type = DataType::Float32,
              Attributes a = {}) {
@@ -39,13 +38,60 @@ Graph binary(const std::string& op, Shape a_shape, Shape b_shape, DataType type 
 
 TEST(SchemaOps3, RegistersEveryOperator) {
   const std::vector<std::string> types = tern::registered_op_types();
-  for (const char* op :
-       {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL1", "ReduceL2", "ReduceSumSquare",
-        "ReduceLogSum", "ReduceLogSumExp", "ArgMax", "ArgMin", "Log", "Reciprocal", "Floor", "Ceil", "Sign", "Erf",
-        "Softplus", "Softsign", "Elu", "Selu", "ThresholdedRelu", "Sin", "Cos", "Tan", "Asin", "Acos", "Atan", "Sinh",
-        "Cosh", "Asinh", "Acosh", "Atanh", "IsNaN", "IsInf", "LogSoftmax", "Hardmax", "Equal", "Greater", "Less",
-        "GreaterOrEqual", "LessOrEqual", "Not", "And", "Or", "Xor", "Where", "Expand", "Tile", "ConstantOfShape", "Size",
-        "Range", "Mod"})
+  for (const char* op : {"ReduceSum",
+                         "ReduceMean",
+                         "ReduceMax",
+                         "ReduceMin",
+                         "ReduceProd",
+                         "ReduceL1",
+                         "ReduceL2",
+                         "ReduceSumSquare",
+                         "ReduceLogSum",
+                         "ReduceLogSumExp",
+                         "ArgMax",
+                         "ArgMin",
+                         "Log",
+                         "Reciprocal",
+                         "Floor",
+                         "Ceil",
+                         "Sign",
+                         "Erf",
+                         "Softplus",
+                         "Softsign",
+                         "Elu",
+                         "Selu",
+                         "ThresholdedRelu",
+                         "Sin",
+                         "Cos",
+                         "Tan",
+                         "Asin",
+                         "Acos",
+                         "Atan",
+                         "Sinh",
+                         "Cosh",
+                         "Asinh",
+                         "Acosh",
+                         "Atanh",
+                         "IsNaN",
+                         "IsInf",
+                         "LogSoftmax",
+                         "Hardmax",
+                         "Equal",
+                         "Greater",
+                         "Less",
+                         "GreaterOrEqual",
+                         "LessOrEqual",
+                         "Not",
+                         "And",
+                         "Or",
+                         "Xor",
+                         "Where",
+                         "Expand",
+                         "Tile",
+                         "ConstantOfShape",
+                         "Size",
+                         "Range",
+                         "Mod"})
     EXPECT_NE(std::find(types.begin(), types.end(), op), types.end()) << op;
   // ONNX's defaults.
   EXPECT_DOUBLE_EQ(std::get<double>(*tern::schema("Elu").attribute("alpha")->default_value), 1.0);

@@ -21,7 +21,6 @@ using namespace tern::test;
 
 namespace {
 
-
 // Shapes are compared as dimension lists, which GoogleTest prints readably.
 
 /// x[x_shape] -> Conv(w[w_shape], attributes) -> y.
@@ -38,9 +37,31 @@ Graph conv_graph(Shape x_shape, Shape w_shape, Attributes attributes) {
 
 TEST(SchemaRegistry, HasEveryBuiltinOperator) {
   const std::vector<std::string> types = tern::registered_op_types();
-  for (const char* op : {"Conv", "Gemm", "MatMul", "Relu", "Clip", "LeakyRelu", "Sigmoid", "MaxPool", "AveragePool",
-                         "GlobalAveragePool", "BatchNormalization", "Flatten", "Reshape", "Transpose", "Add", "Sub",
-                         "Mul", "Div", "Concat", "Softmax", "Identity", "Dropout", "Pad", "Round", "Cast"})
+  for (const char* op : {"Conv",
+                         "Gemm",
+                         "MatMul",
+                         "Relu",
+                         "Clip",
+                         "LeakyRelu",
+                         "Sigmoid",
+                         "MaxPool",
+                         "AveragePool",
+                         "GlobalAveragePool",
+                         "BatchNormalization",
+                         "Flatten",
+                         "Reshape",
+                         "Transpose",
+                         "Add",
+                         "Sub",
+                         "Mul",
+                         "Div",
+                         "Concat",
+                         "Softmax",
+                         "Identity",
+                         "Dropout",
+                         "Pad",
+                         "Round",
+                         "Cast"})
     EXPECT_NE(std::find(types.begin(), types.end(), op), types.end()) << op;
 }
 
@@ -149,10 +170,10 @@ TEST(SchemaPool, MaxPoolCeilModeDropsWindowsStartingInPadding) {
   // would start at 2 * 2 - 1 = 3, inside the end padding: dropped (PyTorch gives 2 too).
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{1, 1, 3, 3});
-  graph.add_node("MaxPool", {"x"}, {"y"},
-                 attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}},
-                        {"ceil_mode", i64(1)}}),
-                 "pool");
+  graph.add_node(
+      "MaxPool", {"x"}, {"y"},
+      attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"ceil_mode", i64(1)}}),
+      "pool");
   EXPECT_EQ(inferred(graph, "y"), (Ints{1, 1, 2, 2}));
 }
 
@@ -221,10 +242,10 @@ TEST(SchemaMatMul, BroadcastsBatchesAndVectors) {
   struct Case {
     Shape a, b, y;
   };
-  for (const Case& c : {Case{Shape{2, 3, 4}, Shape{4, 5}, Shape{2, 3, 5}},
-                        Case{Shape{5, 1, 3, 4}, Shape{6, 4, 2}, Shape{5, 6, 3, 2}},
-                        Case{Shape{4}, Shape{2, 4, 5}, Shape{2, 5}}, Case{Shape{3, 4}, Shape{4}, Shape{3}},
-                        Case{Shape{4}, Shape{4}, Shape{}}, Case{Shape{N, 3, 4}, Shape{4, 5}, Shape{N, 3, 5}}}) {
+  for (const Case& c :
+       {Case{Shape{2, 3, 4}, Shape{4, 5}, Shape{2, 3, 5}}, Case{Shape{5, 1, 3, 4}, Shape{6, 4, 2}, Shape{5, 6, 3, 2}},
+        Case{Shape{4}, Shape{2, 4, 5}, Shape{2, 5}}, Case{Shape{3, 4}, Shape{4}, Shape{3}},
+        Case{Shape{4}, Shape{4}, Shape{}}, Case{Shape{N, 3, 4}, Shape{4, 5}, Shape{N, 3, 5}}}) {
     Graph graph;
     graph.add_input("a", DataType::Float32, c.a);
     graph.add_input("b", DataType::Float32, c.b);

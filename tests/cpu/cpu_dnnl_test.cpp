@@ -146,7 +146,8 @@ TEST(CpuDnnl, OneDimensionalConvEqualsTwoDimensionalWithHeightOne) {
 }
 
 /// Conv with a fused activation on "cpu" against the reference Conv followed by `post` loops.
-void expect_fused_conv(const std::string& activation, double alpha, double beta, const std::function<float(float)>& post) {
+void expect_fused_conv(const std::string& activation, double alpha, double beta,
+                       const std::function<float(float)>& post) {
   const Tensor w = random(Shape{6, 3, 3, 3}, 12), b = random(Shape{6}, 13), x = random(Shape{2, 3, 8, 8}, 14, -2, 2);
   Attributes plain;
   plain.set("pads", Ints{1, 1, 1, 1});
@@ -352,9 +353,7 @@ Tensor naive_matmul(const Tensor& a, const Tensor& b, const Shape& out) {
   const std::int64_t m = out[r - 2], n = out[r - 1], k = a.shape()[a.shape().rank() - 1];
   const std::int64_t batches = y.numel() / (m * n);
   // Batch shapes of a and b, to broadcast a batch index of the output into each.
-  const auto batch_of = [&](const Tensor& t) {
-    return Shape(Ints(t.shape().begin(), t.shape().end() - 2));
-  };
+  const auto batch_of = [&](const Tensor& t) { return Shape(Ints(t.shape().begin(), t.shape().end() - 2)); };
   const Shape out_batch(Ints(out.begin(), out.end() - 2));
   const Shape a_batch = batch_of(a), b_batch = batch_of(b);
   Tensor a_index(a_batch, f32), b_index(b_batch, f32);
@@ -454,8 +453,10 @@ Tensor cpu_pool(const Tensor& x, const Pool2d& p) {
   attrs.set("strides", p.strides);
   attrs.set("pads", p.pads);
   if (p.ceil) attrs.set("ceil_mode", std::int64_t{1});
-  if (p.max) attrs.set("dilations", p.dilations);
-  else attrs.set("count_include_pad", std::int64_t{p.include_pad ? 1 : 0});
+  if (p.max)
+    attrs.set("dilations", p.dilations);
+  else
+    attrs.set("count_include_pad", std::int64_t{p.include_pad ? 1 : 0});
   graph.add_node(p.max ? "MaxPool" : "AveragePool", {"x"}, {"y"}, attrs);
   graph.add_output("y");
   return run_on(graph, "cpu", {x})[0];
@@ -621,7 +622,8 @@ TEST(CpuDnnl, EltwiseAttributesAreHonoured) {
   Attributes hard;
   hard.set("alpha", 0.5);
   hard.set("beta", 0.25);
-  EXPECT_TRUE(close(cpu_unary("HardSigmoid", x, hard), map(x, [](float v) { return std::clamp(0.5f * v + 0.25f, 0.0f, 1.0f); })));
+  EXPECT_TRUE(close(cpu_unary("HardSigmoid", x, hard),
+                    map(x, [](float v) { return std::clamp(0.5f * v + 0.25f, 0.0f, 1.0f); })));
 }
 
 TEST(CpuDnnl, ClipTakesItsBoundsFromOptionalInputs) {

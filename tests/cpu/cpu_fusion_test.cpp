@@ -71,9 +71,7 @@ Attributes pool_2x2() {
   return pool;
 }
 
-TEST(CpuFusion, ConvMaxPoolEqualsTheTwoKernelsApart) {
-  expect_fused_equals_apart(conv_pool(3, 32, pool_2x2()), 3);
-}
+TEST(CpuFusion, ConvMaxPoolEqualsTheTwoKernelsApart) { expect_fused_equals_apart(conv_pool(3, 32, pool_2x2()), 3); }
 
 TEST(CpuFusion, ConvMaxPoolWithPaddedChannelBlocksAndCeilMode) {
   // 20 channels pad to 32 in 16-channel blocks; 3x3/2 windows with pads and ceil_mode.

@@ -88,8 +88,7 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
   graph.add_node("Conv", c.bias ? std::vector<std::string>{"x", "w", "b"} : std::vector<std::string>{"x", "w"}, {"y"},
                  a, "conv");
   graph.add_output("y");
-  const Values expected =
-      expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
+  const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused)), expected);
 }
 

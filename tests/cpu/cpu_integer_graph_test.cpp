@@ -43,7 +43,8 @@ TEST(IntegerGraph, MovementOpsKeepInt8Values) {
     graph.add_output("t");
     Values expected(24);
     for (std::int64_t i = 0; i < 4; ++i)
-      for (std::int64_t j = 0; j < 6; ++j) expected[static_cast<std::size_t>(j * 4 + i)] = x[static_cast<std::size_t>(i * 6 + j)];
+      for (std::int64_t j = 0; j < 6; ++j)
+        expected[static_cast<std::size_t>(j * 4 + i)] = x[static_cast<std::size_t>(i * 6 + j)];
     EXPECT_EQ(run_values(graph, {tern::test::typed(Shape{2, 1, 3, 4}, type, x)}), expected) << name(type);
   }
 }
@@ -99,7 +100,8 @@ Values naive_max_pool(const Values& x, std::int64_t planes, std::int64_t h, std:
           for (std::int64_t v = 0; v < kernel[1]; ++v) {
             const std::int64_t r = i * strides[0] - pads[0] + u * dilations[0];
             const std::int64_t c = j * strides[1] - pads[1] + v * dilations[1];
-            if (r >= 0 && r < h && c >= 0 && c < w) best = std::max(best, x[static_cast<std::size_t>((p * h + r) * w + c)]);
+            if (r >= 0 && r < h && c >= 0 && c < w)
+              best = std::max(best, x[static_cast<std::size_t>((p * h + r) * w + c)]);
           }
         y.push_back(best);
       }
@@ -125,8 +127,11 @@ TEST(IntegerGraph, MaxPoolWindowsMatchNaiveLoops) {
   for (const DataType type : {DataType::Int8, DataType::UInt8}) {
     for (const Case& c : cases) {
       const Values x = tern::test::random_x(c.x.numel(), type, 17);
-      Attributes a = tern::test::attrs({{"kernel_shape", c.kernel}, {"strides", c.strides}, {"pads", c.pads},
-                                        {"dilations", c.dilations}, {"ceil_mode", c.ceil_mode}});
+      Attributes a = tern::test::attrs({{"kernel_shape", c.kernel},
+                                        {"strides", c.strides},
+                                        {"pads", c.pads},
+                                        {"dilations", c.dilations},
+                                        {"ceil_mode", c.ceil_mode}});
       const Tensor y = tern::test::run_one("MaxPool", {tern::test::input("x", tern::test::typed(c.x, type, x))}, a);
       ASSERT_EQ(y.dtype(), type);
       const Shape& ys = y.shape();
@@ -175,10 +180,8 @@ const Attributes pool_attrs = tern::test::attrs({{"kernel_shape", Ints{2, 2}}, {
 const Attributes gemm_attrs = tern::test::attrs({{"transB", std::int64_t{1}}});
 
 Attributes requantize_attrs(const std::vector<float>& scale, std::int64_t lo, std::int64_t hi, const char* to) {
-  return tern::test::attrs({{"scale", std::vector<double>(scale.begin(), scale.end())},
-                            {"lo", lo},
-                            {"hi", hi},
-                            {"to", std::string(to)}});
+  return tern::test::attrs(
+      {{"scale", std::vector<double>(scale.begin(), scale.end())}, {"lo", lo}, {"hi", hi}, {"to", std::string(to)}});
 }
 
 Graph integer_network(const Network& net) {
@@ -210,7 +213,9 @@ std::string fake_requantize(Graph& graph, const std::string& value, const std::s
   return value + "_q";
 }
 
-Tensor floats_of(Shape shape, const Values& values) { return tern::test::typed(std::move(shape), DataType::Float32, values); }
+Tensor floats_of(Shape shape, const Values& values) {
+  return tern::test::typed(std::move(shape), DataType::Float32, values);
+}
 
 Graph float_network(const Network& net) {
   using N = Network;

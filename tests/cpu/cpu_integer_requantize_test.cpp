@@ -16,8 +16,8 @@ using tern::test::Values;
 
 Attributes requantize_attrs(std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to,
                             std::int64_t axis = 1) {
-  return tern::test::attrs({{"scale", std::move(scale)}, {"lo", lo}, {"hi", hi}, {"to", std::string(to)},
-                            {"axis", axis}});
+  return tern::test::attrs(
+      {{"scale", std::move(scale)}, {"lo", lo}, {"hi", hi}, {"to", std::string(to)}, {"axis", axis}});
 }
 
 Values run_requantize(const Tensor& x, const Attributes& a, DataType expected_type) {
@@ -47,8 +47,7 @@ TEST(IntegerRequantize, SaturatesAtLoAndHi) {
   EXPECT_EQ(run_requantize(t, requantize_attrs({1.0}, 0, 255, "uint8"), DataType::UInt8),
             (Values{0, 0, 0, 0, 1, 255, 255}));
   // A narrower [lo, hi] (a fused Relu6-like range) clamps inside the type's range.
-  EXPECT_EQ(run_requantize(t, requantize_attrs({0.01}, 0, 6, "uint8"), DataType::UInt8),
-            (Values{0, 0, 0, 0, 0, 3, 6}));
+  EXPECT_EQ(run_requantize(t, requantize_attrs({0.01}, 0, 6, "uint8"), DataType::UInt8), (Values{0, 0, 0, 0, 0, 3, 6}));
   EXPECT_EQ(run_requantize(t, requantize_attrs({2.0}, -1000000, 1000000, "int32"), DataType::Int32),
             (Values{-200000, -600, -2, 0, 2, 600, 200000}));
 }
@@ -79,8 +78,8 @@ TEST(IntegerRequantize, EveryInputDtype) {
     for (const char* to : {"int8", "uint8"}) {
       const bool signed_out = std::string(to) == "int8";
       const std::int64_t lo = signed_out ? -128 : 0, hi = signed_out ? 127 : 255;
-      const Values got = run_requantize(t, requantize_attrs({0.37}, lo, hi, to),
-                                        signed_out ? DataType::Int8 : DataType::UInt8);
+      const Values got =
+          run_requantize(t, requantize_attrs({0.37}, lo, hi, to), signed_out ? DataType::Int8 : DataType::UInt8);
       EXPECT_EQ(got, tern::test::requantize(x, {0.37f}, 1, 1, lo, hi)) << name(in) << " -> " << to;
     }
   }

@@ -73,8 +73,8 @@ TEST(CpuNative, PadReflectAndEdgeOnTheOnnxExampleData) {
                                  attrs({{"mode", std::string("reflect")}}));
   expect_floats_near(reflect, {4, 3}, {3.4f, 2.3f, 3.4f, 1.2f, 1.0f, 1.2f, 3.4f, 2.3f, 3.4f, 5.7f, 4.5f, 5.7f}, 0);
   // ONNX's "edge" example: pads = [0, 2, 0, 0].
-  const Tensor edge = run_one("Pad", {input("x", x), constant("pads", int64s({0, 2, 0, 0}))},
-                              attrs({{"mode", std::string("edge")}}));
+  const Tensor edge =
+      run_one("Pad", {input("x", x), constant("pads", int64s({0, 2, 0, 0}))}, attrs({{"mode", std::string("edge")}}));
   expect_floats_near(edge, {3, 4}, {1.0f, 1.0f, 1.0f, 1.2f, 2.3f, 2.3f, 2.3f, 3.4f, 4.5f, 4.5f, 4.5f, 5.7f}, 0);
 }
 
@@ -87,7 +87,8 @@ TEST(CpuNative, PadReflectsOnBothSidesOfEveryAxis) {
   const auto mirror = [](std::int64_t i, std::int64_t n) { return i < 0 ? -i : (i >= n ? 2 * (n - 1) - i : i); };
   for (std::int64_t r = 0; r < 6; ++r)
     for (std::int64_t c = 0; c < 8; ++c)
-      EXPECT_EQ(y.data<float>()[r * 8 + c], static_cast<float>(mirror(r - 2, 3) * 4 + mirror(c - 1, 4))) << r << "," << c;
+      EXPECT_EQ(y.data<float>()[r * 8 + c], static_cast<float>(mirror(r - 2, 3) * 4 + mirror(c - 1, 4)))
+          << r << "," << c;
 }
 
 TEST(CpuNative, PadConstantFillsAndNegativePadsCrop) {
@@ -136,8 +137,8 @@ TEST(CpuNative, ConstantAndShape) {
   const Tensor x = iota({2, 3, 4, 5});
   EXPECT_EQ(values<std::int64_t>(run_one("Shape", {input("x", x)})), (Ints{2, 3, 4, 5}));
   // ONNX Shape-15: start/end slice the dimensions like Python.
-  EXPECT_EQ(values<std::int64_t>(run_one("Shape", {input("x", x)}, attrs({{"start", std::int64_t{1}},
-                                                                             {"end", std::int64_t{-1}}}))),
+  EXPECT_EQ(values<std::int64_t>(
+                run_one("Shape", {input("x", x)}, attrs({{"start", std::int64_t{1}}, {"end", std::int64_t{-1}}}))),
             (Ints{3, 4}));
 }
 
@@ -160,7 +161,8 @@ TEST(CpuNative, CastTruncatesAndSaturates) {
   const Tensor wide = int64s({3}, {1000, -1000, 42});
   const Tensor narrowed = run_one("Cast", {input("x", wide)}, attrs({{"to", std::string("int8")}}));
   EXPECT_EQ(values<std::int8_t>(narrowed), (std::vector<std::int8_t>{127, -128, 42}));
-  const Tensor flags = run_one("Cast", {input("x", floats({3}, {0.f, -2.f, 0.25f}))}, attrs({{"to", std::string("bool")}}));
+  const Tensor flags =
+      run_one("Cast", {input("x", floats({3}, {0.f, -2.f, 0.25f}))}, attrs({{"to", std::string("bool")}}));
   EXPECT_EQ(values<bool>(flags), (std::vector<bool>{false, true, true}));
 }
 
@@ -245,9 +247,9 @@ TEST(CpuNative, GatherOutOfRangeIndexIsAnErrorNamingNodeAndIndex) {
 TEST(CpuNative, SliceWalksNegativeSteps) {
   const Tensor x = iota({3, 4});
   // Rows 2, 1, 0 (end -10 clamps to "before 0"), columns 3 and 1.
-  const Tensor y = run_one("Slice", {input("x", x), constant("starts", int64s({2, -1})),
-                                     constant("ends", int64s({-10, 0})), constant("axes", int64s({0, 1})),
-                                     constant("steps", int64s({-1, -2}))});
+  const Tensor y =
+      run_one("Slice", {input("x", x), constant("starts", int64s({2, -1})), constant("ends", int64s({-10, 0})),
+                        constant("axes", int64s({0, 1})), constant("steps", int64s({-1, -2}))});
   EXPECT_EQ(y.shape(), (Shape{3, 2}));
   EXPECT_EQ(values<float>(y), (std::vector<float>{11, 9, 7, 5, 3, 1}));
 }
@@ -255,9 +257,9 @@ TEST(CpuNative, SliceWalksNegativeSteps) {
 TEST(CpuNative, SliceNegStepsOnnxExample) {
   // ONNX Slice example "slice_neg_steps": x[20:0:-1, 10:0:-3, 4:1:-2] of a [20, 10, 5] tensor.
   const Tensor x = tern::test::random_tensor({20, 10, 5}, 11);
-  const Tensor y = run_one("Slice", {input("x", x), constant("starts", int64s({20, 10, 4})),
-                                     constant("ends", int64s({0, 0, 1})), constant("axes", int64s({0, 1, 2})),
-                                     constant("steps", int64s({-1, -3, -2}))});
+  const Tensor y =
+      run_one("Slice", {input("x", x), constant("starts", int64s({20, 10, 4})), constant("ends", int64s({0, 0, 1})),
+                        constant("axes", int64s({0, 1, 2})), constant("steps", int64s({-1, -3, -2}))});
   ASSERT_EQ(y.shape(), (Shape{19, 3, 2}));
   std::vector<float> expected;
   for (std::int64_t i = 19; i > 0; --i)
@@ -308,15 +310,16 @@ Tensor resize_to(const Tensor& x, const Ints& sizes, const Attributes& options) 
 TEST(CpuNative, ResizeUpsampleScalesLinear) {
   const Tensor x = floats({1, 1, 2, 2}, {1, 2, 3, 4});
   const Tensor y = resize(x, {1, 1, 2, 2}, attrs({{"mode", std::string("linear")}}));
-  expect_floats_near(y, {1, 1, 4, 4},
-                     {1.0f, 1.25f, 1.75f, 2.0f, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3.0f, 3.25f, 3.75f, 4.0f});
+  expect_floats_near(
+      y, {1, 1, 4, 4},
+      {1.0f, 1.25f, 1.75f, 2.0f, 1.5f, 1.75f, 2.25f, 2.5f, 2.5f, 2.75f, 3.25f, 3.5f, 3.0f, 3.25f, 3.75f, 4.0f});
 }
 
 TEST(CpuNative, ResizeUpsampleScalesLinearAlignCorners) {
   const Tensor x = floats({1, 1, 2, 2}, {1, 2, 3, 4});
-  const Tensor y = resize(x, {1, 1, 2, 2},
-                          attrs({{"mode", std::string("linear")},
-                                 {"coordinate_transformation_mode", std::string("align_corners")}}));
+  const Tensor y = resize(
+      x, {1, 1, 2, 2},
+      attrs({{"mode", std::string("linear")}, {"coordinate_transformation_mode", std::string("align_corners")}}));
   expect_floats_near(y, {1, 1, 4, 4},
                      {1.0f, 1.33333333f, 1.66666667f, 2.0f, 1.66666667f, 2.0f, 2.33333333f, 2.66666667f, 2.33333333f,
                       2.66666667f, 3.0f, 3.33333333f, 3.0f, 3.33333333f, 3.66666667f, 4.0f});
@@ -334,9 +337,9 @@ TEST(CpuNative, ResizeDownsampleScalesLinear) {
 TEST(CpuNative, ResizeDownsampleSizesLinearPytorchHalfPixel) {
   const Tensor x = iota({1, 1, 4, 4});
   // ONNX's example uses 1..16; iota is 0..15, so every expected value is one less.
-  const Tensor y = resize_to(x, {1, 1, 3, 1},
-                             attrs({{"mode", std::string("linear")},
-                                    {"coordinate_transformation_mode", std::string("pytorch_half_pixel")}}));
+  const Tensor y = resize_to(
+      x, {1, 1, 3, 1},
+      attrs({{"mode", std::string("linear")}, {"coordinate_transformation_mode", std::string("pytorch_half_pixel")}}));
   expect_floats_near(y, {1, 1, 3, 1}, {1.6666666f - 1, 7.0f - 1, 12.333333f - 1});
 }
 
@@ -378,8 +381,9 @@ TEST(CpuNative, ResizeUpsampleSizesNearestModes) {
 TEST(CpuNative, ResizeTfHalfPixelForNnDiffersFromHalfPixel) {
   const Tensor x = floats({1, 1, 1, 4}, {1, 2, 3, 4});
   // Output x reads input (x + 0.5) / 0.5 = 1, 3 ...
-  expect_floats_near(resize_to(x, {1, 1, 1, 2}, attrs({{"coordinate_transformation_mode", std::string("tf_half_pixel_for_nn")}})),
-                     {1, 1, 1, 2}, {2, 4}, 0);
+  expect_floats_near(
+      resize_to(x, {1, 1, 1, 2}, attrs({{"coordinate_transformation_mode", std::string("tf_half_pixel_for_nn")}})),
+      {1, 1, 1, 2}, {2, 4}, 0);
   // ... where half_pixel reads 0.5 and 2.5, which round_prefer_floor takes down.
   expect_floats_near(resize_to(x, {1, 1, 1, 2}, {}), {1, 1, 1, 2}, {1, 3}, 0);
 }
@@ -388,8 +392,8 @@ TEST(CpuNative, ResizeTfHalfPixelForNnDiffersFromHalfPixel) {
 
 TEST(CpuNative, QuantizeLinearPerAxis) {
   // ONNX QuantizeLinear example "axis".
-  const Tensor x = floats({1, 3, 3, 2}, {-162, 10, -100, 232, -20, -50, -76, 0, 0, 252, 32, -44, 245, -485, -960, -270,
-                                         -375, -470});
+  const Tensor x =
+      floats({1, 3, 3, 2}, {-162, 10, -100, 232, -20, -50, -76, 0, 0, 252, 32, -44, 245, -485, -960, -270, -375, -470});
   const Tensor scale = floats({3}, {2, 4, 5});
   const Tensor zero = Tensor::from(Shape{3}, DataType::UInt8, std::vector<std::uint8_t>{84, 24, 196});
   const Tensor y = run_one("QuantizeLinear", {input("x", x), constant("scale", scale), constant("zero", zero)});
@@ -401,7 +405,8 @@ TEST(CpuNative, QuantizeLinearPerAxis) {
 TEST(CpuNative, QuantizeLinearRoundsHalfToEvenAndSaturates) {
   const Tensor x = floats({7}, {0.5f, 1.5f, 2.5f, -2.5f, 1000.f, -1000.f, 3.0f});
   const Tensor zero = Tensor::from(Shape{}, DataType::Int8, std::vector<std::int8_t>{0});
-  const Tensor y = run_one("QuantizeLinear", {input("x", x), constant("scale", floats({}, {1.0f})), constant("zero", zero)});
+  const Tensor y =
+      run_one("QuantizeLinear", {input("x", x), constant("scale", floats({}, {1.0f})), constant("zero", zero)});
   EXPECT_EQ(values<std::int8_t>(y), (std::vector<std::int8_t>{0, 2, 2, -2, 127, -128, 3}));
   // Without a zero point the output is uint8 with zero point 0.
   const Tensor u = run_one("QuantizeLinear", {input("x", x), constant("scale", floats({}, {2.0f}))});
@@ -413,7 +418,8 @@ TEST(CpuNative, DequantizeLinear) {
   // ONNX DequantizeLinear example: (x - 128) * 2.
   const Tensor x = Tensor::from(Shape{4}, DataType::UInt8, std::vector<std::uint8_t>{0, 3, 128, 255});
   const Tensor zero = Tensor::from(Shape{}, DataType::UInt8, std::vector<std::uint8_t>{128});
-  const Tensor y = run_one("DequantizeLinear", {input("x", x), constant("scale", floats({}, {2.0f})), constant("zero", zero)});
+  const Tensor y =
+      run_one("DequantizeLinear", {input("x", x), constant("scale", floats({}, {2.0f})), constant("zero", zero)});
   EXPECT_EQ(values<float>(y), (std::vector<float>{-256, -250, 0, 254}));
   const Tensor bias = Tensor::from(Shape{2}, DataType::Int32, std::vector<std::int32_t>{-100000, 7});
   EXPECT_EQ(values<float>(run_one("DequantizeLinear", {input("x", bias), constant("scale", floats({}, {0.5f}))})),
@@ -425,9 +431,8 @@ TEST(CpuNative, DequantizeLinearPerAxis) {
   const Tensor x = Tensor::from(Shape{2, 3, 2}, DataType::Int8, q);
   const std::vector<float> scales{0.5f, 2.0f, 0.25f};
   const std::vector<std::int8_t> zeros{0, -1, 3};
-  const Tensor y = run_one("DequantizeLinear",
-                           {input("x", x), constant("scale", floats({3}, scales)),
-                            constant("zero", Tensor::from(Shape{3}, DataType::Int8, zeros))});
+  const Tensor y = run_one("DequantizeLinear", {input("x", x), constant("scale", floats({3}, scales)),
+                                                constant("zero", Tensor::from(Shape{3}, DataType::Int8, zeros))});
   for (std::size_t i = 0; i < q.size(); ++i) {
     const std::size_t channel = (i / 2) % 3; // axis 1 (the default) of [2, 3, 2]
     EXPECT_EQ(y.data<float>()[i], static_cast<float>(q[i] - zeros[channel]) * scales[channel]) << i;
@@ -479,8 +484,8 @@ TEST(CpuNative, KernelsCheckTheirArguments) {
   std::vector<Tensor> wrong{Tensor(Shape{2, 3}, DataType::Float32)}; // should be [3, 2]
   EXPECT_THROW(kernel->run(in, wrong), tern::Error);
   // Rows exist for the index types the ONNX node tests use, and not for float indices.
-  EXPECT_NE(tern::find_kernel("cpu", "Slice", {DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32,
-                                               DataType::Int32}),
+  EXPECT_NE(tern::find_kernel("cpu", "Slice",
+                              {DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32, DataType::Int32}),
             nullptr);
   EXPECT_NE(tern::find_kernel("cpu", "Reshape", {DataType::Bool, DataType::Int64}), nullptr);
   EXPECT_EQ(tern::find_kernel("cpu", "Gather", {DataType::Float32, DataType::Float32}), nullptr);

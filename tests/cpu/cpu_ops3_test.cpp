@@ -61,22 +61,27 @@ TEST(CpuOps3, EveryReductionMatchesANaiveLoop) {
   };
   const std::vector<Case> cases = {
       {"ReduceMean", reduce_axis1(x, 0, sum, [](double s) { return s / 3; })},
-      {"ReduceMax", reduce_axis1(x, -1e30, [](double a, double v) { return std::max(a, v); }, same)},
-      {"ReduceMin", reduce_axis1(x, 1e30, [](double a, double v) { return std::min(a, v); }, same)},
-      {"ReduceProd", reduce_axis1(x, 1, [](double a, double v) { return a * v; }, same)},
-      {"ReduceL1", reduce_axis1(x, 0, [](double a, double v) { return a + std::abs(v); }, same)},
+      {"ReduceMax", reduce_axis1(
+                        x, -1e30, [](double a, double v) { return std::max(a, v); }, same)},
+      {"ReduceMin", reduce_axis1(
+                        x, 1e30, [](double a, double v) { return std::min(a, v); }, same)},
+      {"ReduceProd", reduce_axis1(
+                         x, 1, [](double a, double v) { return a * v; }, same)},
+      {"ReduceL1", reduce_axis1(
+                       x, 0, [](double a, double v) { return a + std::abs(v); }, same)},
       {"ReduceL2", reduce_axis1(x, 0, squares, [](double s) { return std::sqrt(s); })},
       {"ReduceSumSquare", reduce_axis1(x, 0, squares, same)},
       {"ReduceLogSum", reduce_axis1(x, 0, sum, [](double s) { return std::log(s); })},
       {"ReduceLogSumExp",
-       reduce_axis1(x, 0, [](double a, double v) { return a + std::exp(v); }, [](double s) { return std::log(s); })},
+       reduce_axis1(
+           x, 0, [](double a, double v) { return a + std::exp(v); }, [](double s) { return std::log(s); })},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.op);
     expect_floats_near(run_one(c.op, {input("x", x)}, attrs({{"axes", Ints{1}}})), {2, 1, 4}, c.expected);
   }
-  const Tensor summed = run_one("ReduceSum", {input("x", x), constant("axes", int64s({-2}))},
-                                attrs({{"keepdims", std::int64_t{0}}}));
+  const Tensor summed =
+      run_one("ReduceSum", {input("x", x), constant("axes", int64s({-2}))}, attrs({{"keepdims", std::int64_t{0}}}));
   expect_floats_near(summed, {2, 4}, reduce_axis1(x, 0, sum, same));
 }
 
@@ -112,8 +117,8 @@ TEST(CpuOps3, ArgMaxArgMinWithTiesAndKeepdims) {
   const Tensor first = run_one("ArgMax", {input("x", x)}, attrs({{"axis", std::int64_t{1}}}));
   ASSERT_EQ(first.shape(), (Shape{2, 1}));
   EXPECT_EQ(values<std::int64_t>(first), (Ints{1, 0}));
-  const Tensor last = run_one("ArgMax", {input("x", x)},
-                              attrs({{"axis", std::int64_t{1}}, {"select_last_index", std::int64_t{1}}}));
+  const Tensor last =
+      run_one("ArgMax", {input("x", x)}, attrs({{"axis", std::int64_t{1}}, {"select_last_index", std::int64_t{1}}}));
   EXPECT_EQ(values<std::int64_t>(last), (Ints{2, 2}));
   const Tensor down = run_one("ArgMin", {input("x", x)}, attrs({{"keepdims", std::int64_t{0}}}));
   ASSERT_EQ(down.shape(), (Shape{3}));
@@ -156,16 +161,24 @@ TEST(CpuOps3, FloatFunctionsMatchTheStandardLibrary) {
     double (*reference)(double);
   };
   const Case cases[] = {
-      {"Sin", [](double v) { return std::sin(v); }},     {"Cos", [](double v) { return std::cos(v); }},
-      {"Tan", [](double v) { return std::tan(v); }},     {"Asin", [](double v) { return std::asin(v); }},
-      {"Acos", [](double v) { return std::acos(v); }},   {"Atan", [](double v) { return std::atan(v); }},
-      {"Sinh", [](double v) { return std::sinh(v); }},   {"Cosh", [](double v) { return std::cosh(v); }},
-      {"Asinh", [](double v) { return std::asinh(v); }}, {"Atanh", [](double v) { return std::atanh(v); }},
-      {"Erf", [](double v) { return std::erf(v); }},     {"Floor", [](double v) { return std::floor(v); }},
+      {"Sin", [](double v) { return std::sin(v); }},
+      {"Cos", [](double v) { return std::cos(v); }},
+      {"Tan", [](double v) { return std::tan(v); }},
+      {"Asin", [](double v) { return std::asin(v); }},
+      {"Acos", [](double v) { return std::acos(v); }},
+      {"Atan", [](double v) { return std::atan(v); }},
+      {"Sinh", [](double v) { return std::sinh(v); }},
+      {"Cosh", [](double v) { return std::cosh(v); }},
+      {"Asinh", [](double v) { return std::asinh(v); }},
+      {"Atanh", [](double v) { return std::atanh(v); }},
+      {"Erf", [](double v) { return std::erf(v); }},
+      {"Floor", [](double v) { return std::floor(v); }},
       {"Ceil", [](double v) { return std::ceil(v); }},
       {"Softplus", [](double v) { return std::log(1 + std::exp(v)); }},
       {"Softsign", [](double v) { return v / (1 + std::abs(v)); }},
-      {"Sign", [](double v) { return v > 0 ? 1.0 : v < 0 ? -1.0 : 0.0; }},
+      {"Sign", [](double v) { return v > 0   ? 1.0
+                                     : v < 0 ? -1.0
+                                             : 0.0; }},
       {"Elu", [](double v) { return v < 0 ? std::exp(v) - 1 : v; }},
   };
   for (const Case& c : cases) {
@@ -215,8 +228,7 @@ TEST(CpuOps3, ComparisonsBroadcast) {
   expect_bools(run_one("Equal", {input("a", a), input("b", b)}), {2, 3}, {false, true, false, false, false, false});
   expect_bools(run_one("GreaterOrEqual", {input("a", a), input("b", b)}), {2, 3},
                {false, true, false, true, true, true});
-  expect_bools(run_one("LessOrEqual", {input("a", a), input("b", b)}), {2, 3},
-               {true, true, true, false, false, false});
+  expect_bools(run_one("LessOrEqual", {input("a", a), input("b", b)}), {2, 3}, {true, true, true, false, false, false});
   const Tensor i = tensor(Shape{3}, DataType::Int64, Ints{1, -5, 9});
   const Tensor j = tensor(Shape{1}, DataType::Int64, Ints{1});
   expect_bools(run_one("Equal", {input("i", i), input("j", j)}), {3}, {true, false, false});
@@ -304,8 +316,9 @@ TEST(CpuOps3, ConstantOfShapeSizeAndRange) {
       run_one("Range", {input("start", scalar32(10)), input("limit", scalar32(4)), input("delta", scalar32(-3))});
   EXPECT_EQ(values<std::int32_t>(down), (std::vector<std::int32_t>{10, 7}));
   const auto scalar = [](float v) { return tensor(Shape{}, DataType::Float32, std::vector<float>{v}); };
-  expect_floats_near(run_one("Range", {input("start", scalar(1)), input("limit", scalar(5)), input("delta", scalar(1.5f))}),
-                     {3}, {1, 2.5f, 4});
+  expect_floats_near(
+      run_one("Range", {input("start", scalar(1)), input("limit", scalar(5)), input("delta", scalar(1.5f))}), {3},
+      {1, 2.5f, 4});
 }
 
 TEST(CpuOps3, PadReflectsPastTheAxisLikeOnnxsExample) {

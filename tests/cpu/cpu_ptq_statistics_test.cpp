@@ -37,14 +37,16 @@ TEST_F(PtqStatisticsCpu, HistogramBinsAbsoluteValuesLikeValueStatistics) {
   const std::int64_t bins = 64;
   Attributes attrs;
   attrs.set("bins", bins);
-  const Tensor counts = run_op("PtqHistogram", {input("x", floats(Shape{100000}, data)),
-                                                input("range", Tensor::from(Shape{1}, DataType::Float64, std::vector<double>{range}))},
+  const Tensor counts = run_op("PtqHistogram",
+                               {input("x", floats(Shape{100000}, data)),
+                                input("range", Tensor::from(Shape{1}, DataType::Float64, std::vector<double>{range}))},
                                attrs)[0];
   std::vector<std::int64_t> expected(bins, 0);
   const double scale = static_cast<double>(bins) / range;
   for (const float v : data) {
     const double position = static_cast<double>(std::abs(v)) * scale;
-    ++expected[static_cast<std::size_t>(position < static_cast<double>(bins) ? static_cast<std::int64_t>(position) : bins - 1)];
+    ++expected[static_cast<std::size_t>(position < static_cast<double>(bins) ? static_cast<std::int64_t>(position)
+                                                                             : bins - 1)];
   }
   EXPECT_EQ(values<std::int64_t>(counts), expected);
 }
@@ -63,7 +65,8 @@ TEST_F(PtqStatisticsCpu, FakeQuantizeIsBitIdenticalToMulRoundClipMul) {
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {4.0f}, {0.25f}, -128, 127, 1);
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {127.0f / 2.3f}, {2.3f / 127.0f}, -128, 127, 2);
   expect_fake_quantize_matches_graph(Shape{4096, 16}, {255.0f / 6.1f}, {6.1f / 255.0f}, 0, 255, 3);
-  expect_fake_quantize_matches_graph(Shape{8, 3, 16, 16}, {10.5f, 0.37f, 1000.0f}, {1 / 10.5f, 1 / 0.37f, 1e-3f}, -8, 7, 4);
+  expect_fake_quantize_matches_graph(Shape{8, 3, 16, 16}, {10.5f, 0.37f, 1000.0f}, {1 / 10.5f, 1 / 0.37f, 1e-3f}, -8, 7,
+                                     4);
 }
 
 } // namespace

@@ -17,9 +17,12 @@ using Values = std::vector<std::int64_t>;
 /// A host tensor of `dtype` (float32, int32, int8, uint8) holding `values`.
 inline Tensor typed(Shape shape, DataType dtype, const Values& values) {
   switch (dtype) {
-  case DataType::Float32: return Tensor::from(std::move(shape), dtype, std::vector<float>(values.begin(), values.end()));
-  case DataType::Int32: return Tensor::from(std::move(shape), dtype, std::vector<std::int32_t>(values.begin(), values.end()));
-  case DataType::Int8: return Tensor::from(std::move(shape), dtype, std::vector<std::int8_t>(values.begin(), values.end()));
+  case DataType::Float32:
+    return Tensor::from(std::move(shape), dtype, std::vector<float>(values.begin(), values.end()));
+  case DataType::Int32:
+    return Tensor::from(std::move(shape), dtype, std::vector<std::int32_t>(values.begin(), values.end()));
+  case DataType::Int8:
+    return Tensor::from(std::move(shape), dtype, std::vector<std::int8_t>(values.begin(), values.end()));
   default: return Tensor::from(std::move(shape), dtype, std::vector<std::uint8_t>(values.begin(), values.end()));
   }
 }
@@ -43,7 +46,8 @@ inline Values random_x(std::int64_t count, DataType dtype, std::uint32_t seed) {
 inline std::int64_t requantize_value(float x, float scale, std::int64_t lo, std::int64_t hi) {
   const float product = x * scale;
   const auto rounded = static_cast<double>(std::nearbyint(product));
-  return static_cast<std::int64_t>(std::min<double>(std::max<double>(rounded, static_cast<double>(lo)), static_cast<double>(hi)));
+  return static_cast<std::int64_t>(
+      std::min<double>(std::max<double>(rounded, static_cast<double>(lo)), static_cast<double>(hi)));
 }
 
 /// Requantize over [outer, channels, inner] blocks (one scale, or one per channel).

@@ -33,11 +33,16 @@ std::vector<Histogram> histograms() {
   std::normal_distribution<double> normal(0.0, 1.0);
   std::exponential_distribution<double> exponential(3.0);
   std::uniform_real_distribution<double> uniform(-2.0, 2.0);
-  all.push_back(sampled("normal", [&](std::mt19937& r) { return normal(r); }, 2048));
-  all.push_back(sampled("relu'd laplace", [&](std::mt19937& r) { return exponential(r); }, 2048));
-  all.push_back(sampled("uniform", [&](std::mt19937& r) { return uniform(r); }, 2048));
-  all.push_back(sampled("normal with outliers", [&](std::mt19937& r) { return r() % 5000 == 0 ? 40.0 : normal(r); }, 2048));
-  all.push_back(sampled("normal, 300 bins", [&](std::mt19937& r) { return normal(r); }, 300));
+  all.push_back(sampled(
+      "normal", [&](std::mt19937& r) { return normal(r); }, 2048));
+  all.push_back(sampled(
+      "relu'd laplace", [&](std::mt19937& r) { return exponential(r); }, 2048));
+  all.push_back(sampled(
+      "uniform", [&](std::mt19937& r) { return uniform(r); }, 2048));
+  all.push_back(sampled(
+      "normal with outliers", [&](std::mt19937& r) { return r() % 5000 == 0 ? 40.0 : normal(r); }, 2048));
+  all.push_back(sampled(
+      "normal, 300 bins", [&](std::mt19937& r) { return normal(r); }, 300));
   std::vector<double> sparse(2048, 0.0);
   sparse[0] = 1000;
   sparse[3] = 10;

@@ -51,8 +51,8 @@ inline std::vector<Tensor> run_on(const std::string& backend, const std::string&
 } // namespace tern::test
 
 /// Skips the current test, giving the plugin's reason, unless "cuda" is usable.
-#define TERN_REQUIRE_CUDA()                                                                   \
-  do {                                                                                        \
-    if (const std::string reason = ::tern::test::cuda_unusable_reason(); !reason.empty())     \
-      GTEST_SKIP() << "the cuda backend is unusable here: " << reason;                        \
+#define TERN_REQUIRE_CUDA()                                                                                            \
+  do {                                                                                                                 \
+    if (const std::string reason = ::tern::test::cuda_unusable_reason(); !reason.empty())                              \
+      GTEST_SKIP() << "the cuda backend is unusable here: " << reason;                                                 \
   } while (0)

@@ -18,8 +18,8 @@ std::int64_t first_difference(const Tensor& a, const Tensor& b) {
   return -1;
 }
 
-void expect_bit_identical(const Shape& shape, const std::vector<float>& factors, const std::vector<float>& scales, float lo,
-                          float hi, std::uint32_t seed) {
+void expect_bit_identical(const Shape& shape, const std::vector<float>& factors, const std::vector<float>& scales,
+                          float lo, float hi, std::uint32_t seed) {
   const Tensor x = floats(shape, awkward_floats(static_cast<std::size_t>(shape.numel()), seed, factors[0], hi));
   const Graph graph = fake_quantize_graph(shape, factors, scales, lo, hi);
   const Tensor expected = SequentialScheduler(graph, {"cpu"}).forward({x})[0];
@@ -27,8 +27,9 @@ void expect_bit_identical(const Shape& shape, const std::vector<float>& factors,
   const Tensor cuda = run_on("cuda", "PtqFakeQuantize", {input("x", x)}, attrs)[0];
   ASSERT_EQ(cuda.shape(), expected.shape());
   const std::int64_t at = first_difference(cuda, expected);
-  EXPECT_EQ(at, -1) << "x = " << (at >= 0 ? x.data<float>()[at] : 0.0f) << ": cuda " << (at >= 0 ? cuda.data<float>()[at] : 0.0f)
-                    << ", cpu graph " << (at >= 0 ? expected.data<float>()[at] : 0.0f);
+  EXPECT_EQ(at, -1) << "x = " << (at >= 0 ? x.data<float>()[at] : 0.0f) << ": cuda "
+                    << (at >= 0 ? cuda.data<float>()[at] : 0.0f) << ", cpu graph "
+                    << (at >= 0 ? expected.data<float>()[at] : 0.0f);
   const Tensor cpu = run_on("cpu", "PtqFakeQuantize", {input("x", x)}, attrs)[0];
   EXPECT_EQ(first_difference(cuda, cpu), -1);
 }

@@ -19,7 +19,8 @@ TEST(CudaPlugin, IsListedWithTheProbesAnswer) {
   // No driver or no device: the runtime's own error (e.g. cudaErrorInsufficientDriver), or
   // no device at all, or no code for the device.
   const bool explained = info->reason.find("cudaGetDeviceCount failed: cudaError") != std::string::npos ||
-                         info->reason == "no CUDA device" || info->reason.find("CMAKE_CUDA_ARCHITECTURES") != std::string::npos;
+                         info->reason == "no CUDA device" ||
+                         info->reason.find("CMAKE_CUDA_ARCHITECTURES") != std::string::npos;
   EXPECT_TRUE(explained) << info->reason;
 }
 

@@ -1,6 +1,6 @@
 // Writes a small model with a 1-D convolution (x float32[N, 2, 16] -> Conv k=3 -> Relu ->
-// y[N, 4, 14]) and an input for it (x.npy beside the model, N = 3) for the test that a backend declining a node hands it to the next backend:
-// the example "naive" backend runs 2-D convolutions only.
+// y[N, 4, 14]) and an input for it (x.npy beside the model, N = 3) for the test that a backend declining a node hands
+// it to the next backend: the example "naive" backend runs 2-D convolutions only.
 #include <tern/tern.hpp>
 
 #include <iostream>
@@ -22,7 +22,8 @@ int main(int argc, char** argv) try {
   tern::save_model(graph, argv[1]);
   std::vector<float> x(3 * 2 * 16);
   for (std::size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>((i * 37) % 23) * 0.1f - 1.0f;
-  tern::write_npy(tern::Tensor::from_floats(tern::Shape{3, 2, 16}, x), std::filesystem::path(argv[1]).parent_path() / "x.npy");
+  tern::write_npy(tern::Tensor::from_floats(tern::Shape{3, 2, 16}, x),
+                  std::filesystem::path(argv[1]).parent_path() / "x.npy");
 } catch (const std::exception& e) {
   std::cerr << "tern_conv1d_model: " << e.what() << "\n";
   return 1;

@@ -148,8 +148,9 @@ TEST(OnnxImportErrors, OtherDomain) {
   m.node("Fancy", {"x"}, {"y"}, "fancy").set_domain("com.example");
   TempDir dir;
   const auto path = m.save(dir / "model.onnx");
-  EXPECT_EQ(load_error(path), path.string() +
-                                  ": node 'fancy' (Fancy) is in domain 'com.example'; Tern reads only the default ONNX domain");
+  EXPECT_EQ(load_error(path),
+            path.string() +
+                ": node 'fancy' (Fancy) is in domain 'com.example'; Tern reads only the default ONNX domain");
 }
 
 TEST(OnnxImportErrors, SchemaRejectionNamesTheNode) {

@@ -299,7 +299,8 @@ TEST(OnnxImport, ExternalDataIsReadRelativeToTheModel) {
   w.set_data_type(onnx::TensorProto::FLOAT);
   w.add_dims(4);
   w.set_data_location(onnx::TensorProto::EXTERNAL);
-  for (const auto& [key, value] : {std::pair{"location", "weights/w.bin"}, std::pair{"offset", "8"}, std::pair{"length", "16"}}) {
+  for (const auto& [key, value] :
+       {std::pair{"location", "weights/w.bin"}, std::pair{"offset", "8"}, std::pair{"length", "16"}}) {
     onnx::StringStringEntryProto& entry = *w.add_external_data();
     entry.set_key(key);
     entry.set_value(value);

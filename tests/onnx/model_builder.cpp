@@ -35,8 +35,10 @@ void describe_value(onnx::ValueInfoProto& info, const std::string& name, const s
   type.set_elem_type(elem_type);
   onnx::TensorShapeProto& shape = *type.mutable_shape();
   for (const Dim& dim : dims) {
-    if (const auto* value = std::get_if<std::int64_t>(&dim)) shape.add_dim()->set_dim_value(*value);
-    else shape.add_dim()->set_dim_param(std::get<std::string>(dim));
+    if (const auto* value = std::get_if<std::int64_t>(&dim))
+      shape.add_dim()->set_dim_value(*value);
+    else
+      shape.add_dim()->set_dim_param(std::get<std::string>(dim));
   }
 }
 } // namespace
@@ -51,7 +53,8 @@ ModelBuilder& ModelBuilder::output(const std::string& name, const std::vector<Di
   return *this;
 }
 
-onnx::TensorProto float_tensor(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<float>& values) {
+onnx::TensorProto float_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
+                               const std::vector<float>& values) {
   onnx::TensorProto tensor;
   tensor.set_name(name);
   tensor.set_data_type(onnx::TensorProto::FLOAT);

@@ -36,9 +36,11 @@ public:
   /// A graph output (the ONNX 1.12 checker wants a shape on it; Tern infers its own).
   ModelBuilder& output(const std::string& name, const std::vector<Dim>& dims, int elem_type = onnx::TensorProto::FLOAT);
   /// A float32 initializer in raw_data.
-  ModelBuilder& floats(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<float>& values);
+  ModelBuilder& floats(const std::string& name, const std::vector<std::int64_t>& dims,
+                       const std::vector<float>& values);
   /// An int64 initializer in int64_data (the typed field).
-  ModelBuilder& int64s(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<std::int64_t>& values);
+  ModelBuilder& int64s(const std::string& name, const std::vector<std::int64_t>& dims,
+                       const std::vector<std::int64_t>& values);
   /// Appends a node and returns it, to add attributes with set_attr().
   onnx::NodeProto& node(const std::string& op_type, const std::vector<std::string>& inputs,
                         const std::vector<std::string>& outputs, const std::string& name = {});
@@ -58,7 +60,8 @@ void set_attr(onnx::NodeProto& node, const std::string& name, const std::vector<
 void set_attr(onnx::NodeProto& node, const std::string& name, const onnx::TensorProto& value);
 
 /// A float32 TensorProto in raw_data.
-onnx::TensorProto float_tensor(const std::string& name, const std::vector<std::int64_t>& dims, const std::vector<float>& values);
+onnx::TensorProto float_tensor(const std::string& name, const std::vector<std::int64_t>& dims,
+                               const std::vector<float>& values);
 
 /// The bytes of a file.
 std::string read_bytes(const std::filesystem::path& path);

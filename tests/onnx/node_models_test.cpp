@@ -37,8 +37,10 @@ TEST(OnnxNodeModels, EachLoadsOrIsRefusedCleanly) {
     } catch (const Error& error) {
       const std::string message = error.what();
       EXPECT_EQ(message.rfind(model.string() + ": ", 0), 0u) << "the error does not name the file: " << message;
-      if (message.find("unsupported op type") != std::string::npos) ++unsupported;
-      else refused[test] = message.substr(model.string().size() + 2);
+      if (message.find("unsupported op type") != std::string::npos)
+        ++unsupported;
+      else
+        refused[test] = message.substr(model.string().size() + 2);
     } catch (const std::exception& error) {
       ADD_FAILURE() << test << ": not a tern::Error: " << error.what();
     }

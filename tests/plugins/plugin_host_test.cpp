@@ -61,8 +61,8 @@ TEST_F(PluginHost, BackendByNameLoadsItsPluginLazily) {
 }
 
 TEST_F(PluginHost, MissingPluginSaysWhereItLookedAndWhatItFound) {
-  expect_refused("nosuchthing", {"no plugin named 'nosuchthing'", "libtern-nosuchthing.so", test_dir.string(),
-                                 "found", "testgood", "TERN_PLUGIN_PATH"});
+  expect_refused("nosuchthing", {"no plugin named 'nosuchthing'", "libtern-nosuchthing.so", test_dir.string(), "found",
+                                 "testgood", "TERN_PLUGIN_PATH"});
 }
 
 TEST_F(PluginHost, MissingFolderIsReportedAsMissing) {
@@ -90,8 +90,8 @@ TEST_F(PluginHost, RefusesAWrongMagicNumber) {
 TEST_F(PluginHost, RefusesAnotherPluginAbiMajorNamingBothVersions) {
   const std::string plugin = std::to_string(tern::plugin_abi_major + 1) + "." + std::to_string(tern::plugin_abi_minor);
   const std::string host = std::to_string(tern::plugin_abi_major) + "." + std::to_string(tern::plugin_abi_minor);
-  expect_refused("testabimajor",
-                 {"libtern-testabimajor.so", "built for plugin ABI " + plugin, "provides plugin ABI " + host, "rebuild"});
+  expect_refused("testabimajor", {"libtern-testabimajor.so", "built for plugin ABI " + plugin,
+                                  "provides plugin ABI " + host, "rebuild"});
 }
 
 TEST_F(PluginHost, RefusesANewerPluginAbiMinor) {
@@ -118,7 +118,8 @@ TEST_F(PluginHost, RefusesADescriptorShorterThanItsAbiNeeds) {
 }
 
 TEST_F(PluginHost, ReportsAnExceptionFromRegisterAndKeepsNothingItRegistered) {
-  expect_refused("testregisterthrows", {"'testregisterthrows'", "failed to register", "widget kernel table is corrupt"});
+  expect_refused("testregisterthrows",
+                 {"'testregisterthrows'", "failed to register", "widget kernel table is corrupt"});
   // It had added a backend, a kernel, an operator and a pass before throwing: none is visible.
   EXPECT_EQ(tern::find_backend("testregisterthrows"), nullptr);
   EXPECT_TRUE(tern::kernels_of("testregisterthrows").empty());
@@ -129,7 +130,8 @@ TEST_F(PluginHost, ReportsAnExceptionFromRegisterAndKeepsNothingItRegistered) {
 }
 
 TEST_F(PluginHost, RefusesAPluginClaimingACoreOperatorNamingBothOwners) {
-  expect_refused("testclaimscoreop", {"plugin 'testclaimscoreop' registers operator Relu", "the core already registered"});
+  expect_refused("testclaimscoreop",
+                 {"plugin 'testclaimscoreop' registers operator Relu", "the core already registered"});
   EXPECT_EQ(tern::find_backend("testclaimscoreop"), nullptr); // its whole batch was refused
   EXPECT_EQ(tern::find_schema("Relu")->domain, "");           // the core's schema is untouched
 }

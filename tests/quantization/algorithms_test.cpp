@@ -17,7 +17,8 @@ TEST(ValueStatistics, GrowingHistogramEqualsOneOverTheFinalRange) {
   // Three batches with growing extremes; the final range is 4 (1 doubled twice).
   const std::vector<std::vector<float>> batches{{0.5f, -1.0f, 0.25f}, {1.5f, -0.1f}, {-3.9f, 2.2f, 0.01f}};
   ValueStatistics statistics(8);
-  for (const auto& batch : batches) statistics.add(Tensor::from_floats({static_cast<std::int64_t>(batch.size())}, batch));
+  for (const auto& batch : batches)
+    statistics.add(Tensor::from_floats({static_cast<std::int64_t>(batch.size())}, batch));
   EXPECT_DOUBLE_EQ(statistics.min(), -3.9f);
   EXPECT_DOUBLE_EQ(statistics.max(), 2.2f);
   EXPECT_DOUBLE_EQ(statistics.abs_max(), 3.9f);
@@ -90,11 +91,14 @@ std::vector<double> channel_ranges(const Tensor& weights) {
   const std::vector<double> values = weights.to_doubles();
   const std::size_t per_channel = values.size() / static_cast<std::size_t>(weights.shape()[0]);
   std::vector<double> ranges(static_cast<std::size_t>(weights.shape()[0]), 0.0);
-  for (std::size_t i = 0; i < values.size(); ++i) ranges[i / per_channel] = std::max(ranges[i / per_channel], std::abs(values[i]));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    ranges[i / per_channel] = std::max(ranges[i / per_channel], std::abs(values[i]));
   return ranges;
 }
 
-Tensor run_cpu(const Graph& graph, const Tensor& input) { return SequentialScheduler(graph, {"cpu"}).forward({input})[0]; }
+Tensor run_cpu(const Graph& graph, const Tensor& input) {
+  return SequentialScheduler(graph, {"cpu"}).forward({input})[0];
+}
 
 TEST(CrossLayerEqualization, KeepsTheFunctionAndBalancesChannelRanges) {
   Graph graph = two_conv_net();
@@ -105,7 +109,9 @@ TEST(CrossLayerEqualization, KeepsTheFunctionAndBalancesChannelRanges) {
   const Tensor after = run_cpu(graph, input);
   EXPECT_LT(test::max_abs_diff(before, after), 1e-4);
   const std::vector<double> ranges_after = channel_ranges(*graph.value("w1").constant());
-  const auto spread = [](const std::vector<double>& r) { return *std::max_element(r.begin(), r.end()) / *std::min_element(r.begin(), r.end()); };
+  const auto spread = [](const std::vector<double>& r) {
+    return *std::max_element(r.begin(), r.end()) / *std::min_element(r.begin(), r.end());
+  };
   EXPECT_GT(spread(ranges_before), 10.0);
   EXPECT_LT(spread(ranges_after), spread(ranges_before) / 3.0);
 }

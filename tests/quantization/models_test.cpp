@@ -11,7 +11,9 @@
 namespace tern {
 namespace {
 
-std::string model_path(const std::string& name) { return std::string(TERN_SOURCE_DIR) + "/sdk/examples/models/" + name + ".onnx"; }
+std::string model_path(const std::string& name) {
+  return std::string(TERN_SOURCE_DIR) + "/sdk/examples/models/" + name + ".onnx";
+}
 
 const Dataset& test_images() {
   static const Dataset images = open_dataset("fashion-mnist", "test").first(1000);
@@ -82,7 +84,8 @@ TEST(PtqModels, IntegerConvNetAgreesWithFakeQuantization) {
   EXPECT_EQ(predictions(fake_logits), predictions(integer_logits));
   // The same integers, dequantized the same way: equal outputs (within one step is the
   // promise; the arithmetic is bit-identical while accumulators stay below 2^24).
-  for (std::size_t b = 0; b < fake_logits.size(); ++b) EXPECT_EQ(fake_logits[b].to_doubles(), integer_logits[b].to_doubles()) << b;
+  for (std::size_t b = 0; b < fake_logits.size(); ++b)
+    EXPECT_EQ(fake_logits[b].to_doubles(), integer_logits[b].to_doubles()) << b;
   EXPECT_GE(accuracy(integer), float_accuracy("convnet") - 0.003);
 }
 
@@ -100,9 +103,9 @@ TEST_P(PtqEveryModel, EveryOptionCombinationKeepsEightBitAccuracy) {
     options.fold_graph = (bits & 4) != 0;
     options.fake_quantize = (bits & 8) != 0;
     const double quantized = accuracy(quantized_model(GetParam(), options));
-    EXPECT_GE(quantized, reference - 0.005) << "optimize_signs " << options.optimize_signs << ", single_shift "
-                                            << options.single_shift << ", fold_graph " << options.fold_graph
-                                            << ", fake_quantize " << options.fake_quantize;
+    EXPECT_GE(quantized, reference - 0.005)
+        << "optimize_signs " << options.optimize_signs << ", single_shift " << options.single_shift << ", fold_graph "
+        << options.fold_graph << ", fake_quantize " << options.fake_quantize;
   }
 }
 
@@ -132,7 +135,8 @@ TEST_P(PtqEveryModel, FourBitPerChannelBeatsPyTorchsFourBitFakeQuant) {
   EXPECT_GT(accuracy(quantized_model(GetParam(), options, DataType::Int4)), pytorch_w4a4(GetParam()) + 0.01);
 }
 
-INSTANTIATE_TEST_SUITE_P(Examples, PtqEveryModel, ::testing::Values("convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"));
+INSTANTIATE_TEST_SUITE_P(Examples, PtqEveryModel,
+                         ::testing::Values("convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"));
 
 TEST(PtqModels, SeedFourBitSettingLosesAtMostThreePointsOnTheConvNet) {
   ptq::QuantizeOptions options;

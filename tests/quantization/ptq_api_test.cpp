@@ -69,8 +69,10 @@ double max_abs(const std::vector<double>& values) {
 /// correction), in naive loops over the float model's own weights.
 std::vector<double> naive_quantized(const Tensor& input) {
   const Graph graph = small_net();
-  const std::vector<double> w1 = graph.value("w1").constant()->to_doubles(), b1 = graph.value("b1").constant()->to_doubles();
-  const std::vector<double> w2 = graph.value("w2").constant()->to_doubles(), b2 = graph.value("b2").constant()->to_doubles();
+  const std::vector<double> w1 = graph.value("w1").constant()->to_doubles(),
+                            b1 = graph.value("b1").constant()->to_doubles();
+  const std::vector<double> w2 = graph.value("w2").constant()->to_doubles(),
+                            b2 = graph.value("b2").constant()->to_doubles();
   const std::vector<double> x = input.to_doubles();
   const double s_in = 1.0 / 127, s_w1 = max_abs(w1) / 127, s_w2 = max_abs(w2) / 127;
   // Calibration range: the float network's Relu output over the same images.
@@ -83,7 +85,9 @@ std::vector<double> naive_quantized(const Tensor& input) {
   const double r1 = max_abs(float_relu.to_doubles());
   const double s1 = r1 / 127;
   const auto q = [](double v) { return std::nearbyint(v); };
-  const auto rescale = [](double acc, double m) -> double { return std::nearbyint(static_cast<float>(acc) * static_cast<float>(m)); };
+  const auto rescale = [](double acc, double m) -> double {
+    return std::nearbyint(static_cast<float>(acc) * static_cast<float>(m));
+  };
   std::vector<double> out;
   for (std::int64_t n = 0; n < batch; ++n) {
     std::vector<double> y1; // [2, 2, 2] flattened

@@ -136,7 +136,11 @@ TEST(Dataset, MismatchesAreClearErrors) {
   expect_error([] { tern::load_npy_dataset(data / "u8_2x3x4.npy", data / "bool_4.npy"); }, {"4 labels for 2 samples"});
   expect_error([] { tern::load_npy_dataset(data / "f64_5.npy", std::nullopt); }, {"N×H×W or N×C×H×W"});
   const tern::Dataset npy = tern::load_npy_dataset(data / "u8_2x3x4.npy", std::nullopt);
-  expect_error([&] { tern::check_fits(npy, tern::Shape{tern::Shape::dynamic, 1, 28, 28}); }, {"[1,3,4]", "[?,1,28,28]"});
+  expect_error(
+      [&] {
+        tern::check_fits(npy, tern::Shape{tern::Shape::dynamic, 1, 28, 28});
+      },
+      {"[1,3,4]", "[?,1,28,28]"});
   EXPECT_NO_THROW(tern::check_fits(npy, tern::Shape{tern::Shape::dynamic, 1, 3, 4}));
   expect_error([] { tern::open_dataset("fashion-mnist:/nonexistent", "test"); }, {"/nonexistent", "missing"});
   expect_error([] { tern::open_dataset("fashion-mnist", "validation"); }, {"unknown split 'validation'"});

@@ -20,8 +20,12 @@ public:
   std::string name() const override { return "faraway"; }
   std::shared_ptr<std::byte> allocate(std::size_t bytes) override { return tern::host_backend().allocate(bytes); }
   bool host_accessible() const override { return false; }
-  void copy_to_host(const std::byte* src, std::byte* dst, std::size_t bytes) const override { std::memcpy(dst, src, bytes); }
-  void copy_from_host(const std::byte* src, std::byte* dst, std::size_t bytes) const override { std::memcpy(dst, src, bytes); }
+  void copy_to_host(const std::byte* src, std::byte* dst, std::size_t bytes) const override {
+    std::memcpy(dst, src, bytes);
+  }
+  void copy_from_host(const std::byte* src, std::byte* dst, std::size_t bytes) const override {
+    std::memcpy(dst, src, bytes);
+  }
 };
 
 /// Backends in which each kernel ran, by node, for the last forward.
@@ -35,12 +39,13 @@ void register_faraway() {
   static const bool once = [] {
     tern::register_backend(std::make_shared<FarawayBackend>());
     tern::register_kernels("faraway", {tern::function_kernel("Neg", {tern::DataType::Float32},
-                                                           [](const tern::Node& node, auto in, auto out) {
-                                                             input_backends()[node.name()] = in[0].backend().name();
-                                                             const auto* x = static_cast<const float*>(in[0].raw());
-                                                             auto* y = static_cast<float*>(out[0].raw());
-                                                             for (std::int64_t i = 0; i < in[0].numel(); ++i) y[i] = -x[i];
-                                                           })});
+                                                             [](const tern::Node& node, auto in, auto out) {
+                                                               input_backends()[node.name()] = in[0].backend().name();
+                                                               const auto* x = static_cast<const float*>(in[0].raw());
+                                                               auto* y = static_cast<float*>(out[0].raw());
+                                                               for (std::int64_t i = 0; i < in[0].numel(); ++i)
+                                                                 y[i] = -x[i];
+                                                             })});
     return true;
   }();
   (void)once;

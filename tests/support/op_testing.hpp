@@ -22,8 +22,12 @@ struct Feed {
 inline Feed input(std::string name, Tensor value) { return {std::move(name), std::move(value), false}; }
 inline Feed constant(std::string name, Tensor value) { return {std::move(name), std::move(value), true}; }
 
-inline Tensor floats(Shape shape, const std::vector<float>& values) { return Tensor::from_floats(std::move(shape), values); }
-inline Tensor int64s(Shape shape, const Ints& values) { return Tensor::from(std::move(shape), DataType::Int64, values); }
+inline Tensor floats(Shape shape, const std::vector<float>& values) {
+  return Tensor::from_floats(std::move(shape), values);
+}
+inline Tensor int64s(Shape shape, const Ints& values) {
+  return Tensor::from(std::move(shape), DataType::Int64, values);
+}
 inline Tensor int64s(const Ints& values) { return int64s(Shape{static_cast<std::int64_t>(values.size())}, values); }
 
 template <class T> std::vector<T> values(const Tensor& tensor) {

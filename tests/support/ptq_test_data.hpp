@@ -20,11 +20,22 @@ inline std::vector<float> awkward_floats(std::size_t count, std::uint32_t seed, 
   std::mt19937 random(seed);
   std::uniform_real_distribution<float> uniform(-1.5f * levels, 1.5f * levels);
   std::uniform_int_distribution<int> tie(-static_cast<int>(levels) - 2, static_cast<int>(levels) + 1);
-  const float specials[] = {0.0f, -0.0f, std::numeric_limits<float>::max(), -std::numeric_limits<float>::max(),
-                            std::numeric_limits<float>::min(), -std::numeric_limits<float>::min(),
-                            std::numeric_limits<float>::denorm_min(), -std::numeric_limits<float>::denorm_min(), 1e-40f,
-                            -3e-39f, 1e30f, -1e30f, (levels + 0.5f) / factor, -(levels + 1.5f) / factor,
-                            levels / factor, -levels / factor};
+  const float specials[] = {0.0f,
+                            -0.0f,
+                            std::numeric_limits<float>::max(),
+                            -std::numeric_limits<float>::max(),
+                            std::numeric_limits<float>::min(),
+                            -std::numeric_limits<float>::min(),
+                            std::numeric_limits<float>::denorm_min(),
+                            -std::numeric_limits<float>::denorm_min(),
+                            1e-40f,
+                            -3e-39f,
+                            1e30f,
+                            -1e30f,
+                            (levels + 0.5f) / factor,
+                            -(levels + 1.5f) / factor,
+                            levels / factor,
+                            -levels / factor};
   std::vector<float> values(count);
   for (std::size_t i = 0; i < count; ++i) {
     switch (random() % 8) {
@@ -34,7 +45,8 @@ inline std::vector<float> awkward_floats(std::size_t count, std::uint32_t seed, 
       const float target = static_cast<float>(tie(random)) + 0.5f;
       float x = target / factor;
       for (int step = 0; step < 4 && x * factor != target; ++step)
-        x = std::nextafter(x, x * factor < target ? (factor > 0 ? INFINITY : -INFINITY) : (factor > 0 ? -INFINITY : INFINITY));
+        x = std::nextafter(x, x * factor < target ? (factor > 0 ? INFINITY : -INFINITY)
+                                                  : (factor > 0 ? -INFINITY : INFINITY));
       values[i] = x;
       break;
     }
@@ -48,8 +60,8 @@ inline std::vector<float> awkward_floats(std::size_t count, std::uint32_t seed, 
 /// x (float32, `shape`) -> Mul(factor) -> Round -> Clip(lo, hi) -> Mul(scale) -> y: the
 /// fake quantization the PTQ writes, with one factor and scale per tensor or, with several,
 /// per channel along axis 1 (float32 constants shaped [1, C, 1, ...]).
-inline Graph fake_quantize_graph(const Shape& shape, const std::vector<float>& factors, const std::vector<float>& scales,
-                                 float lo, float hi) {
+inline Graph fake_quantize_graph(const Shape& shape, const std::vector<float>& factors,
+                                 const std::vector<float>& scales, float lo, float hi) {
   Graph graph;
   graph.add_input("x", DataType::Float32, shape);
   std::vector<std::int64_t> dims(shape.rank(), 1);
@@ -68,8 +80,8 @@ inline Graph fake_quantize_graph(const Shape& shape, const std::vector<float>& f
 }
 
 /// PtqFakeQuantize's attributes for the same quantization.
-inline Attributes fake_quantize_attributes(const std::vector<float>& factors, const std::vector<float>& scales, float lo,
-                                           float hi) {
+inline Attributes fake_quantize_attributes(const std::vector<float>& factors, const std::vector<float>& scales,
+                                           float lo, float hi) {
   Attributes attrs;
   attrs.set("factor", std::vector<double>(factors.begin(), factors.end()));
   attrs.set("scale", std::vector<double>(scales.begin(), scales.end()));

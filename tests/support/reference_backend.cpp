@@ -57,7 +57,8 @@ template <class Op> Fn binary(Op op) {
     const float* b = in[1].data<float>();
     float* y = out[0].data<float>();
     for (std::int64_t i = 0; i < out[0].numel(); ++i)
-      y[i] = op(a[broadcast_index(in[0].shape(), out[0].shape(), i)], b[broadcast_index(in[1].shape(), out[0].shape(), i)]);
+      y[i] = op(a[broadcast_index(in[0].shape(), out[0].shape(), i)],
+                b[broadcast_index(in[1].shape(), out[0].shape(), i)]);
   };
 }
 
@@ -76,14 +77,22 @@ void apply_fused_activation(const Node& node, Tensor& out) {
   for (std::int64_t i = 0; i < out.numel(); ++i) {
     const double v = y[i];
     double r = v;
-    if (type == "Relu") r = std::max(v, 0.0);
-    else if (type == "LeakyRelu") r = v < 0 ? alpha * v : v;
-    else if (type == "Clip") r = std::min(std::max(v, alpha), beta);
-    else if (type == "Sigmoid") r = 1.0 / (1.0 + std::exp(-v));
-    else if (type == "HardSigmoid") r = hard_sigmoid(v, alpha, beta);
-    else if (type == "HardSwish") r = v * hard_sigmoid(v, 1.0 / 6.0, 0.5);
-    else if (type == "Tanh") r = std::tanh(v);
-    else throw Error(node.describe() + ": the reference backend has no fused activation '" + type + "'");
+    if (type == "Relu")
+      r = std::max(v, 0.0);
+    else if (type == "LeakyRelu")
+      r = v < 0 ? alpha * v : v;
+    else if (type == "Clip")
+      r = std::min(std::max(v, alpha), beta);
+    else if (type == "Sigmoid")
+      r = 1.0 / (1.0 + std::exp(-v));
+    else if (type == "HardSigmoid")
+      r = hard_sigmoid(v, alpha, beta);
+    else if (type == "HardSwish")
+      r = v * hard_sigmoid(v, 1.0 / 6.0, 0.5);
+    else if (type == "Tanh")
+      r = std::tanh(v);
+    else
+      throw Error(node.describe() + ": the reference backend has no fused activation '" + type + "'");
     y[i] = static_cast<float>(r);
   }
 }
@@ -206,7 +215,8 @@ void gemm_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor>
   for (std::int64_t i = 0; i < m; ++i)
     for (std::int64_t j = 0; j < n; ++j) {
       double sum = 0;
-      for (std::int64_t p = 0; p < k; ++p) sum += double(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+      for (std::int64_t p = 0; p < k; ++p)
+        sum += double(ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
       const double c = has_c ? in[2].data<float>()[broadcast_index(in[2].shape(), out[0].shape(), i * n + j)] : 0.0;
       y[i * n + j] = static_cast<float>(alpha * sum + beta * c);
     }
@@ -242,8 +252,7 @@ void register_reference_backend() {
   const auto f32 = DataType::Float32;
   const KernelInput optional_f32 = KernelInput(f32).optional();
   std::vector<KernelDef> table;
-  const auto add = [&](const std::string& op, std::vector<KernelInput> types, Fn fn,
-                       KernelSupport supports = nullptr) {
+  const auto add = [&](const std::string& op, std::vector<KernelInput> types, Fn fn, KernelSupport supports = nullptr) {
     table.push_back(function_kernel(op, std::move(types), counted(name, std::move(fn)), std::move(supports)));
   };
   {

@@ -40,8 +40,8 @@ inline void add_floats(Graph& graph, const std::string& name, Shape shape, const
 }
 
 /// x[x_shape] -> op(x, extra inputs...) -> y (node "n"), with constants the caller adds.
-inline Graph one_node(const std::string& op, Shape x_shape, std::vector<std::string> extra_inputs = {}, Attributes a = {},
-                      DataType x_type = DataType::Float32) {
+inline Graph one_node(const std::string& op, Shape x_shape, std::vector<std::string> extra_inputs = {},
+                      Attributes a = {}, DataType x_type = DataType::Float32) {
   Graph graph;
   graph.add_input("x", x_type, std::move(x_shape));
   std::vector<std::string> inputs{"x"};

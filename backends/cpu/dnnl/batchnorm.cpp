@@ -18,8 +18,9 @@ private:
     require(x.rank() >= 2, [&] { return "X is " + x.to_string() + "; expected [N, C, ...]"; });
     require(outputs[0].shape() == x, [&] { return "Y " + outputs[0].shape().to_string() + " must have X's shape"; });
     for (std::size_t i = 1; i <= 4; ++i)
-      require(inputs.size() > i && inputs[i].defined() && inputs[i].shape() == Shape{x[1]},
-              [&] { return "input " + std::to_string(i) + " must hold one value per channel (" + std::to_string(x[1]) + ")"; });
+      require(inputs.size() > i && inputs[i].defined() && inputs[i].shape() == Shape{x[1]}, [&] {
+        return "input " + std::to_string(i) + " must hold one value per channel (" + std::to_string(x[1]) + ")";
+      });
     // Flattening the spatial axes keeps the bytes and lets oneDNN take any rank.
     std::int64_t rest = 1;
     for (std::size_t i = 2; i < x.rank(); ++i) rest *= x[i];

@@ -30,8 +30,10 @@ private:
         if (operand[i] != y[i] && operand[i] != 1) return false;
       return true;
     };
-    require(fits(a) && fits(b), [&] { return inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
-                                    " do not broadcast to Y " + outputs[0].shape().to_string(); });
+    require(fits(a) && fits(b), [&] {
+      return inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() + " do not broadcast to Y " +
+             outputs[0].shape().to_string();
+    });
     mode_ = a == y ? Mode::Direct : b == y && commutative_ ? Mode::Swapped : Mode::InPlace;
     src0_ = plain_desc(mode_ == Mode::Swapped ? b : y);
     src1_ = plain_desc(mode_ == Mode::Swapped ? a : b);
@@ -47,8 +49,10 @@ private:
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const dnnl::memory dst = wrap(dst_, outputs[0]);
     dnnl::memory src0 = dst;
-    if (mode_ == Mode::InPlace) broadcast_into(inputs[0], outputs[0]);
-    else src0 = wrap(src0_, inputs[mode_ == Mode::Swapped ? 1 : 0]);
+    if (mode_ == Mode::InPlace)
+      broadcast_into(inputs[0], outputs[0]);
+    else
+      src0 = wrap(src0_, inputs[mode_ == Mode::Swapped ? 1 : 0]);
     const dnnl::memory src1 = wrap(src1_, inputs[mode_ == Mode::Swapped ? 0 : 1]);
     binary_.execute({{DNNL_ARG_SRC_0, src0}, {DNNL_ARG_SRC_1, src1}, {DNNL_ARG_DST, dst}});
   }

@@ -20,11 +20,11 @@ public:
   void written();
 
 private:
-  Relayout relayout_;          ///< every case but the channels-last transpose
-  bool transpose_ = false;     ///< chosen is channels last of 1-byte elements
-  dnnl::memory chosen_;        ///< over the scratch buffer when transposing
+  Relayout relayout_;      ///< every case but the channels-last transpose
+  bool transpose_ = false; ///< chosen is channels last of 1-byte elements
+  dnnl::memory chosen_;    ///< over the scratch buffer when transposing
   ScratchSlot slot_ = ScratchSlot::Source;
-  Tensor* target_ = nullptr;   ///< the tensor of the last write()
+  Tensor* target_ = nullptr; ///< the tensor of the last write()
   std::int64_t images_ = 0, channels_ = 0, spatial_ = 0;
 };
 

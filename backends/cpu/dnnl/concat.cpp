@@ -31,18 +31,23 @@ private:
     for (std::size_t k = 0; k < inputs.size(); ++k) {
       const Tensor& input = inputs[k];
       require(input.defined(), [&] { return "input " + std::to_string(k) + " is absent"; });
-      require(input.dtype() == outputs[0].dtype(), [&] { return "input " + std::to_string(k) + " is " + input.describe() +
-                                                       ", Y is " + std::string(name(outputs[0].dtype())); });
+      require(input.dtype() == outputs[0].dtype(), [&] {
+        return "input " + std::to_string(k) + " is " + input.describe() + ", Y is " +
+               std::string(name(outputs[0].dtype()));
+      });
       const Shape& x = input.shape();
       bool fits = x.rank() == y.rank();
       for (std::size_t i = 0; fits && i < y.rank(); ++i) fits = i == axis || x[i] == y[i];
-      require(fits,
-              [&] { return "input " + x.to_string() + " does not fit Y " + y.to_string() + " along axis " + std::to_string(axis); });
+      require(fits, [&] {
+        return "input " + x.to_string() + " does not fit Y " + y.to_string() + " along axis " + std::to_string(axis);
+      });
       total += x[axis];
       sources_.push_back(plain_desc(dims_of(x), dnnl_type(input.dtype())));
     }
-    require(total == y[axis], [&] { return "inputs add up to " + std::to_string(total) + " along axis " + std::to_string(axis) +
-                                  ", Y has " + std::to_string(y[axis]); });
+    require(total == y[axis], [&] {
+      return "inputs add up to " + std::to_string(total) + " along axis " + std::to_string(axis) + ", Y has " +
+             std::to_string(y[axis]);
+    });
     // Outer index: the axes before `axis`; a block: `axis` and the axes after it.
     outer_ = 1;
     for (std::size_t i = 0; i < axis; ++i) outer_ *= y[i];
@@ -69,8 +74,8 @@ private:
     for (std::int64_t o = 0; o < outer_; ++o) {
       std::byte* target = dst + static_cast<std::size_t>(o) * row;
       for (const Tensor& input : inputs) {
-        const std::size_t block = static_cast<std::size_t>(input.numel() / std::max<std::int64_t>(outer_, 1)) *
-                                  size_of(input.dtype());
+        const std::size_t block =
+            static_cast<std::size_t>(input.numel() / std::max<std::int64_t>(outer_, 1)) * size_of(input.dtype());
         std::memcpy(target, static_cast<const std::byte*>(input.raw()) + static_cast<std::size_t>(o) * block, block);
         target += block;
       }

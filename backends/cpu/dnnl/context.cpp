@@ -43,7 +43,8 @@ void* scratch(ScratchSlot slot, std::size_t bytes) {
     const std::size_t rounded = (bytes + 63) / 64 * 64;
     buffer.data.reset(); // free first: the old and new buffers may be large
     buffer.data.reset(std::aligned_alloc(64, rounded));
-    check(buffer.data != nullptr, [&] { return "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory"; });
+    check(buffer.data != nullptr,
+          [&] { return "cannot allocate " + std::to_string(rounded) + " bytes of oneDNN scratch memory"; });
     buffer.bytes = rounded;
   }
   return buffer.data.get();
@@ -137,8 +138,8 @@ void broadcast_into(const Tensor& from, Tensor& to) {
   std::vector<std::int64_t> stride(out.size(), 0);
   for (std::int64_t s = 1, i = static_cast<std::int64_t>(out.size()) - 1; i >= 0; --i) {
     const auto axis = static_cast<std::size_t>(i);
-    check(in[axis] == out[axis] || in[axis] == 1, [&] { return "cannot broadcast " + from.shape().to_string() + " to " +
-                                                      to.shape().to_string(); });
+    check(in[axis] == out[axis] || in[axis] == 1,
+          [&] { return "cannot broadcast " + from.shape().to_string() + " to " + to.shape().to_string(); });
     stride[axis] = in[axis] == 1 ? 0 : s;
     s *= in[axis];
   }
@@ -152,8 +153,10 @@ void broadcast_into(const Tensor& from, Tensor& to) {
     std::int64_t offset = 0;
     for (std::size_t axis = 0; axis < outer_rank; ++axis) offset += index[axis] * stride[axis];
     const float* in_row = src + offset;
-    if (stride.back() == 0) std::fill(dst + done, dst + done + row, *in_row);
-    else std::copy(in_row, in_row + row, dst + done);
+    if (stride.back() == 0)
+      std::fill(dst + done, dst + done + row, *in_row);
+    else
+      std::copy(in_row, in_row + row, dst + done);
     for (std::size_t axis = outer_rank; axis-- > 0;) {
       if (++index[axis] < out[axis]) break;
       index[axis] = 0;
@@ -169,7 +172,8 @@ std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alph
   if (op_type == "Clip") return {{algorithm::eltwise_clip, alpha, beta}};
   if (op_type == "Sigmoid") return {{algorithm::eltwise_logistic, 0.0f, 0.0f}};
   // oneDNN 2.6 has no hardsigmoid: alpha * x + beta, then clipped to [0, 1].
-  if (op_type == "HardSigmoid") return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.0f, 1.0f}};
+  if (op_type == "HardSigmoid")
+    return {{algorithm::eltwise_linear, alpha, beta}, {algorithm::eltwise_clip, 0.0f, 1.0f}};
   // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6, ONNX's definition; it takes no parameters.
   if (op_type == "HardSwish") return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
   if (op_type == "Tanh") return {{algorithm::eltwise_tanh, 0.0f, 0.0f}};

@@ -116,10 +116,10 @@ std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alph
 void append_fused_activation(const Node& node, dnnl::post_ops& post_ops);
 
 /// Base of the oneDNN kernels. run() checks that every present tensor is host memory of
-/// a dtype the kernel takes (float32 unless it says otherwise), calls prepare() on the first run and whenever the input shapes change (the
-/// primitives are built there and reused by every later run of those shapes), then
-/// execute(). A dnnl::error becomes tern::Error with oneDNN's message (the scheduler adds
-/// the node and backend to every kernel error, so kernels never name the node themselves).
+/// a dtype the kernel takes (float32 unless it says otherwise), calls prepare() on the first run and whenever the input
+/// shapes change (the primitives are built there and reused by every later run of those shapes), then execute(). A
+/// dnnl::error becomes tern::Error with oneDNN's message (the scheduler adds the node and backend to every kernel
+/// error, so kernels never name the node themselves).
 class DnnlKernel : public Kernel {
 public:
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) final;
@@ -149,7 +149,7 @@ protected:
   }
   /// require() whose message is built only on failure.
   template <class MakeMessage>
-    requires std::is_invocable_r_v<std::string, MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
   void require(bool condition, MakeMessage&& make_message) const {
     if (!condition) fail(make_message());
   }

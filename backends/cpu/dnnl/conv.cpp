@@ -33,14 +33,17 @@ Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
 void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
   const Shape& x = inputs[0].shape();
   const Shape& w = inputs[1].shape();
-  require(x.rank() >= 3 && x.rank() <= 5, [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
+  require(x.rank() >= 3 && x.rank() <= 5,
+          [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
   require(w.rank() == x.rank(), [&] { return "W " + w.to_string() + " must have the rank of X " + x.to_string(); });
   const auto group = node_.attr<std::int64_t>("group");
-  require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1],
-          [&] { return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group); });
+  require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1], [&] {
+    return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group);
+  });
   const bool has_bias = inputs.size() > 2 && inputs[2].defined();
-  if (has_bias) require(inputs[2].shape() == Shape{w[0]}, [&] { return "B " + inputs[2].shape().to_string() + " must be [" +
-                                                              std::to_string(w[0]) + "]"; });
+  if (has_bias)
+    require(inputs[2].shape() == Shape{w[0]},
+            [&] { return "B " + inputs[2].shape().to_string() + " must be [" + std::to_string(w[0]) + "]"; });
 
   const Window window = resolve_window(node_, x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
   Dims dilations;
@@ -73,8 +76,9 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
   dnnl::convolution_forward::primitive_desc pd;
   if (y[1] >= 16) pd = primitive_desc(channel_blocked(dims_of(y)));
   if (!pd || is_reference(pd)) pd = primitive_desc(any(dims_of(y)));
-  require(static_cast<bool>(pd), [&] { return "oneDNN has no convolution for X " + x.to_string() + ", W " + w.to_string() +
-                                     " and these attributes"; });
+  require(static_cast<bool>(pd), [&] {
+    return "oneDNN has no convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
+  });
   pd_ = pd;
   conv_ = Primitive(pd_);
   src_.prepare(plain_desc(dims_of(x)), pd_.src_desc(), ScratchSlot::Source);

@@ -33,7 +33,7 @@ private:
   }
   /// require() whose message is built only on failure.
   template <class MakeMessage>
-    requires std::is_invocable_r_v<std::string, MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
   void require(bool condition, MakeMessage&& make_message) const {
     if (!condition) fail(make_message());
   }

@@ -25,8 +25,8 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape conv_y = conv_.output_shape(inputs[0].shape(), inputs[1].shape());
     const Shape& y = outputs[0].shape();
-    require(y.rank() == conv_y.rank(), [&] { return "Y " + y.to_string() + " must have the rank of the convolution's " +
-                                           conv_y.to_string(); });
+    require(y.rank() == conv_y.rank(),
+            [&] { return "Y " + y.to_string() + " must have the rank of the convolution's " + conv_y.to_string(); });
     conv_.prepare(inputs, conv_y);
     const dnnl::memory::desc between = conv_.dst_desc();
     intermediate_ = unbound(between);

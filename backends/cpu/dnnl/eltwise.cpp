@@ -24,8 +24,9 @@ private:
     float bound[2] = {std::numeric_limits<float>::lowest(), std::numeric_limits<float>::max()};
     for (std::size_t i = 1; i <= 2; ++i) {
       if (inputs.size() <= i || !inputs[i].defined()) continue;
-      require(inputs[i].numel() == 1, [&] { return "Clip's input " + std::to_string(i) + " is " + inputs[i].shape().to_string() +
-                                          ", not a single value"; });
+      require(inputs[i].numel() == 1, [&] {
+        return "Clip's input " + std::to_string(i) + " is " + inputs[i].shape().to_string() + ", not a single value";
+      });
       bound[i - 1] = inputs[i].data<float>()[0];
     }
     return {bound[0], bound[1]};
@@ -50,8 +51,9 @@ private:
   }
 
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    require(outputs[0].numel() == inputs[0].numel(),
-            [&] { return "Y " + outputs[0].shape().to_string() + " must have X's shape " + inputs[0].shape().to_string(); });
+    require(outputs[0].numel() == inputs[0].numel(), [&] {
+      return "Y " + outputs[0].shape().to_string() + " must have X's shape " + inputs[0].shape().to_string();
+    });
     if (node().op_type() == "Clip") bounds_ = clip_bounds(inputs);
     desc_ = plain_desc({inputs[0].numel()});
     src_ = unbound(desc_);

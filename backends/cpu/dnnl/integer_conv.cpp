@@ -35,19 +35,23 @@ private:
     const Shape& x = inputs[0].shape();
     const Shape& w = inputs[1].shape();
     const Shape& y = outputs[0].shape();
-    require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8,
-            [&] { return "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe(); });
-    require(x.rank() >= 3 && x.rank() <= 5, [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
+    require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8, [&] {
+      return "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe();
+    });
+    require(x.rank() >= 3 && x.rank() <= 5,
+            [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
     require(w.rank() == x.rank(), [&] { return "W " + w.to_string() + " must have the rank of X " + x.to_string(); });
     const auto group = node().attr<std::int64_t>("group");
-    require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1],
-            [&] { return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group); });
+    require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1], [&] {
+      return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group);
+    });
     const bool has_bias = inputs.size() > 2 && inputs[2].defined();
     if (has_bias)
       require(inputs[2].dtype() == DataType::Int32 && inputs[2].shape() == Shape{w[0]},
               [&] { return "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]"; });
     const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
-    require(outputs[0].dtype() == y_type, [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
+    require(outputs[0].dtype() == y_type,
+            [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
 
     const Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
     Dims dilations;
@@ -61,13 +65,13 @@ private:
     // Requantize in the primitive unless a bias makes its float32 sum unprovable.
     const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
     const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 ? 255 : 128;
-    in_primitive_ = requantization_ &&
-                    (!has_bias || bias_sum_exact(constant_input(node(), 1), constant_input(node(), 2), w[0], taps,
-                                                 taps, 1, x_max));
+    in_primitive_ =
+        requantization_ &&
+        (!has_bias || bias_sum_exact(constant_input(node(), 1), constant_input(node(), 2), w[0], taps, taps, 1, x_max));
     const memory::data_type src_type = dnnl_type(inputs[0].dtype()), s8 = memory::data_type::s8;
     const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
-    const dnnl::primitive_attr attr = user_scratchpad(in_primitive_ ? requantize_attr(*requantization_, 1)
-                                                                    : dnnl::primitive_attr());
+    const dnnl::primitive_attr attr =
+        user_scratchpad(in_primitive_ ? requantize_attr(*requantization_, 1) : dnnl::primitive_attr());
     const memory::desc bias = has_bias ? plain_desc({w[0]}, memory::data_type::s32) : memory::desc();
     // oneDNN's int8 kernels take channels last (nhwc) only: a plain or channel-blocked dst
     // gets its reference loop (checked in 2.6), so "any" it is, reordered to Tern's nchw.
@@ -76,8 +80,9 @@ private:
                                                any(dims_of(y), dst_type), window.strides, dilations, window.pads_begin,
                                                window.pads_end);
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine(), /*allow_empty=*/true);
-    require(static_cast<bool>(pd), [&] { return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() +
-                                       " and these attributes"; });
+    require(static_cast<bool>(pd), [&] {
+      return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
+    });
     conv_ = Primitive(pd);
     src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
@@ -97,7 +102,8 @@ private:
     dst_.written();
     if (!accumulators_.defined()) return;
     const Shape& y = outputs[0].shape();
-    native::requantize(*requantization_, accumulators_, outputs[0], y[1], y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
+    native::requantize(*requantization_, accumulators_, outputs[0], y[1],
+                       y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
   }
 
   Primitive conv_;

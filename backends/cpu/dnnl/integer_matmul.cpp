@@ -35,14 +35,14 @@ private:
   };
 
   Operands gemm_operands(const Shape& a, const Shape& b) const {
-    require(a.rank() >= 2 && b.rank() == 2, [&] { return "A " + a.to_string() + " and B " + b.to_string() +
-                                                ": expected A of rank >= 2 and 2-D B"; });
+    require(a.rank() >= 2 && b.rank() == 2,
+            [&] { return "A " + a.to_string() + " and B " + b.to_string() + ": expected A of rank >= 2 and 2-D B"; });
     Operands o;
     const std::int64_t m = a[0], k = a.numel() / std::max<std::int64_t>(m, 1);
     o.trans_b = node().attr<std::int64_t>("transB") != 0;
     const std::int64_t n = o.trans_b ? b[0] : b[1];
-    require((o.trans_b ? b[1] : b[0]) == k, [&] { return "inner dimensions of A " + a.to_string() + " and B " + b.to_string() +
-                                               " differ"; });
+    require((o.trans_b ? b[1] : b[0]) == k,
+            [&] { return "inner dimensions of A " + a.to_string() + " and B " + b.to_string() + " differ"; });
     o.a = {m, k};
     o.b = {k, n};
     o.y = {m, n};
@@ -58,11 +58,12 @@ private:
     if (as.rank() == 1) o.a.insert(o.a.begin(), 1);
     if (bs.rank() == 1) o.b.push_back(1);
     const std::size_t rank = std::max(o.a.size(), o.b.size());
-    require(rank <= DNNL_MAX_NDIMS, [&] { return "MatMul of rank " + std::to_string(rank) + " exceeds oneDNN's limit"; });
+    require(rank <= DNNL_MAX_NDIMS,
+            [&] { return "MatMul of rank " + std::to_string(rank) + " exceeds oneDNN's limit"; });
     o.a = left_pad(std::move(o.a), rank);
     o.b = left_pad(std::move(o.b), rank);
-    require(o.a[rank - 1] == o.b[rank - 2], [&] { return "inner dimensions of " + as.to_string() + " and " + bs.to_string() +
-                                                " differ"; });
+    require(o.a[rank - 1] == o.b[rank - 2],
+            [&] { return "inner dimensions of " + as.to_string() + " and " + bs.to_string() + " differ"; });
     o.y.resize(rank);
     for (std::size_t i = 0; i + 2 < rank; ++i) {
       require(o.a[i] == o.b[i] || o.a[i] == 1 || o.b[i] == 1,
@@ -76,18 +77,21 @@ private:
   }
 
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8,
-            [&] { return "expected int8/uint8 A and int8 B, got " + inputs[0].describe() + " and " + inputs[1].describe(); });
+    require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8, [&] {
+      return "expected int8/uint8 A and int8 B, got " + inputs[0].describe() + " and " + inputs[1].describe();
+    });
     const Operands o = gemm_ ? gemm_operands(inputs[0].shape(), inputs[1].shape())
                              : matmul_operands(inputs[0].shape(), inputs[1].shape());
     const std::size_t rank = o.y.size();
     const std::int64_t k = o.a[rank - 1], n = o.y[rank - 1];
     std::int64_t count = 1;
     for (const std::int64_t d : o.y) count *= d;
-    require(count == outputs[0].numel(), [&] { return "Y is " + outputs[0].shape().to_string() + ", expected " +
-                                             std::to_string(count) + " elements"; });
+    require(count == outputs[0].numel(), [&] {
+      return "Y is " + outputs[0].shape().to_string() + ", expected " + std::to_string(count) + " elements";
+    });
     const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
-    require(outputs[0].dtype() == y_type, [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
+    require(outputs[0].dtype() == y_type,
+            [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
     const bool has_bias = inputs.size() > 2 && inputs[2].defined();
     if (has_bias)
       require(inputs[2].dtype() == DataType::Int32 && inputs[2].numel() == n,
@@ -95,9 +99,9 @@ private:
 
     const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 ? 255 : 128;
     // Per output column n: B's taps are k = 0..K-1, laid out as transB says.
-    in_primitive_ = requantization_ && (!has_bias || bias_sum_exact(constant_input(node(), 1),
-                                                                    constant_input(node(), 2), n, k,
-                                                                    o.trans_b ? k : 1, o.trans_b ? 1 : n, x_max));
+    in_primitive_ =
+        requantization_ && (!has_bias || bias_sum_exact(constant_input(node(), 1), constant_input(node(), 2), n, k,
+                                                        o.trans_b ? k : 1, o.trans_b ? 1 : n, x_max));
     const memory::data_type y_dnnl = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
     const memory::desc a_desc = plain_desc(o.a, dnnl_type(inputs[0].dtype())), y_desc = plain_desc(o.y, y_dnnl);
     Dims bias_dims(rank, 1);

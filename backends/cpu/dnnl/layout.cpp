@@ -10,12 +10,15 @@ dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type) {
 
 dnnl::memory::desc channel_blocked(const Dims& dims) {
   using tag = dnnl::memory::format_tag;
-  check(dims.size() >= 3 && dims.size() <= 5, [&] { return "channel_blocked takes ranks 3 to 5, not " + std::to_string(dims.size()); });
+  check(dims.size() >= 3 && dims.size() <= 5,
+        [&] { return "channel_blocked takes ranks 3 to 5, not " + std::to_string(dims.size()); });
   static constexpr tag blocked[] = {tag::nCw16c, tag::nChw16c, tag::nCdhw16c};
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, blocked[dims.size() - 3]);
 }
 
-bool is_reference(const dnnl::primitive_desc_base& pd) { return std::string_view(pd.impl_info_str()).starts_with("ref"); }
+bool is_reference(const dnnl::primitive_desc_base& pd) {
+  return std::string_view(pd.impl_info_str()).starts_with("ref");
+}
 
 void Relayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot) {
   plain_ = unbound(plain);

@@ -38,16 +38,22 @@ private:
     const Shape& b = inputs[1].shape();
     const bool trans_a = node().attr<std::int64_t>("transA") != 0;
     const bool trans_b = node().attr<std::int64_t>("transB") != 0;
-    require(a.rank() >= 2 && (a.rank() == 2 || !trans_a), [&] { return "A is " + a.to_string() + "; expected 2-D (or more without transA)"; });
+    require(a.rank() >= 2 && (a.rank() == 2 || !trans_a),
+            [&] { return "A is " + a.to_string() + "; expected 2-D (or more without transA)"; });
     require(b.rank() == 2, [&] { return "B is " + b.to_string() + "; expected 2-D"; });
     const std::int64_t rows = a[0], cols = inputs[0].numel() / std::max<std::int64_t>(rows, 1);
     const std::int64_t m = trans_a ? cols : rows, k = trans_a ? rows : cols;
     const std::int64_t n = trans_b ? b[0] : b[1];
-    require((trans_b ? b[1] : b[0]) == k, [&] { return "inner dimensions of A " + a.to_string() + " and B " + b.to_string() + " differ"; });
-    require(outputs[0].shape() == Shape{m, n}, [&] { return "Y is " + outputs[0].shape().to_string() + ", expected [" +
-                                                   std::to_string(m) + "," + std::to_string(n) + "]"; });
+    require((trans_b ? b[1] : b[0]) == k,
+            [&] { return "inner dimensions of A " + a.to_string() + " and B " + b.to_string() + " differ"; });
+    require(outputs[0].shape() == Shape{m, n}, [&] {
+      return "Y is " + outputs[0].shape().to_string() + ", expected [" + std::to_string(m) + "," + std::to_string(n) +
+             "]";
+    });
     has_c_ = inputs.size() > 2 && inputs[2].defined() && node().attr<double>("beta") != 0.0;
-    if (has_c_) require(inputs[2].shape().rank() <= 2, [&] { return "C " + inputs[2].shape().to_string() + " must be at most 2-D"; });
+    if (has_c_)
+      require(inputs[2].shape().rank() <= 2,
+              [&] { return "C " + inputs[2].shape().to_string() + " must be at most 2-D"; });
     const auto alpha = static_cast<float>(node().attr<double>("alpha"));
     const auto beta = static_cast<float>(node().attr<double>("beta"));
     c_is_bias_ = has_c_ && alpha == 1.0f && beta == 1.0f && inputs[2].numel() == n &&
@@ -76,8 +82,10 @@ private:
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    if (c_is_bias_) bind(args_[DNNL_ARG_BIAS], inputs[2]);
-    else if (has_c_) broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
+    if (c_is_bias_)
+      bind(args_[DNNL_ARG_BIAS], inputs[2]);
+    else if (has_c_)
+      broadcast_into(inputs[2], outputs[0]); // the sum post-op reads it back
     bind(args_[DNNL_ARG_SRC], inputs[0]);
     bind(args_[DNNL_ARG_DST], outputs[0]);
     args_[DNNL_ARG_WEIGHTS] = b_.read(inputs[1]);
@@ -101,17 +109,22 @@ private:
     Dims b = dims_of(inputs[1].shape());
     require(inputs[0].shape().rank() >= 1 && inputs[1].shape().rank() >= 1, "MatMul's operands must be at least 1-D");
     if (inputs[0].shape().rank() == 1) a.insert(a.begin(), 1); // a row [1, K]
-    if (inputs[1].shape().rank() == 1) b.push_back(1);        // a column [K, 1]
+    if (inputs[1].shape().rank() == 1) b.push_back(1);         // a column [K, 1]
     const std::size_t rank = std::max(a.size(), b.size());
-    require(rank <= DNNL_MAX_NDIMS, [&] { return "MatMul of rank " + std::to_string(rank) + " exceeds oneDNN's limit"; });
+    require(rank <= DNNL_MAX_NDIMS,
+            [&] { return "MatMul of rank " + std::to_string(rank) + " exceeds oneDNN's limit"; });
     a = left_pad(std::move(a), rank);
     b = left_pad(std::move(b), rank);
-    require(a[rank - 1] == b[rank - 2], [&] { return "inner dimensions of " + inputs[0].shape().to_string() + " and " +
-                                            inputs[1].shape().to_string() + " differ"; });
+    require(a[rank - 1] == b[rank - 2], [&] {
+      return "inner dimensions of " + inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
+             " differ";
+    });
     Dims y(rank);
     for (std::size_t i = 0; i + 2 < rank; ++i) {
-      require(a[i] == b[i] || a[i] == 1 || b[i] == 1, [&] { return "batch dimensions of " + inputs[0].shape().to_string() +
-                                                          " and " + inputs[1].shape().to_string() + " do not broadcast"; });
+      require(a[i] == b[i] || a[i] == 1 || b[i] == 1, [&] {
+        return "batch dimensions of " + inputs[0].shape().to_string() + " and " + inputs[1].shape().to_string() +
+               " do not broadcast";
+      });
       y[i] = std::max(a[i], b[i]);
     }
     y[rank - 2] = a[rank - 2];
@@ -119,8 +132,9 @@ private:
     // Y drops the promoted dimensions, which leaves its row-major bytes unchanged.
     std::int64_t count = 1;
     for (const std::int64_t d : y) count *= d;
-    require(count == outputs[0].numel(), [&] { return "Y is " + outputs[0].shape().to_string() + ", expected " +
-                                             std::to_string(count) + " elements"; });
+    require(count == outputs[0].numel(), [&] {
+      return "Y is " + outputs[0].shape().to_string() + ", expected " + std::to_string(count) + " elements";
+    });
     a_ = plain_desc(a);
     b_ = plain_desc(b);
     y_ = plain_desc(y);

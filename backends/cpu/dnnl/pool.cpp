@@ -80,7 +80,8 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& x = inputs[0].shape();
     const Shape& y = outputs[0].shape();
-    require(x.rank() >= 3 && x.rank() <= 5, [&] { return "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
+    require(x.rank() >= 3 && x.rank() <= 5,
+            [&] { return "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
     require(y.rank() == x.rank(), [&] { return "Y " + y.to_string() + " must have the rank of X " + x.to_string(); });
     const Pooling pooling(node(), kind_, x, y);
     divisor_fix_ = pooling.divisor_fix;
@@ -121,7 +122,7 @@ private:
 
   const PoolKind kind_;
   Primitive pool_;
-  dnnl::memory src_, dst_; ///< made once per shape, pointed at each run's tensors
+  dnnl::memory src_, dst_;                      ///< made once per shape, pointed at each run's tensors
   std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
 };
 

@@ -47,8 +47,10 @@ public:
     native::require_dtype(node_, outputs[0], DataType::Int64, "output");
     const std::size_t axis = axis_of(node_, x.shape().rank());
     std::vector<std::int64_t> dims = x.shape().dims();
-    if (keepdims_) dims[axis] = 1;
-    else dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(axis));
+    if (keepdims_)
+      dims[axis] = 1;
+    else
+      dims.erase(dims.begin() + static_cast<std::ptrdiff_t>(axis));
     native::require_shape(node_, outputs[0].shape(), Shape(dims), "output");
     const AxisLines lines(x.shape(), axis);
     native::require(node_, lines.size > 0 || x.numel() == 0, "cannot take an index along an empty axis");
@@ -111,6 +113,8 @@ std::unique_ptr<Kernel> make_arg_extreme(const Node& node) { return std::make_un
 std::unique_ptr<Kernel> make_log_softmax(const Node& node) {
   return native::stateless_kernel(node, along_axis_f32<log_softmax_line>);
 }
-std::unique_ptr<Kernel> make_hardmax(const Node& node) { return native::stateless_kernel(node, along_axis_f32<hardmax_line>); }
+std::unique_ptr<Kernel> make_hardmax(const Node& node) {
+  return native::stateless_kernel(node, along_axis_f32<hardmax_line>);
+}
 
 } // namespace tern::cpu

@@ -32,7 +32,7 @@ public:
   }
 
 private:
-  std::vector<std::int64_t> outer_dims_;                // output dims but the last
+  std::vector<std::int64_t> outer_dims_;                 // output dims but the last
   std::vector<std::vector<std::int64_t>> outer_strides_; // per input: stride per outer axis, 0 when broadcast
   std::vector<std::int64_t> steps_;
   std::int64_t rows_ = 1;
@@ -55,7 +55,8 @@ void broadcast_map(const Broadcast& plan, std::span<const Tensor> inputs, Tensor
       const std::int64_t steps[] = {plan.row_step(K)...};
       for (std::int64_t i = 0; i < plan.row_length(); ++i) target[i] = fn(std::get<K>(first)[i * steps[K]]...);
     });
-  }(std::index_sequence_for<Ins...>{});
+  }
+  (std::index_sequence_for<Ins...>{});
 }
 
 /// broadcast_map over a plan made from the inputs' shapes and the output's.

@@ -10,9 +10,8 @@ namespace tern::cpu {
 namespace {
 
 /// Folds every input into the output with `combine`, then applies `finish(value, count)`.
-template <class Combine, class Finish>
-void fold_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs, Combine combine,
-              Finish finish) {
+template <class Combine, class Finish> void fold_f32(const Node& node, std::span<const Tensor> inputs,
+                                                     std::span<Tensor> outputs, Combine combine, Finish finish) {
   native::require(node, !inputs.empty() && outputs.size() == 1, "expected at least one input and one output");
   std::vector<const float*> data;
   for (std::size_t k = 0; k < inputs.size(); ++k) {
@@ -41,16 +40,20 @@ constexpr auto unchanged = [](float value, float) { return value; };
 
 // NaN wins, as in numpy's minimum/maximum (the ONNX reference).
 void min_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  fold_f32(node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a <= b ? a : b; }, unchanged);
+  fold_f32(
+      node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a <= b ? a : b; }, unchanged);
 }
 void max_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  fold_f32(node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a >= b ? a : b; }, unchanged);
+  fold_f32(
+      node, inputs, outputs, [](float a, float b) { return std::isnan(a) || a >= b ? a : b; }, unchanged);
 }
 void sum_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  fold_f32(node, inputs, outputs, [](float a, float b) { return a + b; }, unchanged);
+  fold_f32(
+      node, inputs, outputs, [](float a, float b) { return a + b; }, unchanged);
 }
 void mean_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  fold_f32(node, inputs, outputs, [](float a, float b) { return a + b; }, [](float sum, float n) { return sum / n; });
+  fold_f32(
+      node, inputs, outputs, [](float a, float b) { return a + b; }, [](float sum, float n) { return sum / n; });
 }
 
 // The exponent may be float32, int32 or int64 (ONNX's T1); it is read as its own type and
@@ -60,10 +63,9 @@ void pow_f32(const Node& node, std::span<const Tensor> inputs, std::span<Tensor>
   native::require_dtype(node, inputs[0], DataType::Float32, "the base");
   native::require_dtype(node, outputs[0], DataType::Float32, "output");
   const DataType exponent_type = inputs[1].dtype();
-  native::require(node,
-                  exponent_type == DataType::Float32 || exponent_type == DataType::Int32 ||
-                      exponent_type == DataType::Int64,
-                  "the exponent is " + std::string(name(exponent_type)) + ", expected float32, int32 or int64");
+  native::require(
+      node, exponent_type == DataType::Float32 || exponent_type == DataType::Int32 || exponent_type == DataType::Int64,
+      "the exponent is " + std::string(name(exponent_type)) + ", expected float32, int32 or int64");
   dispatch(exponent_type, [&](auto tag) {
     using E = typename decltype(tag)::type;
     if constexpr (std::is_arithmetic_v<E> && !std::is_same_v<E, bool>)

@@ -44,9 +44,9 @@ public:
     const auto prefix = std::span(shape.dims()).first(axis);
     const auto suffix = std::span(shape.dims()).subspan(axis + 1);
     const std::int64_t outer = std::accumulate(prefix.begin(), prefix.end(), std::int64_t{1}, std::multiplies<>());
-    const std::size_t block = static_cast<std::size_t>(
-                                  std::accumulate(suffix.begin(), suffix.end(), std::int64_t{1}, std::multiplies<>())) *
-                              size_of(data.dtype());
+    const std::size_t block =
+        static_cast<std::size_t>(std::accumulate(suffix.begin(), suffix.end(), std::int64_t{1}, std::multiplies<>())) *
+        size_of(data.dtype());
     const auto count = static_cast<std::int64_t>(indices.size());
     const std::byte* src = native::bytes_of(data);
     std::byte* dst = native::bytes_of(y);

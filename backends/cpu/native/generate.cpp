@@ -35,8 +35,8 @@ void tile(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> ou
   const Shape& in = x.shape();
   const std::size_t rank = in.rank();
   const std::vector<std::int64_t> repeats = native::index_values(node, inputs[1], "repeats");
-  require(node, repeats.size() == rank, "repeats has " + std::to_string(repeats.size()) + " values, expected " +
-                                            std::to_string(rank));
+  require(node, repeats.size() == rank,
+          "repeats has " + std::to_string(repeats.size()) + " values, expected " + std::to_string(rank));
   std::vector<std::int64_t> dims = in.dims();
   for (std::size_t d = 0; d < rank; ++d) dims[d] *= repeats[d];
   native::require_shape(node, y.shape(), Shape(dims), "output");

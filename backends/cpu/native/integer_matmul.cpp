@@ -39,8 +39,8 @@ public:
     const std::int32_t* bias = nullptr;
     if (inputs.size() > 2 && inputs[2].defined()) {
       native::require_dtype(node_, inputs[2], DataType::Int32, "C");
-      native::require(node_, inputs[2].numel() == p.n, "C " + inputs[2].shape().to_string() + " must hold " +
-                                                           std::to_string(p.n) + " biases");
+      native::require(node_, inputs[2].numel() == p.n,
+                      "C " + inputs[2].shape().to_string() + " must hold " + std::to_string(p.n) + " biases");
       bias = inputs[2].data<std::int32_t>();
     }
     const std::int8_t* b_rows = packed_ ? packed_->data<std::int8_t>() : b.data<std::int8_t>();
@@ -61,8 +61,8 @@ private:
   /// Gemm: A read as [rows, rest]; a transposed B is packed into row-major [K, N].
   Products gemm_products(const Shape& a, const Tensor& b) {
     const Shape& bs = b.shape();
-    native::require(node_, a.rank() >= 2 && bs.rank() == 2, "A " + a.to_string() + " and B " + bs.to_string() +
-                                                                 ": expected A of rank >= 2 and 2-D B");
+    native::require(node_, a.rank() >= 2 && bs.rank() == 2,
+                    "A " + a.to_string() + " and B " + bs.to_string() + ": expected A of rank >= 2 and 2-D B");
     Products p;
     p.m = a[0];
     p.k = a.numel() / std::max<std::int64_t>(p.m, 1);
@@ -96,8 +96,8 @@ private:
     p.m = a[rank - 2];
     p.k = a[rank - 1];
     p.n = bd[rank - 1];
-    native::require(node_, bd[rank - 2] == p.k, "inner dimensions of " + as.to_string() + " and " +
-                                                    b.shape().to_string() + " differ");
+    native::require(node_, bd[rank - 2] == p.k,
+                    "inner dimensions of " + as.to_string() + " and " + b.shape().to_string() + " differ");
     // Walk the broadcast batch dimensions with an odometer; a broadcast operand stays put.
     std::int64_t count = 1;
     std::vector<std::int64_t> batch(rank - 2);

@@ -158,8 +158,10 @@ void integer_max_pool(const Node& node, std::span<const Tensor> inputs, std::spa
     g.dilation[skip + a] = window.dilations[a];
     g.pad[skip + a] = window.pads_begin[a];
   }
-  if (x.dtype() == DataType::Int8) max_pool(g, x.data<std::int8_t>(), y.data<std::int8_t>());
-  else max_pool(g, x.data<std::uint8_t>(), y.data<std::uint8_t>());
+  if (x.dtype() == DataType::Int8)
+    max_pool(g, x.data<std::int8_t>(), y.data<std::int8_t>());
+  else
+    max_pool(g, x.data<std::uint8_t>(), y.data<std::uint8_t>());
 }
 
 } // namespace

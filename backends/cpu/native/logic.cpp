@@ -52,7 +52,8 @@ public:
     const Relation relation = relation_;
     dispatch(type, [&](auto tag) {
       using T = typename decltype(tag)::type;
-      native::broadcast_map<bool, T, T>(node_, inputs, outputs[0], [relation](T a, T b) { return holds(relation, a, b); });
+      native::broadcast_map<bool, T, T>(node_, inputs, outputs[0],
+                                        [relation](T a, T b) { return holds(relation, a, b); });
     });
   }
 
@@ -65,7 +66,8 @@ private:
 template <bool (*fn)(bool, bool)>
 void logic(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
   native::require_arity(node, inputs, outputs, 2, 2, 1, 1);
-  for (std::size_t k = 0; k < 2; ++k) native::require_dtype(node, inputs[k], DataType::Bool, "input " + std::to_string(k));
+  for (std::size_t k = 0; k < 2; ++k)
+    native::require_dtype(node, inputs[k], DataType::Bool, "input " + std::to_string(k));
   native::require_dtype(node, outputs[0], DataType::Bool, "output");
   native::broadcast_map<bool, bool, bool>(node, inputs, outputs[0], fn);
 }

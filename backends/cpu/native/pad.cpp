@@ -15,10 +15,14 @@ class PadKernel final : public Kernel {
 public:
   explicit PadKernel(const Node& node) : node_(node) {
     const auto mode = node.attr<std::string>("mode");
-    if (mode == "constant") mode_ = PadMode::Constant;
-    else if (mode == "reflect") mode_ = PadMode::Reflect;
-    else if (mode == "edge") mode_ = PadMode::Edge;
-    else native::fail(node, "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge");
+    if (mode == "constant")
+      mode_ = PadMode::Constant;
+    else if (mode == "reflect")
+      mode_ = PadMode::Reflect;
+    else if (mode == "edge")
+      mode_ = PadMode::Edge;
+    else
+      native::fail(node, "attribute 'mode' is '" + mode + "'; expected constant, reflect or edge");
   }
 
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -51,7 +55,8 @@ public:
       const std::vector<std::int64_t> in_strides = native::strides_of(in);
       const std::int64_t row = y.shape()[rank - 1];
       std::vector<std::int64_t> last(static_cast<std::size_t>(row)); // source index along the last axis
-      for (std::int64_t i = 0; i < row; ++i) last[static_cast<std::size_t>(i)] = source(i - begins[rank - 1], in[rank - 1]);
+      for (std::int64_t i = 0; i < row; ++i)
+        last[static_cast<std::size_t>(i)] = source(i - begins[rank - 1], in[rank - 1]);
       const std::int64_t rows = y.numel() / row;
 #pragma omp parallel for if (y.numel() > (1 << 16))
       for (std::int64_t r = 0; r < rows; ++r) {

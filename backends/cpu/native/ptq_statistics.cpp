@@ -87,7 +87,8 @@ void histogram(const Node& node, std::span<const Tensor> inputs, std::span<Tenso
   native::require_dtype(node, inputs[0], DataType::Float32, "x");
   native::require_dtype(node, inputs[1], DataType::Float64, "range");
   const double range = inputs[1].data<double>()[0];
-  native::require(node, range > 0 && std::isfinite(range), "the range must be positive and finite, got " + std::to_string(range));
+  native::require(node, range > 0 && std::isfinite(range),
+                  "the range must be positive and finite, got " + std::to_string(range));
   const std::int64_t bins = outputs[0].numel();
   // ValueStatistics' arithmetic: |x| (float32) times bins / range (float64), truncated.
   const double scale = static_cast<double>(bins) / range;
@@ -123,7 +124,8 @@ public:
     native::require_arity(node_, inputs, outputs, 1, 1, 1, 1);
     native::require_dtype(node_, inputs[0], DataType::Float32, "x");
     native::require_shape(node_, outputs[0].shape(), inputs[0].shape(), "y");
-    const ChannelLayout l = layout_of(node_, inputs[0].shape(), factor_.size() == 1 ? std::nullopt : std::optional(axis_));
+    const ChannelLayout l =
+        layout_of(node_, inputs[0].shape(), factor_.size() == 1 ? std::nullopt : std::optional(axis_));
     native::require(node_, static_cast<std::size_t>(l.channels) == factor_.size(),
                     std::to_string(factor_.size()) + " factors for " + std::to_string(l.channels) + " channels");
     const float* x = inputs[0].data<float>();

@@ -70,8 +70,10 @@ public:
     // Opset 13 ReduceSum's axes arrive as data, the other reductions' as the attribute.
     const bool axes_input = inputs.size() > 1 && inputs[1].defined();
     const std::vector<std::int64_t> axes = axes_input ? native::index_values(node_, inputs[1], "axes") : axes_;
-    if (type == DataType::Float32) reduce<float>(inputs[0], outputs[0], axes);
-    else reduce<double>(inputs[0], outputs[0], axes);
+    if (type == DataType::Float32)
+      reduce<float>(inputs[0], outputs[0], axes);
+    else
+      reduce<double>(inputs[0], outputs[0], axes);
   }
 
 private:
@@ -124,7 +126,8 @@ private:
             offset += left % reduced_sizes[k] * reduced_strides[k];
             left /= reduced_sizes[k];
           }
-          for (std::int64_t i = 0; i < inner; ++i) acc = combine(acc, static_cast<double>(in[offset + i * inner_stride]));
+          for (std::int64_t i = 0; i < inner; ++i)
+            acc = combine(acc, static_cast<double>(in[offset + i * inner_stride]));
         }
         return acc;
       };

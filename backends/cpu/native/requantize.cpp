@@ -26,9 +26,8 @@ std::optional<Requantization> requantization_of(const Node& node, const std::str
 
 namespace {
 
-template <class X, class Y>
-void requantize_typed(const Requantization& r, const X* x, Y* y, std::int64_t outer, std::int64_t channels,
-                      std::int64_t inner) {
+template <class X, class Y> void requantize_typed(const Requantization& r, const X* x, Y* y, std::int64_t outer,
+                                                  std::int64_t channels, std::int64_t inner) {
   const std::int64_t block = channels * inner;
 #pragma omp parallel for if (outer * block > (1 << 15))
   for (std::int64_t o = 0; o < outer; ++o) {
@@ -72,8 +71,8 @@ public:
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
     const DataType in = x.dtype();
-    native::require(node_, in == DataType::Float32 || in == DataType::Int32 || in == DataType::Int8 ||
-                               in == DataType::UInt8,
+    native::require(node_,
+                    in == DataType::Float32 || in == DataType::Int32 || in == DataType::Int8 || in == DataType::UInt8,
                     "x is " + std::string(name(in)) + ", expected float32, int32, int8 or uint8");
     native::require_dtype(node_, y, requantization_.to, "output");
     native::require_shape(node_, y.shape(), x.shape(), "output");

@@ -40,9 +40,9 @@ class ResizeKernel final : public Kernel {
 public:
   explicit ResizeKernel(const Node& node)
       : node_(node), linear_(node.attr<std::string>("mode") == "linear"),
-        transform_(parse<Transform>(node, "coordinate_transformation_mode",
-                                    {"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel",
-                                     "tf_half_pixel_for_nn"})),
+        transform_(parse<Transform>(
+            node, "coordinate_transformation_mode",
+            {"half_pixel", "asymmetric", "align_corners", "pytorch_half_pixel", "tf_half_pixel_for_nn"})),
         nearest_(parse<Nearest>(node, "nearest_mode", {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"})) {
     const auto mode = node.attr<std::string>("mode");
     native::require(node, mode == "nearest" || mode == "linear",

@@ -24,8 +24,8 @@ public:
       perm.resize(rank); // ONNX's default reverses the axes
       std::iota(perm.rbegin(), perm.rend(), 0);
     }
-    native::require(node_, perm.size() == rank, "perm has " + std::to_string(perm.size()) + " axes, the input " +
-                                                    std::to_string(rank));
+    native::require(node_, perm.size() == rank,
+                    "perm has " + std::to_string(perm.size()) + " axes, the input " + std::to_string(rank));
     std::vector<std::int64_t> dims(rank);
     for (std::size_t d = 0; d < rank; ++d) {
       native::require(node_, perm[d] >= 0 && perm[d] < static_cast<std::int64_t>(rank),

@@ -34,7 +34,9 @@ constexpr UnaryOp<float> functions[] = {
     {"Floor", [](float x, const Params&) { return std::floor(x); }},
     {"Ceil", [](float x, const Params&) { return std::ceil(x); }},
     // NaN stays NaN (numpy's sign)
-    {"Sign", [](float x, const Params&) { return x > 0.0f ? 1.0f : x < 0.0f ? -1.0f : x; }},
+    {"Sign", [](float x, const Params&) { return x > 0.0f   ? 1.0f
+                                                 : x < 0.0f ? -1.0f
+                                                            : x; }},
     {"Erf", [](float x, const Params&) { return std::erf(x); }},
     // log1p(exp(x)) overflows for large x, where softplus(x) is x to float precision
     {"Softplus", [](float x, const Params&) { return x > 30.0f ? x : std::log1p(std::exp(x)); }},
@@ -74,8 +76,8 @@ Params params_of(const Node& node) {
 
 template <class Out> class UnaryKernel final : public Kernel {
 public:
-  template <std::size_t N>
-  UnaryKernel(const Node& node, const UnaryOp<Out> (&table)[N]) : node_(node), params_(params_of(node)) {
+  template <std::size_t N> UnaryKernel(const Node& node, const UnaryOp<Out> (&table)[N])
+      : node_(node), params_(params_of(node)) {
     for (const UnaryOp<Out>& op : table)
       if (op.op_type == node.op_type()) fn_ = op.fn;
     native::require(node, fn_ != nullptr, node.op_type() + " is not an elementwise function the cpu backend knows");

@@ -16,8 +16,8 @@
 namespace tern {
 
 /// One attribute value: int, float, string, int list, float list or tensor.
-using Attribute = std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>,
-                               std::vector<double>, Tensor>;
+using Attribute =
+    std::variant<std::int64_t, double, std::string, std::vector<std::int64_t>, std::vector<double>, Tensor>;
 
 /// The kinds of Attribute, in the variant's order.
 enum class AttributeType { Int, Float, String, Ints, Floats, Tensor };

@@ -26,7 +26,7 @@ inline void check(bool condition, const std::string& message) {
 /// Throws tern::Error(make_message()) when `condition` is false: a message assembled at run
 /// time is built only on failure (`check(ok, [&] { return "x is " + text; })`).
 template <class MakeMessage>
-  requires std::is_invocable_r_v<std::string, MakeMessage>
+requires std::is_invocable_r_v<std::string, MakeMessage>
 void check(bool condition, MakeMessage&& make_message) {
   if (!condition) throw Error(make_message());
 }

@@ -157,8 +157,7 @@ public:
   void replace_uses(Value& from, Value& to);
   /// Replaces `node` by a new node of `op_type` over `inputs` that produces the same output
   /// values (so readers are untouched). Returns the new node.
-  Node& replace_node(Node& node, const std::string& op_type, const std::vector<Value*>& inputs,
-                     Attributes attrs = {});
+  Node& replace_node(Node& node, const std::string& op_type, const std::vector<Value*>& inputs, Attributes attrs = {});
   /// Removes a node whose outputs nobody reads (throws otherwise), then drops values and
   /// constants left without readers.
   void remove_node(Node& node);

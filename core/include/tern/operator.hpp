@@ -35,8 +35,8 @@ public:
     bool present = false;               ///< false for an absent optional input
     DataType dtype = DataType::Float32; ///< its element type
     Shape shape;                        ///< its shape (dynamic dims allowed at compile time)
-    const Tensor* value = nullptr; ///< constant data when known (initializers, run time)
-    bool varies = false;           ///< `value` is run-time data that may change between runs
+    const Tensor* value = nullptr;      ///< constant data when known (initializers, run time)
+    bool varies = false;                ///< `value` is run-time data that may change between runs
   };
 
   /// The context for `node` with one Input per node input and `output_count` outputs.
@@ -80,7 +80,7 @@ public:
   }
   /// fail(make_message()) unless `condition`: the message is built only on failure.
   template <class MakeMessage>
-    requires std::is_invocable_r_v<std::string, MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
   void require(bool condition, MakeMessage&& make_message) const {
     if (!condition) fail(make_message());
   }
@@ -147,6 +147,4 @@ template <class T> T OpSchema::default_of(const std::string& key, const Node& no
 
 #include <tern/graph.hpp>
 
-template <class T> T tern::InferenceContext::attr(const std::string& key) const {
-  return node_.attr<T>(key);
-}
+template <class T> T tern::InferenceContext::attr(const std::string& key) const { return node_.attr<T>(key); }

@@ -23,7 +23,7 @@
 #define TERN_STRINGIFY(x) TERN_STRINGIFY_(x)
 /// The compiler ABI a translation unit is built with; host and plugin must agree because
 /// C++ types (std::string, std::function, exceptions) cross the boundary.
-#define TERN_COMPILER_ABI_TAG \
+#define TERN_COMPILER_ABI_TAG                                                                                          \
   "gxx-abi-" TERN_STRINGIFY(__GXX_ABI_VERSION) "/cxx11-abi-" TERN_STRINGIFY(_GLIBCXX_USE_CXX11_ABI)
 
 namespace tern {
@@ -53,19 +53,19 @@ using PluginRegisterFn = void (*)(PluginContext& context);
 /// The descriptor every plugin exports. Fields are only ever appended (struct_size tells
 /// the host which ones a plugin has); the leading fields never change.
 struct PluginDescriptor {
-  std::uint32_t magic;       ///< plugin_magic
-  std::uint32_t struct_size; ///< sizeof(PluginDescriptor) as the plugin was built
-  std::uint16_t abi_major;   ///< plugin_abi_major at build time
-  std::uint16_t abi_minor;   ///< plugin_abi_minor at build time
+  std::uint32_t magic;              ///< plugin_magic
+  std::uint32_t struct_size;        ///< sizeof(PluginDescriptor) as the plugin was built
+  std::uint16_t abi_major;          ///< plugin_abi_major at build time
+  std::uint16_t abi_minor;          ///< plugin_abi_minor at build time
   std::uint32_t tern_version_major; ///< TERN_VERSION_MAJOR at build time (must equal the host's)
   std::uint32_t tern_version_minor; ///< TERN_VERSION_MINOR at build time
   std::uint32_t tern_version_patch; ///< TERN_VERSION_PATCH at build time
-  const char* compiler_abi; ///< TERN_COMPILER_ABI_TAG at build time
-  const char* name;         ///< the plugin's name: libtern-<name>.so
-  const char* version;      ///< the plugin's own version text
-  const char* description;  ///< one line for `tern plugins`
-  PluginKind kind;                 ///< what it provides
-  PluginProbeFn probe;             ///< optional (nullptr: always usable)
+  const char* compiler_abi;         ///< TERN_COMPILER_ABI_TAG at build time
+  const char* name;                 ///< the plugin's name: libtern-<name>.so
+  const char* version;              ///< the plugin's own version text
+  const char* description;          ///< one line for `tern plugins`
+  PluginKind kind;                  ///< what it provides
+  PluginProbeFn probe;              ///< optional (nullptr: always usable)
   PluginRegisterFn register_plugin; ///< required
 };
 
@@ -112,8 +112,8 @@ struct PluginInfo {
   std::string version;        ///< the plugin's own version text
   std::string description;    ///< one line for `tern plugins`
   bool usable = false;        ///< loads, passes every check and its probe
-  std::string reason; ///< why not usable (empty when usable)
-  bool registered = false; ///< it registered into the current registry (Registry::current())
+  std::string reason;         ///< why not usable (empty when usable)
+  bool registered = false;    ///< it registered into the current registry (Registry::current())
 };
 
 /// Finds, checks, loads and registers plugins. Libraries are never unloaded.

@@ -30,13 +30,13 @@ struct Declined {
 /// over, and its kernel. Tools (tern info, Runtime::placements, profiles) read this record
 /// rather than asking the registry again.
 struct PlanStep {
-  const Node* node;                ///< the node (in the scheduler's graph)
-  std::string backend;             ///< the chosen backend's name
-  std::string implementation;      ///< the kernel row's implementation name (or the backend's)
+  const Node* node;                  ///< the node (in the scheduler's graph)
+  std::string backend;               ///< the chosen backend's name
+  std::string implementation;        ///< the kernel row's implementation name (or the backend's)
   std::vector<Declined> passed_over; ///< the backends before it in the preference list
-  std::shared_ptr<void> owner;     ///< keeps the kernel's plugin loaded; destroyed after kernel
-  std::unique_ptr<Kernel> kernel;  ///< made once when the plan compiles
-  std::vector<int> output_buffers; ///< buffer index per output, -1 for graph outputs
+  std::shared_ptr<void> owner;       ///< keeps the kernel's plugin loaded; destroyed after kernel
+  std::unique_ptr<Kernel> kernel;    ///< made once when the plan compiles
+  std::vector<int> output_buffers;   ///< buffer index per output, -1 for graph outputs
 };
 
 /// Runs a graph node after node in one thread of control (backends may thread inside kernels).

@@ -63,7 +63,8 @@ std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t
 /// the actual tensor). Otherwise output 0's dims depend on values seen only when the node
 /// runs: sets it to `rank` dynamic dims of `dtype` and returns false. The scheduler infers
 /// the real shape from the actual tensors on every forward.
-bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank, DataType dtype);
+bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank,
+                      DataType dtype);
 
 /// The static length of 1-D input `i` (how many values it holds); fails when dynamic.
 std::size_t static_length(const InferenceContext& ctx, std::size_t i);

@@ -25,21 +25,24 @@ Ints kept_dims(const InferenceContext& ctx, const std::vector<bool>& dropped) {
 void infer_squeeze(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
   std::vector<bool> squeezed(in.rank(), false);
-  if (ctx.has_input(1) && !shape_data_known(ctx, {1}, in.rank() - std::min(in.rank(), static_length(ctx, 1)), ctx.dtype(0)))
+  if (ctx.has_input(1) &&
+      !shape_data_known(ctx, {1}, in.rank() - std::min(in.rank(), static_length(ctx, 1)), ctx.dtype(0)))
     return;
   if (ctx.has_input(1)) {
     for (const std::size_t a : resolve_axes(ctx, describe_input(ctx, 1), constant_ints(ctx, 1), in.rank())) {
       // A dynamic dimension is accepted: it must be 1 when running.
-      ctx.require(in[a] == 1 || in[a] == dynamic, [&] { return "cannot squeeze axis " + std::to_string(a) + " of " +
-                                                      describe_input(ctx, 0) + ": its size is " +
-                                                      std::to_string(in[a]) + ", not 1"; });
+      ctx.require(in[a] == 1 || in[a] == dynamic, [&] {
+        return "cannot squeeze axis " + std::to_string(a) + " of " + describe_input(ctx, 0) + ": its size is " +
+               std::to_string(in[a]) + ", not 1";
+      });
       squeezed[a] = true;
     }
   } else {
     for (std::size_t a = 0; a < in.rank(); ++a) {
-      ctx.require(in[a] != dynamic, [&] { return "without the axes input, Squeeze removes every dimension of size 1, but dimension " +
-                                        std::to_string(a) + " of " + describe_input(ctx, 0) +
-                                        " is dynamic; give the axes as a constant input"; });
+      ctx.require(in[a] != dynamic, [&] {
+        return "without the axes input, Squeeze removes every dimension of size 1, but dimension " + std::to_string(a) +
+               " of " + describe_input(ctx, 0) + " is dynamic; give the axes as a constant input";
+      });
       squeezed[a] = in[a] == 1;
     }
   }
@@ -87,10 +90,12 @@ void infer_slice(InferenceContext& ctx) {
   if (ctx.has_input(3)) axes = constant_ints(ctx, 3);
   Ints steps(starts.size(), 1);
   if (ctx.has_input(4)) steps = constant_ints(ctx, 4);
-  ctx.require(ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(),
-              [&] { return "starts " + ints_text(starts) + ", ends " + ints_text(ends) + ", axes " + ints_text(axes) + " and steps " +
-                  ints_text(steps) + " must have one entry per sliced axis each"; });
-  ctx.require(std::find(steps.begin(), steps.end(), 0) == steps.end(), [&] { return "steps " + ints_text(steps) + " contain a 0"; });
+  ctx.require(ends.size() == starts.size() && axes.size() == starts.size() && steps.size() == starts.size(), [&] {
+    return "starts " + ints_text(starts) + ", ends " + ints_text(ends) + ", axes " + ints_text(axes) + " and steps " +
+           ints_text(steps) + " must have one entry per sliced axis each";
+  });
+  ctx.require(std::find(steps.begin(), steps.end(), 0) == steps.end(),
+              [&] { return "steps " + ints_text(steps) + " contain a 0"; });
   const std::vector<std::size_t> resolved =
       resolve_axes(ctx, ctx.has_input(3) ? describe_input(ctx, 3) : "the default axes", axes, in.rank());
   Ints dims = in.dims();

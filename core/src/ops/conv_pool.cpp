@@ -40,13 +40,16 @@ void infer_conv(InferenceContext& ctx) {
   ctx.require(group >= 1, [&] { return "attribute 'group' is " + std::to_string(group) + ", must be >= 1"; });
   // W is [M, C/group, k1, ...]: each of the `group` groups sees C/group input channels.
   if (x[1] != Shape::dynamic && w[1] != Shape::dynamic)
-    ctx.require(w[1] * group == x[1], [&] { return describe_input(ctx, 1) + " takes " + std::to_string(w[1]) +
-                                          " input channels per group x group " + std::to_string(group) + " = " +
-                                          std::to_string(w[1] * group) + ", but " + describe_input(ctx, 0) + " has " +
-                                          std::to_string(x[1]) + " channels"; });
+    ctx.require(w[1] * group == x[1], [&] {
+      return describe_input(ctx, 1) + " takes " + std::to_string(w[1]) + " input channels per group x group " +
+             std::to_string(group) + " = " + std::to_string(w[1] * group) + ", but " + describe_input(ctx, 0) +
+             " has " + std::to_string(x[1]) + " channels";
+    });
   if (w[0] != Shape::dynamic)
-    ctx.require(w[0] % group == 0, [&] { return describe_input(ctx, 1) + " has " + std::to_string(w[0]) +
-                                       " output channels, not divisible by group " + std::to_string(group); });
+    ctx.require(w[0] % group == 0, [&] {
+      return describe_input(ctx, 1) + " has " + std::to_string(w[0]) + " output channels, not divisible by group " +
+             std::to_string(group);
+    });
 
   Ints kernel(w.begin() + 2, w.end());
   if (ctx.has_attr("kernel_shape")) {
@@ -55,8 +58,10 @@ void infer_conv(InferenceContext& ctx) {
     ctx.require(declared.size() == kernel.size() &&
                     std::equal(kernel.begin(), kernel.end(), declared.begin(),
                                [](std::int64_t k, std::int64_t d) { return k == Shape::dynamic || k == d; }),
-                [&] { return "attribute 'kernel_shape' " + ints_text(declared) +
-                    " does not match the spatial dimensions of " + describe_input(ctx, 1); });
+                [&] {
+                  return "attribute 'kernel_shape' " + ints_text(declared) +
+                         " does not match the spatial dimensions of " + describe_input(ctx, 1);
+                });
     kernel = declared;
   }
 
@@ -64,8 +69,9 @@ void infer_conv(InferenceContext& ctx) {
     if (!integer) require_same_dtype(ctx, 0, 2);
     require_rank(ctx, 2, 1, 1);
     const std::int64_t b = ctx.shape(2)[0];
-    ctx.require(b == Shape::dynamic || w[0] == Shape::dynamic || b == w[0],
-                [&] { return describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(w[0]) + ")"; });
+    ctx.require(b == Shape::dynamic || w[0] == Shape::dynamic || b == w[0], [&] {
+      return describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(w[0]) + ")";
+    });
   }
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
@@ -83,8 +89,9 @@ void infer_max_pool(InferenceContext& ctx) {
   // ONNX also defines MaxPool on int8 and uint8 (a max needs no arithmetic).
   require_numeric(ctx, 0);
   const auto order = ctx.attr<std::int64_t>("storage_order");
-  ctx.require(order == 0 || order == 1,
-              [&] { return "attribute 'storage_order' is " + std::to_string(order) + ", expected 0 (row major) or 1 (column major)"; });
+  ctx.require(order == 0 || order == 1, [&] {
+    return "attribute 'storage_order' is " + std::to_string(order) + ", expected 0 (row major) or 1 (column major)";
+  });
   const Shape out = pool_output(ctx);
   ctx.set_output(0, ctx.dtype(0), out);
   // The optional Indices output: flat positions of each maximum in the input.
@@ -115,11 +122,20 @@ std::vector<OpSchema> conv_pool_schemas() {
        with_fused_requantize(with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1),
                                                     ints("kernel_shape"), ints("pads"), ints("strides")})),
        infer_conv},
-      {"MaxPool", 1, 1, 1, 2,
-       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),
-        ints("pads"), int_attr("storage_order", 0), ints("strides")},
+      {"MaxPool",
+       1,
+       1,
+       1,
+       2,
+       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"),
+        required_attr("kernel_shape", AttributeType::Ints), ints("pads"), int_attr("storage_order", 0),
+        ints("strides")},
        infer_max_pool},
-      {"AveragePool", 1, 1, 1, 1,
+      {"AveragePool",
+       1,
+       1,
+       1,
+       1,
        {auto_pad_attr(), int_attr("ceil_mode", 0), int_attr("count_include_pad", 0),
         required_attr("kernel_shape", AttributeType::Ints), ints("pads"), ints("strides")},
        infer_average_pool},

@@ -25,7 +25,9 @@ void infer_constant(InferenceContext& ctx) {
 // values count from the end, then both clamp to [0, rank]. An absent end means rank.
 void infer_shape(InferenceContext& ctx) {
   const auto rank = static_cast<std::int64_t>(ctx.shape(0).rank());
-  const auto clamp = [rank](std::int64_t index) { return std::clamp<std::int64_t>(index < 0 ? index + rank : index, 0, rank); };
+  const auto clamp = [rank](std::int64_t index) {
+    return std::clamp<std::int64_t>(index < 0 ? index + rank : index, 0, rank);
+  };
   const std::int64_t start = clamp(ctx.attr<std::int64_t>("start"));
   const std::int64_t end = clamp(ctx.has_attr("end") ? ctx.attr<std::int64_t>("end") : rank);
   ctx.set_output(0, DataType::Int64, Shape{std::max<std::int64_t>(0, end - start)});
@@ -43,10 +45,11 @@ void infer_gather(InferenceContext& ctx) {
   const std::int64_t size = data[axis];
   if (const Tensor* indices = ctx.value(1); indices != nullptr && size != dynamic) {
     for (const std::int64_t index : indices->to_int64s())
-      ctx.require(index >= -size && index < size, [&] { return describe_input(ctx, 1) + " holds index " + std::to_string(index) +
-                                                      ", out of range [" + std::to_string(-size) + ", " +
-                                                      std::to_string(size - 1) + "] for axis " + std::to_string(axis) +
-                                                      " of " + describe_input(ctx, 0); });
+      ctx.require(index >= -size && index < size, [&] {
+        return describe_input(ctx, 1) + " holds index " + std::to_string(index) + ", out of range [" +
+               std::to_string(-size) + ", " + std::to_string(size - 1) + "] for axis " + std::to_string(axis) + " of " +
+               describe_input(ctx, 0);
+      });
   }
   Ints dims(data.begin(), data.begin() + static_cast<std::ptrdiff_t>(axis));
   dims.insert(dims.end(), ctx.shape(1).begin(), ctx.shape(1).end());

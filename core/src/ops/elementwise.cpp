@@ -44,7 +44,8 @@ void infer_dropout(InferenceContext& ctx) {
     require_scalar(ctx, 1);
   }
   if (ctx.has_input(2)) {
-    ctx.require(ctx.dtype(2) == DataType::Bool, [&] { return describe_input(ctx, 2) + " (training_mode) must be bool"; });
+    ctx.require(ctx.dtype(2) == DataType::Bool,
+                [&] { return describe_input(ctx, 2) + " (training_mode) must be bool"; });
     require_scalar(ctx, 2);
     const Tensor* training = ctx.value(2);
     ctx.require(training == nullptr || training->to_int64s().at(0) == 0,

@@ -8,7 +8,8 @@ namespace tern::detail {
 
 const std::vector<std::string>& fusable_activations() {
   // The activations oneDNN applies as eltwise post-ops with at most two parameters.
-  static const std::vector<std::string> types{"Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
+  static const std::vector<std::string> types{"Relu",        "LeakyRelu", "Clip", "Sigmoid",
+                                              "HardSigmoid", "HardSwish", "Tanh"};
   return types;
 }
 

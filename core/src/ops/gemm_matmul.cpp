@@ -11,9 +11,10 @@ namespace {
 
 /// Fails unless the contracted dimensions agree (a dynamic one is checked when running).
 void require_inner(const InferenceContext& ctx, std::int64_t a, std::int64_t b) {
-  ctx.require(a == Shape::dynamic || b == Shape::dynamic || a == b,
-              [&] { return "inner dimensions differ: " + describe_input(ctx, 0) + " contributes " + std::to_string(a) + ", " +
-                  describe_input(ctx, 1) + " contributes " + std::to_string(b); });
+  ctx.require(a == Shape::dynamic || b == Shape::dynamic || a == b, [&] {
+    return "inner dimensions differ: " + describe_input(ctx, 0) + " contributes " + std::to_string(a) + ", " +
+           describe_input(ctx, 1) + " contributes " + std::to_string(b);
+  });
 }
 
 // Y = alpha * A' * B' + beta * C, with A' = transA ? A^T : A and B' = transB ? B^T : B.
@@ -37,8 +38,9 @@ void infer_gemm(InferenceContext& ctx) {
   const bool trans_a = ctx.attr<std::int64_t>("transA") != 0;
   const bool trans_b = ctx.attr<std::int64_t>("transB") != 0;
   require_rank(ctx, 0, 2, SIZE_MAX);
-  ctx.require(!trans_a || ctx.shape(0).rank() == 2, [&] { return describe_input(ctx, 0) +
-                                                       " must be 2-D with transA=1: only an untransposed A is flattened"; });
+  ctx.require(!trans_a || ctx.shape(0).rank() == 2, [&] {
+    return describe_input(ctx, 0) + " must be 2-D with transA=1: only an untransposed A is flattened";
+  });
   require_rank(ctx, 1, 2, 2);
 
   const std::vector<std::int64_t>& a = ctx.shape(0).dims();
@@ -56,8 +58,10 @@ void infer_gemm(InferenceContext& ctx) {
     if (integer) {
       const Shape& c = ctx.shape(2);
       ctx.require((c.rank() == 1 || (c.rank() == 2 && c[0] == 1)) && (c[c.rank() - 1] == n || n == Shape::dynamic),
-                  [&] { return describe_input(ctx, 2) + " must be a bias of shape [" + std::to_string(n) + "] or [1," +
-                      std::to_string(n) + "] for integer inputs"; });
+                  [&] {
+                    return describe_input(ctx, 2) + " must be a bias of shape [" + std::to_string(n) + "] or [1," +
+                           std::to_string(n) + "] for integer inputs";
+                  });
     } else {
       require_same_dtype(ctx, 0, 2);
       ctx.require(broadcasts_to(ctx.shape(2), y),

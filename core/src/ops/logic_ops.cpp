@@ -8,8 +8,9 @@ namespace tern::detail {
 namespace {
 
 void require_bool(const InferenceContext& ctx, std::size_t i) {
-  ctx.require(ctx.dtype(i) == DataType::Bool,
-              [&] { return describe_input(ctx, i) + " must be bool: " + ctx.node().op_type() + " is defined on bool tensors only"; });
+  ctx.require(ctx.dtype(i) == DataType::Bool, [&] {
+    return describe_input(ctx, i) + " must be bool: " + ctx.node().op_type() + " is defined on bool tensors only";
+  });
 }
 
 /// Two operands of one dtype (checked by `check`), broadcast both ways, a bool result.

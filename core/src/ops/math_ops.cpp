@@ -16,8 +16,10 @@ using Check = void (*)(const InferenceContext&, std::size_t);
 /// Neg is defined on signed types only: negating an unsigned value wraps.
 void require_signed(const InferenceContext& ctx, std::size_t i) {
   require_numeric(ctx, i);
-  ctx.require(info(ctx.dtype(i)).is_signed, [&] { return describe_input(ctx, i) + " must be a signed type: " +
-                                                ctx.node().op_type() + " of an unsigned value is not defined"; });
+  ctx.require(info(ctx.dtype(i)).is_signed, [&] {
+    return describe_input(ctx, i) + " must be a signed type: " + ctx.node().op_type() +
+           " of an unsigned value is not defined";
+  });
 }
 
 /// One input, one output of its dtype and shape; `check` vets the input's dtype.
@@ -50,9 +52,11 @@ void infer_mod(InferenceContext& ctx) {
   require_numeric(ctx, 0);
   require_same_dtype(ctx, 0, 1);
   const auto fmod = ctx.attr<std::int64_t>("fmod");
-  ctx.require(fmod == 0 || fmod == 1, [&] { return "attribute 'fmod' is " + std::to_string(fmod) + ", expected 0 or 1"; });
-  ctx.require(fmod == 1 || info(ctx.dtype(0)).is_integer,
-              [&] { return "attribute 'fmod' is 0, but " + describe_input(ctx, 0) + " is floating-point, which needs fmod=1"; });
+  ctx.require(fmod == 0 || fmod == 1,
+              [&] { return "attribute 'fmod' is " + std::to_string(fmod) + ", expected 0 or 1"; });
+  ctx.require(fmod == 1 || info(ctx.dtype(0)).is_integer, [&] {
+    return "attribute 'fmod' is 0, but " + describe_input(ctx, 0) + " is floating-point, which needs fmod=1";
+  });
   ctx.set_output(0, ctx.dtype(0), broadcast(ctx, 0, 1));
 }
 

@@ -10,8 +10,9 @@ namespace {
 // inference form: training_mode=1 would also update and output the running statistics.
 void infer_batch_normalization(InferenceContext& ctx) {
   const auto training = ctx.attr<std::int64_t>("training_mode");
-  ctx.require(training == 0, [&] { return "attribute 'training_mode' is " + std::to_string(training) +
-                                 "; Tern runs inference only (training_mode=0)"; });
+  ctx.require(training == 0, [&] {
+    return "attribute 'training_mode' is " + std::to_string(training) + "; Tern runs inference only (training_mode=0)";
+  });
   require_float(ctx, 0);
   require_rank(ctx, 0, 2, SIZE_MAX);
   const std::int64_t channels = ctx.shape(0)[1];
@@ -20,8 +21,9 @@ void infer_batch_normalization(InferenceContext& ctx) {
     require_same_dtype(ctx, 0, i);
     require_rank(ctx, i, 1, 1);
     const std::int64_t length = ctx.shape(i)[0];
-    ctx.require(length == Shape::dynamic || channels == Shape::dynamic || length == channels,
-                [&] { return describe_input(ctx, i) + " must hold one value per channel of " + describe_input(ctx, 0); });
+    ctx.require(length == Shape::dynamic || channels == Shape::dynamic || length == channels, [&] {
+      return describe_input(ctx, i) + " must hold one value per channel of " + describe_input(ctx, 0);
+    });
   }
   ctx.set_output(0, ctx.dtype(0), ctx.shape(0));
 }
@@ -37,7 +39,11 @@ void infer_softmax(InferenceContext& ctx) {
 
 std::vector<OpSchema> normalization_schemas() {
   return {
-      {"BatchNormalization", 5, 5, 1, 1,
+      {"BatchNormalization",
+       5,
+       5,
+       1,
+       1,
        {float_attr("epsilon", 1e-5), float_attr("momentum", 0.9), int_attr("training_mode", 0)},
        infer_batch_normalization},
       {"Softmax", 1, 1, 1, 1, {int_attr("axis", -1)}, infer_softmax},

@@ -13,17 +13,19 @@ constexpr std::size_t zero_point_input = 2;
 /// `axis` of input 0; a 1-element 1-D scale is per tensor, as onnxruntime reads it) and
 /// the optional zero point (the scale's shape, of a dtype in `zero_point_types`).
 void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_list<DataType> zero_point_types) {
-  ctx.require(ctx.dtype(scale_input) == DataType::Float32, [&] { return describe_input(ctx, scale_input) + " must be float32"; });
+  ctx.require(ctx.dtype(scale_input) == DataType::Float32,
+              [&] { return describe_input(ctx, scale_input) + " must be float32"; });
   require_rank(ctx, scale_input, 0, 1);
   const Shape& scale = ctx.shape(scale_input);
   const Shape& x = ctx.shape(0);
   // Per tensor, ONNX ignores the axis (it may not even exist, e.g. for a 1-D x).
   if (scale.rank() == 1 && scale[0] != 1) {
     const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), x.rank());
-    ctx.require(x[axis] == Shape::dynamic || scale[0] == x[axis],
-                [&] { return describe_input(ctx, scale_input) + " has " + std::to_string(scale[0]) +
-                    " values for per-axis quantization along axis " + std::to_string(axis) + ", but " +
-                    describe_input(ctx, 0) + " has " + std::to_string(x[axis]) + " there"; });
+    ctx.require(x[axis] == Shape::dynamic || scale[0] == x[axis], [&] {
+      return describe_input(ctx, scale_input) + " has " + std::to_string(scale[0]) +
+             " values for per-axis quantization along axis " + std::to_string(axis) + ", but " +
+             describe_input(ctx, 0) + " has " + std::to_string(x[axis]) + " there";
+    });
   }
   if (!ctx.has_input(zero_point_input)) return;
   const DataType zero_point = ctx.dtype(zero_point_input);
@@ -34,8 +36,9 @@ void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_li
     names += (names.empty() ? "" : ", ") + std::string(name(type));
   }
   ctx.require(allowed, [&] { return describe_input(ctx, zero_point_input) + " must be one of " + names; });
-  ctx.require(ctx.shape(zero_point_input) == scale,
-              [&] { return describe_input(ctx, zero_point_input) + " must have the shape of " + describe_input(ctx, scale_input); });
+  ctx.require(ctx.shape(zero_point_input) == scale, [&] {
+    return describe_input(ctx, zero_point_input) + " must have the shape of " + describe_input(ctx, scale_input);
+  });
 }
 
 // The zero point's dtype is the output's; without one the output is uint8 (ONNX).
@@ -54,8 +57,10 @@ void infer_dequantize_linear(InferenceContext& ctx) {
   check_scale_and_zero_point(ctx, {x});
   if (const Tensor* zero_point = ctx.value(zero_point_input); x == DataType::Int32 && zero_point != nullptr) {
     for (const std::int64_t z : zero_point->to_int64s())
-      ctx.require(z == 0, [&] { return describe_input(ctx, zero_point_input) + " holds " + std::to_string(z) +
-                              "; an int32 input must have zero point 0"; });
+      ctx.require(z == 0, [&] {
+        return describe_input(ctx, zero_point_input) + " holds " + std::to_string(z) +
+               "; an int32 input must have zero point 0";
+      });
   }
   ctx.set_output(0, DataType::Float32, ctx.shape(0));
 }

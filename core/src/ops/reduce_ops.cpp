@@ -15,7 +15,8 @@ using Ints = std::vector<std::int64_t>;
 /// Attribute `key` as a flag; ONNX allows only 0 and 1.
 bool flag(const InferenceContext& ctx, const std::string& key) {
   const auto value = ctx.attr<std::int64_t>(key);
-  ctx.require(value == 0 || value == 1, [&] { return "attribute '" + key + "' is " + std::to_string(value) + ", expected 0 or 1"; });
+  ctx.require(value == 0 || value == 1,
+              [&] { return "attribute '" + key + "' is " + std::to_string(value) + ", expected 0 or 1"; });
   return value == 1;
 }
 
@@ -23,8 +24,10 @@ bool flag(const InferenceContext& ctx, const std::string& key) {
 Shape reduced_shape(const InferenceContext& ctx, const std::vector<bool>& reduced, bool keepdims) {
   Ints dims;
   for (std::size_t a = 0; a < reduced.size(); ++a)
-    if (!reduced[a]) dims.push_back(ctx.shape(0)[a]);
-    else if (keepdims) dims.push_back(1);
+    if (!reduced[a])
+      dims.push_back(ctx.shape(0)[a]);
+    else if (keepdims)
+      dims.push_back(1);
   return Shape(std::move(dims));
 }
 
@@ -53,7 +56,12 @@ void infer_reduce(InferenceContext& ctx, bool axes_input) {
 }
 
 OpSchema reduction(std::string op_type) {
-  return {std::move(op_type), 1, 1, 1, 1, {optional_attr("axes", AttributeType::Ints), int_attr("keepdims", 1)},
+  return {std::move(op_type),
+          1,
+          1,
+          1,
+          1,
+          {optional_attr("axes", AttributeType::Ints), int_attr("keepdims", 1)},
           [](InferenceContext& ctx) { infer_reduce(ctx, false); }};
 }
 
@@ -70,15 +78,21 @@ void infer_arg_extreme(InferenceContext& ctx) {
 }
 
 OpSchema arg_extreme(std::string op_type) {
-  return {std::move(op_type), 1, 1, 1, 1,
-          {int_attr("axis", 0), int_attr("keepdims", 1), int_attr("select_last_index", 0)}, infer_arg_extreme};
+  return {
+      std::move(op_type), 1, 1, 1, 1, {int_attr("axis", 0), int_attr("keepdims", 1), int_attr("select_last_index", 0)},
+      infer_arg_extreme};
 }
 
 } // namespace
 
 std::vector<OpSchema> reduce_schemas() {
   return {
-      {"ReduceSum", 1, 2, 1, 1, {int_attr("keepdims", 1), int_attr("noop_with_empty_axes", 0)},
+      {"ReduceSum",
+       1,
+       2,
+       1,
+       1,
+       {int_attr("keepdims", 1), int_attr("noop_with_empty_axes", 0)},
        [](InferenceContext& ctx) { infer_reduce(ctx, true); }},
       reduction("ReduceMean"),
       reduction("ReduceMax"),

@@ -18,8 +18,7 @@ void infer_requantize(InferenceContext& ctx) {
   std::string axis_text = "per tensor";
   // The axis matters only per channel (a 1-value scale works on any rank, even 0).
   if (params.scale.size() != 1) {
-    const std::size_t axis =
-        resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), ctx.shape(0).rank());
+    const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), ctx.shape(0).rank());
     channels = ctx.shape(0)[axis];
     axis_text = "dimension " + std::to_string(axis) + " of " + describe_input(ctx, 0);
   }
@@ -30,7 +29,11 @@ void infer_requantize(InferenceContext& ctx) {
 
 std::vector<OpSchema> requantize_schemas() {
   return {
-      {"Requantize", 1, 1, 1, 1,
+      {"Requantize",
+       1,
+       1,
+       1,
+       1,
        {required_attr("scale", AttributeType::Floats), int_attr("axis", 1), required_attr("lo", AttributeType::Int),
         required_attr("hi", AttributeType::Int), required_attr("to", AttributeType::String)},
        infer_requantize},

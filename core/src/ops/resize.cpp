@@ -32,15 +32,20 @@ bool given(const InferenceContext& ctx, std::size_t i) {
 
 /// floor(dim * scale) per axis, in double as the ONNX reference implementation does.
 Ints scaled_dims(const InferenceContext& ctx, const Shape& in) {
-  ctx.require(ctx.dtype(scales_input) == DataType::Float32, [&] { return describe_input(ctx, scales_input) + " must be float32"; });
+  ctx.require(ctx.dtype(scales_input) == DataType::Float32,
+              [&] { return describe_input(ctx, scales_input) + " must be float32"; });
   const Tensor* data = ctx.value(scales_input);
-  ctx.require(data != nullptr, [&] { return describe_input(ctx, scales_input) +
-                                   " must be constant data so that Resize's output shape is known before running"; });
+  ctx.require(data != nullptr, [&] {
+    return describe_input(ctx, scales_input) +
+           " must be constant data so that Resize's output shape is known before running";
+  });
   const std::vector<double> scales = data->to_doubles();
   Ints dims;
   for (std::size_t a = 0; a < in.rank(); ++a) {
-    ctx.require(scales[a] > 0, [&] { return describe_input(ctx, scales_input) + " holds scale " + std::to_string(scales[a]) +
-                                   " for axis " + std::to_string(a) + "; scales must be > 0"; });
+    ctx.require(scales[a] > 0, [&] {
+      return describe_input(ctx, scales_input) + " holds scale " + std::to_string(scales[a]) + " for axis " +
+             std::to_string(a) + "; scales must be > 0";
+    });
     dims.push_back(in[a] == dynamic ? dynamic
                                     : static_cast<std::int64_t>(std::floor(static_cast<double>(in[a]) * scales[a])));
   }
@@ -54,25 +59,30 @@ void infer_resize(InferenceContext& ctx) {
                  "Tern supports ");
   require_one_of(ctx, "nearest_mode", {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"}, "expected ");
   const auto exclude_outside = ctx.attr<std::int64_t>("exclude_outside");
-  ctx.require(exclude_outside == 0 || exclude_outside == 1,
-              [&] { return "attribute 'exclude_outside' is " + std::to_string(exclude_outside) + ", expected 0 or 1"; });
+  ctx.require(exclude_outside == 0 || exclude_outside == 1, [&] {
+    return "attribute 'exclude_outside' is " + std::to_string(exclude_outside) + ", expected 0 or 1";
+  });
   require_numeric(ctx, 0);
 
   const bool has_scales = given(ctx, scales_input);
   const bool has_sizes = given(ctx, sizes_input);
-  ctx.require(has_scales != has_sizes, [&] { return std::string("exactly one of scales (input 2) and sizes (input 3) must be given; ") +
-                                           (has_scales ? "both are" : "neither is"); });
+  ctx.require(has_scales != has_sizes, [&] {
+    return std::string("exactly one of scales (input 2) and sizes (input 3) must be given; ") +
+           (has_scales ? "both are" : "neither is");
+  });
   const Shape& in = ctx.shape(0);
   const std::size_t target = has_scales ? scales_input : sizes_input;
   require_rank(ctx, target, 1, 1);
-  ctx.require(ctx.shape(target)[0] == dynamic || ctx.shape(target)[0] == static_cast<std::int64_t>(in.rank()),
-              [&] { return describe_input(ctx, target) + " must hold one value per axis of " + describe_input(ctx, 0); });
+  ctx.require(ctx.shape(target)[0] == dynamic || ctx.shape(target)[0] == static_cast<std::int64_t>(in.rank()), [&] {
+    return describe_input(ctx, target) + " must hold one value per axis of " + describe_input(ctx, 0);
+  });
   if (!shape_data_known(ctx, {target}, in.rank(), ctx.dtype(0))) return;
   if (has_scales) {
     ctx.set_output(0, ctx.dtype(0), Shape(scaled_dims(ctx, in)));
     return;
   }
-  ctx.require(ctx.dtype(sizes_input) == DataType::Int64, [&] { return describe_input(ctx, sizes_input) + " must be int64"; });
+  ctx.require(ctx.dtype(sizes_input) == DataType::Int64,
+              [&] { return describe_input(ctx, sizes_input) + " must be int64"; });
   const Ints sizes = constant_ints(ctx, sizes_input);
   ctx.require(std::all_of(sizes.begin(), sizes.end(), [](std::int64_t s) { return s >= 0; }),
               [&] { return describe_input(ctx, sizes_input) + " " + ints_text(sizes) + " must not be negative"; });
@@ -83,7 +93,11 @@ void infer_resize(InferenceContext& ctx) {
 
 std::vector<OpSchema> resize_schemas() {
   return {
-      {"Resize", 1, 4, 1, 1,
+      {"Resize",
+       1,
+       4,
+       1,
+       1,
        {string_attr("coordinate_transformation_mode", "half_pixel"), float_attr("cubic_coeff_a", -0.75),
         int_attr("exclude_outside", 0), float_attr("extrapolation_value", 0.0), string_attr("mode", "nearest"),
         string_attr("nearest_mode", "round_prefer_floor")},

@@ -19,27 +19,31 @@ std::string describe_input(const InferenceContext& ctx, std::size_t i) {
 
 void require_float(const InferenceContext& ctx, std::size_t i) {
   const DataType type = ctx.dtype(i);
-  ctx.require(type == DataType::Float32 || type == DataType::Float64,
-              [&] { return describe_input(ctx, i) + " must be float32 or float64: " + ctx.node().op_type() +
-                  " is defined on floating-point tensors only"; });
+  ctx.require(type == DataType::Float32 || type == DataType::Float64, [&] {
+    return describe_input(ctx, i) + " must be float32 or float64: " + ctx.node().op_type() +
+           " is defined on floating-point tensors only";
+  });
 }
 
 void require_numeric(const InferenceContext& ctx, std::size_t i) {
-  ctx.require(ctx.dtype(i) != DataType::Bool,
-              [&] { return describe_input(ctx, i) + " must be numeric: " + ctx.node().op_type() + " is not defined on bool"; });
+  ctx.require(ctx.dtype(i) != DataType::Bool, [&] {
+    return describe_input(ctx, i) + " must be numeric: " + ctx.node().op_type() + " is not defined on bool";
+  });
 }
 
 void require_same_dtype(const InferenceContext& ctx, std::size_t reference, std::size_t other) {
-  ctx.require(ctx.dtype(reference) == ctx.dtype(other), [&] { return describe_input(ctx, other) + " must have the dtype of " +
-                                                            describe_input(ctx, reference); });
+  ctx.require(ctx.dtype(reference) == ctx.dtype(other),
+              [&] { return describe_input(ctx, other) + " must have the dtype of " + describe_input(ctx, reference); });
 }
 
 void require_rank(const InferenceContext& ctx, std::size_t i, std::size_t low, std::size_t high) {
   const std::size_t rank = ctx.shape(i).rank();
-  const std::string expected = low == high ? std::to_string(low)
-                                           : std::to_string(low) + (high == SIZE_MAX ? " or more" : " to " + std::to_string(high));
-  ctx.require(rank >= low && rank <= high,
-              [&] { return describe_input(ctx, i) + " has rank " + std::to_string(rank) + ", expected rank " + expected; });
+  const std::string expected =
+      low == high ? std::to_string(low)
+                  : std::to_string(low) + (high == SIZE_MAX ? " or more" : " to " + std::to_string(high));
+  ctx.require(rank >= low && rank <= high, [&] {
+    return describe_input(ctx, i) + " has rank " + std::to_string(rank) + ", expected rank " + expected;
+  });
 }
 
 void require_scalar(const InferenceContext& ctx, std::size_t i) {
@@ -50,15 +54,18 @@ void require_scalar(const InferenceContext& ctx, std::size_t i) {
 
 std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t i) {
   const Tensor* data = ctx.value(i);
-  ctx.require(data != nullptr, [&] { return describe_input(ctx, i) + " must be constant data (an initializer) so that " +
-                                   ctx.node().op_type() + "'s output shape is known before running"; });
+  ctx.require(data != nullptr, [&] {
+    return describe_input(ctx, i) + " must be constant data (an initializer) so that " + ctx.node().op_type() +
+           "'s output shape is known before running";
+  });
   ctx.require(data->dtype() == DataType::Int64 || data->dtype() == DataType::Int32,
               [&] { return describe_input(ctx, i) + " must be int64 (or int32)"; });
   require_rank(ctx, i, 1, 1);
   return data->to_int64s();
 }
 
-bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank, DataType dtype) {
+bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank,
+                      DataType dtype) {
   for (const std::size_t i : inputs)
     if (ctx.has_input(i) && ctx.value(i) == nullptr) {
       ctx.set_output(0, dtype, Shape(std::vector<std::int64_t>(rank, dynamic)));
@@ -88,9 +95,10 @@ std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, s
                          bool inclusive_end) {
   const auto r = static_cast<std::int64_t>(rank);
   const std::int64_t high = inclusive_end ? r : r - 1;
-  ctx.require(axis >= -r && axis <= high, [&] { return what + " is " + std::to_string(axis) +
-                                              ", out of range [" + std::to_string(-r) + ", " + std::to_string(high) +
-                                              "] for rank " + std::to_string(rank); });
+  ctx.require(axis >= -r && axis <= high, [&] {
+    return what + " is " + std::to_string(axis) + ", out of range [" + std::to_string(-r) + ", " +
+           std::to_string(high) + "] for rank " + std::to_string(rank);
+  });
   return static_cast<std::size_t>(axis < 0 ? axis + r : axis);
 }
 
@@ -101,7 +109,8 @@ std::vector<std::size_t> resolve_axes(const InferenceContext& ctx, const std::st
   std::vector<bool> seen(rank, false);
   for (const std::int64_t axis : axes) {
     const std::size_t a = resolve_axis(ctx, what, axis, rank);
-    ctx.require(!seen[a], [&] { return source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice"; });
+    ctx.require(!seen[a],
+                [&] { return source + " " + ints_text(axes) + " names axis " + std::to_string(a) + " twice"; });
     seen[a] = true;
     resolved.push_back(a);
   }
@@ -120,11 +129,15 @@ Shape broadcast(const InferenceContext& ctx, const Shape& a, const Shape& b, con
     const std::int64_t x = k <= a.rank() ? a[a.rank() - k] : 1;
     const std::int64_t y = k <= b.rank() ? b[b.rank() - k] : 1;
     std::int64_t& out = dims[rank - k];
-    if (x == y || y == 1) out = x;
-    else if (x == 1) out = y;
-    else if (x == dynamic || y == dynamic) out = x == dynamic ? y : x;
-    else ctx.fail("cannot broadcast " + what + ": dimension " + std::to_string(x) + " vs " + std::to_string(y) +
-                  " (axis " + std::to_string(k) + " from the right)");
+    if (x == y || y == 1)
+      out = x;
+    else if (x == 1)
+      out = y;
+    else if (x == dynamic || y == dynamic)
+      out = x == dynamic ? y : x;
+    else
+      ctx.fail("cannot broadcast " + what + ": dimension " + std::to_string(x) + " vs " + std::to_string(y) +
+               " (axis " + std::to_string(k) + " from the right)");
   }
   return Shape(std::move(dims));
 }

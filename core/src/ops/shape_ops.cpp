@@ -37,8 +37,10 @@ void infer_reshape(InferenceContext& ctx) {
   for (std::size_t i = 0; i < requested.size(); ++i) {
     const std::int64_t v = requested[i];
     if (v == 0 && !allow_zero) {
-      ctx.require(i < in.rank(), [&] { return target + " copies dimension " + std::to_string(i) + " (a 0) of " +
-                                     describe_input(ctx, 0) + ", which has no such dimension"; });
+      ctx.require(i < in.rank(), [&] {
+        return target + " copies dimension " + std::to_string(i) + " (a 0) of " + describe_input(ctx, 0) +
+               ", which has no such dimension";
+      });
       dims[i] = in[i];
       copied[i] = true;
     } else if (v == -1) {
@@ -58,11 +60,14 @@ void infer_reshape(InferenceContext& ctx) {
   const std::int64_t remaining = product(rest);
   const std::string mismatch = "cannot reshape " + describe_input(ctx, 0) + " to " + target;
   if (inferred) {
-    ctx.require(explicit_count != 0, [&] { return target + " combines -1 with a 0 dimension, so the -1 is undetermined"; });
-    ctx.require(remaining == dynamic || remaining % explicit_count == 0, [&] { return mismatch + ": the element counts do not divide"; });
+    ctx.require(explicit_count != 0,
+                [&] { return target + " combines -1 with a 0 dimension, so the -1 is undetermined"; });
+    ctx.require(remaining == dynamic || remaining % explicit_count == 0,
+                [&] { return mismatch + ": the element counts do not divide"; });
     dims[*inferred] = remaining == dynamic ? dynamic : remaining / explicit_count;
   } else {
-    ctx.require(remaining == dynamic || remaining == explicit_count, [&] { return mismatch + ": the element counts differ"; });
+    ctx.require(remaining == dynamic || remaining == explicit_count,
+                [&] { return mismatch + ": the element counts differ"; });
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
@@ -82,9 +87,10 @@ void infer_transpose(InferenceContext& ctx) {
     if (fresh) seen[static_cast<std::size_t>(p)] = true;
     return fresh;
   };
-  ctx.require(perm.size() == in.rank() && std::all_of(perm.begin(), perm.end(), valid),
-              [&] { return "attribute 'perm' " + ints_text(perm) + " is not a permutation of the " + std::to_string(in.rank()) +
-                  " axes of " + describe_input(ctx, 0); });
+  ctx.require(perm.size() == in.rank() && std::all_of(perm.begin(), perm.end(), valid), [&] {
+    return "attribute 'perm' " + ints_text(perm) + " is not a permutation of the " + std::to_string(in.rank()) +
+           " axes of " + describe_input(ctx, 0);
+  });
   Ints dims;
   for (std::int64_t p : perm) dims.push_back(in[static_cast<std::size_t>(p)]);
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
@@ -98,17 +104,20 @@ void infer_concat(InferenceContext& ctx) {
   for (std::size_t i = 1; i < ctx.input_count(); ++i) {
     require_same_dtype(ctx, 0, i);
     const Shape& shape = ctx.shape(i);
-    ctx.require(shape.rank() == rank, [&] { return describe_input(ctx, i) + " has rank " + std::to_string(shape.rank()) + ", but " +
-                                          describe_input(ctx, 0) + " has rank " + std::to_string(rank); });
+    ctx.require(shape.rank() == rank, [&] {
+      return describe_input(ctx, i) + " has rank " + std::to_string(shape.rank()) + ", but " + describe_input(ctx, 0) +
+             " has rank " + std::to_string(rank);
+    });
     for (std::size_t d = 0; d < rank; ++d) {
       if (d == axis) {
         dims[d] = add_dims(dims[d], shape[d]);
         continue;
       }
       // Off the axis every input must agree; a static size tells what a dynamic one must be.
-      ctx.require(dims[d] == dynamic || shape[d] == dynamic || dims[d] == shape[d],
-                  [&] { return describe_input(ctx, i) + " differs from the other inputs in dimension " + std::to_string(d) +
-                      ", which is not the concatenation axis " + std::to_string(axis); });
+      ctx.require(dims[d] == dynamic || shape[d] == dynamic || dims[d] == shape[d], [&] {
+        return describe_input(ctx, i) + " differs from the other inputs in dimension " + std::to_string(d) +
+               ", which is not the concatenation axis " + std::to_string(axis);
+      });
       if (dims[d] == dynamic) dims[d] = shape[d];
     }
   }
@@ -126,12 +135,14 @@ void infer_pad(InferenceContext& ctx) {
   std::iota(axes.begin(), axes.end(), std::size_t{0});
   if (ctx.has_input(3)) {
     axes.clear();
-    for (std::int64_t axis : constant_ints(ctx, 3)) axes.push_back(resolve_axis(ctx, describe_input(ctx, 3), axis, in.rank()));
+    for (std::int64_t axis : constant_ints(ctx, 3))
+      axes.push_back(resolve_axis(ctx, describe_input(ctx, 3), axis, in.rank()));
   }
   const Ints pads = constant_ints(ctx, 1);
-  ctx.require(pads.size() == 2 * axes.size(), [&] { return describe_input(ctx, 1) + " has " + std::to_string(pads.size()) +
-                                                  " values, expected " + std::to_string(2 * axes.size()) +
-                                                  " (a begin and an end per padded axis)"; });
+  ctx.require(pads.size() == 2 * axes.size(), [&] {
+    return describe_input(ctx, 1) + " has " + std::to_string(pads.size()) + " values, expected " +
+           std::to_string(2 * axes.size()) + " (a begin and an end per padded axis)";
+  });
   if (ctx.has_input(2)) {
     require_same_dtype(ctx, 0, 2);
     require_scalar(ctx, 2);
@@ -148,9 +159,10 @@ void infer_pad(InferenceContext& ctx) {
     // Negative pads crop. Reflect mirrors without the edge element and, like numpy, keeps
     // mirroring when a pad exceeds the axis (ONNX's own example pads 2 on an axis of 2);
     // only an empty axis has nothing to mirror.
-    ctx.require(mode == "constant" || in[axis] != 0 || (begin <= 0 && end <= 0),
-                [&] { return mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) +
-                    " needs a non-empty " + where; });
+    ctx.require(mode == "constant" || in[axis] != 0 || (begin <= 0 && end <= 0), [&] {
+      return mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) + " needs a non-empty " +
+             where;
+    });
     dims[axis] = add_dims(in[axis], begin + end);
     ctx.require(dims[axis] == dynamic || dims[axis] >= 0,
                 [&] { return "pads " + ints_text(pads) + " crop " + where + " below zero elements"; });
@@ -166,7 +178,8 @@ void infer_expand(InferenceContext& ctx) {
   const Ints target = constant_ints(ctx, 1);
   for (const std::int64_t d : target)
     ctx.require(d >= 0, [&] { return describe_input(ctx, 1) + " " + ints_text(target) + " has a negative dimension"; });
-  ctx.set_output(0, ctx.dtype(0), broadcast(ctx, in, Shape(target), describe_input(ctx, 0) + " and shape " + ints_text(target)));
+  ctx.set_output(0, ctx.dtype(0),
+                 broadcast(ctx, in, Shape(target), describe_input(ctx, 0) + " and shape " + ints_text(target)));
 }
 
 // Tile(input, repeats): dimension d repeated repeats[d] times.
@@ -174,11 +187,13 @@ void infer_tile(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
   if (!shape_data_known(ctx, {1}, in.rank(), ctx.dtype(0))) return;
   const Ints repeats = constant_ints(ctx, 1);
-  ctx.require(repeats.size() == in.rank(), [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " needs one value per axis of " +
-                                               describe_input(ctx, 0); });
+  ctx.require(repeats.size() == in.rank(), [&] {
+    return describe_input(ctx, 1) + " " + ints_text(repeats) + " needs one value per axis of " + describe_input(ctx, 0);
+  });
   Ints dims = in.dims();
   for (std::size_t d = 0; d < dims.size(); ++d) {
-    ctx.require(repeats[d] >= 0, [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat"; });
+    ctx.require(repeats[d] >= 0,
+                [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat"; });
     if (dims[d] != dynamic) dims[d] *= repeats[d];
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));

@@ -37,7 +37,8 @@ Tensor folded_bias(const Tensor* old_bias, double old_scale, const Affine& bn) {
   const std::size_t channels = bn.factor.size();
   const std::vector<double> old = old_bias ? old_bias->to_doubles() : std::vector<double>(channels, 0.0);
   std::vector<float> bias(channels);
-  for (std::size_t c = 0; c < channels; ++c) bias[c] = static_cast<float>(old_scale * old[c] * bn.factor[c] + bn.shift[c]);
+  for (std::size_t c = 0; c < channels; ++c)
+    bias[c] = static_cast<float>(old_scale * old[c] * bn.factor[c] + bn.shift[c]);
   return Tensor::from_floats(Shape{static_cast<std::int64_t>(channels)}, bias);
 }
 

@@ -25,7 +25,8 @@ std::vector<Tensor> evaluate(const Node& node, const std::vector<std::string>& b
   std::vector<std::string> inputs, outputs;
   for (const Value* input : node.inputs()) {
     inputs.push_back(input ? input->name() : std::string());
-    if (input != nullptr && single.find_value(input->name()) == nullptr) single.add_constant(input->name(), *input->constant());
+    if (input != nullptr && single.find_value(input->name()) == nullptr)
+      single.add_constant(input->name(), *input->constant());
   }
   for (const Value* output : node.outputs()) outputs.push_back(output->name());
   single.add_node(node.op_type(), inputs, outputs, node.attrs(), node.name());

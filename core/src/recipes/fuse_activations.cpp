@@ -71,9 +71,10 @@ std::size_t fuse_activations(Graph& graph) {
     graph.bypass_node(*activation);
     // bypass_node hands a graph output's name to the producer's output value: users keep
     // finding it. (An inner value's readers now read the producer's output instead.)
-    check(!graph_output || producer->output()->name() == output_name,
-          [&] { return "fuse_activations: graph output '" + output_name + "' lost its name when folding into " +
-              producer->describe(); });
+    check(!graph_output || producer->output()->name() == output_name, [&] {
+      return "fuse_activations: graph output '" + output_name + "' lost its name when folding into " +
+             producer->describe();
+    });
     ++fused;
   }
   return fused;

@@ -61,16 +61,19 @@ std::int32_t to_onnx_type(DataType type, const std::string& what) {
 }
 
 std::string onnx_type_name(std::int32_t onnx_type) {
-  const std::string text =
-      TensorProto::DataType_IsValid(onnx_type) ? TensorProto::DataType_Name(static_cast<TensorProto::DataType>(onnx_type)) : "";
+  const std::string text = TensorProto::DataType_IsValid(onnx_type)
+                               ? TensorProto::DataType_Name(static_cast<TensorProto::DataType>(onnx_type))
+                               : "";
   return text.empty() ? "type " + std::to_string(onnx_type) : text;
 }
 
 Tensor from_proto(const TensorProto& proto, const std::string& what) {
   const std::optional<DataType> type = from_onnx_type(proto.data_type());
-  check(type.has_value(), [&] { return what + " has ONNX type " + onnx_type_name(proto.data_type()) + ", which Tern does not support"; });
+  check(type.has_value(),
+        [&] { return what + " has ONNX type " + onnx_type_name(proto.data_type()) + ", which Tern does not support"; });
   check(!proto.has_segment(), [&] { return what + " is a segment of a larger tensor, which Tern does not support"; });
-  check(proto.data_location() != TensorProto::EXTERNAL, [&] { return what + " keeps its data in an external file that was not read"; });
+  check(proto.data_location() != TensorProto::EXTERNAL,
+        [&] { return what + " keeps its data in an external file that was not read"; });
   std::vector<std::int64_t> dims(proto.dims().begin(), proto.dims().end());
   for (std::int64_t d : dims) check(d >= 0, [&] { return what + " has a negative dimension " + std::to_string(d); });
   Tensor tensor(Shape(std::move(dims)), *type);
@@ -78,9 +81,10 @@ Tensor from_proto(const TensorProto& proto, const std::string& what) {
 
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    check(raw.size() == tensor.bytes(), [&] { return what + " holds " + std::to_string(raw.size()) + " bytes of raw data, but " +
-                                            tensor.shape().to_string() + " " + std::string(name(*type)) + " needs " +
-                                            std::to_string(tensor.bytes()); });
+    check(raw.size() == tensor.bytes(), [&] {
+      return what + " holds " + std::to_string(raw.size()) + " bytes of raw data, but " + tensor.shape().to_string() +
+             " " + std::string(name(*type)) + " needs " + std::to_string(tensor.bytes());
+    });
     if (*type == DataType::Bool) {
       // Any nonzero byte is true; copying bytes other than 0/1 into a bool would be UB.
       bool* out = tensor.data<bool>();
@@ -91,9 +95,10 @@ Tensor from_proto(const TensorProto& proto, const std::string& what) {
     return tensor;
   }
   with_typed_field(proto, *type, [&](const auto& field, DataType field_type) {
-    check(static_cast<std::size_t>(field.size()) == count,
-          [&] { return what + " holds " + std::to_string(field.size()) + " values, but its shape " + tensor.shape().to_string() +
-              " needs " + std::to_string(count); });
+    check(static_cast<std::size_t>(field.size()) == count, [&] {
+      return what + " holds " + std::to_string(field.size()) + " values, but its shape " + tensor.shape().to_string() +
+             " needs " + std::to_string(count);
+    });
     copy_typed(field, field_type, tensor);
   });
   return tensor;

@@ -60,8 +60,10 @@ bool same_attribute(const Attribute& a, const Attribute& b) {
   return std::visit(
       [&](const auto& va) {
         using T = std::decay_t<decltype(va)>;
-        if constexpr (std::is_same_v<T, Tensor>) return false; // handled above
-        else return va == std::get<T>(b);
+        if constexpr (std::is_same_v<T, Tensor>)
+          return false; // handled above
+        else
+          return va == std::get<T>(b);
       },
       a);
 }

@@ -39,9 +39,10 @@ std::int64_t opset_for(const Node& node) {
     if (node.op_type() != need.op_type) continue;
     const bool uses = need.attribute ? node.attrs().has(need.attribute) : node.inputs().size() >= need.inputs;
     if (!uses) continue;
-    check(need.opset <= max_opset, [&] { return node.describe() + " uses " + need.feature + ", which needs opset " +
-                                       std::to_string(need.opset) + "; ONNX 1.12 writes opsets up to " +
-                                       std::to_string(max_opset); });
+    check(need.opset <= max_opset, [&] {
+      return node.describe() + " uses " + need.feature + ", which needs opset " + std::to_string(need.opset) +
+             "; ONNX 1.12 writes opsets up to " + std::to_string(max_opset);
+    });
     opset = std::max(opset, need.opset);
   }
   return opset;
@@ -58,8 +59,10 @@ void write_type(onnx::ValueInfoProto& info, const Value& value, const std::strin
   for (std::size_t axis = 0; axis < value.shape().rank(); ++axis) {
     onnx::TensorShapeProto_Dimension& dim = *shape.add_dim();
     const std::int64_t size = value.shape()[axis];
-    if (size != Shape::dynamic) dim.set_dim_value(size);
-    else dim.set_dim_param(axis == 0 ? "N" : value.name() + "_d" + std::to_string(axis));
+    if (size != Shape::dynamic)
+      dim.set_dim_value(size);
+    else
+      dim.set_dim_param(axis == 0 ? "N" : value.name() + "_d" + std::to_string(axis));
   }
 }
 

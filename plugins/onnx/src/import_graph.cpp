@@ -23,16 +23,19 @@ void refuse_unsupported_ops(const onnx::GraphProto& graph) {
   std::vector<Seen> unsupported;
   for (const onnx::NodeProto& node : graph.node()) {
     if (is_supported(node.op_type())) continue;
-    auto it = std::find_if(unsupported.begin(), unsupported.end(), [&](const Seen& s) { return s.op_type == node.op_type(); });
+    auto it = std::find_if(unsupported.begin(), unsupported.end(),
+                           [&](const Seen& s) { return s.op_type == node.op_type(); });
     if (it == unsupported.end()) {
-      const std::string first = node.name().empty() ? "(unnamed, writing '" + node.output(0) + "')" : "'" + node.name() + "'";
+      const std::string first =
+          node.name().empty() ? "(unnamed, writing '" + node.output(0) + "')" : "'" + node.name() + "'";
       unsupported.push_back({node.op_type(), 0, first});
       it = unsupported.end() - 1;
     }
     ++it->count;
   }
   if (unsupported.empty()) return;
-  std::string message = std::to_string(unsupported.size()) + " unsupported op type" + (unsupported.size() > 1 ? "s" : "") + ": ";
+  std::string message =
+      std::to_string(unsupported.size()) + " unsupported op type" + (unsupported.size() > 1 ? "s" : "") + ": ";
   for (std::size_t i = 0; i < unsupported.size(); ++i) {
     const Seen& s = unsupported[i];
     message += (i ? ", " : "") + s.op_type + " (" + std::to_string(s.count) + " node" + (s.count > 1 ? "s" : "") +
@@ -43,7 +46,8 @@ void refuse_unsupported_ops(const onnx::GraphProto& graph) {
 
 Shape input_shape(const onnx::ValueInfoProto& input) {
   const onnx::TypeProto_Tensor& type = input.type().tensor_type();
-  check(type.has_shape(), [&] { return "graph input '" + input.name() + "' declares no shape; Tern needs at least its rank"; });
+  check(type.has_shape(),
+        [&] { return "graph input '" + input.name() + "' declares no shape; Tern needs at least its rank"; });
   std::vector<std::int64_t> dims;
   // dim_param ("N") and unnamed unknown dimensions are both known only at run time.
   for (const onnx::TensorShapeProto_Dimension& dim : type.shape().dim())
@@ -52,11 +56,14 @@ Shape input_shape(const onnx::ValueInfoProto& input) {
 }
 
 void add_input(Graph& graph, const onnx::ValueInfoProto& input) {
-  check(input.type().has_tensor_type(), [&] { return "graph input '" + input.name() + "' is not a tensor; Tern reads tensors only"; });
+  check(input.type().has_tensor_type(),
+        [&] { return "graph input '" + input.name() + "' is not a tensor; Tern reads tensors only"; });
   const std::int32_t elem_type = input.type().tensor_type().elem_type();
   const std::optional<DataType> dtype = onnx_io::from_onnx_type(elem_type);
-  check(dtype.has_value(), [&] { return "graph input '" + input.name() + "' has ONNX type " + onnx_io::onnx_type_name(elem_type) +
-                               ", which Tern does not support"; });
+  check(dtype.has_value(), [&] {
+    return "graph input '" + input.name() + "' has ONNX type " + onnx_io::onnx_type_name(elem_type) +
+           ", which Tern does not support";
+  });
   graph.add_input(input.name(), *dtype, input_shape(input));
 }
 

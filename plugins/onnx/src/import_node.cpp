@@ -33,8 +33,11 @@ std::string tern_op_type(const std::string& onnx_op_type) {
 class Expansion {
 public:
   Expansion(const onnx::NodeProto& node, NodeImport& context) : source(node), ctx(context) {
-    Pending pending{tern_op_type(node.op_type()), {node.input().begin(), node.input().end()},
-                    {node.output().begin(), node.output().end()}, {}, node.name()};
+    Pending pending{tern_op_type(node.op_type()),
+                    {node.input().begin(), node.input().end()},
+                    {node.output().begin(), node.output().end()},
+                    {},
+                    node.name()};
     for (const onnx::AttributeProto& attribute : node.attribute())
       pending.attrs.set(attribute.name(), attribute_from_proto(attribute, describe_node(node)));
     nodes.push_back(std::move(pending));
@@ -48,7 +51,7 @@ public:
   }
   /// require() whose message is built only on failure.
   template <class MakeMessage>
-    requires std::is_invocable_r_v<std::string, MakeMessage>
+  requires std::is_invocable_r_v<std::string, MakeMessage>
   void require(bool condition, MakeMessage&& make_message) const {
     if (!condition) fail(make_message());
   }
@@ -58,7 +61,8 @@ public:
     const Attribute* value = main().attrs.find(key);
     if (value == nullptr) return std::nullopt;
     const T* typed = std::get_if<T>(value);
-    require(typed != nullptr, [&] { return "attribute '" + key + "' is a " + name(type_of(*value)) + ", not the kind ONNX defines"; });
+    require(typed != nullptr,
+            [&] { return "attribute '" + key + "' is a " + name(type_of(*value)) + ", not the kind ONNX defines"; });
     T result = *typed;
     main().attrs.erase(key);
     return result;
@@ -118,8 +122,10 @@ void cast_to_dtype_name(Expansion& x) {
   const std::optional<std::int64_t> code = x.take<std::int64_t>("to");
   if (!code) return; // the schema reports the missing attribute
   const std::optional<DataType> type = onnx_io::from_onnx_type(static_cast<std::int32_t>(*code));
-  x.require(type.has_value(),
-            [&] { return "casts to ONNX type " + onnx_io::onnx_type_name(static_cast<std::int32_t>(*code)) + ", which Tern does not support"; });
+  x.require(type.has_value(), [&] {
+    return "casts to ONNX type " + onnx_io::onnx_type_name(static_cast<std::int32_t>(*code)) +
+           ", which Tern does not support";
+  });
   x.main().attrs.set("to", std::string(name(*type)));
 }
 
@@ -133,7 +139,8 @@ void clip_bounds_to_inputs(Expansion& x) {
 // Pad < 11: pads and value attributes; since 11, inputs (value only matters when non-zero).
 void pad_attributes_to_inputs(Expansion& x) {
   const auto pads = x.take<Ints>("pads");
-  x.require(pads.has_value(), [&] { return "has no 'pads' attribute, which opset " + std::to_string(x.ctx.opset) + " Pad requires"; });
+  x.require(pads.has_value(),
+            [&] { return "has no 'pads' attribute, which opset " + std::to_string(x.ctx.opset) + " Pad requires"; });
   x.set_input(1, x.constant("pads", int64s(*pads)));
   if (const auto value = x.take<double>("value"); value && *value != 0.0)
     x.set_input(2, x.constant("value", scalar(x.input_dtype(0), *value)));
@@ -143,7 +150,9 @@ void pad_attributes_to_inputs(Expansion& x) {
 void slice_attributes_to_inputs(Expansion& x) {
   const auto starts = x.take<Ints>("starts");
   const auto ends = x.take<Ints>("ends");
-  x.require(starts && ends, [&] { return "lacks the 'starts' or 'ends' attribute opset " + std::to_string(x.ctx.opset) + " Slice requires"; });
+  x.require(starts && ends, [&] {
+    return "lacks the 'starts' or 'ends' attribute opset " + std::to_string(x.ctx.opset) + " Slice requires";
+  });
   x.set_input(1, x.constant("starts", int64s(*starts)));
   x.set_input(2, x.constant("ends", int64s(*ends)));
   if (const auto axes = x.take<Ints>("axes")) x.set_input(3, x.constant("axes", int64s(*axes)));
@@ -176,14 +185,17 @@ void softmax_coerced_to_2d(Expansion& x) {
   const std::int64_t axis = x.take<std::int64_t>("axis").value_or(1);
   const std::string input = x.input(0);
   const ValueFact fact = x.ctx.facts.find(input);
-  x.require(fact.dims.has_value(), [&] { return "opset " + std::to_string(x.ctx.opset) +
-                                       " Softmax coerces its input to 2-D; expressing that needs the input's rank, "
-                                       "which ONNX shape inference could not tell"; });
+  x.require(fact.dims.has_value(), [&] {
+    return "opset " + std::to_string(x.ctx.opset) +
+           " Softmax coerces its input to 2-D; expressing that needs the input's rank, "
+           "which ONNX shape inference could not tell";
+  });
   const Ints& dims = *fact.dims;
   const auto rank = static_cast<std::int64_t>(dims.size());
   const std::int64_t a = axis < 0 ? axis + rank : axis;
-  x.require(a >= 0 && a < rank, [&] { return "attribute 'axis' " + std::to_string(axis) + " is outside the input's rank " +
-                                    std::to_string(rank); });
+  x.require(a >= 0 && a < rank, [&] {
+    return "attribute 'axis' " + std::to_string(axis) + " is outside the input's rank " + std::to_string(rank);
+  });
   if (a == rank - 1) {
     x.main().attrs.set("axis", a);
     return;
@@ -205,9 +217,11 @@ void softmax_coerced_to_2d(Expansion& x) {
   if (const std::optional<Ints> target = restore_target(dims, a)) {
     shape = x.constant("shape", int64s(*target));
   } else {
-    x.require(find_schema("Shape") != nullptr,
-              [&] { return "opset " + std::to_string(x.ctx.opset) + " Softmax on axis " + std::to_string(a) +
-                  " needs a Reshape back to the input's shape, which has several unknown dimensions, and Tern has no Shape operator"; });
+    x.require(find_schema("Shape") != nullptr, [&] {
+      return "opset " + std::to_string(x.ctx.opset) + " Softmax on axis " + std::to_string(a) +
+             " needs a Reshape back to the input's shape, which has several unknown dimensions, and Tern has no Shape "
+             "operator";
+    });
     shape = x.fresh("input_shape");
     expanded.push_back({"Shape", {input}, {shape}, {}, x.fresh("Shape")});
   }
@@ -302,9 +316,10 @@ void drop_default_attributes(Expansion& x) {
       continue; // no default to compare with: the schema check names the attribute
     const Attribute fallback = attribute_from_proto(spec->second.default_value, describe_node(x.source));
     const Attribute& value = *node.attrs.find(key);
-    x.require(same_attribute(value, fallback), [&] { return "attribute '" + key + "' is " + to_string(value) +
-                                                   "; Tern does not model it and accepts only its ONNX default " +
-                                                   to_string(fallback); });
+    x.require(same_attribute(value, fallback), [&] {
+      return "attribute '" + key + "' is " + to_string(value) +
+             "; Tern does not model it and accepts only its ONNX default " + to_string(fallback);
+    });
     node.attrs.erase(key);
   }
 }
@@ -312,17 +327,24 @@ void drop_default_attributes(Expansion& x) {
 /// Constant nodes become graph constants: Tern needs no node to hold data.
 void import_constant(const onnx::NodeProto& node, Graph& graph) {
   const std::string what = describe_node(node);
-  check(node.attribute_size() == 1 && node.output_size() == 1, [&] { return what + ": a Constant needs exactly one attribute and one output"; });
+  check(node.attribute_size() == 1 && node.output_size() == 1,
+        [&] { return what + ": a Constant needs exactly one attribute and one output"; });
   const onnx::AttributeProto& attribute = node.attribute(0);
   const Attribute value = attribute_from_proto(attribute, what);
   const std::string& key = attribute.name();
   Tensor data;
-  if (key == "value") data = std::get<Tensor>(value);
-  else if (key == "value_float") data = scalar(DataType::Float32, std::get<double>(value));
-  else if (key == "value_floats") data = floats(std::get<std::vector<double>>(value));
-  else if (key == "value_int") data = scalar(DataType::Int64, static_cast<double>(std::get<std::int64_t>(value)));
-  else if (key == "value_ints") data = int64s(std::get<Ints>(value));
-  else throw Error(what + ": a Constant's '" + key + "' has no Tern equivalent");
+  if (key == "value")
+    data = std::get<Tensor>(value);
+  else if (key == "value_float")
+    data = scalar(DataType::Float32, std::get<double>(value));
+  else if (key == "value_floats")
+    data = floats(std::get<std::vector<double>>(value));
+  else if (key == "value_int")
+    data = scalar(DataType::Int64, static_cast<double>(std::get<std::int64_t>(value)));
+  else if (key == "value_ints")
+    data = int64s(std::get<Ints>(value));
+  else
+    throw Error(what + ": a Constant's '" + key + "' has no Tern equivalent");
   graph.add_constant(node.output(0), std::move(data));
 }
 

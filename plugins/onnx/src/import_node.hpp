@@ -20,8 +20,8 @@ bool is_supported(const std::string& onnx_op_type);
 /// What import_node() works in.
 struct NodeImport {
   Graph& graph;
-  std::int64_t opset;       ///< the model's default-domain opset
-  const ValueFacts& facts;  ///< ONNX's inferred types, for rules that need them
+  std::int64_t opset;      ///< the model's default-domain opset
+  const ValueFacts& facts; ///< ONNX's inferred types, for rules that need them
 };
 
 /// Adds `node`'s Tern form to ctx.graph: a constant for a Constant node, otherwise one or

@@ -39,7 +39,9 @@ std::string sniff_other_format(std::string_view bytes) {
       Magic{"\x1f\x8b", "it is gzip-compressed (decompress it first)"},
       Magic{"\xff\xd8\xff", "it is a JPEG image"},
       Magic{"%PDF", "it is a PDF document"},
-      Magic{"\x7f" "ELF", "it is an ELF binary"},
+      Magic{"\x7f"
+            "ELF",
+            "it is an ELF binary"},
   };
   for (const Magic& magic : magics)
     if (bytes.starts_with(magic.prefix)) return magic.what;
@@ -52,9 +54,10 @@ onnx::ModelProto parse(const std::string& bytes) {
   const std::string other = sniff_other_format(bytes);
   check(other.empty(), [&] { return invalid + other; });
   onnx::ModelProto model;
-  check(model.ParseFromString(bytes),
-        [&] { return invalid + "the " + std::to_string(bytes.size()) +
-            " bytes do not parse as a protobuf ModelProto (the file is truncated or in another format)"; });
+  check(model.ParseFromString(bytes), [&] {
+    return invalid + "the " + std::to_string(bytes.size()) +
+           " bytes do not parse as a protobuf ModelProto (the file is truncated or in another format)";
+  });
   // Arbitrary bytes sometimes parse as a message of unknown fields: require the essentials.
   check(model.has_graph() && model.ir_version() > 0,
         [&] { return invalid + "it parses as protobuf but has no " + (model.has_graph() ? "ir_version" : "graph"); });
@@ -68,15 +71,17 @@ void check_opsets(const onnx::ModelProto& model) {
   for (const onnx::OperatorSetIdProto& opset : model.opset_import()) {
     if (!is_default_domain(opset.domain())) continue;
     has_default = true;
-    check(opset.version() >= min_opset && opset.version() <= max_opset,
-          [&] { return "uses opset " + std::to_string(opset.version()) + " of the default ONNX domain; Tern reads opsets " +
-              std::to_string(min_opset) + " to " + std::to_string(max_opset) +
-              (opset.version() > max_opset ? " (ONNX 1.12)" : " (convert the model to a newer opset first)"); });
+    check(opset.version() >= min_opset && opset.version() <= max_opset, [&] {
+      return "uses opset " + std::to_string(opset.version()) + " of the default ONNX domain; Tern reads opsets " +
+             std::to_string(min_opset) + " to " + std::to_string(max_opset) +
+             (opset.version() > max_opset ? " (ONNX 1.12)" : " (convert the model to a newer opset first)");
+    });
   }
   check(has_default, "imports no opset of the default ONNX domain");
   for (const onnx::NodeProto& node : model.graph().node())
-    check(is_default_domain(node.domain()), [&] { return describe_node(node) + " is in domain '" +
-                                                node.domain() + "'; Tern reads only the default ONNX domain"; });
+    check(is_default_domain(node.domain()), [&] {
+      return describe_node(node) + " is in domain '" + node.domain() + "'; Tern reads only the default ONNX domain";
+    });
 }
 
 /// Replaces an external-data reference by the bytes it names, read from a file relative to
@@ -93,17 +98,22 @@ void inline_external_data(onnx::TensorProto& tensor, const fs::path& folder) {
   }
   const std::string what = "tensor '" + tensor.name() + "'";
   check(!location.empty(), [&] { return what + " is marked as external data but names no file (no 'location' key)"; });
-  check(fs::path(location).is_relative(),
-        [&] { return what + " names the external data file '" + location + "' by an absolute path; ONNX requires a path relative to the model"; });
+  check(fs::path(location).is_relative(), [&] {
+    return what + " names the external data file '" + location +
+           "' by an absolute path; ONNX requires a path relative to the model";
+  });
   const fs::path file = folder / location;
   std::error_code error;
-  check(fs::is_regular_file(file, error), [&] { return what + " keeps its data in external file '" + location + "', which is missing (looked for " +
-                                              file.string() + ")"; });
+  check(fs::is_regular_file(file, error), [&] {
+    return what + " keeps its data in external file '" + location + "', which is missing (looked for " + file.string() +
+           ")";
+  });
   const auto size = static_cast<std::int64_t>(fs::file_size(file));
   if (length < 0) length = size - offset;
-  check(offset >= 0 && offset + length <= size, [&] { return what + " reads bytes " + std::to_string(offset) + " to " +
-                                                    std::to_string(offset + length) + " of external file '" + location +
-                                                    "', which has only " + std::to_string(size); });
+  check(offset >= 0 && offset + length <= size, [&] {
+    return what + " reads bytes " + std::to_string(offset) + " to " + std::to_string(offset + length) +
+           " of external file '" + location + "', which has only " + std::to_string(size);
+  });
   std::ifstream in(file, std::ios::binary);
   std::string data(static_cast<std::size_t>(length), '\0');
   in.seekg(offset);

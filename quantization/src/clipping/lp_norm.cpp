@@ -23,7 +23,8 @@ struct Mass {
 std::vector<Mass> masses(const ClipQuery& query) {
   std::vector<Mass> result;
   for (std::size_t bin = 0; bin < query.counts.size(); ++bin)
-    if (query.counts[bin] != 0) result.push_back({(static_cast<double>(bin) + 0.5) * query.bin_width, query.counts[bin]});
+    if (query.counts[bin] != 0)
+      result.push_back({(static_cast<double>(bin) + 0.5) * query.bin_width, query.counts[bin]});
   return result;
 }
 

@@ -11,8 +11,9 @@ void conv(const tern::Node& node, Inputs inputs, Outputs outputs) {
   const tern::Tensor& x = inputs[0];
   const tern::Tensor& w = inputs[1];
   tern::Tensor& y = outputs[0];
-  tern::check(x.shape().rank() == 4 && w.shape().rank() == 4,
-              [&] { return "backend 'naive' runs 2-D Conv only, got input " + x.describe(); }); // conv_support() declines the rest
+  tern::check(x.shape().rank() == 4 && w.shape().rank() == 4, [&] {
+    return "backend 'naive' runs 2-D Conv only, got input " + x.describe();
+  }); // conv_support() declines the rest
   const auto& xs = x.shape();
   const auto& ws = w.shape();
   const auto& ys = y.shape();
@@ -49,8 +50,7 @@ void conv(const tern::Node& node, Inputs inputs, Outputs outputs) {
 
 std::string conv_support(const tern::KernelQuery& query) {
   const std::size_t rank = query.input_shapes.at(0).rank();
-  if (rank != 4)
-    return "backend 'naive' runs 2-D Conv only (4-D input), got a " + std::to_string(rank) + "-D input";
+  if (rank != 4) return "backend 'naive' runs 2-D Conv only (4-D input), got a " + std::to_string(rank) + "-D input";
   return activation_support(query.node);
 }
 

@@ -32,7 +32,8 @@ void gemm(const tern::Node& node, Inputs inputs, Outputs outputs) {
     for (std::int64_t j = 0; j < n; ++j) {
       float sum = 0.0f;
       for (std::int64_t p = 0; p < k; ++p)
-        sum += (trans_a ? pa[p * a_cols + i] : pa[i * a_cols + p]) * (trans_b ? pb[j * b_cols + p] : pb[p * b_cols + j]);
+        sum +=
+            (trans_a ? pa[p * a_cols + i] : pa[i * a_cols + p]) * (trans_b ? pb[j * b_cols + p] : pb[p * b_cols + j]);
       float value = alpha * sum;
       if (pc) value += beta * pc[(c_rows == 1 ? 0 : i) * c_cols + (c_cols == 1 ? 0 : j)];
       out[i * n + j] = activate(value);

@@ -40,8 +40,7 @@ void max_pool(const tern::Node& node, Inputs inputs, Outputs outputs) {
 std::string max_pool_support(const tern::KernelQuery& query) {
   if (query.node.outputs().size() != 1) return "backend 'naive' does not compute MaxPool's Indices output";
   const std::size_t rank = query.input_shapes.at(0).rank();
-  if (rank != 4)
-    return "backend 'naive' runs 2-D MaxPool only (4-D input), got a " + std::to_string(rank) + "-D input";
+  if (rank != 4) return "backend 'naive' runs 2-D MaxPool only (4-D input), got a " + std::to_string(rank) + "-D input";
   return {};
 }
 

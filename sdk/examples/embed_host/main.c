@@ -31,8 +31,10 @@ int main(int argc, char** argv) {
   tern_tensor* logits = NULL;
   tern_status status;
   int code = 0;
-  if ((status = tern_model_load(argv[1], &model)) != TERN_OK) code = fail("tern_model_load", status);
-  else if ((status = tern_runtime_create(model, argv[2], &runtime)) != TERN_OK) code = fail("tern_runtime_create", status);
+  if ((status = tern_model_load(argv[1], &model)) != TERN_OK)
+    code = fail("tern_model_load", status);
+  else if ((status = tern_runtime_create(model, argv[2], &runtime)) != TERN_OK)
+    code = fail("tern_runtime_create", status);
   else if ((status = tern_tensor_create(TERN_FLOAT32, shape, 4, image, &input)) != TERN_OK)
     code = fail("tern_tensor_create", status);
   else if ((status = tern_runtime_run(runtime, (const tern_tensor* const*)&input, 1, &logits, 1)) != TERN_OK)

@@ -55,7 +55,8 @@ struct SampleScaling {
 std::filesystem::path default_fashion_mnist_dir();
 
 /// Fashion-MNIST from IDX(.gz) files in `dir`; split is "train" or "test".
-Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& split, const SampleScaling& scaling = {});
+Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& split,
+                           const SampleScaling& scaling = {});
 
 /// Samples from a .npy(.gz) file (uint8 or float, N×H×W or N×C×H×W) with optional labels
 /// from another .npy(.gz) (integers, N of them).
@@ -65,7 +66,8 @@ Dataset load_npy_dataset(const std::filesystem::path& samples, const std::option
 /// The CLI's dataset argument: "fashion-mnist" or "fashion-mnist:DIR" (IDX, the given
 /// split), or a path to a .npy(.gz) file (then `labels` may name the labels file).
 Dataset open_dataset(const std::string& spec, const std::string& split,
-                     const std::optional<std::filesystem::path>& labels = std::nullopt, const SampleScaling& scaling = {});
+                     const std::optional<std::filesystem::path>& labels = std::nullopt,
+                     const SampleScaling& scaling = {});
 
 /// Checks that the dataset's samples fit a model input of shape `input` (dims other than
 /// the batch must match; dynamic dims match anything); throws naming both shapes.

@@ -41,8 +41,8 @@ struct QuantizeOptions {
   bool keep_float = false;     ///< run nodes the PTQ cannot quantize in float instead of refusing the graph
   bool equalize = true;        ///< cross-layer equalisation of weight ranges (exact; helps per-tensor scales)
   bool bias_correction = true; ///< correct biases for the mean error that rounding the weights causes
-  std::vector<std::string> backends{"cpu"}; ///< where calibration runs
-  std::size_t batch_size = 64;              ///< calibration batch size for a Dataset
+  std::vector<std::string> backends{"cpu"};    ///< where calibration runs
+  std::size_t batch_size = 64;                 ///< calibration batch size for a Dataset
   std::function<void(const std::string&)> log; ///< verbose lines; standard error when empty
 };
 
@@ -61,7 +61,8 @@ void auto_assign_node_precision(Graph& graph, DataType weight_precision, DataTyp
 
 /// The whole pipeline over a calibration set of input batches (one tensor per batch, as
 /// the seed's list of tensors). The graph must have been tagged.
-QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options = {});
+QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set,
+                                const QuantizeOptions& options = {});
 /// The same over a dataset's samples, in batches of options.batch_size.
 QuantizeReport quantize_network(Graph& graph, const Dataset& calibration_set, const QuantizeOptions& options = {});
 

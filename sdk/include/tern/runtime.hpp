@@ -19,18 +19,18 @@ namespace tern {
 
 /// A backend a host can choose by name.
 struct BackendInfo {
-  std::string name;   ///< what to pass to Runtime / --backend (compared case-insensitively)
-  std::string source; ///< the plugin file that provides it, or "in-process" for one registered by the host
+  std::string name;    ///< what to pass to Runtime / --backend (compared case-insensitively)
+  std::string source;  ///< the plugin file that provides it, or "in-process" for one registered by the host
   bool usable = false; ///< its plugin loads and its probe accepts this machine
-  std::string reason; ///< why it cannot be used (empty when usable)
+  std::string reason;  ///< why it cannot be used (empty when usable)
   bool loaded = false; ///< already registered in this process
 };
 
 /// Where one node runs, and why the backends preferred to it were passed over.
 struct Placement {
-  std::string node;    ///< the node's name
-  std::string op_type; ///< its operator type
-  std::string backend; ///< the backend that runs it
+  std::string node;           ///< the node's name
+  std::string op_type;        ///< its operator type
+  std::string backend;        ///< the backend that runs it
   std::string implementation; ///< its kernel's implementation ("onednn", "native", ...)
   /// One entry per backend earlier in the preference list: "naive: no Add kernel for
   /// (float32, float32)" or the reason the backend's kernel declined the node. Empty when

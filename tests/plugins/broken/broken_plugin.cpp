@@ -89,13 +89,20 @@ constexpr const char* plugin_name = "unchecked"; // refused before the name is r
 #endif
 
 const tern::PluginDescriptor* entry() {
-  static const tern::PluginDescriptor descriptor{magic,      struct_size,
-                                                 abi_major,  abi_minor,
-                                                 tern_major, TERN_VERSION_MINOR,
-                                                 TERN_VERSION_PATCH, compiler_abi,
-                                                 plugin_name, "9.9.9",
-                                                 "a deliberately broken test plugin", tern::PluginKind::Backend,
-                                                 probe,      register_plugin};
+  static const tern::PluginDescriptor descriptor{magic,
+                                                 struct_size,
+                                                 abi_major,
+                                                 abi_minor,
+                                                 tern_major,
+                                                 TERN_VERSION_MINOR,
+                                                 TERN_VERSION_PATCH,
+                                                 compiler_abi,
+                                                 plugin_name,
+                                                 "9.9.9",
+                                                 "a deliberately broken test plugin",
+                                                 tern::PluginKind::Backend,
+                                                 probe,
+                                                 register_plugin};
   return &descriptor;
 }
 #endif
