@@ -3,10 +3,12 @@
 #include <tern/npy.hpp>
 
 #include "file_bytes.hpp"
+#include "npy_header.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
-#include <regex>
+#include <optional>
 
 namespace tern {
 namespace {
@@ -23,13 +25,12 @@ constexpr Descr descrs[] = {{"<f4", DataType::Float32}, {"<f8", DataType::Float6
                             {"|u1", DataType::UInt8},   {"<i2", DataType::Int16},   {"<i4", DataType::Int32},
                             {"<i8", DataType::Int64},   {"|b1", DataType::Bool}};
 
-std::string header_field(const std::string& header, const std::string& key, const std::string& pattern,
-                         const std::string& where) {
-  std::smatch match;
-  const std::regex field("'" + key + "'\\s*:\\s*" + pattern);
-  check(std::regex_search(header, match, field),
-        [&] { return where + "the header has no valid '" + key + "' entry: " + header; });
-  return match[1].str();
+/// Bytes `shape` of `dtype` needs, or nullopt past int64 (never wraps).
+std::optional<std::int64_t> byte_count(const std::vector<std::int64_t>& shape, DataType dtype) {
+  std::int64_t bytes = static_cast<std::int64_t>(size_of(dtype));
+  for (const std::int64_t d : shape)
+    if (__builtin_mul_overflow(bytes, d, &bytes)) return std::nullopt;
+  return bytes;
 }
 
 } // namespace
@@ -48,30 +49,37 @@ Tensor read_npy(const std::filesystem::path& path) {
     header_length |= static_cast<std::size_t>(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
   const std::size_t data_offset = 8 + length_bytes + header_length;
   check(bytes.size() >= data_offset, [&] { return where + "truncated header"; });
-  const std::string header = bytes.substr(8 + length_bytes, header_length);
+  const detail::NpyHeader header =
+      detail::parse_npy_header(std::string_view(bytes).substr(8 + length_bytes, header_length), where);
 
-  const std::string descr = header_field(header, "descr", "'([^']*)'", where);
   const DataType* dtype = nullptr;
   for (const Descr& known : descrs)
-    if (descr == known.text) dtype = &known.dtype;
+    if (header.descr == known.text) dtype = &known.dtype;
   check(dtype != nullptr, [&] {
-    return where + "unsupported dtype '" + descr + "' (supported: <f4 <f8 |i1 |u1 <i2 <i4 <i8 |b1, little-endian)";
+    return where + "unsupported dtype '" + header.descr +
+           "' (supported: <f4 <f8 |i1 |u1 <i2 <i4 <i8 |b1, little-endian)";
   });
-  check(header_field(header, "fortran_order", "(True|False)", where) == "False",
+  check(!header.fortran_order,
         [&] { return where + "Fortran-ordered arrays are not supported: save with np.ascontiguousarray"; });
-  std::vector<std::int64_t> dims;
-  const std::string shape_text = header_field(header, "shape", "\\(([^)]*)\\)", where);
-  const std::regex number("\\d+");
-  for (auto it = std::sregex_iterator(shape_text.begin(), shape_text.end(), number); it != std::sregex_iterator(); ++it)
-    dims.push_back(std::stoll(it->str()));
-
-  Tensor tensor(Shape(dims), *dtype);
-  check(bytes.size() - data_offset == tensor.bytes(), [&] {
-    return where + "holds " + std::to_string(bytes.size() - data_offset) + " data bytes, shape " +
-           tensor.shape().to_string() + " of " + std::string(name(*dtype)) + " needs " +
-           std::to_string(tensor.bytes()) + " (truncated?)";
+  // The declared size is checked against the file before anything is allocated.
+  const Shape shape(header.shape);
+  const std::optional<std::int64_t> needed = byte_count(header.shape, *dtype);
+  const std::size_t held = bytes.size() - data_offset;
+  check(needed && static_cast<std::size_t>(*needed) == held, [&] {
+    return where + "holds " + std::to_string(held) + " data bytes, shape " + shape.to_string() + " of " +
+           std::string(name(*dtype)) + " needs " + (needed ? std::to_string(*needed) : "more than 2^63") +
+           " (truncated?)";
   });
-  std::memcpy(tensor.raw(), bytes.data() + data_offset, tensor.bytes());
+  const char* data = bytes.data() + data_offset;
+  if (*dtype == DataType::Bool) {
+    const auto bad = std::find_if(data, data + held, [](char byte) { return byte != 0 && byte != 1; });
+    check(bad == data + held, [&] {
+      return where + "bool element " + std::to_string(bad - data) + " is byte " +
+             std::to_string(static_cast<unsigned char>(*bad)) + ", not 0 or 1";
+    });
+  }
+  Tensor tensor(shape, *dtype);
+  std::memcpy(tensor.raw(), data, held);
   return tensor;
 }
 

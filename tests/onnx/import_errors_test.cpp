@@ -34,6 +34,37 @@ ModelBuilder model_with_weights() {
   return m;
 }
 
+// Each of these passes ONNX's checker and divided by zero inside libonnx's shape
+// inference (SIGFPE, uncatchable) before Tern looked at it.
+TEST(OnnxImportErrors, ZeroStridesDilationsKernelsOrGroupsAreRefusedBeforeShapeInference) {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::vector<std::int64_t>>> cases{
+      {"strides", {0, 1}}, {"dilations", {1, 0}}, {"kernel_shape", {0, 3}}};
+  for (const std::string op : {"Conv", "MaxPool"})
+    for (const auto& [key, values] : cases) {
+      ModelBuilder m(13);
+      m.input("x", {1, 1, 8, 8}).output("y", {1, 1, 0, 0});
+      std::vector<std::string> inputs{"x"};
+      if (op == "Conv") {
+        m.floats("w", {1, 1, 3, 3}, std::vector<float>(9, 1.0f));
+        inputs.push_back("w");
+      }
+      onnx::NodeProto& node = m.node(op, inputs, {"y"}, "window");
+      if (key != "kernel_shape") set_attr(node, "kernel_shape", std::vector<std::int64_t>{3, 3});
+      set_attr(node, key, values);
+      const auto path = m.save(dir / (op + "_" + key + ".onnx"));
+      EXPECT_THAT(load_error(path), HasSubstr("node 'window' (" + op + "): attribute '" + key +
+                                              "' holds 0; each "
+                                              "value must be at least 1"));
+    }
+  ModelBuilder m(13);
+  m.input("x", {1, 2, 8, 8}).output("y", {1, 2, 6, 6});
+  m.floats("w", {2, 1, 3, 3}, std::vector<float>(18, 1.0f));
+  set_attr(m.node("Conv", {"x", "w"}, {"y"}, "grouped"), "group", std::int64_t{0});
+  EXPECT_THAT(load_error(m.save(dir / "group0.onnx")),
+              HasSubstr("node 'grouped' (Conv): attribute 'group' is 0; it must be at least 1"));
+}
+
 TEST(OnnxImportErrors, EmptyFile) {
   TempDir dir;
   const auto path = write_bytes(dir / "empty.onnx", "");
@@ -92,6 +123,59 @@ TEST(OnnxImportErrors, MissingExternalData) {
   EXPECT_THAT(message, StartsWith(path.string() + ": tensor 'weights' keeps its data in external file 'weights.bin'"));
   EXPECT_THAT(message, HasSubstr("missing"));
   EXPECT_THAT(message, HasSubstr((dir / "weights.bin").string()));
+}
+
+/// A model whose 4-float initializer 'weights' lives in external file `location` (with the
+/// extra external-data entries given).
+ModelBuilder model_with_external_weights(const std::string& location,
+                                         const std::vector<std::pair<std::string, std::string>>& entries = {}) {
+  ModelBuilder m(13);
+  m.input("x", {4}).output("y", {4});
+  onnx::TensorProto& w = *m.proto().mutable_graph()->add_initializer();
+  w.set_name("weights");
+  w.set_data_type(onnx::TensorProto::FLOAT);
+  w.add_dims(4);
+  w.set_data_location(onnx::TensorProto::EXTERNAL);
+  std::vector<std::pair<std::string, std::string>> all{{"location", location}};
+  all.insert(all.end(), entries.begin(), entries.end());
+  for (const auto& [key, value] : all) {
+    onnx::StringStringEntryProto& entry = *w.add_external_data();
+    entry.set_key(key);
+    entry.set_value(value);
+  }
+  m.node("Add", {"x", "weights"}, {"y"});
+  return m;
+}
+
+// A model may only read external data beside it: '..' and symlinks leading out are refused
+// even when the file they reach has exactly the bytes the tensor needs.
+TEST(OnnxImportErrors, ExternalDataOutsideTheModelsFolderIsRefused) {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "model");
+  write_bytes(dir / "secret.bin", std::string(16, 'S'));
+  const auto dotdot = model_with_external_weights("../secret.bin").save(dir / "model" / "dotdot.onnx");
+  EXPECT_THAT(load_error(dotdot), HasSubstr("outside the model's folder"));
+  std::filesystem::create_symlink(dir / "secret.bin", dir / "model" / "link.bin");
+  const auto linked = model_with_external_weights("link.bin").save(dir / "model" / "linked.onnx");
+  EXPECT_THAT(load_error(linked), HasSubstr("outside the model's folder"));
+  for (const auto& path : {dotdot, linked}) EXPECT_EQ(load_error(path).find('\n'), std::string::npos);
+  // The same bytes inside the folder load.
+  write_bytes(dir / "model" / "weights.bin", std::string(16, '\0'));
+  EXPECT_NO_THROW((void)load_model(model_with_external_weights("weights.bin").save(dir / "model" / "inside.onnx")));
+}
+
+TEST(OnnxImportErrors, ExternalDataOffsetsThatAreNoNumbersOrOverflowAreOneLineErrors) {
+  TempDir dir;
+  write_bytes(dir / "weights.bin", std::string(16, '\0'));
+  const auto text = model_with_external_weights("weights.bin", {{"offset", "ten"}}).save(dir / "text.onnx");
+  EXPECT_THAT(load_error(text),
+              HasSubstr("tensor 'weights': its external-data 'offset' is not a non-negative integer"));
+  const auto huge = model_with_external_weights("weights.bin", {{"offset", "8"}, {"length", "9223372036854775807"}})
+                        .save(dir / "huge.onnx");
+  EXPECT_THAT(load_error(huge), HasSubstr("bytes from offset 8 of external file 'weights.bin', which has only 16"));
+  const auto beyond =
+      model_with_external_weights("weights.bin", {{"offset", "99999999999999999999"}}).save(dir / "b.onnx");
+  EXPECT_THAT(load_error(beyond), HasSubstr("'offset' is not a non-negative integer that fits int64"));
 }
 
 TEST(OnnxImportErrors, CheckerFailure) {

@@ -67,6 +67,65 @@ TEST(Npy, RefusesWhatItCannotReadWithAReason) {
   expect_error([] { tern::read_npy(data / "no_such_file.npy"); }, {"no such file"});
 }
 
+namespace {
+
+/// An NPY 2.0 file (4-byte header length) with `header` as its dict and `data` after it.
+fs::path npy_with_header(const std::string& name, const std::string& header, const std::string& data_bytes) {
+  std::string bytes = std::string("\x93NUMPY\x02\x00", 8);
+  for (int i = 0; i < 4; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  return write_bytes(name, bytes + header + data_bytes);
+}
+
+/// The error `fn` throws, which must be one line.
+std::string one_line_error(const std::function<void()>& fn) {
+  try {
+    fn();
+  } catch (const tern::Error& e) {
+    const std::string message = e.what();
+    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+    return message;
+  }
+  ADD_FAILURE() << "expected tern::Error";
+  return {};
+}
+
+} // namespace
+
+// Headers a regex parser recursed on, wrapped sizes, bytes that are no bool: each refused in
+// one line before anything is allocated.
+TEST(Npy, HostileHeadersAreRefusedInOneLine) {
+  const std::string f32_dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  // 60,000 spaces inside the dict: read without recursion, and then it is a valid header.
+  const fs::path spaced =
+      npy_with_header("spaced.npy", f32_dict + std::string(60000, ' ') + "2,), }", std::string(8, '\0'));
+  EXPECT_EQ(tern::read_npy(spaced).shape(), (tern::Shape{2}));
+  const fs::path long_header = npy_with_header("long.npy", f32_dict + std::string(200000, ' ') + "2,), }", "");
+  EXPECT_NE(one_line_error([&] { tern::read_npy(long_header); }).find("over the 65536-byte limit"), std::string::npos);
+  const fs::path huge_dim = npy_with_header("huge_dim.npy", f32_dict + "99999999999999999999,), }", "");
+  EXPECT_NE(one_line_error([&] { tern::read_npy(huge_dim); }).find("exceeds 2^63 - 1"), std::string::npos);
+  // 2^32 * 2^32 elements wraps to 0 in int64 arithmetic: refused, not read as empty.
+  const fs::path wraps = npy_with_header(
+      "wraps.npy", "{'descr': '|u1', 'fortran_order': False, 'shape': (4294967296, 4294967296, 1), }", "");
+  EXPECT_NE(one_line_error([&] { tern::read_npy(wraps); }).find("needs more than 2^63"), std::string::npos);
+  const fs::path bools = npy_with_header("bools.npy", "{'descr': '|b1', 'fortran_order': False, 'shape': (3,), }",
+                                         std::string("\x01\xdc\x00", 3));
+  EXPECT_NE(one_line_error([&] { tern::read_npy(bools); }).find("bool element 1 is byte 220, not 0 or 1"),
+            std::string::npos);
+  const fs::path newline =
+      npy_with_header("newline.npy", "{'descr': '<f\n4', 'fortran_order': False, 'shape': (), }", "");
+  EXPECT_NE(one_line_error([&] { tern::read_npy(newline); }).find("non-printable byte"), std::string::npos);
+  for (const std::string& broken :
+       {std::string("{'descr': '<f4', 'shape': (2,), }"), std::string("{'descr': '<f4'"),
+        std::string("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (), }"),
+        std::string("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (), }"),
+        std::string("{'descr': '<f4', 'fortran_order': False, 'shape': (-1,), }"), std::string("")})
+    EXPECT_NE(one_line_error([&] {
+                tern::read_npy(npy_with_header("broken.npy", broken, ""));
+              }).find("NPY header is malformed at byte"),
+              std::string::npos)
+        << broken;
+}
+
 TEST(Npy, WriteThenReadGivesTheSameTensor) {
   const tern::Tensor original = tern::Tensor::from_floats(tern::Shape{2, 3}, {0.5f, -1.f, 2.f, 3.f, 4.f, 1e-3f});
   const fs::path path = fs::temp_directory_path() / ("tern_io_test_roundtrip_" + std::to_string(::getpid()) + ".npy");

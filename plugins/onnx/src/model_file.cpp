@@ -4,8 +4,11 @@
 
 #include <onnx/checker.h>
 
+#include <algorithm>
 #include <array>
+#include <charconv>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 
@@ -84,40 +87,56 @@ void check_opsets(const onnx::ModelProto& model) {
     });
 }
 
-/// Replaces an external-data reference by the bytes it names, read from a file relative to
-/// the model's folder. Only the in-memory copy changes; the model file is never written.
+/// The value of external-data entry `key` as a non-negative int64, or a one-line error.
+std::int64_t external_number(const std::string& text, const std::string& key, const std::string& what) {
+  std::int64_t value = -1;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  check(error == std::errc() && end == text.data() + text.size() && value >= 0,
+        [&] { return what + ": its external-data '" + key + "' is not a non-negative integer that fits int64"; });
+  return value;
+}
+
+/// Replaces an external-data reference by the bytes it names, read from a file inside the
+/// model's folder (after resolving '..' and symlinks: a model cannot pull in any other
+/// file). Only the in-memory copy changes; the model file is never written.
 void inline_external_data(onnx::TensorProto& tensor, const fs::path& folder) {
   if (tensor.data_location() != onnx::TensorProto::EXTERNAL) return;
+  const std::string what = "tensor '" + tensor.name() + "'";
   std::string location;
   std::int64_t offset = 0;
-  std::int64_t length = -1;
+  std::optional<std::int64_t> length;
   for (const onnx::StringStringEntryProto& entry : tensor.external_data()) {
     if (entry.key() == "location") location = entry.value();
-    if (entry.key() == "offset") offset = std::stoll(entry.value());
-    if (entry.key() == "length") length = std::stoll(entry.value());
+    if (entry.key() == "offset") offset = external_number(entry.value(), "offset", what);
+    if (entry.key() == "length") length = external_number(entry.value(), "length", what);
   }
-  const std::string what = "tensor '" + tensor.name() + "'";
   check(!location.empty(), [&] { return what + " is marked as external data but names no file (no 'location' key)"; });
   check(fs::path(location).is_relative(), [&] {
     return what + " names the external data file '" + location +
            "' by an absolute path; ONNX requires a path relative to the model";
   });
-  const fs::path file = folder / location;
   std::error_code error;
+  const fs::path root = fs::weakly_canonical(folder.empty() ? fs::path(".") : folder, error);
+  const fs::path file = fs::weakly_canonical(root / location, error);
+  const bool inside = std::mismatch(root.begin(), root.end(), file.begin(), file.end()).first == root.end();
+  check(inside && file != root, [&] {
+    return what + " names the external data file '" + location + "', which resolves to " + file.string() +
+           ", outside the model's folder " + root.string() + ": external data must lie beside the model";
+  });
   check(fs::is_regular_file(file, error), [&] {
     return what + " keeps its data in external file '" + location + "', which is missing (looked for " + file.string() +
            ")";
   });
   const auto size = static_cast<std::int64_t>(fs::file_size(file));
-  if (length < 0) length = size - offset;
-  check(offset >= 0 && offset + length <= size, [&] {
-    return what + " reads bytes " + std::to_string(offset) + " to " + std::to_string(offset + length) +
-           " of external file '" + location + "', which has only " + std::to_string(size);
+  check(offset <= size && (!length || *length <= size - offset), [&] {
+    return what + " reads " + (length ? std::to_string(*length) : std::string("the")) + " bytes from offset " +
+           std::to_string(offset) + " of external file '" + location + "', which has only " + std::to_string(size);
   });
+  const std::int64_t count = length ? *length : size - offset;
   std::ifstream in(file, std::ios::binary);
-  std::string data(static_cast<std::size_t>(length), '\0');
+  std::string data(static_cast<std::size_t>(count), '\0');
   in.seekg(offset);
-  in.read(data.data(), length);
+  in.read(data.data(), count);
   check(in.good(), [&] { return what + ": cannot read external file '" + file.string() + "'"; });
   tensor.set_raw_data(std::move(data));
   tensor.clear_external_data();

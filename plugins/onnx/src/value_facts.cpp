@@ -1,5 +1,6 @@
 #include "value_facts.hpp"
 
+#include "errors.hpp"
 #include "tensor_proto.hpp"
 
 #include <onnx/shape_inference/implementation.h>
@@ -19,9 +20,35 @@ ValueFact fact_of(const onnx::TypeProto& type) {
   return fact;
 }
 
+/// Refuses attribute values ONNX's own shape inference divides by or loops on (a Conv or
+/// pool with strides 0 passes the checker, then raises SIGFPE inside libonnx, where no
+/// `try` catches it). Walks subgraphs too: inference descends into them.
+void check_window_attributes(const onnx::GraphProto& graph) {
+  for (const onnx::NodeProto& node : graph.node())
+    for (const onnx::AttributeProto& attribute : node.attribute()) {
+      const std::string& key = attribute.name();
+      const bool positive =
+          key == "strides" || key == "dilations" || key == "kernel_shape" || key == "group" || key == "blocksize";
+      if (positive && attribute.has_i())
+        check(attribute.i() >= 1, [&] {
+          return describe_node(node) + ": attribute '" + key + "' is " + std::to_string(attribute.i()) +
+                 "; it must be at least 1";
+        });
+      if (positive)
+        for (const std::int64_t value : attribute.ints())
+          check(value >= 1, [&] {
+            return describe_node(node) + ": attribute '" + key + "' holds " + std::to_string(value) +
+                   "; each value must be at least 1";
+          });
+      if (attribute.has_g()) check_window_attributes(attribute.g());
+      for (const onnx::GraphProto& body : attribute.graphs()) check_window_attributes(body);
+    }
+}
+
 } // namespace
 
 ValueFacts::ValueFacts(const onnx::ModelProto& model) {
+  check_window_attributes(model.graph());
   onnx::ModelProto inferred = model;
   // Declared output and intermediate shapes are only claims; a wrong one would make
   // ONNX's inference stop at the conflict. Let it infer them from the inputs instead.
