@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages Tern needs to build and test. Idempotent, quiet and
 # non-interactive: it does nothing when everything is already installed.
+#   scripts/setup-deps.sh          what make build / make test need
+#   scripts/setup-deps.sh --fuzz   also clang and its runtime libraries (libFuzzer and the
+#                                  sanitizers) for make fuzz; the ordinary build never needs them
 set -euo pipefail
 
 packages=(
@@ -12,6 +15,12 @@ packages=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libonnx-testdata dataset-fashion-mnist
 )
+if [[ ${1:-} == --fuzz ]]; then
+  # clang 16 (Debian 12's newest; clang 14 lacks C++20 captures of structured bindings),
+  # its compiler-rt (libFuzzer, the sanitizer runtimes) and OpenMP (the cpu backend's
+  # CMake asks for it even when only the fuzz targets are built).
+  packages+=(clang-16 libclang-rt-16-dev libomp-16-dev)
+fi
 
 missing=()
 for package in "${packages[@]}"; do

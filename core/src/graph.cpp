@@ -21,6 +21,11 @@ Value& Graph::value_or_create(const std::string& name) {
 
 Value& Graph::add_input(const std::string& name, DataType dtype, Shape shape) {
   check(!values_.contains(name), [&] { return "graph input '" + name + "': a value of that name already exists"; });
+  for (const std::int64_t d : shape)
+    check(d >= 0 || d == Shape::dynamic, [&] {
+      return "graph input '" + name + "' declares shape " + shape.to_string() + " with the negative dimension " +
+             std::to_string(d) + " (dimensions are >= 0, or dynamic)";
+    });
   Value& value = value_or_create(name);
   value.set_type(dtype, std::move(shape));
   inputs_.push_back(&value);

@@ -2,7 +2,11 @@
 #include <tern/graph.hpp>
 #include <tern/operator.hpp>
 
+#include <tern/checked_math.hpp>
 #include <tern/registry.hpp>
+
+#include <algorithm>
+#include <string_view>
 
 namespace tern {
 
@@ -79,11 +83,29 @@ void check_against_schema(const Node& node) {
 Inference infer(const Node& node, std::vector<InferenceContext::Input> inputs) {
   check_against_schema(node);
   InferenceContext context(node, std::move(inputs), node.outputs().size());
-  schema(node.op_type()).infer(context);
+  const std::string prefix = node.describe() + ": ";
+  try {
+    schema(node.op_type()).infer(context);
+  } catch (const Error& e) {
+    // What a helper that does not know the node threw (Shape, Tensor, ...) names it too.
+    if (std::string_view(e.what()).starts_with(prefix)) throw;
+    throw Error(prefix + e.what());
+  }
   Inference result{{}, context.read_varying_data()};
   for (std::size_t i = 0; i < context.outputs().size(); ++i) {
-    if (!context.outputs()[i])
-      throw Error(node.describe() + ": shape inference did not produce output " + std::to_string(i));
+    if (!context.outputs()[i]) throw Error(prefix + "shape inference did not produce output " + std::to_string(i));
+    const auto& [dtype, shape] = *context.outputs()[i];
+    // Each dimension may fit int64 while their product does not (Tile, Expand, Resize, ...):
+    // such a shape is refused here, naming the node, rather than when something counts it.
+    std::vector<std::int64_t> known;
+    for (const std::int64_t d : shape)
+      if (d != Shape::dynamic) known.push_back(d);
+    const bool negative = std::any_of(known.begin(), known.end(), [](std::int64_t d) { return d < 0; });
+    check(!negative && try_element_count(known).has_value(), [&] {
+      return prefix + "output " + std::to_string(i) + " ('" + node.output(i)->name() + "') would be " +
+             std::string(name(dtype)) + shape.to_string() +
+             (negative ? ", with a negative dimension" : ", more elements than int64 counts");
+    });
     result.outputs.push_back(*context.outputs()[i]);
   }
   return result;

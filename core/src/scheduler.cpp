@@ -1,3 +1,4 @@
+#include <tern/checked_math.hpp>
 #include <tern/operator.hpp>
 #include <tern/registry.hpp>
 #include <tern/scheduler.hpp>
@@ -68,6 +69,16 @@ const std::vector<std::pair<DataType, Shape>>& infer_outputs(const Node& node, c
   cache.outputs = std::move(result.outputs);
   cache.valid = !result.read_varying_data;
   return cache.outputs;
+}
+
+/// Bytes of output `i` of `node`, checked like every tensor allocation (no overflow, under
+/// TERN_MAX_TENSOR_BYTES); a refusal names the node and the output.
+std::size_t output_bytes(const Node& node, std::size_t i, const Shape& shape, DataType dtype) {
+  try {
+    return allocation_bytes(shape, dtype);
+  } catch (const Error& e) {
+    throw Error(node.describe() + ": output '" + node.output(i)->name() + "': " + e.what());
+  }
 }
 
 void check_graph_input(const Value& declared, const Tensor& given) {
@@ -147,7 +158,10 @@ std::string unplaced_message(const std::vector<PlanStep>& unplaced, const std::v
       message += (j ? ", " : "") + unplaced[i].passed_over[j].backend + ": " + unplaced[i].passed_over[j].reason;
     message += "]";
   }
-  return message;
+  const bool has_cpu =
+      std::any_of(backends.begin(), backends.end(), [](const std::string& name) { return lowercase(name) == "cpu"; });
+  return message + ". Add a backend that runs them to the preference list" +
+         (has_cpu ? std::string() : " (e.g. " + list + ", cpu)");
 }
 
 } // namespace
@@ -276,10 +290,11 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       const auto& [dtype, shape] = results[i];
       const int buffer = step.output_buffers[i];
       if (buffer < 0) {
+        (void)output_bytes(*step.node, i, shape, dtype); // refused naming the node, before allocating
         out.emplace_back(shape, dtype, target);
         continue;
       }
-      const std::size_t bytes = static_cast<std::size_t>(shape.numel()) * size_of(dtype);
+      const std::size_t bytes = output_bytes(*step.node, i, shape, dtype);
       if (s.capacities[buffer] < bytes) {
         s.buffers[buffer].reset(); // free the old one first: peak memory stays at one copy
         s.buffers[buffer] = target.allocate(bytes);

@@ -1,7 +1,9 @@
+#include <tern/checked_math.hpp>
 #include <tern/error.hpp>
 #include <tern/shape.hpp>
 
 #include <algorithm>
+#include <limits>
 #include <ostream>
 
 namespace tern {
@@ -12,9 +14,14 @@ bool Shape::is_static() const {
 
 std::int64_t Shape::numel() const {
   check(is_static(), [&] { return "shape " + to_string() + " has a dynamic dimension: its element count is unknown"; });
-  std::int64_t count = 1;
-  for (std::int64_t d : dims_) count *= d;
-  return count;
+  for (const std::int64_t d : dims_)
+    check(d >= 0, [&] { return "shape " + to_string() + " has the negative dimension " + std::to_string(d); });
+  const std::optional<std::int64_t> count = try_element_count(dims_);
+  check(count.has_value(), [&] {
+    return "shape " + to_string() + " has more elements than int64 counts (its dimensions multiply past " +
+           std::to_string(std::numeric_limits<std::int64_t>::max()) + ")";
+  });
+  return *count;
 }
 
 std::size_t Shape::axis(std::int64_t axis) const {

@@ -1,25 +1,20 @@
+#include <tern/checked_math.hpp>
 #include <tern/tensor.hpp>
 
 #include <cstring>
 #include <typeinfo>
 
 namespace tern {
-namespace {
 
-std::size_t byte_count(const Shape& shape, DataType dtype) {
-  return static_cast<std::size_t>(shape.numel()) * size_of(dtype);
-}
-
-} // namespace
-
+// The size is checked (no overflow, under TERN_MAX_TENSOR_BYTES) before the backend allocates.
 Tensor::Tensor(Shape shape, DataType dtype, Backend& backend)
     : shape_(std::move(shape)), dtype_(dtype), backend_(&backend),
-      storage_(backend.allocate(byte_count(shape_, dtype))) {}
+      storage_(backend.allocate(allocation_bytes(shape_, dtype))) {}
 
 Tensor::Tensor(Shape shape, DataType dtype, std::shared_ptr<std::byte> storage, Backend& backend)
     : shape_(std::move(shape)), dtype_(dtype), backend_(&backend), storage_(std::move(storage)) {
   check(storage_ != nullptr, [&] { return "Tensor: null storage for " + describe(); });
-  (void)byte_count(shape_, dtype_); // throws for a dynamic shape
+  (void)tensor_byte_count(shape_, dtype_); // throws for a dynamic shape or one whose size overflows
 }
 
 void* Tensor::checked_raw(const std::type_info& requested) {

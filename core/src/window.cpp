@@ -2,6 +2,7 @@
 // pools in ops/conv_pool.cpp) and the backends' kernels.
 #include <tern/window.hpp>
 
+#include <tern/checked_math.hpp>
 #include <tern/schema_helpers.hpp>
 
 #include <algorithm>
@@ -34,11 +35,27 @@ void require_all_at_least(const Node& node, const std::string& key, const Ints& 
           key + " " + ints_text(values) + " must all be >= " + std::to_string(low));
 }
 
-/// The total SAME_* padding of one axis: enough for ceil(in / stride) windows.
-std::int64_t same_total_pad(std::int64_t in, std::int64_t kernel, std::int64_t stride, std::int64_t dilation) {
-  const std::int64_t out = (in + stride - 1) / stride;
-  const std::int64_t extent = dilation * (kernel - 1) + 1;
-  return std::max<std::int64_t>(0, (out - 1) * stride + extent - in);
+/// How the window arithmetic of spatial `axis` names itself when it overflows int64
+/// (kernel, stride, dilation and pad values all come from the model).
+auto overflow_where(const Node& node, std::size_t axis) {
+  return [&node, axis] { return node.describe() + ": the window over spatial axis " + std::to_string(axis); };
+}
+
+/// The span of a dilated kernel: dilation * (kernel - 1) + 1, checked.
+std::int64_t kernel_extent(const Node& node, std::size_t axis, std::int64_t kernel, std::int64_t dilation) {
+  const auto where = overflow_where(node, axis);
+  return checked_add(checked_mul(dilation, kernel - 1, where), 1, where);
+}
+
+/// The total SAME_* padding of one axis: enough for ceil(in / stride) windows. Every
+/// operand is >= 0 (kernel, stride, dilation >= 1), so only overflow needs checking.
+std::int64_t same_total_pad(const Node& node, std::size_t axis, std::int64_t in, std::int64_t kernel,
+                            std::int64_t stride, std::int64_t dilation) {
+  const auto where = overflow_where(node, axis);
+  const std::int64_t out = in / stride + (in % stride != 0 ? 1 : 0); // ceil without in + stride - 1
+  const std::int64_t extent = kernel_extent(node, axis, kernel, dilation);
+  const std::int64_t covered = checked_add(checked_mul(out - 1, stride, where), extent, where);
+  return std::max<std::int64_t>(0, covered - in);
 }
 
 } // namespace
@@ -70,7 +87,7 @@ Window resolve_window(const Node& node, const Shape& input, const Ints& kernel_s
         w.pads_begin[axis] = w.pads_end[axis] = dynamic; // known once the sizes are
         continue;
       }
-      const std::int64_t total = same_total_pad(in, w.kernel[axis], w.strides[axis], w.dilations[axis]);
+      const std::int64_t total = same_total_pad(node, axis, in, w.kernel[axis], w.strides[axis], w.dilations[axis]);
       // An odd total puts the extra element at the end (UPPER) or the beginning (LOWER).
       const std::int64_t small = total / 2;
       w.pads_begin[axis] = auto_pad == "SAME_UPPER" ? small : total - small;
@@ -95,15 +112,20 @@ Ints window_output_sizes(const Node& node, const Window& w, const Shape& input) 
       continue;
     }
     const std::int64_t stride = w.strides[axis];
-    const std::int64_t extent = w.dilations[axis] * (w.kernel[axis] - 1) + 1;
-    const std::int64_t room = in + begin + end - extent;
+    const auto where = overflow_where(node, axis);
+    const std::int64_t extent = kernel_extent(node, axis, w.kernel[axis], w.dilations[axis]);
+    const std::int64_t padded = checked_add(checked_add(in, begin, where), end, where);
+    const std::int64_t room = padded - extent; // both >= 0: cannot overflow
     require(node, room >= 0,
             "spatial axis " + std::to_string(axis) + ": the kernel spans " + std::to_string(extent) +
                 " (kernel_shape " + ints_text(w.kernel) + ", dilations " + ints_text(w.dilations) +
-                ") but the padded input has only " + std::to_string(in + begin + end));
-    std::int64_t out = (ceil_mode ? room + stride - 1 : room) / stride + 1;
-    // ceil_mode: every window must see at least one real element.
-    if (ceil_mode && (out - 1) * stride >= in + begin) --out;
+                ") but the padded input has only " + std::to_string(padded));
+    // ceil(room / stride) without room + stride - 1, which could overflow.
+    std::int64_t out = room / stride + (ceil_mode && room % stride != 0 ? 1 : 0) + 1;
+    // ceil_mode: every window must see at least one real element, i.e. drop the last when
+    // (out - 1) * stride >= in + begin; compared as out - 1 >= ceil((in + begin) / stride).
+    const std::int64_t real_end = in + begin; // <= padded: fits
+    if (ceil_mode && out - 1 >= real_end / stride + (real_end % stride != 0 ? 1 : 0)) --out;
     sizes.push_back(out);
   }
   return sizes;

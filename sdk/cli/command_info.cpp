@@ -39,8 +39,9 @@ nlohmann::json show_placement(const Graph& graph, const std::vector<std::string>
   try {
     placements = Runtime(graph.clone(), backends).placements();
   } catch (const Error& e) {
-    out.text() << "  with --backend " << list << ": cannot run the model: " << e.what() << "\n";
-    return {{"error", e.what()}};
+    const std::string reason = one_line(e.what());
+    out.text() << "  with --backend " << list << ": cannot run the model: " << reason << "\n";
+    return {{"error", reason}};
   }
   std::map<std::string, std::size_t> counts; // by lower-case name: users may write CPU
   for (const Placement& node : placements) ++counts[lowercase(node.backend)];

@@ -2,7 +2,10 @@
 #include <tern/idx.hpp>
 #include <tern/npy.hpp>
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
+#include <optional>
 
 namespace tern {
 namespace {
@@ -17,22 +20,42 @@ Tensor to_model_input(const Tensor& raw, const SampleScaling& scaling, const std
   check(scaling.std != 0.0, [&] { return where + "the normalisation std must not be 0"; });
   const Shape shape = s.rank() == 3 ? Shape{s[0], 1, s[1], s[2]} : s;
   const double divisor = raw.dtype() == DataType::UInt8 ? scaling.uint8_divisor : 1.0;
-  const std::vector<double> values = raw.to_doubles();
+  // The result is allocated first (under TERN_MAX_TENSOR_BYTES), then filled through a small
+  // double buffer: no second, eight-byte-per-value copy of the whole dataset.
   Tensor samples(shape, DataType::Float32);
   float* out = samples.data<float>();
-  for (std::size_t i = 0; i < values.size(); ++i)
-    out[i] = static_cast<float>((values[i] / divisor - scaling.mean) / scaling.std);
+  const Tensor host = raw.backend().host_accessible() ? raw : raw.to(host_backend());
+  const auto* in = static_cast<const std::byte*>(host.raw());
+  const std::size_t count = static_cast<std::size_t>(raw.numel());
+  const std::size_t element = size_of(raw.dtype());
+  std::vector<double> chunk(std::min<std::size_t>(count, std::size_t{1} << 14));
+  for (std::size_t begin = 0; begin < count; begin += chunk.size()) {
+    const std::size_t n = std::min(chunk.size(), count - begin);
+    convert(in + begin * element, raw.dtype(), chunk.data(), DataType::Float64, n);
+    for (std::size_t i = 0; i < n; ++i)
+      out[begin + i] = static_cast<float>((chunk[i] / divisor - scaling.mean) / scaling.std);
+  }
   return samples;
 }
 
-std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const std::string& where) {
+/// `count` class indices from `raw`; each must be >= 0 and, when the dataset says how many
+/// classes it has (`classes`), below that.
+std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const std::string& where,
+                                    std::optional<std::int64_t> classes = std::nullopt) {
   check(info(raw.dtype()).is_integer,
         [&] { return where + "labels must be integers, got " + std::string(name(raw.dtype())); });
   check(raw.shape().rank() == 1,
         [&] { return where + "labels must be one-dimensional, got shape " + raw.shape().to_string(); });
   check(static_cast<std::size_t>(raw.numel()) == count,
         [&] { return where + std::to_string(raw.numel()) + " labels for " + std::to_string(count) + " samples"; });
-  return raw.to_int64s();
+  std::vector<std::int64_t> labels = raw.to_int64s();
+  for (std::size_t i = 0; i < labels.size(); ++i)
+    check(labels[i] >= 0 && (!classes || labels[i] < *classes), [&] {
+      return where + "label " + std::to_string(labels[i]) + " of sample " + std::to_string(i) +
+             " is not a class index" +
+             (classes ? " in [0, " + std::to_string(*classes - 1) + "]" : std::string(" (labels are >= 0)"));
+    });
+  return labels;
 }
 
 } // namespace
@@ -79,8 +102,9 @@ Dataset load_fashion_mnist(const std::filesystem::path& dir, const std::string& 
   const auto labels = dir / (prefix + "-labels-idx1-ubyte.gz");
   const Tensor raw = read_idx(images);
   Tensor samples = to_model_input(raw, scaling, images.string() + ": ");
-  std::vector<std::int64_t> label_values =
-      to_labels(read_idx(labels), static_cast<std::size_t>(raw.shape()[0]), labels.string() + ": ");
+  constexpr std::int64_t fashion_mnist_classes = 10;
+  std::vector<std::int64_t> label_values = to_labels(read_idx(labels), static_cast<std::size_t>(raw.shape()[0]),
+                                                     labels.string() + ": ", fashion_mnist_classes);
   return Dataset("fashion-mnist " + split + " split (" + dir.string() + ")", std::move(samples),
                  std::move(label_values));
 }

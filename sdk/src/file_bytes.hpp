@@ -7,7 +7,9 @@
 namespace tern::detail {
 
 /// The (decompressed) bytes of `path`; throws tern::Error naming the file for a missing,
-/// unreadable or truncated/corrupt gzip file.
+/// unreadable or truncated/corrupt gzip file, and for one whose content exceeds the tensor
+/// ceiling (tern::max_tensor_bytes()) by more than 1 MiB of header room: it stops reading
+/// there, so a small gzip stream that inflates without end never fills memory.
 std::string read_file_bytes(const std::filesystem::path& path);
 
 } // namespace tern::detail

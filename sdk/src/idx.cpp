@@ -4,7 +4,10 @@
 
 #include "file_bytes.hpp"
 
+#include <tern/checked_math.hpp>
+
 #include <cstring>
+#include <optional>
 
 namespace tern {
 
@@ -25,13 +28,19 @@ Tensor read_idx(const std::filesystem::path& path) {
     for (std::size_t b = 0; b < 4; ++b) dim = dim << 8 | static_cast<unsigned char>(bytes[4 + 4 * i + b]);
     dims.push_back(dim);
   }
-  Tensor tensor(Shape(dims), DataType::UInt8);
+  // The header's promise is checked against the file before anything is allocated (a
+  // 16-byte file must not cost gigabytes): one byte per element, counted without wrapping.
+  const Shape shape(dims);
   const std::size_t offset = 4 + 4 * rank;
-  check(bytes.size() - offset == tensor.bytes(), [&] {
-    return where + "holds " + std::to_string(bytes.size() - offset) + " data bytes, its header promises " +
-           std::to_string(tensor.bytes()) + " (truncated?)";
+  const std::size_t held = bytes.size() - offset;
+  const std::optional<std::int64_t> needed = try_element_count(dims);
+  check(needed && static_cast<std::uint64_t>(*needed) == held, [&] {
+    return where + "holds " + std::to_string(held) + " data bytes after its " + std::to_string(offset) +
+           "-byte header, which promises " + shape.to_string() +
+           " unsigned bytes: " + (needed ? std::to_string(*needed) : "more than 2^63") + " (truncated?)";
   });
-  std::memcpy(tensor.raw(), bytes.data() + offset, tensor.bytes());
+  Tensor tensor(shape, DataType::UInt8);
+  std::memcpy(tensor.raw(), bytes.data() + offset, held);
   return tensor;
 }
 

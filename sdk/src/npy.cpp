@@ -5,6 +5,8 @@
 #include "file_bytes.hpp"
 #include "npy_header.hpp"
 
+#include <tern/checked_math.hpp>
+
 #include <algorithm>
 #include <cstring>
 #include <fstream>
@@ -24,14 +26,6 @@ struct Descr {
 constexpr Descr descrs[] = {{"<f4", DataType::Float32}, {"<f8", DataType::Float64}, {"|i1", DataType::Int8},
                             {"|u1", DataType::UInt8},   {"<i2", DataType::Int16},   {"<i4", DataType::Int32},
                             {"<i8", DataType::Int64},   {"|b1", DataType::Bool}};
-
-/// Bytes `shape` of `dtype` needs, or nullopt past int64 (never wraps).
-std::optional<std::int64_t> byte_count(const std::vector<std::int64_t>& shape, DataType dtype) {
-  std::int64_t bytes = static_cast<std::int64_t>(size_of(dtype));
-  for (const std::int64_t d : shape)
-    if (__builtin_mul_overflow(bytes, d, &bytes)) return std::nullopt;
-  return bytes;
-}
 
 } // namespace
 
@@ -63,7 +57,9 @@ Tensor read_npy(const std::filesystem::path& path) {
         [&] { return where + "Fortran-ordered arrays are not supported: save with np.ascontiguousarray"; });
   // The declared size is checked against the file before anything is allocated.
   const Shape shape(header.shape);
-  const std::optional<std::int64_t> needed = byte_count(header.shape, *dtype);
+  const std::optional<std::int64_t> count = try_element_count(header.shape);
+  const std::optional<std::int64_t> needed =
+      count ? try_mul(*count, static_cast<std::int64_t>(size_of(*dtype))) : std::nullopt;
   const std::size_t held = bytes.size() - data_offset;
   check(needed && static_cast<std::size_t>(*needed) == held, [&] {
     return where + "holds " + std::to_string(held) + " data bytes, shape " + shape.to_string() + " of " +

@@ -225,6 +225,7 @@ TEST(Declining, OneErrorListsEveryUnplacedNodeWithEachBackendsReason) {
   } catch (const tern::Error& e) {
     EXPECT_EQ(std::string(e.what()),
               "no backend of (picky) runs 2 node(s): node 'first' (Relu) [picky: picky runs rank-2 Relu only]; "
-              "node 'second' (Sigmoid) [picky: no Sigmoid kernel for (float32)]");
+              "node 'second' (Sigmoid) [picky: no Sigmoid kernel for (float32)]. Add a backend that runs them to the "
+              "preference list (e.g. picky, cpu)");
   }
 }

@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <cstdlib>
+#include <limits>
+#include <optional>
 #include <random>
 
 namespace tern::onnx_test {
@@ -279,6 +283,106 @@ TEST(OnnxImportErrors, CastToUnsupportedType) {
   const auto path = m.save(dir / "model.onnx");
   EXPECT_EQ(load_error(path),
             path.string() + ": node 'to_half' (Cast): casts to ONNX type FLOAT16, which Tern does not support");
+}
+
+/// Sets an environment variable for the scope, then restores what was there.
+class ScopedEnv {
+public:
+  ScopedEnv(const char* name, const char* value) : name_(name) {
+    if (const char* old = std::getenv(name)) old_ = old;
+    ::setenv(name, value, 1);
+  }
+  ~ScopedEnv() {
+    if (old_)
+      ::setenv(name_, old_->c_str(), 1);
+    else
+      ::unsetenv(name_);
+  }
+  ScopedEnv(const ScopedEnv&) = delete;
+  ScopedEnv& operator=(const ScopedEnv&) = delete;
+
+private:
+  const char* name_;
+  std::optional<std::string> old_;
+};
+
+/// x[1] + w: a model whose one initializer the caller shapes.
+ModelBuilder adds_initializer() {
+  ModelBuilder m(13);
+  m.input("x", {1}).output("y", {1});
+  m.node("Add", {"x", "w"}, {"y"});
+  return m;
+}
+
+/// The one-line load error of `path`, which must come within a second.
+std::string quick_one_line_error(const std::filesystem::path& path) {
+  std::string message;
+  const auto start = std::chrono::steady_clock::now();
+  message = load_error(path);
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  return message;
+}
+
+// Dims promising 8 GiB over 16 bytes of data used to allocate (and zero) the 8 GiB before
+// comparing. Under a 1-byte tensor limit, only a refusal before allocating says "16 bytes".
+TEST(OnnxImportErrors, InitializerDimsArePairedWithItsDataBeforeAllocating) {
+  TempDir dir;
+  const ScopedEnv limit("TERN_MAX_TENSOR_BYTES", "1");
+  ModelBuilder raw = adds_initializer();
+  raw.floats("w", {1024, 1024, 2048}, {1, 2, 3, 4});
+  const auto raw_path = raw.save(dir / "raw.onnx");
+  EXPECT_EQ(quick_one_line_error(raw_path),
+            raw_path.string() + ": initializer 'w' holds 16 bytes of raw data, but [1024,1024,2048] float32 needs "
+                                "8589934592");
+  ModelBuilder typed(13);
+  typed.input("x", {1}, onnx::TensorProto::INT64).output("y", {1}, onnx::TensorProto::INT64);
+  typed.int64s("w", {std::int64_t{1} << 30, 8}, {1, 2});
+  typed.node("Add", {"x", "w"}, {"y"});
+  const auto typed_path = typed.save(dir / "typed.onnx");
+  EXPECT_EQ(quick_one_line_error(typed_path),
+            typed_path.string() + ": initializer 'w' holds 2 values, but its shape [1073741824,8] needs 8589934592");
+  ModelBuilder wraps = adds_initializer();
+  wraps.floats("w", {std::int64_t{1} << 32, std::int64_t{1} << 32, 2}, {});
+  const auto wraps_path = wraps.save(dir / "wraps.onnx");
+  EXPECT_EQ(quick_one_line_error(wraps_path),
+            wraps_path.string() +
+                ": initializer 'w' has dims [4294967296,4294967296,2] float32 whose element count overflows int64");
+}
+
+TEST(OnnxImportErrors, InitializersObeyTernMaxTensorBytes) {
+  TempDir dir;
+  ModelBuilder m = adds_initializer();
+  m.floats("w", {1, 64}, std::vector<float>(64, 1.0f));
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_NO_THROW((void)load_model(path));
+  const ScopedEnv limit("TERN_MAX_TENSOR_BYTES", "100");
+  EXPECT_EQ(quick_one_line_error(path), path.string() + ": initializer 'w': a float32[1,64] tensor needs 256 bytes, "
+                                                        "over the limit of 100 bytes (TERN_MAX_TENSOR_BYTES)");
+}
+
+// pads of INT64_MIN summed (wrapping) to 0, so the Pad loaded as a no-op.
+TEST(OnnxImportErrors, PadsThatOverflowAreRefusedNamingTheNode) {
+  constexpr std::int64_t low = std::numeric_limits<std::int64_t>::min();
+  ModelBuilder m(13);
+  m.input("x", {3, 2}).output("y", {3, 2});
+  m.int64s("pads", {4}, {low, 0, low, 0});
+  m.node("Pad", {"x", "pads"}, {"y"}, "pad");
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(quick_one_line_error(path),
+            path.string() + ": node 'pad' (Pad): pads [-9223372036854775808,0,-9223372036854775808,0] on axis 0 of "
+                            "input 0 ('x', float32[3,2]): -9223372036854775808 + -9223372036854775808 overflows int64");
+}
+
+TEST(OnnxImportErrors, NegativeInputDimensionsAreRefused) {
+  ModelBuilder m(13);
+  m.input("x", {1, -5}).output("y", {1, -5});
+  m.node("Relu", {"x"}, {"y"});
+  TempDir dir;
+  const auto path = m.save(dir / "model.onnx");
+  EXPECT_EQ(quick_one_line_error(path), path.string() + ": graph input 'x' declares shape [1,-5] with the negative "
+                                                        "dimension -5 (dimensions are >= 0, or dynamic)");
 }
 
 } // namespace

@@ -104,7 +104,8 @@ public:
   Graph& operator=(const Graph&) = delete;
 
   // --- building -------------------------------------------------------------------------
-  /// Adds a graph input (appended to the ordered input list).
+  /// Adds a graph input (appended to the ordered input list); throws for a negative
+  /// dimension other than Shape::dynamic.
   Value& add_input(const std::string& name, DataType dtype, Shape shape);
   /// Adds a constant (initializer) holding `data` (a host tensor).
   Value& add_constant(const std::string& name, Tensor data);

@@ -62,7 +62,8 @@ std::vector<std::int64_t> constant_ints(const InferenceContext& ctx, std::size_t
 /// True when every present input among `inputs` has known data (a constant, or at run time
 /// the actual tensor). Otherwise output 0's dims depend on values seen only when the node
 /// runs: sets it to `rank` dynamic dims of `dtype` and returns false. The scheduler infers
-/// the real shape from the actual tensors on every forward.
+/// the real shape from the actual tensors on every forward. A `rank` over 4096 (a declared
+/// length, not data) fails instead.
 bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> inputs, std::size_t rank,
                       DataType dtype);
 
@@ -71,10 +72,16 @@ std::size_t static_length(const InferenceContext& ctx, std::size_t i);
 
 // --- dimensions -----------------------------------------------------------------------
 
+// Sums and products of dimensions never wrap: on int64 overflow they fail through
+// ctx.fail() with "<what>: <a> x <b> overflows int64" (tern::checked_mul's text), where
+// `what` says which dimensions of what input are being combined.
+
 /// a + b, dynamic when either is.
-std::int64_t add_dims(std::int64_t a, std::int64_t b);
+std::int64_t add_dims(const InferenceContext& ctx, std::int64_t a, std::int64_t b, const std::string& what);
+/// a x b, dynamic when either is.
+std::int64_t mul_dims(const InferenceContext& ctx, std::int64_t a, std::int64_t b, const std::string& what);
 /// The product of `dims` (1 when empty), dynamic when any is.
-std::int64_t product(std::span<const std::int64_t> dims);
+std::int64_t product(const InferenceContext& ctx, std::span<const std::int64_t> dims, const std::string& what);
 /// Normalises a possibly negative axis against `rank` (Python style). With `inclusive_end`,
 /// axis == rank is allowed too (Flatten). Fails naming `what` ("attribute 'axis'").
 std::size_t resolve_axis(const InferenceContext& ctx, const std::string& what, std::int64_t axis, std::size_t rank,

@@ -39,7 +39,8 @@ public:
 
   /// True when no dimension is dynamic.
   bool is_static() const;
-  /// Number of elements; throws tern::Error when a dimension is dynamic.
+  /// Number of elements, never wrapped: throws tern::Error when a dimension is dynamic or
+  /// negative, or when the product of the dimensions does not fit int64.
   std::int64_t numel() const;
   /// Normalises a possibly negative axis (Python style) to [0, rank); throws when out of range.
   std::size_t axis(std::int64_t axis) const;

@@ -22,6 +22,8 @@ public:
   /// An undefined tensor (defined() is false), e.g. an absent optional input.
   Tensor() = default;
   /// Allocates a zero-filled tensor of a static shape on `backend` (host by default).
+  /// Throws tern::Error before allocating when the size overflows or exceeds
+  /// TERN_MAX_TENSOR_BYTES (see <tern/checked_math.hpp>).
   Tensor(Shape shape, DataType dtype, Backend& backend = host_backend());
   /// A tensor over existing storage of at least bytes() bytes (used by the scheduler to
   /// place values in reused buffers).

@@ -39,12 +39,15 @@ void infer_conv(InferenceContext& ctx) {
   const auto group = ctx.attr<std::int64_t>("group");
   ctx.require(group >= 1, [&] { return "attribute 'group' is " + std::to_string(group) + ", must be >= 1"; });
   // W is [M, C/group, k1, ...]: each of the `group` groups sees C/group input channels.
-  if (x[1] != Shape::dynamic && w[1] != Shape::dynamic)
-    ctx.require(w[1] * group == x[1], [&] {
+  if (x[1] != Shape::dynamic && w[1] != Shape::dynamic) {
+    const std::int64_t channels =
+        mul_dims(ctx, w[1], group, "the input channels of " + describe_input(ctx, 1) + " times attribute 'group'");
+    ctx.require(channels == x[1], [&] {
       return describe_input(ctx, 1) + " takes " + std::to_string(w[1]) + " input channels per group x group " +
-             std::to_string(group) + " = " + std::to_string(w[1] * group) + ", but " + describe_input(ctx, 0) +
-             " has " + std::to_string(x[1]) + " channels";
+             std::to_string(group) + " = " + std::to_string(channels) + ", but " + describe_input(ctx, 0) + " has " +
+             std::to_string(x[1]) + " channels";
     });
+  }
   if (w[0] != Shape::dynamic)
     ctx.require(w[0] % group == 0, [&] {
       return describe_input(ctx, 1) + " has " + std::to_string(w[0]) + " output channels, not divisible by group " +

@@ -86,8 +86,14 @@ void infer_range(InferenceContext& ctx) {
   const double limit = ctx.value(1)->to_doubles().at(0);
   const double delta = ctx.value(2)->to_doubles().at(0);
   ctx.require(delta != 0.0, [&] { return describe_input(ctx, 2) + " (delta) is 0"; });
-  const double count = std::max(std::ceil((limit - start) / delta), 0.0);
-  ctx.set_output(0, ctx.dtype(0), Shape{static_cast<std::int64_t>(count)});
+  const double count = std::ceil((limit - start) / delta);
+  // NaN (a NaN or infinite bound) and counts past int64 cannot become a length.
+  ctx.require(!std::isnan(count) && count < 0x1p63, [&] {
+    return "start " + std::to_string(start) + ", limit " + std::to_string(limit) + " and delta " +
+           std::to_string(delta) + " give " + (std::isnan(count) ? "no number of" : std::to_string(count)) +
+           " values, a length int64 cannot hold";
+  });
+  ctx.set_output(0, ctx.dtype(0), Shape{static_cast<std::int64_t>(std::max(count, 0.0))});
 }
 
 } // namespace

@@ -45,7 +45,7 @@ void infer_gemm(InferenceContext& ctx) {
 
   const std::vector<std::int64_t>& a = ctx.shape(0).dims();
   const std::int64_t rows = a[0];
-  const std::int64_t cols = product(std::span(a).subspan(1));
+  const std::int64_t cols = product(ctx, std::span(a).subspan(1), "the columns of " + describe_input(ctx, 0));
   const Shape& b = ctx.shape(1);
   const std::int64_t m = trans_a ? cols : rows;
   const std::int64_t k = trans_a ? rows : cols;

@@ -46,8 +46,17 @@ Ints scaled_dims(const InferenceContext& ctx, const Shape& in) {
       return describe_input(ctx, scales_input) + " holds scale " + std::to_string(scales[a]) + " for axis " +
              std::to_string(a) + "; scales must be > 0";
     });
-    dims.push_back(in[a] == dynamic ? dynamic
-                                    : static_cast<std::int64_t>(std::floor(static_cast<double>(in[a]) * scales[a])));
+    if (in[a] == dynamic) {
+      dims.push_back(dynamic);
+      continue;
+    }
+    const double size = std::floor(static_cast<double>(in[a]) * scales[a]);
+    // Also catches an infinite scale (and 0 x infinity): converting those to int64 is undefined.
+    ctx.require(size >= 0 && size < 0x1p63, [&] {
+      return describe_input(ctx, scales_input) + " scales axis " + std::to_string(a) + " of size " +
+             std::to_string(in[a]) + " by " + std::to_string(scales[a]) + ", a size int64 cannot hold";
+    });
+    dims.push_back(static_cast<std::int64_t>(size));
   }
   return dims;
 }

@@ -1,3 +1,4 @@
+#include <tern/checked_math.hpp>
 #include <tern/schema_helpers.hpp>
 
 #include <algorithm>
@@ -68,6 +69,13 @@ bool shape_data_known(InferenceContext& ctx, std::initializer_list<std::size_t> 
                       DataType dtype) {
   for (const std::size_t i : inputs)
     if (ctx.has_input(i) && ctx.value(i) == nullptr) {
+      // The rank comes from a declared length (e.g. a shape input's), not from data: a
+      // hostile one must not size this vector.
+      constexpr std::size_t max_rank = 4096;
+      ctx.require(rank <= max_rank, [&] {
+        return "output 0 would have " + std::to_string(rank) + " dimensions (from the length of " +
+               describe_input(ctx, i) + "); ranks over " + std::to_string(max_rank) + " are refused";
+      });
       ctx.set_output(0, dtype, Shape(std::vector<std::int64_t>(rank, dynamic)));
       return false;
     }
@@ -80,14 +88,22 @@ std::size_t static_length(const InferenceContext& ctx, std::size_t i) {
   return static_cast<std::size_t>(ctx.shape(i)[0]);
 }
 
-std::int64_t add_dims(std::int64_t a, std::int64_t b) { return a == dynamic || b == dynamic ? dynamic : a + b; }
+std::int64_t add_dims(const InferenceContext& ctx, std::int64_t a, std::int64_t b, const std::string& what) {
+  if (a == dynamic || b == dynamic) return dynamic;
+  return checked_add(a, b, [&] { return ctx.node().describe() + ": " + what; });
+}
 
-std::int64_t product(std::span<const std::int64_t> dims) {
+std::int64_t mul_dims(const InferenceContext& ctx, std::int64_t a, std::int64_t b, const std::string& what) {
+  if (a == dynamic || b == dynamic) return dynamic;
+  return checked_mul(a, b, [&] { return ctx.node().describe() + ": " + what; });
+}
+
+std::int64_t product(const InferenceContext& ctx, std::span<const std::int64_t> dims, const std::string& what) {
+  if (std::find(dims.begin(), dims.end(), dynamic) != dims.end()) return dynamic;
+  // A zero makes the product 0 whatever the other dimensions are.
+  if (std::find(dims.begin(), dims.end(), 0) != dims.end()) return 0;
   std::int64_t result = 1;
-  for (std::int64_t d : dims) {
-    if (d == dynamic) return dynamic;
-    result *= d;
-  }
+  for (const std::int64_t d : dims) result = mul_dims(ctx, result, d, what);
   return result;
 }
 

@@ -1,6 +1,7 @@
 // Operators that move data without computing on it: Flatten, Reshape, Transpose, Concat, Pad,
 // Expand, Tile. They accept every dtype.
 #include "builtin_schemas.hpp"
+#include <tern/checked_math.hpp>
 #include <tern/schema_helpers.hpp>
 
 #include <algorithm>
@@ -19,7 +20,8 @@ void infer_flatten(InferenceContext& ctx) {
   const Shape& in = ctx.shape(0);
   const std::size_t axis = resolve_axis(ctx, "attribute 'axis'", ctx.attr<std::int64_t>("axis"), in.rank(), true);
   const std::span dims(in.dims());
-  ctx.set_output(0, ctx.dtype(0), Shape{product(dims.first(axis)), product(dims.subspan(axis))});
+  const std::string what = "flattening " + describe_input(ctx, 0) + " at axis " + std::to_string(axis);
+  ctx.set_output(0, ctx.dtype(0), Shape{product(ctx, dims.first(axis), what), product(ctx, dims.subspan(axis), what)});
 }
 
 // The shape input: 0 copies the input's dimension (unless allowzero=1, where 0 means 0),
@@ -49,7 +51,7 @@ void infer_reshape(InferenceContext& ctx) {
     } else {
       ctx.require(v >= 0, [&] { return target + " has " + std::to_string(v) + "; entries must be >= -1"; });
       dims[i] = v;
-      explicit_count *= v;
+      explicit_count = mul_dims(ctx, explicit_count, v, "the element count of " + target);
     }
   }
   // A copied dimension appears on both sides and cancels, even when dynamic: that keeps
@@ -57,7 +59,7 @@ void infer_reshape(InferenceContext& ctx) {
   Ints rest;
   for (std::size_t i = 0; i < in.rank(); ++i)
     if (!copied[i]) rest.push_back(in[i]);
-  const std::int64_t remaining = product(rest);
+  const std::int64_t remaining = product(ctx, rest, "the element count of " + describe_input(ctx, 0));
   const std::string mismatch = "cannot reshape " + describe_input(ctx, 0) + " to " + target;
   if (inferred) {
     ctx.require(explicit_count != 0,
@@ -110,7 +112,8 @@ void infer_concat(InferenceContext& ctx) {
     });
     for (std::size_t d = 0; d < rank; ++d) {
       if (d == axis) {
-        dims[d] = add_dims(dims[d], shape[d]);
+        dims[d] = add_dims(ctx, dims[d], shape[d],
+                           "concatenating " + describe_input(ctx, i) + " on axis " + std::to_string(axis));
         continue;
       }
       // Off the axis every input must agree; a static size tells what a dynamic one must be.
@@ -163,9 +166,12 @@ void infer_pad(InferenceContext& ctx) {
       return mode + " padding of " + std::to_string(begin) + " and " + std::to_string(end) + " needs a non-empty " +
              where;
     });
-    dims[axis] = add_dims(in[axis], begin + end);
-    ctx.require(dims[axis] == dynamic || dims[axis] >= 0,
-                [&] { return "pads " + ints_text(pads) + " crop " + where + " below zero elements"; });
+    // Pads are numbers, never dynamic (a -1 crops one element): only the dimension may be.
+    const auto overflow = [&] { return ctx.node().describe() + ": pads " + ints_text(pads) + " on " + where; };
+    const std::int64_t total = checked_add(begin, end, overflow);
+    if (in[axis] == dynamic) continue;
+    dims[axis] = checked_add(in[axis], total, overflow);
+    ctx.require(dims[axis] >= 0, [&] { return "pads " + ints_text(pads) + " crop " + where + " below zero elements"; });
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
@@ -194,7 +200,9 @@ void infer_tile(InferenceContext& ctx) {
   for (std::size_t d = 0; d < dims.size(); ++d) {
     ctx.require(repeats[d] >= 0,
                 [&] { return describe_input(ctx, 1) + " " + ints_text(repeats) + " has a negative repeat"; });
-    if (dims[d] != dynamic) dims[d] *= repeats[d];
+    dims[d] = mul_dims(ctx, dims[d], repeats[d],
+                       describe_input(ctx, 1) + " " + ints_text(repeats) + " repeating axis " + std::to_string(d) +
+                           " of " + describe_input(ctx, 0));
   }
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }

@@ -1,7 +1,10 @@
 #include "tensor_proto.hpp"
 
+#include <tern/checked_math.hpp>
+
 #include <bit>
 #include <cstring>
+#include <optional>
 
 namespace tern::onnx_io {
 namespace {
@@ -76,32 +79,48 @@ Tensor from_proto(const TensorProto& proto, const std::string& what) {
         [&] { return what + " keeps its data in an external file that was not read"; });
   std::vector<std::int64_t> dims(proto.dims().begin(), proto.dims().end());
   for (std::int64_t d : dims) check(d >= 0, [&] { return what + " has a negative dimension " + std::to_string(d); });
-  Tensor tensor(Shape(std::move(dims)), *type);
-  const std::size_t count = static_cast<std::size_t>(tensor.numel());
+  // What the dims promise is compared with the data the proto holds before anything is
+  // allocated: a few bytes of data under dims that promise gigabytes cost nothing.
+  const Shape shape(std::move(dims));
+  const std::string facts = shape.to_string() + " " + std::string(name(*type));
+  const std::optional<std::int64_t> count = try_element_count(shape.dims());
+  check(count.has_value(), [&] { return what + " has dims " + facts + " whose element count overflows int64"; });
+  // Allocated only once the data is known to fill it; over the size ceiling, the error names `what`.
+  const auto allocate = [&] {
+    try {
+      return Tensor(shape, *type);
+    } catch (const Error& e) {
+      throw Error(what + ": " + e.what());
+    }
+  };
 
   if (proto.has_raw_data()) {
     const std::string& raw = proto.raw_data();
-    check(raw.size() == tensor.bytes(), [&] {
-      return what + " holds " + std::to_string(raw.size()) + " bytes of raw data, but " + tensor.shape().to_string() +
-             " " + std::string(name(*type)) + " needs " + std::to_string(tensor.bytes());
+    const std::optional<std::int64_t> needed = try_mul(*count, static_cast<std::int64_t>(size_of(*type)));
+    check(needed && raw.size() == static_cast<std::uint64_t>(*needed), [&] {
+      return what + " holds " + std::to_string(raw.size()) + " bytes of raw data, but " + facts + " needs " +
+             (needed ? std::to_string(*needed) : "more than 2^63");
     });
+    Tensor tensor = allocate();
     if (*type == DataType::Bool) {
       // Any nonzero byte is true; copying bytes other than 0/1 into a bool would be UB.
       bool* out = tensor.data<bool>();
-      for (std::size_t i = 0; i < count; ++i) out[i] = raw[i] != 0;
+      for (std::size_t i = 0; i < raw.size(); ++i) out[i] = raw[i] != 0;
     } else {
       std::memcpy(tensor.raw(), raw.data(), raw.size());
     }
     return tensor;
   }
+  std::optional<Tensor> result;
   with_typed_field(proto, *type, [&](const auto& field, DataType field_type) {
-    check(static_cast<std::size_t>(field.size()) == count, [&] {
-      return what + " holds " + std::to_string(field.size()) + " values, but its shape " + tensor.shape().to_string() +
-             " needs " + std::to_string(count);
+    check(static_cast<std::int64_t>(field.size()) == *count, [&] {
+      return what + " holds " + std::to_string(field.size()) + " values, but its shape " + shape.to_string() +
+             " needs " + std::to_string(*count);
     });
-    copy_typed(field, field_type, tensor);
+    result = allocate();
+    copy_typed(field, field_type, *result);
   });
-  return tensor;
+  return std::move(*result);
 }
 
 TensorProto to_proto(const Tensor& tensor, const std::string& name) {

@@ -20,7 +20,8 @@ struct ModelStats {
 };
 
 /// Counts ops, parameters and MACs (Conv, Gemm, MatMul; dynamic dimensions count as 1).
-/// Infers shapes on a copy, so `graph` is not changed.
+/// Infers shapes on a copy, so `graph` is not changed. A count that does not fit int64 is a
+/// tern::Error naming the node (never a wrapped or saturated number).
 ModelStats model_stats(const Graph& graph);
 
 /// A node the backend cannot run, and why.
