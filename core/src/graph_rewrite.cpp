@@ -40,8 +40,20 @@ void Graph::replace_uses(Value& from, Value& to) {
   std::replace(outputs_.begin(), outputs_.end(), &from, &to);
 }
 
+namespace {
+
+/// `values` once each: a node may read one value twice (BatchNormalization's mean and var),
+/// and dropping it twice would touch a freed value.
+std::vector<Value*> distinct(std::vector<Value*> values) {
+  std::sort(values.begin(), values.end());
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  return values;
+}
+
+} // namespace
+
 Node& Graph::replace_node(Node& node, const std::string& op_type, const std::vector<Value*>& inputs, Attributes attrs) {
-  const std::vector<Value*> old_inputs = node.inputs_;
+  const std::vector<Value*> old_inputs = distinct(node.inputs_);
   node.op_type_ = op_type;
   node.inputs_ = inputs;
   node.attrs_ = std::move(attrs);
@@ -53,7 +65,7 @@ void Graph::remove_node(Node& node) {
   for (const Value* output : node.outputs_)
     check(consumers(*output).empty() && !is_output(*output),
           [&] { return "cannot remove " + node.describe() + ": its output '" + output->name() + "' is still read"; });
-  const std::vector<Value*> inputs = node.inputs_;
+  const std::vector<Value*> inputs = distinct(node.inputs_);
   const std::vector<Value*> outputs = node.outputs_;
   nodes_.erase(std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n.get() == &node; }));
   for (const Value* output : outputs) values_.erase(output->name());
