@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "error_testing.hpp"
+
 #include "graphs.hpp"
 #include "reference_backend.hpp"
 #include "schema_testing.hpp"
@@ -19,6 +21,9 @@
 #include <limits>
 #include <optional>
 #include <string>
+
+using tern::test::one_line_error;
+using tern::test::ScopedEnv;
 
 using tern::DataType;
 using tern::Graph;
@@ -32,44 +37,10 @@ constexpr std::int64_t int64_max = std::numeric_limits<std::int64_t>::max();
 constexpr std::int64_t int64_min = std::numeric_limits<std::int64_t>::min();
 constexpr std::int64_t two_to_32 = std::int64_t{1} << 32;
 
-/// The tern::Error message of `fn`, which must be one line; fails the test when nothing throws.
-std::string one_line_error(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const tern::Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    return message;
-  }
-  ADD_FAILURE() << "expected tern::Error";
-  return {};
-}
-
 /// The message of inferring `graph`'s shapes.
 std::string inference_error(Graph& graph) {
   return one_line_error([&] { graph.infer_shapes(); });
 }
-
-/// Sets an environment variable for the scope, then restores what was there.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 } // namespace
 

@@ -6,11 +6,15 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "error_testing.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <limits>
 #include <optional>
 #include <random>
+
+using tern::test::ScopedEnv;
 
 namespace tern::onnx_test {
 namespace {
@@ -109,26 +113,6 @@ TEST(OnnxImportErrors, MissingFile) {
   EXPECT_THAT(load_error(dir / "absent.onnx"), HasSubstr("absent.onnx: not a valid ONNX model: no such file"));
 }
 
-TEST(OnnxImportErrors, MissingExternalData) {
-  ModelBuilder m(13);
-  m.input("x", {4}).output("y", {4});
-  onnx::TensorProto& w = *m.proto().mutable_graph()->add_initializer();
-  w.set_name("weights");
-  w.set_data_type(onnx::TensorProto::FLOAT);
-  w.add_dims(4);
-  w.set_data_location(onnx::TensorProto::EXTERNAL);
-  onnx::StringStringEntryProto& location = *w.add_external_data();
-  location.set_key("location");
-  location.set_value("weights.bin");
-  m.node("Add", {"x", "weights"}, {"y"});
-  TempDir dir;
-  const auto path = m.save(dir / "model.onnx");
-  const std::string message = load_error(path);
-  EXPECT_THAT(message, StartsWith(path.string() + ": tensor 'weights' keeps its data in external file 'weights.bin'"));
-  EXPECT_THAT(message, HasSubstr("missing"));
-  EXPECT_THAT(message, HasSubstr((dir / "weights.bin").string()));
-}
-
 /// A model whose 4-float initializer 'weights' lives in external file `location` (with the
 /// extra external-data entries given).
 ModelBuilder model_with_external_weights(const std::string& location,
@@ -180,6 +164,15 @@ TEST(OnnxImportErrors, ExternalDataOffsetsThatAreNoNumbersOrOverflowAreOneLineEr
   const auto beyond =
       model_with_external_weights("weights.bin", {{"offset", "99999999999999999999"}}).save(dir / "b.onnx");
   EXPECT_THAT(load_error(beyond), HasSubstr("'offset' is not a non-negative integer that fits int64"));
+}
+
+TEST(OnnxImportErrors, MissingExternalData) {
+  TempDir dir;
+  const auto path = model_with_external_weights("weights.bin").save(dir / "model.onnx");
+  const std::string message = load_error(path);
+  EXPECT_THAT(message, StartsWith(path.string() + ": tensor 'weights' keeps its data in external file 'weights.bin'"));
+  EXPECT_THAT(message, HasSubstr("missing"));
+  EXPECT_THAT(message, HasSubstr((dir / "weights.bin").string()));
 }
 
 TEST(OnnxImportErrors, CheckerFailure) {
@@ -284,27 +277,6 @@ TEST(OnnxImportErrors, CastToUnsupportedType) {
   EXPECT_EQ(load_error(path),
             path.string() + ": node 'to_half' (Cast): casts to ONNX type FLOAT16, which Tern does not support");
 }
-
-/// Sets an environment variable for the scope, then restores what was there.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 /// x[1] + w: a model whose one initializer the caller shapes.
 ModelBuilder adds_initializer() {

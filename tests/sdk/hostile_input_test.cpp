@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "error_testing.hpp"
+
 #include <unistd.h>
 #include <zlib.h>
 
@@ -15,6 +17,9 @@
 #include <fstream>
 #include <functional>
 #include <optional>
+
+using tern::test::one_line_error;
+using tern::test::ScopedEnv;
 
 namespace fs = std::filesystem;
 
@@ -56,46 +61,12 @@ std::string idx_bytes(const std::vector<std::uint32_t>& dims, const std::string&
   return bytes + data;
 }
 
-/// The tern::Error message of `fn`, which must be one line; fails the test when nothing throws.
-std::string one_line_error(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const tern::Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    return message;
-  }
-  ADD_FAILURE() << "expected tern::Error";
-  return {};
-}
-
 /// Seconds `fn` took.
 double seconds(const std::function<void()>& fn) {
   const auto start = std::chrono::steady_clock::now();
   fn();
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
-
-/// Sets an environment variable for the scope, then restores what was there.
-class ScopedEnv {
-public:
-  ScopedEnv(const char* name, const char* value) : name_(name) {
-    if (const char* old = std::getenv(name)) old_ = old;
-    ::setenv(name, value, 1);
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-  ScopedEnv(const ScopedEnv&) = delete;
-  ScopedEnv& operator=(const ScopedEnv&) = delete;
-
-private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 } // namespace
 

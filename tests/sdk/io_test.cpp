@@ -6,8 +6,12 @@
 
 #include <gtest/gtest.h>
 
+#include "error_testing.hpp"
+
 #include <fstream>
 #include <zlib.h>
+
+using tern::test::one_line_error;
 
 namespace fs = std::filesystem;
 
@@ -74,19 +78,6 @@ fs::path npy_with_header(const std::string& name, const std::string& header, con
   std::string bytes = std::string("\x93NUMPY\x02\x00", 8);
   for (int i = 0; i < 4; ++i) bytes += static_cast<char>((header.size() >> (8 * i)) & 0xff);
   return write_bytes(name, bytes + header + data_bytes);
-}
-
-/// The error `fn` throws, which must be one line.
-std::string one_line_error(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const tern::Error& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-    return message;
-  }
-  ADD_FAILURE() << "expected tern::Error";
-  return {};
 }
 
 } // namespace
