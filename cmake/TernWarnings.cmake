@@ -13,7 +13,7 @@ if(TERN_WITH_SANITIZERS)
   target_link_options(tern_warnings INTERFACE -fsanitize=address,undefined)
 endif()
 if(TERN_WITH_TSAN)
-  # ThreadSanitizer (tests/threading/tsan_check.sh builds a tree with it); it cannot be
+  # ThreadSanitizer (tests/sanitizers/tsan_check.sh builds a tree with it); it cannot be
   # combined with AddressSanitizer.
   if(TERN_WITH_SANITIZERS)
     message(FATAL_ERROR "TERN_WITH_TSAN and TERN_WITH_SANITIZERS cannot be combined")

@@ -1,4 +1,4 @@
-"""Writes the fuzz seed corpus (corpus/<target>/) and the reproducers of the known crash
+"""Writes the fuzz seed corpus (corpus/<target>/) and the reproducers of the crash
 classes (regressions/<target>/) that are made by hand rather than found by a fuzzer.
 
 Plain python3 and protoc (Debian's protobuf-compiler; ONNX models are written as protobuf
@@ -187,29 +187,54 @@ write(onnx_regressions / "maxpool_strides_0.onnx", onnx_model(
     'node { op_type: "MaxPool" input: "x" output: "y" ' + ints("kernel_shape", [2, 2]) + " " +
     ints("strides", [0, 0]) + " } "
     f'input {value("x", [1, 1, 4, 4])} output {value("y", [1, 1, 3, 3])}'))
-# Reproducers that still crash live in known_crashes/<target>/ (not replayed by make test;
-# see known_crashes/README.md) and move to regressions/ once fixed.
-onnx_known = here / "known_crashes" / "onnx"
-# A Conv whose weights have more axes than its data input, with no kernel_shape: libonnx
-# 1.12's convPoolShapeInference takes the kernel from the weights and reads input
-# dimensions past the end (SIGSEGV, found by the onnx fuzz target). Also when the input is
-# an intermediate value whose rank only inference knows.
-write(onnx_known / "conv_input_rank_2.onnx", onnx_model(
+# Convolutions whose weights have more axes than their data input, with no kernel_shape:
+# libonnx 1.12's convPoolShapeInference takes the kernel from the weights and reads input
+# dimensions past the end (SIGSEGV, found by the onnx fuzz target), also when the input is
+# an intermediate value whose rank only inference knows, and (an AddressSanitizer report)
+# when the weights are computed. The same code reads past the end for a Conv in an If
+# branch, ConvTranspose with such weights or rank-1 weights, and MaxUnpool with rank-1
+# indices (read in libonnx's source; not seen to crash, libonnx is not instrumented).
+W_3X3 = floats("w", [1, 1, 3, 3], [1.0] * 9)
+write(onnx_regressions / "conv_input_rank_2.onnx", onnx_model(
     'name: "conv_input_rank_2" '
-    'node { op_type: "Conv" input: "x" input: "w" output: "y" } ' +
-    floats("w", [1, 1, 3, 3], [1.0] * 9) + " "
+    'node { op_type: "Conv" input: "x" input: "w" output: "y" } ' + W_3X3 + " "
     f'input {value("x", [4, 4])} output {value("y", [1, 1, 2, 2])}'))
-write(onnx_known / "conv_weight_rank_above_input.onnx", onnx_model(
+write(onnx_regressions / "conv_weight_rank_above_input.onnx", onnx_model(
     'name: "conv_weight_rank_above_input" '
-    'node { op_type: "Conv" input: "x" input: "w" output: "y" } ' +
-    floats("w", [1, 1, 3, 3], [1.0] * 9) + " "
+    'node { op_type: "Conv" input: "x" input: "w" output: "y" } ' + W_3X3 + " "
     f'input {value("x", [1, 1, 4])} output {value("y", [1, 1, 2])}'))
-write(onnx_known / "conv_intermediate_rank_2.onnx", onnx_model(
+write(onnx_regressions / "conv_intermediate_rank_2.onnx", onnx_model(
     'name: "conv_intermediate_rank_2" '
     'node { op_type: "Relu" input: "x" output: "r" } '
-    'node { op_type: "Conv" input: "r" input: "w" output: "y" } ' +
-    floats("w", [1, 1, 3, 3], [1.0] * 9) + " "
+    'node { op_type: "Conv" input: "r" input: "w" output: "y" } ' + W_3X3 + " "
     f'input {value("x", ["N", 4])} output {value("y", [1, 1, 2, 2])}'))
+write(onnx_regressions / "conv_computed_weight_rank_above_input.onnx", onnx_model(
+    'name: "conv_computed_weight_rank_above_input" '
+    'node { op_type: "Relu" input: "w" output: "rw" } '
+    'node { op_type: "Conv" input: "x" input: "rw" output: "y" } ' + W_3X3 + " "
+    f'input {value("x", [1, 1, 4])} output {value("y", [1, 1, 2])}'))
+write(onnx_regressions / "conv_in_if_branch_rank_2.onnx", onnx_model(
+    'name: "conv_in_if_branch_rank_2" '
+    'node { op_type: "If" input: "c" output: "y" '
+    'attribute { name: "then_branch" type: GRAPH g { name: "then" '
+    'node { op_type: "Conv" input: "x" input: "w" output: "t" } '
+    f'output {value("t", [1, 1, 2, 2])} }} }} '
+    'attribute { name: "else_branch" type: GRAPH g { name: "else" '
+    'node { op_type: "Conv" input: "x" input: "w" output: "e" } '
+    f'output {value("e", [1, 1, 2, 2])} }} }} }} ' + W_3X3 + " "
+    f'input {value("c", [], elem=9)} input {value("x", [4, 4])} output {value("y", [1, 1, 2, 2])}'))
+write(onnx_regressions / "conv_transpose_weight_rank_above_input.onnx", onnx_model(
+    'name: "conv_transpose_weight_rank_above_input" '
+    'node { op_type: "ConvTranspose" input: "x" input: "w" output: "y" ' + ints("dilations", [1]) + " } " +
+    W_3X3 + " " f'input {value("x", [1, 1, 4])} output {value("y", [1, 1, 6])}'))
+write(onnx_regressions / "conv_transpose_weight_rank_1.onnx", onnx_model(
+    'name: "conv_transpose_weight_rank_1" '
+    'node { op_type: "ConvTranspose" input: "x" input: "w" output: "y" ' + ints("kernel_shape", [3, 3]) + " } " +
+    floats("w", [1], [1.0]) + " " f'input {value("x", [1, 1, 4, 4])} output {value("y", [1, 1, 6, 6])}'))
+write(onnx_regressions / "maxunpool_indices_rank_1.onnx", onnx_model(
+    'name: "maxunpool_indices_rank_1" '
+    'node { op_type: "MaxUnpool" input: "x" input: "i" output: "y" ' + ints("kernel_shape", [2, 2]) + " } " +
+    int64s("i", [1], [0]) + " " f'input {value("x", [1, 1, 2, 2])} output {value("y", [1, 1, 4, 4])}'))
 # BatchNormalization reading one initializer as both mean and variance, folded into the
 # Conv before it by prepare_for_inference: Graph::remove_node dropped the twice-read
 # value twice (heap-use-after-free, found by the onnx fuzz target under AddressSanitizer;

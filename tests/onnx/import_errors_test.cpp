@@ -166,6 +166,24 @@ TEST(OnnxImportErrors, ExternalDataOffsetsThatAreNoNumbersOrOverflowAreOneLineEr
   EXPECT_THAT(load_error(beyond), HasSubstr("'offset' is not a non-negative integer that fits int64"));
 }
 
+// What a tensor reads from its external file is compared with its dims and type, and with
+// the per-tensor ceiling, before anything is read or allocated.
+TEST(OnnxImportErrors, ExternalDataSizeIsCheckedAgainstTheDimsAndTheCeilingBeforeReading) {
+  TempDir dir;
+  write_bytes(dir / "weights.bin", std::string(64, '\0'));
+  const auto rest = model_with_external_weights("weights.bin").save(dir / "rest.onnx");
+  EXPECT_THAT(load_error(rest), HasSubstr("tensor 'weights' reads 64 bytes from external file 'weights.bin', but its "
+                                          "dims and data type call for 16"));
+  const auto longer = model_with_external_weights("weights.bin", {{"length", "32"}}).save(dir / "long.onnx");
+  EXPECT_THAT(load_error(longer), HasSubstr("reads 32 bytes from external file 'weights.bin', but its dims and data "
+                                            "type call for 16"));
+  const auto exact = model_with_external_weights("weights.bin", {{"offset", "48"}}).save(dir / "exact.onnx");
+  EXPECT_NO_THROW((void)load_model(exact));
+  const ScopedEnv limit("TERN_MAX_TENSOR_BYTES", "8");
+  EXPECT_THAT(load_error(exact), HasSubstr("reads 16 bytes from external file 'weights.bin', over the limit of 8 "
+                                           "bytes per tensor (TERN_MAX_TENSOR_BYTES)"));
+}
+
 TEST(OnnxImportErrors, MissingExternalData) {
   TempDir dir;
   const auto path = model_with_external_weights("weights.bin").save(dir / "model.onnx");

@@ -231,6 +231,22 @@ TEST(OnnxImport, Softmax11DefaultAxisIsOneNotTheLast) {
   EXPECT_EQ(only_node(graph, "Reshape").input(1)->constant()->to_int64s(), (Ints{2, 3, 4}));
 }
 
+// Tern keeps libonnx's shape inference away from a Conv whose weights it cannot see before
+// inference (libonnx would read past the end of a shape list for inconsistent ranks); a
+// second inference run, knowing the computed weights' shape, still infers what follows.
+TEST(OnnxImport, RanksAfterAConvWithComputedWeightsAreStillKnown) {
+  ModelBuilder m(11);
+  m.input("x", {"N", 1, 4, 4}).output("y", {"N", 2, 2, 2});
+  m.floats("w", {2, 1, 3, 3}, std::vector<float>(18, 0.5f));
+  m.node("Relu", {"w"}, {"computed_w"}, "relu");
+  m.node("Conv", {"x", "computed_w"}, {"c"}, "conv");
+  m.node("Softmax", {"c"}, {"y"}, "softmax"); // needs the rank of 'c' (axis 1 of 4)
+  TempDir dir;
+  const Graph graph = load(m, dir);
+  EXPECT_EQ(op_types(graph), (std::vector<std::string>{"Relu", "Conv", "Flatten", "Softmax", "Reshape"}));
+  EXPECT_EQ(only_node(graph, "Reshape").input(1)->constant()->to_int64s(), (Ints{0, 2, 2, 2}));
+}
+
 TEST(OnnxImport, ConstantNodesBecomeGraphConstants) {
   ModelBuilder m(13);
   m.input("x", {2, 3}).output("y", {2, 3}).output("z", {3});

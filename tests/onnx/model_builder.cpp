@@ -1,7 +1,6 @@
 #include "model_builder.hpp"
 
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -59,9 +58,9 @@ onnx::TensorProto float_tensor(const std::string& name, const std::vector<std::i
   tensor.set_name(name);
   tensor.set_data_type(onnx::TensorProto::FLOAT);
   for (std::int64_t d : dims) tensor.add_dims(d);
-  std::string raw(values.size() * sizeof(float), '\0');
-  std::memcpy(raw.data(), values.data(), raw.size());
-  tensor.set_raw_data(raw);
+  // A range copy: memcpy from an empty vector's data() (null) would be undefined.
+  const auto* bytes = reinterpret_cast<const char*>(values.data());
+  tensor.set_raw_data(std::string(bytes, bytes + values.size() * sizeof(float)));
   return tensor;
 }
 

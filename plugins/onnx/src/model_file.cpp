@@ -1,6 +1,9 @@
 #include "model_file.hpp"
 
 #include "errors.hpp"
+#include "tensor_proto.hpp"
+
+#include <tern/checked_math.hpp>
 
 #include <onnx/checker.h>
 
@@ -96,6 +99,16 @@ std::int64_t external_number(const std::string& text, const std::string& key, co
   return value;
 }
 
+/// The bytes `tensor`'s dims and data type call for, when Tern knows the type and the
+/// count fits int64; nullopt otherwise (the reader then only bounds what it reads).
+std::optional<std::int64_t> declared_bytes(const onnx::TensorProto& tensor) {
+  const std::optional<DataType> type = onnx_io::from_onnx_type(tensor.data_type());
+  const std::vector<std::int64_t> dims(tensor.dims().begin(), tensor.dims().end());
+  if (!type || std::ranges::any_of(dims, [](std::int64_t dim) { return dim < 0; })) return std::nullopt;
+  const std::optional<std::int64_t> count = try_element_count(dims);
+  return count ? try_mul(*count, static_cast<std::int64_t>(size_of(*type))) : std::nullopt;
+}
+
 /// Replaces an external-data reference by the bytes it names, read from a file inside the
 /// model's folder (after resolving '..' and symlinks: a model cannot pull in any other
 /// file). Only the in-memory copy changes; the model file is never written.
@@ -133,6 +146,18 @@ void inline_external_data(onnx::TensorProto& tensor, const fs::path& folder) {
            std::to_string(offset) + " of external file '" + location + "', which has only " + std::to_string(size);
   });
   const std::int64_t count = length ? *length : size - offset;
+  // Sizes are compared before anything is allocated: a few bytes of model must not make
+  // Tern allocate gigabytes.
+  const std::optional<std::int64_t> needed = declared_bytes(tensor);
+  check(!needed || count == *needed, [&] {
+    return what + " reads " + std::to_string(count) + " bytes from external file '" + location +
+           "', but its dims and data type call for " + std::to_string(*needed);
+  });
+  const std::int64_t ceiling = max_tensor_bytes();
+  check(count <= ceiling, [&] {
+    return what + " reads " + std::to_string(count) + " bytes from external file '" + location +
+           "', over the limit of " + std::to_string(ceiling) + " bytes per tensor (TERN_MAX_TENSOR_BYTES)";
+  });
   std::ifstream in(file, std::ios::binary);
   std::string data(static_cast<std::size_t>(count), '\0');
   in.seekg(offset);

@@ -1,9 +1,11 @@
 #include "value_facts.hpp"
 
-#include "errors.hpp"
+#include "inference_guard.hpp"
 #include "tensor_proto.hpp"
 
 #include <onnx/shape_inference/implementation.h>
+
+#include <algorithm>
 
 namespace tern::onnx_plugin {
 namespace {
@@ -20,36 +22,11 @@ ValueFact fact_of(const onnx::TypeProto& type) {
   return fact;
 }
 
-/// Refuses attribute values ONNX's own shape inference divides by or loops on (a Conv or
-/// pool with strides 0 passes the checker, then raises SIGFPE inside libonnx, where no
-/// `try` catches it). Walks subgraphs too: inference descends into them.
-void check_window_attributes(const onnx::GraphProto& graph) {
-  for (const onnx::NodeProto& node : graph.node())
-    for (const onnx::AttributeProto& attribute : node.attribute()) {
-      const std::string& key = attribute.name();
-      const bool positive =
-          key == "strides" || key == "dilations" || key == "kernel_shape" || key == "group" || key == "blocksize";
-      if (positive && attribute.has_i())
-        check(attribute.i() >= 1, [&] {
-          return describe_node(node) + ": attribute '" + key + "' is " + std::to_string(attribute.i()) +
-                 "; it must be at least 1";
-        });
-      if (positive)
-        for (const std::int64_t value : attribute.ints())
-          check(value >= 1, [&] {
-            return describe_node(node) + ": attribute '" + key + "' holds " + std::to_string(value) +
-                   "; each value must be at least 1";
-          });
-      if (attribute.has_g()) check_window_attributes(attribute.g());
-      for (const onnx::GraphProto& body : attribute.graphs()) check_window_attributes(body);
-    }
-}
-
-} // namespace
-
-ValueFacts::ValueFacts(const onnx::ModelProto& model) {
-  check_window_attributes(model.graph());
-  onnx::ModelProto inferred = model;
+/// One run of ONNX's inference on a copy of `model`, guarded by what is already `known`;
+/// returns how many convolutions it had to skip.
+std::size_t infer_once(const onnx::ModelProto& model, const KnownShapes& known, onnx::ModelProto& inferred) {
+  inferred = model;
+  const std::size_t hidden = guard_convolutions(inferred, known);
   // Declared output and intermediate shapes are only claims; a wrong one would make
   // ONNX's inference stop at the conflict. Let it infer them from the inputs instead.
   onnx::GraphProto& declared = *inferred.mutable_graph();
@@ -61,6 +38,25 @@ ValueFacts::ValueFacts(const onnx::ModelProto& model) {
   } catch (const std::exception&) {
     // Facts are a help, not a requirement: what inference could not tell stays unknown,
     // and a normalisation that needs it says so, naming the node.
+  }
+  return hidden;
+}
+
+} // namespace
+
+ValueFacts::ValueFacts(const onnx::ModelProto& model) {
+  check_window_attributes(model);
+  // A convolution whose weights are computed (DequantizeLinear in a QDQ model) is skipped
+  // by the first run; what that run learnt about its weights lets the next one infer it.
+  KnownShapes known;
+  onnx::ModelProto inferred;
+  for (std::size_t hidden = infer_once(model, known, inferred), before = hidden + 1; hidden > 0 && hidden < before;) {
+    for (const onnx::ValueInfoProto& info : inferred.graph().value_info())
+      if (const std::optional<std::vector<std::int64_t>> dims = fact_of(info.type()).dims;
+          dims && std::ranges::none_of(*dims, [](std::int64_t dim) { return dim < 0; }))
+        known[info.name()] = *dims;
+    before = hidden;
+    hidden = infer_once(model, known, inferred);
   }
   const onnx::GraphProto& graph = inferred.graph();
   for (const auto* list : {&graph.input(), &graph.value_info(), &graph.output()})
