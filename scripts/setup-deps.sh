@@ -14,6 +14,7 @@ packages=(
   libdnnl-dev ocl-icd-opencl-dev opencl-c-headers
   libonnx-dev libprotobuf-dev protobuf-compiler
   libonnx-testdata dataset-fashion-mnist
+  graphviz chromium
 )
 if [[ ${1:-} == --fuzz ]]; then
   # clang 16 (Debian 12's newest; clang 14 lacks C++20 captures of structured bindings),

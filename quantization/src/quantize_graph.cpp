@@ -193,11 +193,24 @@ private:
 
   // ---- formats -----------------------------------------------------------------------
 
-  Quantized output_format(const Value& point) {
+  /// The format of value `point`, recorded on `owner` (the node whose output it quantizes;
+  /// point may be a later activation's output) when there is one.
+  Quantized output_format(const Value& point, Node* owner) {
     const ValueFormat format = value_format(graph_, point, options_);
     const ValueRange range = stored_range(graph_, point);
     const double clip = range.clip > 0 ? range.clip : 1.0;
-    return {clip / static_cast<double>(format.range.hi), format.range};
+    const Quantized quantized{clip / static_cast<double>(format.range.hi), format.range};
+    if (owner) record_output_facts(*owner, range, clip, quantized.scale);
+    return quantized;
+  }
+
+  /// The facts behind a node's output format, kept on the node (strings, like its precision
+  /// tags) for whoever looks at the quantized graph: `tern explore`, `tern quantize --explore`.
+  void record_output_facts(Node& node, const ValueRange& range, double clip, double scale) {
+    node.meta().set("quantization.ptq.range", "[" + number(range.min) + ", " + number(range.max) + "]");
+    node.meta().set("quantization.ptq.clip", number(clip));
+    node.meta().set("quantization.ptq.clipping", options_.clipping_mode);
+    node.meta().set("quantization.ptq.scale", number(scale));
   }
 
   /// The quantized form of `node`'s input `index`: requantizes a float value first.
@@ -206,7 +219,7 @@ private:
     if (const auto found = quantized_.find(&value); found != quantized_.end()) return found->second;
     auto twin = requantized_.find(&value);
     if (twin == requantized_.end()) {
-      const Quantized format = output_format(value);
+      const Quantized format = output_format(value, value.producer());
       Value& scaled =
           add("Mul", {&value, &scalar(value.name() + "_inv_scale", 1.0 / format.scale)}, value.name() + "_scaled");
       Value& integer = round_clip(scaled, format.range, value.name());
@@ -269,7 +282,7 @@ private:
     const IntRange bias_range = int_range(info(tagged_precision(node, accumulation_precision_key)).bits, false);
 
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
-    Quantized output = output_format(quantization_point(graph_, node));
+    Quantized output = output_format(quantization_point(graph_, node), &node);
     // A network output tagged at the accumulation precision is the accumulator itself: it
     // is only dequantized (no rescale to round, no clipping).
     const bool accumulator_output =
@@ -335,7 +348,7 @@ private:
 
   void merge(Node& node) {
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
-    Quantized output = output_format(quantization_point(graph_, node));
+    Quantized output = output_format(quantization_point(graph_, node), &node);
     for (std::size_t i = 0; i < 2; ++i) {
       const Quantized input = quantized_input(node, i);
       Value& operand = *node.input(i);
@@ -350,7 +363,7 @@ private:
   }
 
   void concat(Node& node) {
-    const Quantized output = output_format(*node.output());
+    const Quantized output = output_format(*node.output(), &node);
     for (std::size_t i = 0; i < node.inputs().size(); ++i) {
       const Quantized input = quantized_input(node, i);
       Value& operand = *node.input(i);
@@ -365,7 +378,7 @@ private:
   void average(Node& node) {
     const Quantized input = quantized_input(node, 0);
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
-    Quantized output = output_format(quantization_point(graph_, node));
+    Quantized output = output_format(quantization_point(graph_, node), &node);
     Value& quantized = requantize_in_place(
         *node.output(), &scalar(node.output()->name() + "_rescale", input.scale / output.scale), output.range);
     absorb_tail(tail, quantized, output);

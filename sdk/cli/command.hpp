@@ -28,5 +28,6 @@ Command run_command();
 Command eval_command();
 Command bench_command();
 Command quantize_command();
+Command explore_command();
 
 } // namespace tern::cli

@@ -1,5 +1,6 @@
 #include "cli_common.hpp"
 
+#include <tern/explore.hpp>
 #include <tern/model_format.hpp>
 #include <tern/ptq.hpp>
 
@@ -9,6 +10,8 @@
 
 namespace tern::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 DataType precision_argument(const po::variables_map& args, const char* option) {
   const std::string text = args[option].as<std::string>();
@@ -47,6 +50,26 @@ double float_accuracy(const std::string& path, const Dataset& dataset, const std
   return measure_accuracy(graph, scheduler, dataset, 64, path).fraction();
 }
 
+/// --explore DIR: the tutorial's before/after pictures, the model as loaded and the quantized
+/// graph that runs (integer unless --fake), whose meta holds the calibration ranges, clips and
+/// histograms the page shows.
+void draw_before_after(const Graph& as_loaded, const Graph& quantized, const std::string& path, const fs::path& folder,
+                       const std::vector<std::string>& backends, Output& out) {
+  std::error_code error;
+  fs::create_directories(folder, error);
+  check(!error,
+        [&] { return "--explore " + folder.string() + ": cannot create the folder (" + error.message() + ")"; });
+  const std::string name = fs::path(path).filename().string();
+  ExploreOptions options;
+  options.backends = backends;
+  options.title = name + " before PTQ";
+  explore({{&as_loaded, name, fs::file_size(path)}}, folder / "before.html", options);
+  options.title = name + " after PTQ";
+  explore({{&quantized, name + " quantized", std::nullopt}}, folder / "after.html", options);
+  out.text() << "Drew the model before and after PTQ: " << (folder / "before.html").string() << " and "
+             << (folder / "after.html").string() << " (open them in a browser).\n";
+}
+
 int quantize(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   check(args.count("output") == 1, "tern quantize needs -o OUT.onnx (the input model is never modified)");
@@ -60,6 +83,8 @@ int quantize(const po::variables_map& args, Output& out) {
   const bool fake = args.count("fake") > 0 || options.no_quant;
 
   Graph graph = load_model(path);
+  std::optional<Graph> as_loaded; // for --explore
+  if (args.count("explore")) as_loaded = graph.clone();
   check(graph.inputs().size() == 1, [&] {
     return path + ": tern quantize needs a model with one input, it has " + std::to_string(graph.inputs().size());
   });
@@ -96,6 +121,7 @@ int quantize(const po::variables_map& args, Output& out) {
   }
   out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
              << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
+  if (as_loaded) draw_before_after(*as_loaded, runnable, path, args["explore"].as<std::string>(), backends, out);
   out.result() = {{"model", path},
                   {"output", output},
                   {"calibration_samples", calibration.size()},
@@ -154,7 +180,8 @@ Command quantize_command() {
             "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
             "verbose", "per-value ranges, clipping and scales")(
             "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
-            "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)");
+            "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
+            "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)");
         add_backend_options(options);
       },
       quantize};

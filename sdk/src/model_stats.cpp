@@ -16,6 +16,8 @@ template <class Where> std::int64_t per_sample(std::span<const std::int64_t> dim
   return count;
 }
 
+} // namespace
+
 std::int64_t node_macs(const Node& node) {
   const auto where = [&] { return node.describe() + ": its multiply-accumulate count"; };
   const std::int64_t outputs = per_sample(node.output()->shape().dims(), where);
@@ -32,8 +34,6 @@ std::int64_t node_macs(const Node& node) {
   }
   return 0;
 }
-
-} // namespace
 
 ModelStats model_stats(const Graph& graph) {
   Graph typed = graph.clone();

@@ -19,6 +19,10 @@ struct ModelStats {
   std::int64_t macs = 0;                  ///< multiply-accumulates for one sample (batch 1)
 };
 
+/// Multiply-accumulates of one typed node for one sample (Conv, Gemm, MatMul; 0 for other
+/// ops; dynamic dimensions count as 1). Throws tern::Error naming the node on overflow.
+std::int64_t node_macs(const Node& node);
+
 /// Counts ops, parameters and MACs (Conv, Gemm, MatMul; dynamic dimensions count as 1).
 /// Infers shapes on a copy, so `graph` is not changed. A count that does not fit int64 is a
 /// tern::Error naming the node (never a wrapped or saturated number).

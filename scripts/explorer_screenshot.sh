@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerates docs/images/explorer_resnet_tiny.png, the README's picture of the explorer:
+# resnet_tiny quantized (int8, 100 calibration images) by `tern quantize --explore`, its
+# after.html shown in headless Chromium with one convolution selected.
+#   scripts/explorer_screenshot.sh [TERN]   (default build/bin/tern; run from the repository)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tern=${1:-build/bin/tern}
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/tern-screenshot.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+
+"$tern" quantize sdk/examples/models/resnet_tiny.onnx -o "$scratch/quantized.onnx" --explore "$scratch" >/dev/null
+# Select the first convolution after the stem, as a reader would by clicking it.
+select='<script>window.addEventListener("load", () => { const box = [...document.querySelectorAll("g.node")]
+  .find((g) => g.textContent.includes("layer1/conv1")); if (box) box.dispatchEvent(new MouseEvent("click", {bubbles: true})); });</script>'
+sed "s|<head>|<head>${select//$'\n'/ }|" "$scratch/after.html" >"$scratch/shown.html"
+chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars --window-size=1500,950 \
+  --virtual-time-budget=3000 --screenshot="$PWD/docs/images/explorer_resnet_tiny.png" "file://$scratch/shown.html" 2>/dev/null
+echo "wrote docs/images/explorer_resnet_tiny.png"
