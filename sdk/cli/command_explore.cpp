@@ -31,8 +31,8 @@ int explore_model(const po::variables_map& args, Output& out) {
   options.backends = backend_list(args);
   explore(graphs, html, options);
 
-  out.text() << "Wrote " << html << " (" << fs::file_size(html) / 1024 << " KiB): " << graph.node_count() << " nodes of "
-             << path << (other ? " beside " + args["compare"].as<std::string>() : std::string())
+  out.text() << "Wrote " << html << " (" << fs::file_size(html) / 1024 << " KiB): " << graph.node_count()
+             << " nodes of " << path << (other ? " beside " + args["compare"].as<std::string>() : std::string())
              << ", one self-contained page that opens offline.\n"
              << "Open it in a browser: drag to pan, scroll to zoom, click a node for its shapes, parameters and "
                 "quantization facts, search by name or op.\n";
@@ -47,7 +47,8 @@ int explore_model(const po::variables_map& args, Output& out) {
 
 Command explore_command() {
   return {"explore", "write a self-contained HTML page that draws the model (Graphviz) with every node's facts",
-          "model", [](po::options_description& options) {
+          "model",
+          [](po::options_description& options) {
             options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
                 "output,o", po::value<std::string>(), "the page to write (default: MODEL's name with .html, here)")(
                 "report", po::value<std::string>(), "a quantization report (JSON, docs/REPORT.md): per-node SQNR")(

@@ -1,5 +1,7 @@
 // `tern explore`: the page it writes (checked here for content; tests/explore drives it in a
 // browser) and its refusals: one line, exit code 2, and no page left behind.
+#include <tern/tern.hpp>
+
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -111,16 +113,16 @@ TEST(ExploreCli, AMalformedReportIsOneLineAndNoPage) {
        "nodes[1] repeats node 'a'"}};
   for (const auto& [text, fragment] : cases) {
     write(scratch / "bad.json", text);
-    expect_refused(tern_cli("explore " + resnet + " --report " + (scratch / "bad.json").string() + " -o " +
-                            page.string()),
-                   page, (scratch / "bad.json").string() + ": ");
-    expect_refused(tern_cli("explore " + resnet + " --report " + (scratch / "bad.json").string() + " -o " +
-                            page.string()),
-                   page, fragment);
+    expect_refused(
+        tern_cli("explore " + resnet + " --report " + (scratch / "bad.json").string() + " -o " + page.string()), page,
+        (scratch / "bad.json").string() + ": ");
+    expect_refused(
+        tern_cli("explore " + resnet + " --report " + (scratch / "bad.json").string() + " -o " + page.string()), page,
+        fragment);
   }
-  expect_refused(tern_cli("explore " + resnet + " --report " + (scratch / "missing.json").string() + " -o " +
-                          page.string()),
-                 page, "missing.json");
+  expect_refused(
+      tern_cli("explore " + resnet + " --report " + (scratch / "missing.json").string() + " -o " + page.string()), page,
+      "missing.json");
 }
 
 TEST(ExploreCli, AModelThatFailsToLoadIsOneLineAndNoPage) {
@@ -129,9 +131,9 @@ TEST(ExploreCli, AModelThatFailsToLoadIsOneLineAndNoPage) {
   const fs::path page = scratch / "broken.html";
   expect_refused(tern_cli("explore " + (scratch / "broken.onnx").string() + " -o " + page.string()), page,
                  "broken.onnx");
-  expect_refused(tern_cli("explore " + resnet + " --compare " + (scratch / "broken.onnx").string() + " -o " +
-                          page.string()),
-                 page, "broken.onnx");
+  expect_refused(
+      tern_cli("explore " + resnet + " --compare " + (scratch / "broken.onnx").string() + " -o " + page.string()), page,
+      "broken.onnx");
 }
 
 TEST(ExploreCli, WithoutGraphvizItSaysWhatToInstall) {
@@ -142,8 +144,8 @@ TEST(ExploreCli, WithoutGraphvizItSaysWhatToInstall) {
   // A `dot` that fails: its first line of error output is in the message.
   write(scratch / "dot", "#!/bin/sh\necho 'Error: layout exploded' >&2\necho 'second line' >&2\nexit 3\n");
   fs::permissions(scratch / "dot", fs::perms::owner_all);
-  expect_refused(tern_cli("explore " + resnet + " -o " + page.string(), "TERN_DOT=" + (scratch / "dot").string()),
-                 page, "failed to lay out the graph: Error: layout exploded");
+  expect_refused(tern_cli("explore " + resnet + " -o " + page.string(), "TERN_DOT=" + (scratch / "dot").string()), page,
+                 "failed to lay out the graph: Error: layout exploded");
 }
 
 TEST(ExploreCli, QuantizeWritesBeforeAndAfterPages) {
@@ -165,4 +167,22 @@ TEST(ExploreCli, QuantizeWritesBeforeAndAfterPages) {
       EXPECT_TRUE(node["quantization"].contains("quantization.ptq.scale"));
     }
   EXPECT_TRUE(found);
+}
+
+TEST(ExploreApi, AGraphInMemoryHasItsPageToo) {
+  Scratch scratch;
+  tern::Graph graph;
+  graph.add_input("x", tern::DataType::Float32, tern::Shape{2, 3});
+  graph.add_node("Relu", {"x"}, {"y"}, {}, "relu");
+  graph.add_output("y");
+  tern::ExploreOptions options;
+  options.title = "tiny";
+  options.backends = {};
+  tern::explore(graph, scratch / "tiny.html", options);
+  const nlohmann::json data = page_data(read(scratch / "tiny.html"));
+  EXPECT_EQ(data["title"], "tiny");
+  const nlohmann::json& relu = data["graphs"][0]["nodes"][0];
+  EXPECT_EQ(relu["name"], "relu");
+  EXPECT_EQ(relu["outputs"][0]["shape"], "[2,3]");
+  EXPECT_EQ(relu["backend"], nullptr); // no backend list: no placement
 }

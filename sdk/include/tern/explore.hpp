@@ -38,4 +38,7 @@ struct ExploreOptions {
 void explore(const std::vector<ExploredGraph>& graphs, const std::filesystem::path& html,
              const ExploreOptions& options = {});
 
+/// The page of one graph in memory, shown under options.title (or "model").
+void explore(const Graph& graph, const std::filesystem::path& html, const ExploreOptions& options = {});
+
 } // namespace tern

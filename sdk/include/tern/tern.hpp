@@ -12,6 +12,7 @@
 #include <tern/idx.hpp>
 #include <tern/kernel.hpp>
 #include <tern/model_format.hpp>
+#include <tern/explore.hpp>
 #include <tern/model_stats.hpp>
 #include <tern/npy.hpp>
 #include <tern/operator.hpp>

@@ -82,4 +82,8 @@ void explore(const std::vector<ExploredGraph>& graphs, const std::filesystem::pa
   }
 }
 
+void explore(const Graph& graph, const std::filesystem::path& html, const ExploreOptions& options) {
+  explore({{&graph, options.title.empty() ? "model" : options.title, std::nullopt}}, html, options);
+}
+
 } // namespace tern

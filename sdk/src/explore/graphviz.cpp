@@ -38,9 +38,9 @@ std::string quoted(const std::string& text) {
 /// Fill colours by precision (the page's legend uses the same).
 std::string fill_of(const NodeLook& look) {
   if (look.quantizer) return "#fde0ef";
-  static const std::map<std::string, std::string> fills{
-      {"int8", "#c7e9c0"}, {"uint8", "#c7e9c0"}, {"int4", "#fdd0a2"}, {"uint4", "#fdd0a2"},
-      {"int16", "#dadaeb"}, {"int32", "#bcbddc"}};
+  static const std::map<std::string, std::string> fills{{"int8", "#c7e9c0"},  {"uint8", "#c7e9c0"},
+                                                        {"int4", "#fdd0a2"},  {"uint4", "#fdd0a2"},
+                                                        {"int16", "#dadaeb"}, {"int32", "#bcbddc"}};
   const auto it = fills.find(look.precision);
   return it == fills.end() ? "#dbe7f3" : it->second;
 }

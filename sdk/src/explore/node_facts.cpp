@@ -19,7 +19,7 @@ json value_facts(const Value& value) {
 
 /// Ops that only scale, round or saturate: what PTQ inserts around the network's real work.
 bool quantizer_op(const Node& node, const std::map<const Value*, std::vector<const Node*>>& readers) {
-  static const std::set<std::string> always{"Round",          "Requantize",     "QuantizeLinear", "DequantizeLinear",
+  static const std::set<std::string> always{"Round",           "Requantize", "QuantizeLinear", "DequantizeLinear",
                                             "PtqFakeQuantize", "Cast"};
   if (always.contains(node.op_type())) return true;
   if (node.op_type() != "Mul" && node.op_type() != "Div" && node.op_type() != "Clip") return false;
@@ -130,11 +130,10 @@ json graph_facts(const ExploredGraph& explored, const std::vector<std::string>& 
                {"model_bytes", explored.model_bytes ? json(*explored.model_bytes) : json(nullptr)}};
   json outputs = json::array();
   for (const Value* output : graph.outputs()) outputs.push_back(output->name());
-  return {{"label", explored.label}, {"summary", std::move(summary)}, {"nodes", std::move(nodes)}, {"outputs", outputs}};
+  return {
+      {"label", explored.label}, {"summary", std::move(summary)}, {"nodes", std::move(nodes)}, {"outputs", outputs}};
 }
 
-NodeLook look_of(const json& node) {
-  return {node["precision"].get<std::string>(), node["role"] == "quantizer"};
-}
+NodeLook look_of(const json& node) { return {node["precision"].get<std::string>(), node["role"] == "quantizer"}; }
 
 } // namespace tern::explore_page

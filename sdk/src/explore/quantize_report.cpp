@@ -25,14 +25,14 @@ void check_entry(const json& entry, const std::string& where) {
     check(value.is_number(), [&] { return where + ".sqnr_db." + key + " is not a number"; });
   for (const char* key : {"clip", "scale", "macs", "parameters"})
     check(!entry.contains(key) || entry[key].is_number(), [&] { return where + "." + key + " is not a number"; });
-  check(!entry.contains("range") ||
-            (entry["range"].is_array() && entry["range"].size() == 2 && entry["range"][0].is_number() &&
-             entry["range"][1].is_number()),
+  check(!entry.contains("range") || (entry["range"].is_array() && entry["range"].size() == 2 &&
+                                     entry["range"][0].is_number() && entry["range"][1].is_number()),
         [&] { return where + ".range is not [min, max]"; });
   if (entry.contains("histogram")) {
     const json& histogram = entry["histogram"];
     check(histogram.is_object() && histogram.contains("bin_width") && histogram["bin_width"].is_number() &&
-              histogram["bin_width"].get<double>() > 0 && histogram.contains("counts") && histogram["counts"].is_array(),
+              histogram["bin_width"].get<double>() > 0 && histogram.contains("counts") &&
+              histogram["counts"].is_array(),
           [&] { return where + ".histogram is not {\"bin_width\": positive number, \"counts\": [...]}"; });
     for (const json& count : histogram["counts"])
       check(count.is_number(), [&] { return where + ".histogram.counts holds something other than numbers"; });
@@ -64,8 +64,7 @@ std::map<std::string, json> read_quantize_report(const std::filesystem::path& pa
       const std::string where = "nodes[" + std::to_string(i) + "]";
       check_entry(nodes[i], where);
       const std::string node = nodes[i]["node"];
-      check(entries.emplace(node, nodes[i]).second,
-            [&] { return where + " repeats node '" + node + "'"; });
+      check(entries.emplace(node, nodes[i]).second, [&] { return where + " repeats node '" + node + "'"; });
     }
     return entries;
   } catch (const Error& e) {
