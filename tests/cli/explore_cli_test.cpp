@@ -81,7 +81,8 @@ TEST(ExploreCli, ShowsTheReportsSqnrAndListsUnmatchedNodes) {
   Scratch scratch;
   write(scratch / "r.json", R"({"format": "tern.quantize_report", "version": 1, "nodes": [
       {"node": "/stem/stem.0/Conv", "sqnr_db": {"alone": 41.5, "network": 38.25}, "clip": 2.5,
-       "range": [-1, 3], "histogram": {"bin_width": 0.5, "counts": [4, 2, 1]}},
+       "range": [-1, 3], "histogram": {"bin_width": 0.5, "counts": [4, 2, 1]},
+       "weight_histogram": {"bin_width": 0.125, "counts": [9, 1]}},
       {"node": "no such node", "sqnr_db": {"network": 12}}]})");
   const auto result = tern_cli("explore " + resnet + " --report " + (scratch / "r.json").string() + " -o " +
                                (scratch / "r.html").string());
@@ -92,7 +93,10 @@ TEST(ExploreCli, ShowsTheReportsSqnrAndListsUnmatchedNodes) {
   EXPECT_EQ(stem["name"], "/stem/stem.0/Conv");
   EXPECT_EQ(stem["report"]["sqnr_db"]["network"], 38.25);
   EXPECT_EQ(stem["ranges"][0]["clip"], 2.5);
+  EXPECT_EQ(stem["histograms"][0]["value"], "/stem/stem.0/Conv_output_0");
   EXPECT_EQ(stem["histograms"][0]["counts"], nlohmann::json::array({4, 2, 1}));
+  EXPECT_EQ(stem["histograms"][1]["value"], "onnx::Conv_89"); // its weights, as the export named them
+  EXPECT_EQ(stem["histograms"][1]["counts"], nlohmann::json::array({9, 1}));
 }
 
 TEST(ExploreCli, AMalformedReportIsOneLineAndNoPage) {

@@ -40,7 +40,7 @@ std::string precision_of(const Node& node) {
   return output.typed() ? std::string(name(output.dtype())) : "float32";
 }
 
-/// The report's range and histogram of `node`'s output, as the page draws them.
+/// The report's entry for `node`, and its range and histograms as the page draws them.
 void add_report(json& facts, const Node& node, const std::map<std::string, json>& report) {
   facts["report"] = nullptr;
   facts["ranges"] = json::array();
@@ -49,17 +49,18 @@ void add_report(json& facts, const Node& node, const std::map<std::string, json>
   if (it == report.end()) return;
   const json& entry = it->second;
   facts["report"] = entry;
-  const std::string value = node.output()->name();
   if (entry.contains("range")) {
-    json range{{"value", value}, {"min", entry["range"][0]}, {"max", entry["range"][1]}};
+    json range{{"value", node.output()->name()}, {"min", entry["range"][0]}, {"max", entry["range"][1]}};
     if (entry.contains("clip")) range["clip"] = entry["clip"];
     facts["ranges"].push_back(std::move(range));
   }
-  if (entry.contains("histogram")) {
-    json histogram = entry["histogram"];
-    histogram["value"] = value;
-    facts["histograms"].push_back(std::move(histogram));
-  }
+  // The output's histogram, and the weights' (input 1 of an affine node) when reported.
+  for (const auto& [key, value] : {std::pair{"histogram", node.output()}, std::pair{"weight_histogram", node.input(1)}})
+    if (entry.contains(key) && value) {
+      json histogram = entry[key];
+      histogram["value"] = value->name();
+      facts["histograms"].push_back(std::move(histogram));
+    }
 }
 
 /// Backend and kernel of each node when `backends` can run the graph; empty otherwise (the

@@ -28,14 +28,15 @@ void check_entry(const json& entry, const std::string& where) {
   check(!entry.contains("range") || (entry["range"].is_array() && entry["range"].size() == 2 &&
                                      entry["range"][0].is_number() && entry["range"][1].is_number()),
         [&] { return where + ".range is not [min, max]"; });
-  if (entry.contains("histogram")) {
-    const json& histogram = entry["histogram"];
+  for (const char* key : {"histogram", "weight_histogram"}) {
+    if (!entry.contains(key)) continue;
+    const json& histogram = entry[key];
     check(histogram.is_object() && histogram.contains("bin_width") && histogram["bin_width"].is_number() &&
               histogram["bin_width"].get<double>() > 0 && histogram.contains("counts") &&
               histogram["counts"].is_array(),
-          [&] { return where + ".histogram is not {\"bin_width\": positive number, \"counts\": [...]}"; });
+          [&] { return where + "." + key + " is not {\"bin_width\": positive number, \"counts\": [...]}"; });
     for (const json& count : histogram["counts"])
-      check(count.is_number(), [&] { return where + ".histogram.counts holds something other than numbers"; });
+      check(count.is_number(), [&] { return where + "." + key + ".counts holds something other than numbers"; });
   }
 }
 
