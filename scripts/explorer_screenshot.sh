@@ -10,9 +10,14 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/tern-screenshot.XXXXXX")
 trap 'rm -rf "$scratch"' EXIT
 
 "$tern" quantize sdk/examples/models/resnet_tiny.onnx -o "$scratch/quantized.onnx" --explore "$scratch" >/dev/null
-# Select the first convolution after the stem, as a reader would by clicking it.
+# Select the first convolution after the stem, as a reader would by clicking it, and zoom in
+# on it with the mouse wheel (the page starts with the whole, tall graph fitted).
 select='<script>window.addEventListener("load", () => { const box = [...document.querySelectorAll("g.node")]
-  .find((g) => g.textContent.includes("layer1/conv1")); if (box) box.dispatchEvent(new MouseEvent("click", {bubbles: true})); });</script>'
+  .find((g) => g.textContent.includes("layer1/conv1")); if (!box) return;
+  box.dispatchEvent(new MouseEvent("click", {bubbles: true}));
+  const at = box.getBoundingClientRect(), pane = box.closest(".graph-pane");
+  for (let i = 0; i < 6; ++i) pane.dispatchEvent(new WheelEvent("wheel", {deltaY: -120, bubbles: true, cancelable: true,
+    clientX: at.x + at.width / 2, clientY: at.y + at.height / 2})); });</script>'
 sed "s|<head>|<head>${select//$'\n'/ }|" "$scratch/after.html" >"$scratch/shown.html"
 chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars --window-size=1500,950 \
   --virtual-time-budget=3000 --screenshot="$PWD/docs/images/explorer_resnet_tiny.png" "file://$scratch/shown.html" 2>/dev/null

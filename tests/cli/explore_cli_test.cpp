@@ -173,6 +173,29 @@ TEST(ExploreCli, QuantizeWritesBeforeAndAfterPages) {
       EXPECT_TRUE(node["quantization"].contains("quantization.ptq.scale"));
     }
   EXPECT_TRUE(found);
+  // The residual Add of the integer graph computes in float32 (between Casts): so it says.
+  for (const nlohmann::json& node : after["graphs"][0]["nodes"])
+    if (node["op"] == "Add") {
+      EXPECT_EQ(node["precision"], "float32") << node["name"];
+    }
+}
+
+TEST(ExploreCli, AFakeQuantizedGraphShowsThePrecisionItsValuesHave) {
+  Scratch scratch;
+  const auto result =
+      tern_cli("quantize " + resnet + " -o " + (scratch / "q.onnx").string() +
+               " --calib-size 8 --fake --weights int4 --activations int4 --accumulation int16 --explore " +
+               (scratch / "pages").string());
+  ASSERT_EQ(result.code, 0) << result.err;
+  const nlohmann::json after = page_data(read(scratch / "pages" / "after.html"));
+  int convs = 0;
+  for (const nlohmann::json& node : after["graphs"][0]["nodes"])
+    if (node["op"] == "Conv") {
+      ++convs;
+      EXPECT_EQ(node["outputs"][0]["dtype"], "float32"); // integers held in floats
+      EXPECT_EQ(node["precision"], "int4") << node["name"];
+    }
+  EXPECT_EQ(convs, 9);
 }
 
 TEST(ExploreApi, AGraphInMemoryHasItsPageToo) {

@@ -25,10 +25,12 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-/// A DOT double-quoted string: quotes and backslashes escaped, control characters dropped.
+/// A DOT double-quoted string: quotes and backslashes escaped, a line break as DOT's "\n",
+/// other control characters dropped.
 std::string quoted(const std::string& text) {
   std::string out = "\"";
   for (const char c : text) {
+    if (c == '\n') out += "\\n";
     if (c == '"' || c == '\\') out += '\\';
     if (static_cast<unsigned char>(c) >= 0x20) out += c;
   }

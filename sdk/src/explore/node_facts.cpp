@@ -31,12 +31,19 @@ bool quantizer_op(const Node& node, const std::map<const Value*, std::vector<con
   return it != readers.end() && std::ranges::any_of(it->second, is_round);
 }
 
-/// The precision a node computes in: an integer output type, else its PTQ tag (a fake-
-/// quantized graph stays float32 but holds int8 values), else its output type.
-std::string precision_of(const Node& node) {
+/// True for a quantized integer value (int4 to int32; int64 and bool carry shapes and masks).
+bool quantized_integer(const Value& value) {
+  const DataType type = value.dtype();
+  return value.typed() && info(type).is_integer && type != DataType::Int64 && type != DataType::Bool;
+}
+
+/// The precision a node computes in. In a graph cast to integer types that is its output's
+/// type (a float node there really computes in float); in a fake-quantized graph, all
+/// float32, it is the PTQ's tag (the values are integers held in floats).
+std::string precision_of(const Node& node, bool integer_graph) {
   const Value& output = *node.output();
-  if (output.typed() && info(output.dtype()).is_integer) return std::string(name(output.dtype()));
-  if (const auto* tag = std::get_if<std::string>(node.meta().find("quantization.ptq.precision"))) return *tag;
+  const auto* tag = std::get_if<std::string>(node.meta().find("quantization.ptq.precision"));
+  if (!integer_graph && tag) return *tag;
   return output.typed() ? std::string(name(output.dtype())) : "float32";
 }
 
@@ -83,8 +90,11 @@ json graph_facts(const ExploredGraph& explored, const std::vector<std::string>& 
   Graph graph = explored.graph->clone();
   graph.infer_shapes();
   const std::map<std::string, Placement> placed = placements(graph, backends);
+  const std::vector<Node*> all_nodes = graph.nodes();
+  const bool integer_graph =
+      std::ranges::any_of(all_nodes, [](const Node* node) { return quantized_integer(*node->output()); });
   std::map<const Value*, std::vector<const Node*>> readers;
-  for (const Node* node : graph.nodes())
+  for (const Node* node : all_nodes)
     for (const Value* input : node->inputs())
       if (input) readers[input].push_back(node);
 
@@ -94,7 +104,7 @@ json graph_facts(const ExploredGraph& explored, const std::vector<std::string>& 
     json facts{{"name", node->name()},
                {"op", node->op_type()},
                {"role", quantizer_op(*node, readers) ? "quantizer" : "compute"},
-               {"precision", precision_of(*node)},
+               {"precision", precision_of(*node, integer_graph)},
                {"attributes", json::object()},
                {"inputs", json::array()},
                {"outputs", json::array()},
