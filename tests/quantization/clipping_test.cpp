@@ -107,5 +107,38 @@ TEST(Clipping, KlIgnoresAFewOutliersAndKeepsAUniformRange) {
   EXPECT_GT(kl_threshold({flat.counts, flat.width, flat.max, 127, 99.99}), 0.9);
 }
 
+// A ReLU's output: Gaussian magnitudes and, as often as not more, exact zeros. Every
+// threshold keeps the zeros exact, so they must not move KL's choice (it chose a tenth of the
+// range on resnet_tiny when the zero spike counted).
+TEST(Clipping, KlIsNotMovedByTheZerosOfAReLU) {
+  const std::vector<double> values = gaussian_magnitudes(20000, 5);
+  const Samples plain = histogram_of(values, 2048);
+  std::vector<double> relu = values;
+  relu.insert(relu.end(), 60000, 0.0);
+  const Samples zeros = histogram_of(relu, 2048);
+  EXPECT_NEAR(kl_threshold({zeros.counts, zeros.width, zeros.max, 127, 99.99}),
+              kl_threshold({plain.counts, plain.width, plain.max, 127, 99.99}), 0.05 * plain.max);
+}
+
+// A constant repeated across a feature map (zero padding, a blank background) is a spike
+// inside the range, kept within half a step by any threshold above it: it must not pull KL
+// below it. The same spike at the top (ReLU6's saturated 6) is clipped by any lower
+// threshold: there KL keeps the whole range.
+TEST(Clipping, KlKeepsRepeatedConstantsInsideTheRangeAndAtItsTop) {
+  const std::vector<double> values = gaussian_magnitudes(20000, 9);
+  const Samples plain = histogram_of(values, 2048);
+  const double without = kl_threshold({plain.counts, plain.width, plain.max, 127, 99.99});
+  std::vector<double> inside = values;
+  inside.insert(inside.end(), 20000, 0.6 * without); // one constant, as often as everything else
+  const Samples spiked = histogram_of(inside, 2048);
+  EXPECT_NEAR(kl_threshold({spiked.counts, spiked.width, spiked.max, 127, 99.99}), without, 0.05 * plain.max);
+
+  std::vector<double> saturated;
+  for (int i = 0; i < 20000; ++i) saturated.push_back(6.0 * i / 20000.0);
+  saturated.insert(saturated.end(), 5000, 6.0);
+  const Samples top = histogram_of(saturated, 2048);
+  EXPECT_GT(kl_threshold({top.counts, top.width, top.max, 127, 99.99}), 5.9);
+}
+
 } // namespace
 } // namespace tern::ptq
