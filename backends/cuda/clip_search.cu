@@ -24,12 +24,22 @@ __device__ double lp_error(const double* counts, long long bins, long long level
   return error;
 }
 
+/// kl.cpp's without_point_masses, bin by bin: a bin over 4 times both neighbours counts as
+/// much as the larger of them.
+__device__ double kept_count(const double* counts, long long bins, long long i) {
+  const double left = i > 0 ? counts[i - 1] : 0.0;
+  const double right = i + 1 < bins ? counts[i + 1] : 0.0;
+  const double neighbours = i == 0 ? right : (left > right ? left : right); // std::max
+  return counts[i] > 4 * neighbours && neighbours > 0 ? neighbours : counts[i];
+}
+
 /// kl.cpp's divergence of the candidate `edge`, its vectors replaced by loops over `counts`
-/// that add in the same order.
+/// that add in the same order: the slice holds the kept counts, the outliers the real ones.
 __device__ double kl_error(const double* counts, long long bins, long long levels, long long edge) {
-  double outliers_folded = counts[edge - 1]; // reference.back() += counts[i] for i >= edge
+  const auto kept = [&](long long i) { return kept_count(counts, bins, i); };
+  double outliers_folded = kept(edge - 1); // reference.back() += counts[i] for i >= edge
   for (long long i = edge; i < bins; ++i) outliers_folded += counts[i];
-  const auto reference = [&](long long i) { return i == edge - 1 ? outliers_folded : counts[i]; };
+  const auto reference = [&](long long i) { return i == edge - 1 ? outliers_folded : kept(i); };
   double p_total = 0;
   for (long long i = 0; i < edge; ++i) p_total += reference(i);
   // quantized_image: each level's mass spread evenly over its non-empty bins.
@@ -39,10 +49,10 @@ __device__ double kl_error(const double* counts, long long bins, long long level
     double mass = 0;
     long long occupied = 0;
     for (long long i = begin; i < end; ++i) {
-      mass += counts[i];
-      occupied += counts[i] > 0 ? 1 : 0;
+      mass += kept(i);
+      occupied += kept(i) > 0 ? 1 : 0;
     }
-    for (long long i = begin; i < end; ++i) q_total += counts[i] > 0 ? mass / static_cast<double>(occupied) : 0.0;
+    for (long long i = begin; i < end; ++i) q_total += kept(i) > 0 ? mass / static_cast<double>(occupied) : 0.0;
   }
   double divergence = 0;
   for (long long level = 0; level < levels; ++level) {
@@ -50,12 +60,12 @@ __device__ double kl_error(const double* counts, long long bins, long long level
     double mass = 0;
     long long occupied = 0;
     for (long long i = begin; i < end; ++i) {
-      mass += counts[i];
-      occupied += counts[i] > 0 ? 1 : 0;
+      mass += kept(i);
+      occupied += kept(i) > 0 ? 1 : 0;
     }
     for (long long i = begin; i < end; ++i) {
       if (reference(i) == 0) continue;
-      const double image = counts[i] > 0 ? mass / static_cast<double>(occupied) : 0.0;
+      const double image = kept(i) > 0 ? mass / static_cast<double>(occupied) : 0.0;
       const double p = reference(i) / p_total;
       const double q = image / q_total;
       divergence += q > 0 ? p * log(p / q) : p * 20.0;
