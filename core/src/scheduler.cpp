@@ -6,6 +6,7 @@
 #include "memory_plan.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <span>
 #include <unordered_map>
 
@@ -42,6 +43,9 @@ struct SequentialScheduler::State {
   std::vector<std::shared_ptr<std::byte>> buffers;
   std::vector<std::size_t> capacities;
   std::unordered_map<const Value*, std::vector<Observer>> observers;
+  bool profiling = false;
+  std::vector<std::vector<double>> step_seconds; ///< per step, one entry per profiled pass
+  std::vector<bool> deferred;                    ///< per step: fused into the next on the last pass
 };
 
 namespace {
@@ -308,6 +312,10 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       // Published uncomputed: its only reader is the next step, which runs the fused kernel.
       deferred = std::move(in);
       fusing = true;
+      if (s.profiling) {
+        s.step_seconds[index].push_back(0.0);
+        s.deferred[index] = true;
+      }
       for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
       continue;
     }
@@ -316,10 +324,16 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       deferred.insert(deferred.end(), in.begin() + 1, in.end());
       kernel_in = deferred;
     }
+    const auto started = s.profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
       kernel->run(kernel_in, out);
     } catch (const std::exception& e) {
       throw Error(step.node->describe() + " on backend '" + step.backend + "': " + without_node(e.what(), *step.node));
+    }
+    if (s.profiling) {
+      s.step_seconds[index].push_back(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      s.deferred[index] = false;
     }
     fusing = false;
     for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
@@ -342,6 +356,28 @@ void SequentialScheduler::observe(const std::string& value_name, Observer observ
 void SequentialScheduler::clear_observers() { state_->observers.clear(); }
 
 const std::vector<PlanStep>& SequentialScheduler::plan() const { return state_->steps; }
+
+void SequentialScheduler::set_profiling(bool enabled) {
+  State& s = *state_;
+  s.profiling = enabled;
+  if (!enabled) return;
+  s.step_seconds.assign(s.steps.size(), {});
+  s.deferred.assign(s.steps.size(), false);
+}
+
+std::vector<StepProfile> SequentialScheduler::profile() const {
+  const State& s = *state_;
+  std::vector<StepProfile> profile;
+  for (std::size_t index = 0; index < s.steps.size(); ++index) {
+    const PlanStep& step = s.steps[index];
+    // A deferred step's work is in the fused kernel, which the next step runs.
+    const auto deferred = [&](std::size_t i) { return i < s.deferred.size() && s.deferred[i]; };
+    const Kernel& ran = index > 0 && deferred(index - 1) ? *s.fusions[index - 1].kernel : *step.kernel;
+    profile.push_back({&step, deferred(index) ? std::string() : ran.detail(),
+                       index < s.step_seconds.size() ? s.step_seconds[index] : std::vector<double>{}, deferred(index)});
+  }
+  return profile;
+}
 
 std::size_t SequentialScheduler::buffer_count() const { return state_->memory.buffer_backend.size(); }
 

@@ -1,5 +1,6 @@
 // `tern bench`: images/s of a model on random inputs, the figure peers are compared on
 // (scripts/bench_cpu.py runs it beside PyTorch and ONNX Runtime).
+#include "bench_profile.hpp"
 #include "cli_common.hpp"
 
 #include <tern/ptq.hpp>
@@ -62,6 +63,13 @@ int bench(const po::variables_map& args, Output& out) {
   out.text() << path << ": " << static_cast<long>(best) << " images/s at batch " << batch << " on "
              << args["backend"].as<std::string>() << " (best window of " << runs << " runs)\n";
   out.result() = {{"model", path}, {"batch", batch}, {"images_per_second", best}, {"runs", runs}};
+  if (args.count("profile")) {
+    const auto passes = args["profile-runs"].as<std::size_t>();
+    check(passes > 0, "--profile-runs must be positive");
+    print_profile(scheduler, inputs, passes, out);
+  } else {
+    out.text() << "Next: add --profile to see where the time goes, step by step.\n";
+  }
   return 0;
 }
 
@@ -72,7 +80,9 @@ Command bench_command() {
           [](po::options_description& options) {
             options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
                 "batch", po::value<std::int64_t>()->default_value(64),
-                "batch size")("seconds", po::value<double>()->default_value(3.0), "how long to measure");
+                "batch size")("seconds", po::value<double>()->default_value(3.0), "how long to measure")(
+                "profile", "then time each step: node, backend, implementation (oneDNN's primitives), share")(
+                "profile-runs", po::value<std::size_t>()->default_value(20), "passes the profile takes the median of");
             add_backend_options(options);
           },
           bench};

@@ -224,3 +224,42 @@ TEST(ModelCli, TruncatedIdxAndWrongNpyDtypeAreOneLineAndExitCode2) {
   EXPECT_EQ(std::count(dtype.err.begin(), dtype.err.end(), '\n'), 1) << dtype.err;
   EXPECT_NE(dtype.err.find("unsupported dtype '>f4'"), std::string::npos) << dtype.err;
 }
+
+// `tern bench --profile --json`: every step of the plan with its implementation, oneDNN's
+// primitives for the oneDNN kernels, a time and a share; the shares make the whole.
+TEST(ModelCli, BenchProfileListsEveryStepWithItsImplementationTimeAndShare) {
+  const std::string model = std::string(TERN_SOURCE_DIR) + "/sdk/examples/models/convnet.onnx";
+  const auto result = tern_cli("bench " + model + " --batch 8 --seconds 0.2 --profile --profile-runs 5 --json");
+  ASSERT_EQ(result.code, 0) << result.err;
+  const nlohmann::json profile = nlohmann::json::parse(result.out)["profile"];
+  EXPECT_EQ(profile["runs"], 5);
+  // The plan of the model as loaded for inference (BatchNorm folded, activations fused).
+  const tern::Graph graph = tern::load_for_inference(model);
+  ASSERT_EQ(profile["steps"].size(), graph.node_count());
+  double shares = 0;
+  bool convolution = false;
+  const nlohmann::json& steps = profile["steps"];
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const nlohmann::json& step = steps[i];
+    EXPECT_NE(graph.find_node(step["node"].get<std::string>()), nullptr) << step;
+    EXPECT_EQ(step["backend"], "cpu");
+    EXPECT_FALSE(step["implementation"].get<std::string>().empty()) << step;
+    EXPECT_GE(step["median_seconds"].get<double>(), 0.0);
+    shares += step["share"].get<double>();
+    if (step["op"] == "Conv") {
+      convolution = true;
+      // A Conv fused with the step after it (a pool) runs inside that step's kernel.
+      const bool fused = step["fused_into_next"].get<bool>();
+      if (fused) {
+        EXPECT_EQ(step["median_seconds"], 0.0);
+      }
+      const nlohmann::json& ran = fused ? steps.at(i + 1) : step;
+      EXPECT_NE(ran["detail"].get<std::string>().find("convolution "), std::string::npos) << ran;
+    }
+  }
+  EXPECT_TRUE(convolution);
+  EXPECT_NEAR(shares, 1.0, 1e-9);
+  double op_shares = 0;
+  for (const nlohmann::json& op : profile["ops"]) op_shares += op["share"].get<double>();
+  EXPECT_NEAR(op_shares, 1.0, 1e-9);
+}

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 #include "graphs.hpp"
 #include "reference_backend.hpp"
 
@@ -147,4 +149,38 @@ TEST_F(Scheduler, GraphOutputThatIsAnInputIsCopied) {
   ASSERT_EQ(outputs.size(), 2u);
   EXPECT_NE(outputs[1].raw(), x.raw());
   EXPECT_EQ(outputs[1].to_doubles(), x.to_doubles());
+}
+
+TEST_F(Scheduler, ProfilingTimesEveryStepOfEveryPassOnlyWhileOn) {
+  const Graph graph = tern::test::relu_chain(4, 4096);
+  SequentialScheduler scheduler(graph, {"reference"});
+  const Tensor x = tern::test::random_tensor(Shape{16, 4096}, 3);
+  (void)scheduler.forward({x}); // not profiled
+  for (const tern::StepProfile& step : scheduler.profile()) EXPECT_TRUE(step.seconds.empty());
+
+  scheduler.set_profiling(true);
+  const auto start = std::chrono::steady_clock::now();
+  for (int pass = 0; pass < 3; ++pass) (void)scheduler.forward({x});
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  scheduler.set_profiling(false);
+  (void)scheduler.forward({x}); // after profiling stopped: not recorded
+
+  const std::vector<tern::StepProfile> profile = scheduler.profile();
+  ASSERT_EQ(profile.size(), 4u);
+  double timed = 0;
+  for (std::size_t i = 0; i < profile.size(); ++i) {
+    EXPECT_EQ(profile[i].step, &scheduler.plan()[i]);
+    EXPECT_EQ(profile[i].step->node->op_type(), "Relu");
+    EXPECT_FALSE(profile[i].fused_into_next);
+    ASSERT_EQ(profile[i].seconds.size(), 3u) << "step " << i;
+    for (const double seconds : profile[i].seconds) {
+      EXPECT_GT(seconds, 0.0);
+      timed += seconds;
+    }
+  }
+  // The steps are parts of the passes: together never more than the passes took.
+  EXPECT_LE(timed, wall);
+
+  scheduler.set_profiling(true); // starting again clears the record
+  for (const tern::StepProfile& step : scheduler.profile()) EXPECT_TRUE(step.seconds.empty());
 }

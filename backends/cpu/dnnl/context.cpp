@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include <oneapi/dnnl/dnnl_debug.h>
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -55,7 +57,21 @@ dnnl::primitive_attr user_scratchpad(dnnl::primitive_attr attr) {
   return attr;
 }
 
+namespace {
+
+/// While a DnnlKernel prepares on this thread, the descriptions of the primitives it builds:
+/// Primitive's constructor, the one way the plugin builds one, adds each.
+thread_local std::vector<std::string>* primitives_built = nullptr;
+
+/// "convolution brg_conv_fwd:avx512_core": the primitive's kind and oneDNN's implementation.
+std::string describe(const dnnl::primitive_desc_base& pd) {
+  return std::string(dnnl_prim_kind2str(static_cast<dnnl_primitive_kind_t>(pd.get_kind()))) + " " + pd.impl_info_str();
+}
+
+} // namespace
+
 Primitive::Primitive(const dnnl::primitive_desc_base& pd) {
+  if (primitives_built) primitives_built->push_back(describe(pd));
   // A library-managed scratchpad would be shared by every thread running this primitive.
   check(pd.get_primitive_attr().get_scratchpad_mode() == dnnl::scratchpad_mode::user,
         "oneDNN primitive made without a user scratchpad (use user_scratchpad())");
@@ -210,7 +226,14 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
   try {
     if (!prepared_ || !same_shapes(inputs) || stale(inputs)) {
       prepared_ = false; // stays false when prepare() throws: the next run retries
+      std::vector<std::string> built;
+      primitives_built = &built;
+      struct Stop {
+        ~Stop() { primitives_built = nullptr; }
+      } stop;
       prepare(inputs, outputs);
+      detail_.clear();
+      for (const std::string& primitive : built) detail_ += (detail_.empty() ? "" : "; ") + primitive;
       shapes_.clear();
       for (const Tensor& input : inputs) shapes_.push_back(input.defined() ? input.shape() : Shape{});
       prepared_ = true;

@@ -123,6 +123,9 @@ void append_fused_activation(const Node& node, dnnl::post_ops& post_ops);
 class DnnlKernel : public Kernel {
 public:
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) final;
+  /// The oneDNN primitives the last prepare() built, reorders included, each as its kind
+  /// and oneDNN's implementation name ("convolution brg_conv_fwd:avx512_core; reorder jit:uni").
+  std::string detail() const final { return detail_; }
 
 protected:
   /// `dtypes`: the tensor dtypes the kernel takes (the integer kernels check the exact
@@ -165,6 +168,7 @@ private:
   const std::vector<DataType> dtypes_;
   bool prepared_ = false;
   std::vector<Shape> shapes_; ///< input shapes of the last prepare() (empty Shape: absent)
+  std::string detail_;        ///< see detail()
 };
 
 } // namespace tern::cpu::onednn

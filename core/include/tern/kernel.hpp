@@ -32,6 +32,10 @@ public:
   /// Computes `outputs` (allocated by the scheduler with the inferred shapes and dtypes)
   /// from `inputs` (an undefined Tensor marks an absent optional input).
   virtual void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) = 0;
+  /// What a profile shows of this kernel beyond its row's implementation name, as of its
+  /// last run: the library implementation it chose and the layout conversions it performs
+  /// (e.g. "convolution brg_conv_fwd:avx512_core; reorder jit:uni"). Empty by default.
+  virtual std::string detail() const { return {}; }
 };
 
 /// What one input position of a kernel row accepts.

@@ -32,7 +32,7 @@ namespace tern {
 inline constexpr std::uint32_t plugin_magic = 0x4E524554;
 /// Plugin ABI version. Major: descriptor or context layout changed incompatibly (plugins
 /// must be rebuilt). Minor: additions only (fields appended, new context methods).
-inline constexpr std::uint16_t plugin_abi_major = 2;
+inline constexpr std::uint16_t plugin_abi_major = 3;
 /// See plugin_abi_major.
 inline constexpr std::uint16_t plugin_abi_minor = 0;
 

@@ -39,6 +39,14 @@ struct PlanStep {
   std::vector<int> output_buffers;   ///< buffer index per output, -1 for graph outputs
 };
 
+/// The time one plan step took over the forward() passes run while profiling.
+struct StepProfile {
+  const PlanStep* step;         ///< the step (its node, backend and implementation)
+  std::string detail;           ///< the kernel's detail() after the last pass
+  std::vector<double> seconds;  ///< wall time of the step in each pass, in order
+  bool fused_into_next = false; ///< run by the next step's fused kernel (its time is there)
+};
+
 /// Runs a graph node after node in one thread of control (backends may thread inside kernels).
 class SequentialScheduler {
 public:
@@ -70,6 +78,14 @@ public:
   std::size_t buffer_count() const;
   /// Bytes currently held by the activation buffers (grows to the largest batch seen).
   std::size_t buffer_bytes() const;
+
+  /// Starts (and clears) or stops timing each step of forward(). Off by default: then
+  /// forward() reads no clock. Times are host wall time around the kernel's run(), which
+  /// for a backend that runs asynchronously (cuda) is the launch, not the work.
+  void set_profiling(bool enabled);
+  /// One entry per plan step, in plan order, with the times of every pass since profiling
+  /// was last enabled.
+  std::vector<StepProfile> profile() const;
 
 private:
   struct State;
