@@ -115,7 +115,8 @@ void run_tutorial(const std::string& path, std::size_t samples, Output& out) {
   out.text() << "8. The same with per-channel weight scales (a Tern option): " << 100 * int4_channel_accuracy
              << "% (drop " << 100 * (float_accuracy - int4_channel_accuracy) << " points)\n\n"
              << "Next: tern quantize " << path
-             << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n";
+             << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n"
+             << "      add --explore pages to see the network before and after PTQ in a browser\n";
   out.result()["model"] = {{"path", path}, {"samples", test.size()}, {"accuracy", float_accuracy}};
   out.result()["float_accuracy"] = float_accuracy;
   out.result()["int8_accuracy"] = int8_accuracy;
