@@ -53,8 +53,8 @@ void print_profile(SequentialScheduler& scheduler, const std::vector<Tensor>& in
     // A fused pair's time counts under both ops ("Conv+MaxPool"), where it was spent.
     if (!profile[i].fused_into_next) {
       const bool runs_fused = i > 0 && profile[i - 1].fused_into_next;
-      auto& [time, count] = by_op[(runs_fused ? profile[i - 1].step->node->op_type() + "+" : std::string()) +
-                                  step.node->op_type()];
+      auto& [time, count] =
+          by_op[(runs_fused ? profile[i - 1].step->node->op_type() + "+" : std::string()) + step.node->op_type()];
       time += medians[i];
       ++count;
     }
