@@ -19,6 +19,6 @@ select='<script>window.addEventListener("load", () => { const box = [...document
   for (let i = 0; i < 6; ++i) pane.dispatchEvent(new WheelEvent("wheel", {deltaY: -120, bubbles: true, cancelable: true,
     clientX: at.x + at.width / 2, clientY: at.y + at.height / 2})); });</script>'
 sed "s|<head>|<head>${select//$'\n'/ }|" "$scratch/after.html" >"$scratch/shown.html"
-chromium --headless --no-sandbox --disable-gpu --no-first-run --hide-scrollbars --window-size=1500,950 \
+chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run --hide-scrollbars --window-size=1500,950 \
   --virtual-time-budget=3000 --screenshot="$PWD/docs/images/explorer_resnet_tiny.png" "file://$scratch/shown.html" 2>/dev/null
 echo "wrote docs/images/explorer_resnet_tiny.png"

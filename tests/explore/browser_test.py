@@ -82,7 +82,7 @@ def run_page(page, search_term):
     script = f"<script>window.TERN_CHECK = {json.dumps({'search': search_term})};\n{CHECK_JS}</script>"
     checked = page.with_name(page.stem + ".checked.html")
     checked.write_text(source.replace("<head>", "<head>" + script, 1))
-    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+    dom = subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
                           "--host-resolver-rules=MAP * ~NOTFOUND", "--virtual-time-budget=5000", "--dump-dom",
                           checked.resolve().as_uri()], capture_output=True, text=True, timeout=120).stdout
     found = re.findall(r'<pre id="tern-check-result">(\{.*?)</pre>', dom, re.S)
