@@ -59,11 +59,18 @@ void convert(const void* src, DataType from, void* dst, DataType to, std::size_t
     dispatch(to, [&](auto to_tag) {
       using To = typename decltype(to_tag)::type;
       To* out = static_cast<To*>(dst);
-      for (std::size_t i = 0; i < count; ++i) {
-        if constexpr (std::is_same_v<From, std::int64_t> && std::is_same_v<To, std::int64_t>)
-          out[i] = in[i]; // exact: a round trip through double would lose bits above 2^53
-        else
-          out[i] = to_storage<To>(static_cast<double>(in[i]), to_tag.value);
+      if constexpr (std::is_floating_point_v<To> && !std::is_same_v<From, std::int64_t>) {
+        // Nothing to saturate, and every other source type converts through double exactly:
+        // the direct cast gives the same value, in a loop the compiler vectorises (the
+        // integer graph's int8 -> float32 Casts were 2.8 ns an element the general way).
+        for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<To>(in[i]);
+      } else {
+        for (std::size_t i = 0; i < count; ++i) {
+          if constexpr (std::is_same_v<From, std::int64_t> && std::is_same_v<To, std::int64_t>)
+            out[i] = in[i]; // exact: a round trip through double would lose bits above 2^53
+          else
+            out[i] = to_storage<To>(static_cast<double>(in[i]), to_tag.value);
+        }
       }
     });
   });

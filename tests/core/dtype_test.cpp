@@ -74,3 +74,29 @@ TEST(DataType, DispatchSelectsTheStorageType) {
                              [](auto tag) { return std::is_same_v<typename decltype(tag)::type, std::uint8_t>; }));
   EXPECT_TRUE(tern::dispatch(DataType::Float64, [](auto tag) { return tag.value == DataType::Float64; }));
 }
+
+// To float32: every integer type (the nearest float, as ONNX's Cast), float64 rounded to the
+// nearest float, NaN kept, bool as 0/1. Hand-written expectations; 2^31 - 1 and 2^24 + 1 round to even.
+TEST(DataType, ConvertToFloatIsTheNearestFloatFromEveryType) {
+  const std::vector<std::int32_t> ints{-2147483647 - 1, 2147483647, 16777217, -3, 0};
+  std::vector<float> out(ints.size());
+  tern::convert(ints.data(), DataType::Int32, out.data(), DataType::Float32, ints.size());
+  EXPECT_EQ(out, (std::vector<float>{-2147483648.f, 2147483648.f, 16777216.f, -3.f, 0.f}));
+
+  const std::vector<std::int8_t> bytes{-128, -1, 0, 127};
+  std::vector<float> from_bytes(bytes.size());
+  tern::convert(bytes.data(), DataType::Int8, from_bytes.data(), DataType::Float32, bytes.size());
+  EXPECT_EQ(from_bytes, (std::vector<float>{-128.f, -1.f, 0.f, 127.f}));
+
+  const std::vector<std::uint8_t> flags{0, 1};
+  std::vector<float> from_flags(2);
+  tern::convert(flags.data(), DataType::Bool, from_flags.data(), DataType::Float32, 2);
+  EXPECT_EQ(from_flags, (std::vector<float>{0.f, 1.f}));
+
+  const std::vector<double> doubles{0.1, -1e30, std::numeric_limits<double>::quiet_NaN()};
+  std::vector<float> narrowed(doubles.size());
+  tern::convert(doubles.data(), DataType::Float64, narrowed.data(), DataType::Float32, doubles.size());
+  EXPECT_EQ(narrowed[0], 0.1f);
+  EXPECT_EQ(narrowed[1], -1e30f);
+  EXPECT_TRUE(std::isnan(narrowed[2]));
+}

@@ -6,6 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace {
 
 using tern::Attributes;
@@ -50,6 +53,17 @@ TEST(IntegerRequantize, SaturatesAtLoAndHi) {
   EXPECT_EQ(run_requantize(t, requantize_attrs({0.01}, 0, 6, "uint8"), DataType::UInt8), (Values{0, 0, 0, 0, 0, 3, 6}));
   EXPECT_EQ(run_requantize(t, requantize_attrs({2.0}, -1000000, 1000000, "int32"), DataType::Int32),
             (Values{-200000, -600, -2, 0, 2, 600, 200000}));
+}
+
+// Float inputs far outside the range, infinities and NaN: saturated (NaN to lo), as ONNX's
+// Clip of a rounded NaN is not defined and Tern's integer graph must stay deterministic.
+TEST(IntegerRequantize, HugeInfiniteAndNanFloatsSaturate) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const Tensor f = Tensor::from_floats(Shape{6}, {1e30f, -1e30f, inf, -inf, std::nanf(""), 5e6f});
+  EXPECT_EQ(run_requantize(f, requantize_attrs({1.0}, -128, 127, "int8"), DataType::Int8),
+            (Values{127, -128, 127, -128, -128, 127}));
+  EXPECT_EQ(run_requantize(f, requantize_attrs({1.0}, 0, 255, "uint8"), DataType::UInt8),
+            (Values{255, 0, 255, 0, 0, 255}));
 }
 
 TEST(IntegerRequantize, PerChannelAlongAxis) {

@@ -7,12 +7,17 @@
 
 namespace tern::cpu::native {
 
-inline float round_half_even(float x) {
-  // Below 2^22 in magnitude, adding and subtracting 1.5·2^23 rounds to the nearest integer,
-  // ties to even, in the default rounding mode: two exact float operations the compiler can
-  // vectorise, where std::round/trunc are libm calls on baseline x86-64. copysign keeps -0.
+/// Round half to even of |x| < 2^22: adding and subtracting 1.5·2^23 rounds to the nearest
+/// integer, ties to even, in the default rounding mode: two exact float operations the
+/// compiler can vectorise, where std::round/trunc are libm calls on baseline x86-64.
+inline float round_half_even_small(float x) {
   constexpr float magic = 12582912.0f;
-  if (std::fabs(x) < 4194304.0f) return std::copysign((x + magic) - magic, x);
+  return (x + magic) - magic;
+}
+
+inline float round_half_even(float x) {
+  // copysign keeps -0.
+  if (std::fabs(x) < 4194304.0f) return std::copysign(round_half_even_small(x), x);
   const float nearest = std::round(x); // halves away from zero (also NaN and infinities)
   if (std::fabs(x - std::trunc(x)) != 0.5f) return nearest;
   return 2.0f * std::round(0.5f * x); // a tie: the even neighbour
