@@ -61,8 +61,9 @@ void convert(const void* src, DataType from, void* dst, DataType to, std::size_t
       To* out = static_cast<To*>(dst);
       if constexpr (std::is_floating_point_v<To> && !std::is_same_v<From, std::int64_t>) {
         // Nothing to saturate, and every other source type converts through double exactly:
-        // the direct cast gives the same value, in a loop the compiler vectorises (the
-        // integer graph's int8 -> float32 Casts were 2.8 ns an element the general way).
+        // the direct cast gives the same value, in a loop that vectorises (the integer
+        // graph's int8 -> float32 Casts were 2.8 ns an element the general way).
+#pragma omp simd
         for (std::size_t i = 0; i < count; ++i) out[i] = static_cast<To>(in[i]);
       } else {
         for (std::size_t i = 0; i < count; ++i) {

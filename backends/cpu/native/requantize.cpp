@@ -36,6 +36,8 @@ template <class X, class Y> void requantize_range(const Requantization& r, const
     // vectorises (Requantize was half of resnet_tiny's int8 time).
     const float scale = r.scale[r.scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
     const auto lo = static_cast<float>(r.lo), hi = static_cast<float>(r.hi);
+    // simd: GCC's -O2 cost model would not vectorise it (x and y might alias); they never do.
+#pragma omp simd
     for (std::int64_t i = first; i < last; ++i) {
       const float v = static_cast<float>(x[i]) * scale;
       y[i] = static_cast<Y>(round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo)); // NaN: lo
