@@ -1,5 +1,6 @@
 #include "graphviz.hpp"
 
+#include "../file_bytes.hpp"
 #include "node_facts.hpp"
 
 #include <tern/error.hpp>
@@ -67,13 +68,6 @@ struct ScratchDir {
   ScratchDir(const ScratchDir&) = delete;
   ScratchDir& operator=(const ScratchDir&) = delete;
 };
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return std::move(text).str();
-}
 
 } // namespace
 
@@ -154,12 +148,12 @@ std::string render_svg(const std::string& dot) {
   }
   const bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
   check(ok, [&] {
-    std::string first_line = read_text(err);
+    std::string first_line = detail::read_file_bytes(err);
     first_line = first_line.substr(0, first_line.find('\n'));
     return "Graphviz's '" + program + "' failed to lay out the graph" +
            (first_line.empty() ? std::string() : ": " + first_line);
   });
-  std::string svg = read_text(out);
+  std::string svg = detail::read_file_bytes(out);
   const std::size_t start = svg.find("<svg");
   check(start != std::string::npos, [&] { return "Graphviz's '" + program + "' wrote no SVG"; });
   return svg.substr(start);
