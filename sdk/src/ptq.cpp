@@ -43,9 +43,21 @@ PassContext context_for(const QuantizeOptions& options) {
   return context;
 }
 
-void with_batches(PassContext& context, const std::vector<Tensor>& batches) {
+/// Calls options.progress after each batch the passes read.
+void report_progress(PassContext& context, const QuantizeOptions& options) {
+  if (!options.progress) return;
+  context.calibration_batch = [read = std::move(context.calibration_batch), progress = options.progress,
+                               count = context.calibration_batches](std::size_t index) {
+    std::vector<Tensor> batch = read(index);
+    progress(index, count);
+    return batch;
+  };
+}
+
+void with_batches(PassContext& context, const std::vector<Tensor>& batches, const QuantizeOptions& options) {
   context.calibration_batches = batches.size();
   context.calibration_batch = [&batches](std::size_t index) { return std::vector<Tensor>{batches.at(index)}; };
+  report_progress(context, options);
 }
 
 QuantizeReport run_pipeline(Graph& graph, PassContext& context) {
@@ -94,7 +106,7 @@ void auto_assign_node_precision(Graph& graph, DataType weight_precision, DataTyp
 QuantizeReport quantize_network(Graph& graph, const std::vector<Tensor>& calibration_set,
                                 const QuantizeOptions& options) {
   PassContext context = context_for(options);
-  with_batches(context, calibration_set);
+  with_batches(context, calibration_set, options);
   return run_pipeline(graph, context);
 }
 
@@ -107,6 +119,7 @@ QuantizeReport quantize_network(Graph& graph, const Dataset& calibration_set, co
     const std::size_t begin = index * options.batch_size;
     return std::vector<Tensor>{calibration_set.batch(begin, std::min(options.batch_size, samples - begin))};
   };
+  report_progress(context, options);
   return run_pipeline(graph, context);
 }
 
@@ -114,7 +127,7 @@ void prepare_network(Graph& graph, const QuantizeOptions& options) { run_step("p
 
 void compute_ranges(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options) {
   PassContext context = context_for(options);
-  with_batches(context, calibration_set);
+  with_batches(context, calibration_set, options);
   run_pass("ptq.compute_ranges", graph, context);
 }
 

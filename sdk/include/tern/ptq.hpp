@@ -44,6 +44,10 @@ struct QuantizeOptions {
   std::vector<std::string> backends{"cpu"};    ///< where calibration runs
   std::size_t batch_size = 64;                 ///< calibration batch size for a Dataset
   std::function<void(const std::string&)> log; ///< verbose lines; standard error when empty
+  /// Called as each calibration batch is read, with its index and the number of batches
+  /// (for a progress bar). The pipeline reads the set once per statistic it gathers
+  /// (ranges, then histograms), so the index starts over at 0 for each.
+  std::function<void(std::size_t index, std::size_t count)> progress;
 };
 
 /// Seconds per step, in the order the steps ran.
