@@ -14,8 +14,7 @@ void bind_tensor(py::module_& module) {
                               DataType::UInt8, DataType::Int16, DataType::Int32, DataType::Int64, DataType::Bool})
     data_type.value(std::string(name(type)).c_str(), type);
   data_type.def_property_readonly("bits", [](DataType type) { return info(type).bits; }, "bits of information per value")
-      .def_property_readonly("numpy_dtype", &numpy_dtype, "the NumPy dtype that holds it")
-      .def("__str__", [](DataType type) { return std::string(name(type)); });
+      .def_property_readonly("numpy_dtype", &numpy_dtype, "the NumPy dtype that holds it");
 
   py::class_<Tensor>(module, "Tensor", py::buffer_protocol(), R"(A dense row-major tensor.
 

@@ -1,0 +1,90 @@
+"""tern.ptq against `tern quantize`: the same quantized model from the same calibration
+images, logits equal bit for bit; options, progress and errors."""
+import json
+import subprocess
+
+import numpy as np
+import pytest
+
+import tern
+from conftest import MODELS
+
+
+@pytest.mark.parametrize("model,bits,options,flags", [
+    ("convnet.onnx", (tern.int8, tern.int8, tern.int32), {}, []),
+    ("resnet_tiny.onnx", (tern.int4, tern.int4, tern.int16), {"per_channel": True},
+     ["--weights", "int4", "--activations", "int4", "--accumulation", "int16", "--per-channel", "--clipping", "mse"]),
+    ("mobilenet_tiny.onnx", (tern.int8, tern.int8, tern.int32), {"clipping_mode": tern.ptq.Clipping.KL},
+     ["--clipping", "kl"]),
+])
+def test_quantized_logits_equal_tern_quantize(tmp_path, tern_bin, fmnist300, model, bits, options, flags):
+    samples, _ = fmnist300
+    cli_model = tmp_path / "cli.onnx"
+    done = subprocess.run([str(tern_bin), "quantize", str(MODELS / model), "-o", str(cli_model), "--calib",
+                           str(samples), "--calib-size", "100", "--fake", *(flags or ["--clipping", "mse"])],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+    graph = tern.load_model(MODELS / model)
+    tern.ptq.auto_assign_node_precision(graph, *bits)
+    calibration = tern.load_npy_dataset(samples).first(100)
+    settings = {"clipping_mode": tern.ptq.Clipping.MSE, "fake_quantize": True, **options}
+    seconds = tern.ptq.quantize_network(graph, calibration, **settings)
+    assert "compute_ranges" in seconds and tern.ptq.is_quantized(graph)
+
+    images = tern.read_npy(samples)[100:164].reshape(64, 1, 28, 28)
+    scaled = tern.ptq.scale_input(graph, images)
+    scale = 2 ** (bits[1].bits - 1) - 1
+    np.testing.assert_array_equal(scaled, np.clip(np.round(images * scale), -scale - 1, scale))
+    (ours,) = tern.SequentialScheduler(graph).forward(scaled)
+    cli_graph = tern.load_model(cli_model)
+    (theirs,) = tern.SequentialScheduler(cli_graph).forward(tern.ptq.scale_input(cli_graph, images))
+    np.testing.assert_array_equal(ours, theirs)
+
+
+def test_a_list_of_batches_an_array_and_a_dataset_calibrate_alike(fmnist300):
+    images = tern.read_npy(fmnist300[0])[:96].reshape(96, 1, 28, 28)
+    results = []
+    for calibration in ([images[i:i + 32] for i in range(0, 96, 32)], images,
+                        tern.Dataset(images, description="96 images")):
+        graph = tern.load_model(MODELS / "convnet.onnx")
+        tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int32)
+        tern.ptq.quantize_network(graph, calibration, batch_size=32, clipping_mode=tern.ptq.Clipping.MAX)
+        results.append(tern.SequentialScheduler(graph).forward(tern.ptq.scale_input(graph, images))[0])
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_array_equal(results[0], results[2])
+
+
+def test_manual_tags_survive_auto_assignment():
+    graph = tern.load_model(MODELS / "convnet.onnx")
+    first = graph.nodes[0]
+    first.meta["quantization.ptq.precision"] = tern.int16
+    tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int32)
+    assert first.meta["quantization.ptq.precision"] == "int16"
+    second_conv = [node for node in graph.nodes if node.type == "Conv"][1]
+    assert second_conv.meta["quantization.ptq.precision"] == "int8"
+
+
+def test_verbose_reports_and_shows_progress(capsys, fmnist300):
+    images = tern.read_npy(fmnist300[0])[:64].reshape(64, 1, 28, 28)
+    graph = tern.load_model(MODELS / "convnet.onnx")
+    tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int32)
+    lines = []
+    tern.ptq.quantize_network(graph, images, batch_size=16, clipping_mode=tern.ptq.Clipping.MSE, verbose=True,
+                              log=lines.append)
+    assert any("compute_ranges" in line for line in lines)
+    err = capsys.readouterr().err
+    assert "calibration batches (pass 1)" in err and "4/4" in err.replace(" ", "")
+
+
+def test_bad_options_and_untagged_graphs_are_refused(fmnist300):
+    graph = tern.load_model(MODELS / "convnet.onnx")
+    with pytest.raises(TypeError, match="unknown quantization option 'clipping'"):
+        tern.ptq.quantize_network(graph, [np.zeros((1, 1, 28, 28), np.float32)], clipping="mse")
+    with pytest.raises(tern.Error, match="has no 'quantization.ptq.[a-z]*' tag"):
+        tern.ptq.quantize_network(graph, [np.zeros((1, 1, 28, 28), np.float32)])
+    tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int32)
+    with pytest.raises(tern.Error, match="float32"):
+        tern.ptq.quantize_network(graph, [np.zeros((1, 1, 28, 28), np.float64)])
+    with pytest.raises(tern.Error, match="wider"):
+        tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int8)
