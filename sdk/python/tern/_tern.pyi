@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import enum
-from typing import Callable, Iterator, Mapping, Sequence, Union, overload
+import os
+from typing import Callable, Iterator, Mapping, Sequence, Union
 
 import numpy as np
 import numpy.typing as npt
@@ -157,18 +158,14 @@ class Backend:
 def available_backends() -> list[BackendInfo]: ...
 def load_backend(name: str) -> Backend: ...
 
-class PlanStep:
-    node: str
-    op_type: str
-    backend: str
-    implementation: str
-
 class SequentialScheduler:
     """Compiles `graph` once for a backend preference list; the graph must not change while
     the scheduler lives. forward() releases the GIL."""
     def __init__(self, graph: Graph, backends: Sequence[str] | str = ("cpu",)) -> None: ...
     def forward(self, inputs: Sequence[ArrayLike] | ArrayLike) -> list[np.ndarray]: ...
-    def plan(self) -> list[PlanStep]: ...
+    def plan(self) -> list[dict[str, object]]:
+        """One dict per step: node, op_type, backend, implementation, skipped (why the
+        backends before it in the preference list passed the node over)."""
     @property
     def buffer_bytes(self) -> int: ...
 
@@ -190,9 +187,9 @@ class Dataset:
 def load_fashion_mnist(directory: str | None = None, split: str = "test") -> Dataset: ...
 def load_npy_dataset(samples: str, labels: str | None = None) -> Dataset: ...
 def open_dataset(spec: str, split: str = "test", labels: str | None = None) -> Dataset: ...
-def read_npy(path: str) -> np.ndarray: ...
-def write_npy(array: ArrayLike, path: str) -> None: ...
-def read_idx(path: str) -> np.ndarray: ...
+def read_npy(path: str | "os.PathLike[str]") -> np.ndarray: ...
+def write_npy(array: ArrayLike, path: str | "os.PathLike[str]") -> None: ...
+def read_idx(path: str | "os.PathLike[str]") -> np.ndarray: ...
 
 def explore(graph: Graph, html: str, title: str = "", report: str | None = None,
             backends: Sequence[str] = ("cpu",)) -> None: ...
@@ -200,5 +197,31 @@ def explore(graph: Graph, html: str, title: str = "", report: str | None = None,
 class _PtqModule:
     """tern._tern.ptq: the C++ functions of <tern/ptq.hpp>; use tern.ptq, which adds keyword
     options and progress bars."""
+
+    class Clipping(enum.Enum):
+        MAX: _PtqModule.Clipping
+        MSE: _PtqModule.Clipping
+        AA: _PtqModule.Clipping
+        KL: _PtqModule.Clipping
+        PERCENTILE: _PtqModule.Clipping
+
+    class QuantizeOptions:
+        clipping_mode: _PtqModule.Clipping
+        no_quant: bool
+        optimize_signs: bool
+        single_shift: bool
+        use_cuda: bool
+        fold_graph: bool
+        fake_quantize: bool
+        verbose: bool
+        per_channel: bool
+        percentile: float
+        keep_float: bool
+        equalize: bool
+        bias_correction: bool
+        backends: list[str]
+        batch_size: int
+        log: Callable[[str], None] | None
+        progress: Callable[[int, int], None] | None
 
 ptq: _PtqModule
