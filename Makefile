@@ -45,7 +45,7 @@ install: build
 fuzz-build:
 	@scripts/setup-deps.sh --fuzz
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_C_COMPILER=$(FUZZ_CC) -DCMAKE_CXX_COMPILER=$(FUZZ_CXX) \
-	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON -DTERN_WITH_SANITIZERS=ON -DTERN_WITH_CUDA=OFF \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERN_FUZZ=ON -DTERN_WITH_SANITIZERS=ON -DTERN_WITH_CUDA=OFF -DTERN_BUILD_PYTHON=OFF \
 	  "-DCMAKE_C_FLAGS=$(FUZZ_SANITIZE)" "-DCMAKE_CXX_FLAGS=$(FUZZ_SANITIZE)" >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(FUZZ_JOBS) --target tern-onnx $(addprefix tern_fuzz_,$(FUZZ_TARGETS))
 

@@ -23,7 +23,7 @@ sanitized_build() {
   local configure=("$cmake" -S "$source_dir" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release
     "-DCMAKE_C_FLAGS_RELEASE=-O1 -DNDEBUG" "-DCMAKE_CXX_FLAGS_RELEASE=-O1 -DNDEBUG"
     -DCMAKE_C_COMPILER="$cc" -DCMAKE_CXX_COMPILER="$cxx" -D"$option"=ON -DTERN_WERROR=ON -DTERN_WITH_CUDA=OFF
-    -DTERN_BUILD_TESTS=ON)
+    -DTERN_BUILD_TESTS=ON -DTERN_BUILD_PYTHON=OFF)
   if [[ -n $launcher ]]; then
     configure+=(-DCMAKE_CXX_COMPILER_LAUNCHER="$launcher")
   fi
