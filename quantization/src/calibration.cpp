@@ -43,9 +43,9 @@ std::unique_ptr<Graph> one_op_graph(const std::string& op,
   return graph;
 }
 
-/// use_cuda: what ValueStatistics::add computes, by the "cuda" backend's PtqRange and
-/// PtqHistogram ops (one-node graphs compiled once); each observed tensor crosses to the
-/// device once and only the extremes and counts come back.
+/// use_cuda: what ValueStatistics's two passes compute, by the "cuda" backend's PtqRange
+/// and PtqHistogram ops (one-node graphs compiled once); each observed tensor crosses to
+/// the device once per pass and only the extremes and counts come back.
 class CudaStatistics {
 public:
   explicit CudaStatistics(std::size_t bins)
@@ -58,21 +58,27 @@ public:
     histogram_.emplace(*histogram_graph_, std::vector<std::string>{"cuda"});
   }
 
-  void add(ValueStatistics& target, const Tensor& tensor) {
-    check(tensor.dtype() == DataType::Float32,
-          [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
+  void add_extremes(ValueStatistics& target, const Tensor& tensor) {
     if (tensor.numel() == 0) return;
-    const Tensor x = (&tensor.backend() == &cuda_ ? tensor : tensor.to(cuda_)).reshaped(Shape{tensor.numel()});
-    const std::vector<Tensor> range = range_.forward({x});
+    const std::vector<Tensor> range = range_.forward({on_device(tensor)});
     const Tensor extremes = range[0].to(host_backend());
     target.add_extremes(extremes.data<float>()[0], extremes.data<float>()[1],
                         range[1].to(host_backend()).data<std::int64_t>()[0]);
-    if (!histogram_) return;
+  }
+
+  void add_histogram(ValueStatistics& target, const Tensor& tensor) {
+    if (tensor.numel() == 0 || !histogram_) return;
     const Tensor limit = Tensor::from(Shape{1}, DataType::Float64, std::vector<double>{target.range()});
-    target.add_counts(histogram_->forward({x, limit})[0].to(host_backend()).data<std::int64_t>());
+    target.add_counts(histogram_->forward({on_device(tensor), limit})[0].to(host_backend()).data<std::int64_t>());
   }
 
 private:
+  Tensor on_device(const Tensor& tensor) const {
+    check(tensor.dtype() == DataType::Float32,
+          [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
+    return (&tensor.backend() == &cuda_ ? tensor : tensor.to(cuda_)).reshaped(Shape{tensor.numel()});
+  }
+
   Backend& cuda_;
   std::unique_ptr<Graph> range_graph_; // each graph outlives its scheduler
   std::unique_ptr<Graph> histogram_graph_;
@@ -105,6 +111,10 @@ std::string observed_name(const Graph& fused, const Value& point) {
   return activation->input(0)->name();
 }
 
+Tensor on_host(const Tensor& tensor) {
+  return tensor.backend().host_accessible() ? tensor : tensor.to(host_backend());
+}
+
 std::string format_number(double value) {
   std::ostringstream text;
   text.precision(4);
@@ -127,17 +137,12 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   fuse_activations(fused);
   SequentialScheduler scheduler(fused, options.backends);
   std::map<std::string, ValueStatistics> statistics;
-  for (const Value* point : calibration_points(graph)) {
-    auto [entry, fresh] = statistics.try_emplace(point->name(), bins);
-    if (!fresh) continue;
-    ValueStatistics& target = entry->second;
-    scheduler.observe(observed_name(fused, *point), [&target, &cuda](const Value&, const Tensor& tensor) {
-      if (cuda)
-        cuda->add(target, tensor);
-      else
-        target.add(tensor.backend().host_accessible() ? tensor : tensor.to(host_backend()));
-    });
-  }
+  for (const Value* point : calibration_points(graph))
+    if (const auto [entry, fresh] = statistics.try_emplace(point->name(), bins); fresh)
+      scheduler.observe(observed_name(fused, *point), [&target = entry->second, &cuda](const Value&, const Tensor& tensor) {
+        if (cuda) cuda->add_extremes(target, tensor);
+        else target.add_extremes(on_host(tensor));
+      });
   // Per-channel means of what affine nodes read: bias correction needs them.
   std::map<std::string, ChannelMeans> means;
   for (const Node* node : graph.topological_order()) {
@@ -147,15 +152,27 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
     if (!fresh) continue;
     const bool conv = node->op_type() == "Conv";
     scheduler.observe(observed_name(fused, input), [&target = entry->second, conv](const Value&, const Tensor& tensor) {
-      const Tensor host = tensor.backend().host_accessible() ? tensor : tensor.to(host_backend());
+      const Tensor host = on_host(tensor);
       const Shape& shape = host.shape();
       std::int64_t inner = 1;
       for (std::size_t d = 2; conv && d < shape.rank(); ++d) inner *= shape[d];
       target.add(host, inner, conv ? shape[1] : host.numel() / shape[0]);
     });
   }
-  for (std::size_t batch = 0; batch < context.calibration_batches; ++batch)
-    scheduler.forward(context.calibration_batch(batch));
+  const auto run_calibration_set = [&] {
+    for (std::size_t batch = 0; batch < context.calibration_batches; ++batch)
+      scheduler.forward(context.calibration_batch(batch));
+  };
+  run_calibration_set();
+  if (bins > 0) { // the second pass: histograms over the now final ranges
+    scheduler.clear_observers();
+    for (auto& [name, target] : statistics)
+      scheduler.observe(observed_name(fused, *graph.find_value(name)), [&target, &cuda](const Value&, const Tensor& tensor) {
+        if (cuda) cuda->add_histogram(target, tensor);
+        else target.add_histogram(on_host(tensor));
+      });
+    run_calibration_set();
+  }
   for (const auto& [name, values] : statistics) store_statistics(graph, name, values);
   for (const auto& [name, values] : means) store_means(graph, name, values.means());
 }

@@ -31,21 +31,12 @@ Extremes extremes(const float* data, std::int64_t count) {
   return {low, high, has_nan};
 }
 
-} // namespace
-
-void ValueStatistics::grow_to(double abs_max) {
-  if (range_ == 0) {
-    range_ = abs_max > 0 ? abs_max : 1.0;
-    return;
-  }
-  // Doubling the range merges bin pairs exactly: earlier counts need no re-reading.
-  const std::size_t bins = counts_.size();
-  while (range_ < abs_max) {
-    for (std::size_t i = 0; i < bins / 2; ++i) counts_[i] = counts_[2 * i] + counts_[2 * i + 1];
-    std::fill(counts_.begin() + static_cast<std::ptrdiff_t>(bins / 2), counts_.end(), 0.0);
-    range_ *= 2;
-  }
+void check_float32(const Tensor& tensor) {
+  check(tensor.dtype() == DataType::Float32,
+        [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
 }
+
+} // namespace
 
 void ValueStatistics::add_extremes(double min, double max, std::int64_t non_finite) {
   check(non_finite == 0,
@@ -54,31 +45,29 @@ void ValueStatistics::add_extremes(double min, double max, std::int64_t non_fini
   max_ = seen_ ? std::max(max_, max) : max;
   abs_max_ = std::max(std::abs(min_), std::abs(max_));
   seen_ = true;
-  if (!counts_.empty()) grow_to(abs_max_);
 }
 
 void ValueStatistics::add_counts(const std::int64_t* counts) {
   for (std::size_t b = 0; b < counts_.size(); ++b) counts_[b] += static_cast<double>(counts[b]);
 }
 
-void ValueStatistics::add(const Tensor& tensor) {
-  check(tensor.dtype() == DataType::Float32,
-        [&] { return "calibration observes float32 values, not " + std::string(name(tensor.dtype())); });
+void ValueStatistics::add_extremes(const Tensor& tensor) {
+  check_float32(tensor);
   const std::int64_t count = tensor.numel();
   if (count == 0) return;
-  const float* data = tensor.data<float>();
-  const Extremes seen = extremes(data, count);
+  const Extremes seen = extremes(tensor.data<float>(), count);
   check(!seen.has_nan && std::isfinite(seen.min) && std::isfinite(seen.max),
         "calibration met a non-finite value (NaN or infinity)");
-  min_ = seen_ ? std::min<double>(min_, seen.min) : seen.min;
-  max_ = seen_ ? std::max<double>(max_, seen.max) : seen.max;
-  abs_max_ = std::max(std::abs(min_), std::abs(max_));
-  seen_ = true;
-  if (counts_.empty()) return;
-  grow_to(abs_max_);
+  add_extremes(seen.min, seen.max, 0);
+}
 
+void ValueStatistics::add_histogram(const Tensor& tensor) {
+  check_float32(tensor);
+  const std::int64_t count = tensor.numel();
+  if (count == 0 || counts_.empty()) return;
+  const float* data = tensor.data<float>();
   const std::size_t bins = counts_.size();
-  const auto scale = static_cast<float>(static_cast<double>(bins) / range_);
+  const auto scale = static_cast<float>(static_cast<double>(bins) / range());
   const auto last = static_cast<std::uint32_t>(bins - 1);
   // Binning is the costly part of calibration: split large tensors over the cores, each
   // counting into four interleaved tables so that repeated bins do not serialise stores.

@@ -24,7 +24,9 @@ template <class Draw> Histogram sampled(const std::string& name, Draw draw, std:
   std::vector<float> data(200000);
   for (float& v : data) v = static_cast<float>(draw(random));
   ptq::ValueStatistics statistics(bins);
-  statistics.add(floats(Shape{static_cast<std::int64_t>(data.size())}, data));
+  const Tensor values = floats(Shape{static_cast<std::int64_t>(data.size())}, data);
+  statistics.add_extremes(values);
+  statistics.add_histogram(values);
   return {name, statistics.counts(), statistics.bin_width(), statistics.abs_max()};
 }
 

@@ -22,7 +22,8 @@ TEST(CudaHistogram, EqualsTheCpuKernelAndValueStatistics) {
   const Tensor x = floats(Shape{static_cast<std::int64_t>(count)}, awkward_floats(count, 21, 5.0f));
   for (const std::int64_t bins : {std::int64_t{1}, std::int64_t{2048}, std::int64_t{20000}}) {
     ptq::ValueStatistics statistics(static_cast<std::size_t>(bins));
-    statistics.add(x);
+    statistics.add_extremes(x);
+    statistics.add_histogram(x);
     const std::vector<std::int64_t> cuda = histogram_on("cuda", x, statistics.range(), bins);
     EXPECT_EQ(cuda, histogram_on("cpu", x, statistics.range(), bins)) << bins << " bins";
     const std::vector<double> expected = statistics.counts();

@@ -13,30 +13,39 @@
 namespace tern::ptq {
 namespace {
 
-TEST(ValueStatistics, GrowingHistogramEqualsOneOverTheFinalRange) {
-  // Three batches with growing extremes; the final range is 4 (1 doubled twice).
-  const std::vector<std::vector<float>> batches{{0.5f, -1.0f, 0.25f}, {1.5f, -0.1f}, {-3.9f, 2.2f, 0.01f}};
-  ValueStatistics statistics(8);
+/// Both passes over `batches`, as compute_ranges runs them.
+ValueStatistics statistics_of(const std::vector<std::vector<float>>& batches, std::size_t bins) {
+  ValueStatistics statistics(bins);
   for (const auto& batch : batches)
-    statistics.add(Tensor::from_floats({static_cast<std::int64_t>(batch.size())}, batch));
+    statistics.add_extremes(Tensor::from_floats({static_cast<std::int64_t>(batch.size())}, batch));
+  for (const auto& batch : batches)
+    statistics.add_histogram(Tensor::from_floats({static_cast<std::int64_t>(batch.size())}, batch));
+  return statistics;
+}
+
+TEST(ValueStatistics, HistogramCoversExactlyTheRangeAndIgnoresHowTheSetIsBatched) {
+  const std::vector<std::vector<float>> batches{{0.5f, -1.0f, 0.25f}, {1.5f, -0.1f}, {-3.9f, 2.2f, 0.01f}};
+  const ValueStatistics statistics = statistics_of(batches, 8);
   EXPECT_DOUBLE_EQ(statistics.min(), -3.9f);
   EXPECT_DOUBLE_EQ(statistics.max(), 2.2f);
   EXPECT_DOUBLE_EQ(statistics.abs_max(), 3.9f);
-  ASSERT_DOUBLE_EQ(statistics.bin_width(), 0.5);
-  // One pass over the final range, except that a batch's largest |x| sits in the top bin
-  // (inclusive) of the range at the time, so the first batch's 1.0 counts as just below 1.
-  std::vector<double> expected(8, 0.0);
-  for (const auto& batch : batches)
-    for (const float v : batch) {
-      const double magnitude = std::abs(v) == 1.0f ? std::nextafter(1.0, 0.0) : std::abs(v);
-      expected[std::min<std::size_t>(7, static_cast<std::size_t>(magnitude / 0.5))] += 1;
-    }
-  EXPECT_EQ(statistics.counts(), expected);
+  EXPECT_DOUBLE_EQ(statistics.range(), 3.9f);
+  // By hand: |x| over [0, 3.9] in 8 bins of 0.4875, the largest in the last bin.
+  EXPECT_EQ(statistics.counts(), (std::vector<double>{3, 1, 1, 1, 1, 0, 0, 1}));
+  const ValueStatistics one_batch = statistics_of({{0.5f, -1.0f, 0.25f, 1.5f, -0.1f, -3.9f, 2.2f, 0.01f}}, 8);
+  EXPECT_EQ(one_batch.counts(), statistics.counts());
+  EXPECT_EQ(one_batch.range(), statistics.range());
+}
+
+TEST(ValueStatistics, AnAllZeroValueHasRangeOne) {
+  const ValueStatistics statistics = statistics_of({{0.0f, 0.0f}}, 4);
+  EXPECT_EQ(statistics.range(), 1.0);
+  EXPECT_EQ(statistics.counts(), (std::vector<double>{2, 0, 0, 0}));
 }
 
 TEST(ValueStatistics, RefusesNonFiniteValues) {
   ValueStatistics statistics(8);
-  EXPECT_THROW(statistics.add(Tensor::from_floats({2}, {1.0f, NAN})), Error);
+  EXPECT_THROW(statistics.add_extremes(Tensor::from_floats({2}, {1.0f, NAN})), Error);
 }
 
 TEST(ChannelMeans, AveragesEachChannelOverBatchAndSpace) {
