@@ -6,11 +6,10 @@ unusable plugin fails here, with Tern's reason, as a missing AIDGE backend would
 """
 from __future__ import annotations
 
-from typing import Any
 
 import tern
 
-from .core import _unsupported
+from .core import unsupported_names
 
 __all__ = ["backend"]
 
@@ -21,7 +20,4 @@ except tern.Error as error:
     raise ImportError(f"tern.aidge.backend_cpu: Tern's cpu backend cannot be loaded: {error}") from error
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    raise _unsupported(f"aidge_backend_cpu.{name}")
+__getattr__ = unsupported_names("aidge_backend_cpu")

@@ -39,21 +39,40 @@ def _unsupported(what: str) -> Unsupported:
                        f"(docs/PYTHON.md); use the tern package for the rest")
 
 
-class _Namespace:
-    """A fixed set of names (aidge_core.dtype, aidge_core.utils); others raise Unsupported."""
+class _OnlyTheTutorialsCalls:
+    """Base of the AIDGE classes here: an attribute the class lacks raises Unsupported
+    naming `<_aidge_name>.<attribute>`."""
 
-    def __init__(self, prefix: str, **names: Any) -> None:
-        self.__dict__.update(names)
-        self.__dict__["_prefix"] = prefix
+    __slots__ = ()
+    _aidge_name = ""
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        raise _unsupported(f"{self._prefix}.{name}")
+        raise _unsupported(f"{self._aidge_name}.{name}")
+
+
+def unsupported_names(module: str) -> Any:
+    """A module __getattr__ that raises Unsupported for every public name the module lacks."""
+
+    def __getattr__(name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise _unsupported(f"{module}.{name}")
+
+    return __getattr__
+
+
+class _Namespace(_OnlyTheTutorialsCalls):
+    """A fixed set of names (aidge_core.dtype, aidge_core.utils); others raise Unsupported."""
+
+    def __init__(self, prefix: str, **names: Any) -> None:
+        self.__dict__.update(names)
+        self.__dict__["_aidge_name"] = prefix
 
     def __repr__(self) -> str:
         names = ", ".join(sorted(k for k in self.__dict__ if not k.startswith("_")))
-        return f"<{self._prefix}: {names}>"
+        return f"<{self._aidge_name}: {names}>"
 
 
 # ---- data types -------------------------------------------------------------------------
@@ -76,10 +95,12 @@ def _data_type_named(name: str) -> Any:
 
 # ---- tensors ----------------------------------------------------------------------------
 
-class Tensor:
+class Tensor(_OnlyTheTutorialsCalls):
     """aidge_core.Tensor: a host tensor. Tensor(array) COPIES the array (AIDGE copies too: the
     tutorial rescales `samples` in place after building its calibration tensors).
     np.array(tensor) gives the values back."""
+
+    _aidge_name = "aidge_core.Tensor"
 
     __slots__ = ("_array",)
 
@@ -122,11 +143,6 @@ class Tensor:
         # A copy unless NumPy asks for none: writing to the result never changes the tensor.
         return self._array if copy is False else self._array.copy()
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise _unsupported(f"aidge_core.Tensor.{name}")
-
     def __repr__(self) -> str:
         return f"aidge_core.Tensor(dims={self.dims()}, dtype={self._array.dtype}):\n{self._array}"
 
@@ -152,10 +168,12 @@ def _fit_input(array: Any, value: Any) -> Any:
 
 # ---- graphs and nodes -------------------------------------------------------------------
 
-class DynamicAttributes:
+class DynamicAttributes(_OnlyTheTutorialsCalls):
     """A node's dynamic attributes (tern Node.meta), e.g. "quantization.ptq.precision".
     A data type written is stored by name ("int4"); get_attr gives precisions back as
     aidge_core.dtype values."""
+
+    _aidge_name = "DynamicAttributes"
 
     def __init__(self, meta: Any) -> None:
         self._meta = meta
@@ -186,17 +204,14 @@ class DynamicAttributes:
     def dict(self) -> dict[str, Any]:
         return {name: self.get_attr(name) for name in self._meta}
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise _unsupported(f"DynamicAttributes.{name}")
-
     def __repr__(self) -> str:
         return f"DynamicAttributes({self.dict()})"
 
 
-class Operator:
+class Operator(_OnlyTheTutorialsCalls):
     """A node's operator: its type and the tensors it last read and wrote."""
+
+    _aidge_name = "Operator"
 
     def __init__(self, node: "Node") -> None:
         self._node = node
@@ -231,17 +246,14 @@ class Operator:
             raise IndexError(f"node '{self._node.name()}' has {len(inputs)} input(s), not #{index}")
         return self._tensor_of(inputs[index], f"input #{index}")
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise _unsupported(f"Operator.{name}")
-
     def __repr__(self) -> str:
         return f"Operator({self.type()})"
 
 
-class Node:
+class Node(_OnlyTheTutorialsCalls):
     """A node of a GraphView, found by name in its tern.Graph."""
+
+    _aidge_name = "Node"
 
     def __init__(self, view: "GraphView", name: str) -> None:
         self._view = view
@@ -270,18 +282,15 @@ class Node:
     def __hash__(self) -> int:
         return hash(self._name)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise _unsupported(f"Node.{name}")
-
     def __repr__(self) -> str:
         return f"Node(name='{self._name}', type='{self.type()}')"
 
 
-class GraphView:
+class GraphView(_OnlyTheTutorialsCalls):
     """aidge_core.GraphView over a tern.Graph (`tern_graph`). Keeps the backend chosen with
     set_backend and the outputs of the last forward pass run on it."""
+
+    _aidge_name = "GraphView"
 
     def __init__(self, graph: Any, name: str = "") -> None:
         self.tern_graph = graph
@@ -352,11 +361,6 @@ class GraphView:
         self.tern_graph.node(name)  # raises tern.Error naming a missing node
         return Node(self, name)
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name == "tern_graph":
-            raise AttributeError(name)
-        raise _unsupported(f"GraphView.{name}")
-
     def __repr__(self) -> str:
         return f"GraphView('{self._name}', {len(self.tern_graph)} nodes, backend {self._backends[0]})"
 
@@ -379,11 +383,13 @@ def remove_flatten(model: GraphView) -> None:
 
 # ---- scheduling ---------------------------------------------------------------------------
 
-class SequentialScheduler:
+class SequentialScheduler(_OnlyTheTutorialsCalls):
     """Compiles the model as it is now for its backend (tern.SequentialScheduler over a copy
     prepared for inference: BatchNorm folded, activations fused). When the model changes
     afterwards (quantize_network, set_backend, remove_flatten), AIDGE asks for a new
     scheduler, which is what the tutorial does; this one also recompiles on its next forward."""
+
+    _aidge_name = "SequentialScheduler"
 
     def __init__(self, graph_view: GraphView) -> None:
         if not isinstance(graph_view, GraphView):
@@ -416,11 +422,6 @@ class SequentialScheduler:
         outputs = self._scheduler.forward(arrays)
         self._view._outputs = {value.name: output for value, output in zip(self._graph.outputs, outputs)}
 
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise _unsupported(f"SequentialScheduler.{name}")
-
 
 # ---- utilities ------------------------------------------------------------------------------
 
@@ -448,7 +449,4 @@ def _download_file(file_path: str, file_url: str) -> None:
 utils = _Namespace("aidge_core.utils", download_file=_download_file)
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    raise _unsupported(f"aidge_core.{name}")
+__getattr__ = unsupported_names("aidge_core")

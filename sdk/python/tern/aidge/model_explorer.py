@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
 
 import tern
 
-from .core import GraphView, _graph_of, _unsupported
+from .core import GraphView, _graph_of, unsupported_names
 
 __all__ = ["visualize", "output_dir"]
 
@@ -40,7 +39,4 @@ def visualize(graph: GraphView, name: str) -> str | None:
     return path
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    raise _unsupported(f"aidge_model_explorer.{name}")
+__getattr__ = unsupported_names("aidge_model_explorer")

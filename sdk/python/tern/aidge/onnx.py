@@ -8,11 +8,10 @@ Tern's opset-13 forms, nothing folded. Any other aidge_onnx name raises NotImple
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import tern
 
-from .core import GraphView, _unsupported
+from .core import GraphView, unsupported_names
 
 __all__ = ["load_onnx"]
 
@@ -29,7 +28,4 @@ def load_onnx(filepath: str, verbose: bool = False) -> GraphView:
     return view
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    raise _unsupported(f"aidge_onnx.{name}")
+__getattr__ = unsupported_names("aidge_onnx")

@@ -18,7 +18,7 @@ import numpy as np
 
 from tern import ptq as _ptq
 
-from .core import GraphView, _as_array, _fit_input, _graph_of, _unsupported
+from .core import GraphView, _as_array, _fit_input, _graph_of, _unsupported, unsupported_names
 
 __all__ = ["Clipping", "auto_assign_node_precision", "quantize_network"]
 
@@ -72,7 +72,4 @@ def quantize_network(network: GraphView, calibration_set: Sequence[Any], clippin
         network._changed()
 
 
-def __getattr__(name: str) -> Any:
-    if name.startswith("_"):
-        raise AttributeError(name)
-    raise _unsupported(f"aidge_quantization.{name}")
+__getattr__ = unsupported_names("aidge_quantization")
