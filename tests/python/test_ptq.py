@@ -1,6 +1,5 @@
 """tern.ptq against `tern quantize`: the same quantized model from the same calibration
 images, logits equal bit for bit; options, progress and errors."""
-import json
 import subprocess
 
 import numpy as np
