@@ -6,7 +6,6 @@
 #include <cmath>
 #include <map>
 #include <optional>
-#include <set>
 #include <vector>
 
 namespace tern::ptq {
@@ -28,16 +27,31 @@ bool equalizable(const Graph& graph, const Node& node) {
   return owned_constant(graph, node.input(1)) && (node.input(2) == nullptr || owned_constant(graph, node.input(2)));
 }
 
-/// The affine node that alone reads `first`'s output through Relu/MaxPool/Flatten, or nullptr.
+/// Whether `node` hands on its input's channels with their scales unchanged (scaling a
+/// channel by s > 0 before it scales the same outputs by s): a ReLU, a max pool, or a
+/// flatten of everything after the batch axis — Flatten(axis=1) or a Reshape to [N, K]
+/// (exporters write either) — after which a Gemm's features are C×H×W in channel order.
+bool keeps_channel_scales(const Node& node) {
+  const std::string& op = node.op_type();
+  if (op == "Relu" || op == "MaxPool" || op == "Identity") return true;
+  if (op == "Flatten") return node.attr<std::int64_t>("axis") == 1;
+  if (op != "Reshape") return false;
+  const Value& in = *node.input(0);
+  const Value& out = *node.output();
+  return in.typed() && out.typed() && in.shape().rank() >= 2 && out.shape().rank() == 2 &&
+         in.shape()[0] == out.shape()[0];
+}
+
+/// The affine node that alone reads `first`'s output through nodes that keep channel
+/// scales, or nullptr.
 Node* partner(const Graph& graph, const Node& first) {
-  static const std::set<std::string> homogeneous{"Relu", "MaxPool", "Flatten", "Identity"};
   const Value* value = first.output();
   while (true) {
     if (graph.is_output(*value)) return nullptr;
     const std::vector<Node*> readers = graph.consumers(*value);
     if (readers.size() != 1 || readers[0]->input(0) != value) return nullptr;
     Node* next = readers[0];
-    if (!homogeneous.contains(next->op_type()) || next->outputs().size() != 1)
+    if (!keeps_channel_scales(*next) || next->outputs().size() != 1)
       return equalizable(graph, *next) ? next : nullptr;
     value = next->output();
   }

@@ -65,6 +65,16 @@ Shape tern_shape(const std::vector<std::optional<std::int64_t>>& dims) {
   return Shape(std::move(result));
 }
 
+Attributes attributes_of(const std::optional<py::dict>& attrs) {
+  Attributes attributes;
+  if (attrs)
+    for (const auto& [key, value] : *attrs) {
+      const auto text = key.cast<std::string>();
+      attributes.set(text, to_attribute(text, value));
+    }
+  return attributes;
+}
+
 std::string graph_repr(const Graph& graph) {
   const auto describe = [](const std::vector<Value*>& values) {
     std::string text;
@@ -204,16 +214,46 @@ void bind_graph_class(py::module_& module) {
           "add_node",
           [](const GraphPtr& g, const std::string& op_type, const std::vector<std::string>& inputs,
              const std::vector<std::string>& outputs, const std::optional<py::dict>& attrs, const std::string& name) {
-            Attributes attributes;
-            if (attrs)
-              for (const auto& [key, value] : *attrs) {
-                const auto text = key.cast<std::string>();
-                attributes.set(text, to_attribute(text, value));
-              }
-            return NodeRef{g, g->add_node(op_type, inputs, outputs, std::move(attributes), name).name()};
+            return NodeRef{g, g->add_node(op_type, inputs, outputs, attributes_of(attrs), name).name()};
           },
           py::arg("op_type"), py::arg("inputs"), py::arg("outputs"), py::arg("attrs") = py::none(), py::arg("name") = "")
       .def("add_output", [](const GraphPtr& g, const std::string& name) { g->add_output(name); })
+      .def(
+          "insert_after",
+          [](const GraphPtr& g, const ValueRef& value, const std::string& op_type, const std::optional<py::dict>& attrs,
+             const std::vector<ValueRef>& extra_inputs, const std::string& name) {
+            std::vector<Value*> extra;
+            for (const ValueRef& input : extra_inputs) extra.push_back(&input.get());
+            return NodeRef{g, g->insert_after(value.get(), op_type, attributes_of(attrs), extra, name).name()};
+          },
+          py::arg("value"), py::arg("op_type"), py::arg("attrs") = py::none(),
+          py::arg("extra_inputs") = std::vector<ValueRef>{}, py::arg("name") = "",
+          "Inserts op_type after `value`: its readers (and the graph outputs) read the new node's output.")
+      .def(
+          "replace_uses", [](const GraphPtr& g, const ValueRef& from, const ValueRef& to) { g->replace_uses(from.get(), to.get()); },
+          py::arg("source"), py::arg("replacement"), "Makes every reader of `source` read `replacement`.")
+      .def(
+          "replace_node",
+          [](const GraphPtr& g, const NodeRef& node, const std::string& op_type, const std::vector<std::optional<ValueRef>>& inputs,
+             const std::optional<py::dict>& attrs) {
+            std::vector<Value*> values;
+            for (const auto& input : inputs) values.push_back(input ? &input->get() : nullptr);
+            return NodeRef{g, g->replace_node(node.get(), op_type, values, attributes_of(attrs)).name()};
+          },
+          py::arg("node"), py::arg("op_type"), py::arg("inputs"), py::arg("attrs") = py::none(),
+          "Replaces `node` by an op_type node over `inputs` producing the same outputs.")
+      .def(
+          "bypass_node", [](const GraphPtr& g, const NodeRef& node) { g->bypass_node(node.get()); }, py::arg("node"),
+          "Removes a node whose output equals its input (Identity, a safe Flatten): readers read the input.")
+      .def(
+          "remove_node", [](const GraphPtr& g, const NodeRef& node) { g->remove_node(node.get()); }, py::arg("node"),
+          "Removes a node nobody reads, then the values and constants left unread.")
+      .def(
+          "set_constant",
+          [](const GraphPtr& g, const ValueRef& value, const py::object& data) {
+            g->set_constant(value.get(), to_tensor(data, std::nullopt, true));
+          },
+          py::arg("value"), py::arg("data"), "Turns `value` into a constant holding `data`.")
       .def("clone", [](const GraphPtr& g) { return std::make_shared<Graph>(g->clone()); }, "A deep copy.")
       .def("validate", [](const GraphPtr& g) { g->validate(); })
       .def("infer_shapes", [](const GraphPtr& g) { g->infer_shapes(); })
