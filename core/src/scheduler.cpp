@@ -97,6 +97,11 @@ void check_graph_input(const Value& declared, const Tensor& given) {
     matches = want[i] == Shape::dynamic || want[i] == given.shape()[i];
   if (!matches)
     throw Error(where() + " must have shape " + want.to_string() + " ('?' is free), got " + given.shape().to_string());
+  // A free dimension (the batch) given as 0: refused here, before kernels that are not asked
+  // to handle an empty batch. Zero sizes the model declares itself (ONNX's tests have them) run.
+  for (std::size_t i = 0; i < want.rank(); ++i)
+    if (want[i] == Shape::dynamic && given.shape()[i] == 0)
+      throw Error(where() + " is empty (" + given.shape().to_string() + "): give at least one sample");
 }
 
 /// `what` without a leading "<node>: ": the scheduler names the node itself, once, even

@@ -57,6 +57,21 @@ def test_wrong_inputs_raise_with_terns_message():
         scheduler.forward([np.zeros((1, 1, 28, 28), np.float32)] * 2)
     with pytest.raises(tern.Error, match="has no Tern element type"):
         scheduler.forward(np.zeros((1, 1, 28, 28), np.float16))
+    with pytest.raises(tern.Error, match=r"graph input 'input' is empty \(\[0,1,28,28\]\)"):
+        scheduler.forward(np.zeros((0, 1, 28, 28), np.float32))
+    with pytest.raises(tern.Error, match="has no Tern element type"):
+        scheduler.forward([None])
+
+
+def test_datasets_check_what_they_are_given():
+    with pytest.raises(tern.Error, match="samples must be float32 N×C×H×W"):
+        tern.Dataset(np.zeros((3, 28, 28), np.float32))
+    with pytest.raises(tern.Error, match="2 labels for 3 samples"):
+        tern.Dataset(np.zeros((3, 1, 28, 28), np.float32), labels=np.zeros(2, np.int64))
+    dataset = tern.Dataset(np.ones((3, 1, 2, 2), np.float32), labels=[0, 1, 2])
+    np.testing.assert_array_equal(dataset.batch(1, 5), np.ones((2, 1, 2, 2)))
+    with pytest.raises(tern.Error, match="past its 3 samples"):
+        dataset.batch(3, 1)
 
 
 def test_the_scheduler_keeps_the_graph_it_compiled():
