@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "run_cli.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using tern::test::tern_cli;
@@ -16,12 +17,7 @@ namespace {
 
 const std::string resnet = std::string(TERN_SOURCE_DIR) + "/sdk/examples/models/resnet_tiny.onnx";
 
-struct Scratch {
-  fs::path dir = fs::temp_directory_path() / ("tern_explore_cli_" + std::to_string(::getpid()));
-  Scratch() { fs::create_directories(dir); }
-  ~Scratch() { fs::remove_all(dir); }
-  fs::path operator/(const std::string& name) const { return dir / name; }
-};
+using Scratch = tern::test::TempDir;
 
 std::string read(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

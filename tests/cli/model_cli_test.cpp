@@ -10,15 +10,16 @@
 #include <fstream>
 
 #include "run_cli.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using tern::test::tern_cli;
 
 namespace {
 
+/// A path in this test program's own folder (removed at exit).
 fs::path temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tern_model_cli_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  static const tern::test::TempDir dir("tern-model-cli");
   return dir / name;
 }
 

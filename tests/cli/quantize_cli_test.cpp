@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "run_cli.hpp"
+#include "temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using tern::test::tern_cli;
@@ -17,9 +18,9 @@ namespace {
 
 const fs::path convnet = fs::path(TERN_SOURCE_DIR) / "sdk/examples/models/convnet.onnx";
 
+/// A path in this test program's own folder (removed at exit).
 fs::path temp_path(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("tern_quantize_cli_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
+  static const tern::test::TempDir dir("tern-quantize-cli");
   return dir / name;
 }
 

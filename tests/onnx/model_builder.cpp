@@ -7,17 +7,6 @@
 
 namespace tern::onnx_test {
 
-TempDir::TempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "tern-onnx-XXXXXX").string();
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 ModelBuilder::ModelBuilder(std::int64_t opset) {
   model_.set_ir_version(8);
   model_.set_producer_name("tern-onnx-tests");

@@ -9,21 +9,11 @@
 #include <variant>
 #include <vector>
 
+#include "temp_dir.hpp"
+
 namespace tern::onnx_test {
 
-/// A fresh folder under the system temp dir, removed with its content at scope exit.
-class TempDir {
-public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-  std::filesystem::path path_;
-};
+using test::TempDir;
 
 /// A dimension: a number, or a dim_param name ("N").
 using Dim = std::variant<std::int64_t, std::string>;

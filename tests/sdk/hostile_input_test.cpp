@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include "error_testing.hpp"
+#include "temp_dir.hpp"
 
-#include <unistd.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -25,28 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh folder under the system temp dir, removed with its content at scope exit.
-class TempDir {
-public:
-  TempDir() : path_(fs::temp_directory_path() / ("tern_hostile_test_" + std::to_string(::getpid()) + "_" + next())) {
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code error;
-    fs::remove_all(path_, error);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
-private:
-  static std::string next() {
-    static int count = 0;
-    return std::to_string(count++);
-  }
-  fs::path path_;
-};
+using tern::test::TempDir;
 
 fs::path write_bytes(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
