@@ -111,9 +111,7 @@ std::string observed_name(const Graph& fused, const Value& point) {
   return activation->input(0)->name();
 }
 
-Tensor on_host(const Tensor& tensor) {
-  return tensor.backend().host_accessible() ? tensor : tensor.to(host_backend());
-}
+Tensor on_host(const Tensor& tensor) { return tensor.backend().host_accessible() ? tensor : tensor.to(host_backend()); }
 
 std::string format_number(double value) {
   std::ostringstream text;
@@ -139,10 +137,13 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   std::map<std::string, ValueStatistics> statistics;
   for (const Value* point : calibration_points(graph))
     if (const auto [entry, fresh] = statistics.try_emplace(point->name(), bins); fresh)
-      scheduler.observe(observed_name(fused, *point), [&target = entry->second, &cuda](const Value&, const Tensor& tensor) {
-        if (cuda) cuda->add_extremes(target, tensor);
-        else target.add_extremes(on_host(tensor));
-      });
+      scheduler.observe(observed_name(fused, *point),
+                        [&target = entry->second, &cuda](const Value&, const Tensor& tensor) {
+                          if (cuda)
+                            cuda->add_extremes(target, tensor);
+                          else
+                            target.add_extremes(on_host(tensor));
+                        });
   // Per-channel means of what affine nodes read: bias correction needs them.
   std::map<std::string, ChannelMeans> means;
   for (const Node* node : graph.topological_order()) {
@@ -167,10 +168,13 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   if (bins > 0) { // the second pass: histograms over the now final ranges
     scheduler.clear_observers();
     for (auto& [name, target] : statistics)
-      scheduler.observe(observed_name(fused, *graph.find_value(name)), [&target, &cuda](const Value&, const Tensor& tensor) {
-        if (cuda) cuda->add_histogram(target, tensor);
-        else target.add_histogram(on_host(tensor));
-      });
+      scheduler.observe(observed_name(fused, *graph.find_value(name)),
+                        [&target, &cuda](const Value&, const Tensor& tensor) {
+                          if (cuda)
+                            cuda->add_histogram(target, tensor);
+                          else
+                            target.add_histogram(on_host(tensor));
+                        });
     run_calibration_set();
   }
   for (const auto& [name, values] : statistics) store_statistics(graph, name, values);

@@ -51,8 +51,7 @@ Node* partner(const Graph& graph, const Node& first) {
     const std::vector<Node*> readers = graph.consumers(*value);
     if (readers.size() != 1 || readers[0]->input(0) != value) return nullptr;
     Node* next = readers[0];
-    if (!keeps_channel_scales(*next) || next->outputs().size() != 1)
-      return equalizable(graph, *next) ? next : nullptr;
+    if (!keeps_channel_scales(*next) || next->outputs().size() != 1) return equalizable(graph, *next) ? next : nullptr;
     value = next->output();
   }
 }

@@ -63,7 +63,10 @@ std::vector<std::int64_t> to_labels(const Tensor& raw, std::size_t count, const 
 Dataset::Dataset(std::string description, Tensor samples, std::vector<std::int64_t> labels)
     : description_(std::move(description)), samples_(std::move(samples)), labels_(std::move(labels)) {
   check(samples_.dtype() == DataType::Float32 && samples_.shape().rank() == 4 && samples_.backend().host_accessible(),
-        [&] { return "dataset " + description_ + ": samples must be float32 N×C×H×W on the host, not " + samples_.describe(); });
+        [&] {
+          return "dataset " + description_ + ": samples must be float32 N×C×H×W on the host, not " +
+                 samples_.describe();
+        });
   check(labels_.empty() || labels_.size() == size(), [&] {
     return "dataset " + description_ + ": " + std::to_string(labels_.size()) + " labels for " + std::to_string(size()) +
            " samples";

@@ -12,8 +12,10 @@ py::object to_python(const Attribute& value) {
   return std::visit(
       [](const auto& held) -> py::object {
         using T = std::decay_t<decltype(held)>;
-        if constexpr (std::is_same_v<T, Tensor>) return to_numpy(held);
-        else return py::cast(held);
+        if constexpr (std::is_same_v<T, Tensor>)
+          return to_numpy(held);
+        else
+          return py::cast(held);
       },
       value);
 }
@@ -52,8 +54,10 @@ Attribute to_attribute(const std::string& key, const py::handle& value) {
     std::vector<std::int64_t> ints;
     std::vector<double> reals;
     for (const py::handle item : items) {
-      if (all_ints) ints.push_back(as_int(item));
-      else reals.push_back(as_real(item));
+      if (all_ints)
+        ints.push_back(as_int(item));
+      else
+        reals.push_back(as_real(item));
     }
     if (all_ints) return ints;
     return reals;

@@ -133,7 +133,8 @@ void bind_attribute_map(py::module_& module) {
           py::arg("key"), py::arg("default") = py::none())
       .def("__repr__", [](const AttributeMapRef& map) {
         std::string text;
-        for (const auto& [key, value] : map.get().all()) text += (text.empty() ? "" : ", ") + key + "=" + to_string(value);
+        for (const auto& [key, value] : map.get().all())
+          text += (text.empty() ? "" : ", ") + key + "=" + to_string(value);
         return "{" + text + "}";
       });
 }
@@ -142,8 +143,9 @@ void bind_value_and_node(py::module_& module) {
   py::class_<ValueRef>(module, "Value", "A named tensor of a graph: a graph input, a constant or a node output.")
       .def_property_readonly("name", [](const ValueRef& v) { return v.get().name(); })
       .def_property_readonly("dtype", [](const ValueRef& v) { return v.get().dtype(); })
-      .def_property_readonly("shape", [](const ValueRef& v) { return python_shape(v.get().shape()); },
-                             "dimensions, None where dynamic; empty until types are inferred")
+      .def_property_readonly(
+          "shape", [](const ValueRef& v) { return python_shape(v.get().shape()); },
+          "dimensions, None where dynamic; empty until types are inferred")
       .def_property_readonly("typed", [](const ValueRef& v) { return v.get().typed(); })
       .def_property_readonly("producer", [](const ValueRef& v) { return node_or_none(v.graph, v.get().producer()); })
       .def_property_readonly("constant",
@@ -151,7 +153,8 @@ void bind_value_and_node(py::module_& module) {
                                const Tensor* data = v.get().constant();
                                return data ? py::cast(*data) : py::none();
                              })
-      .def_property_readonly("consumers", [](const ValueRef& v) { return nodes_of(v.graph, v.graph->consumers(v.get())); })
+      .def_property_readonly("consumers",
+                             [](const ValueRef& v) { return nodes_of(v.graph, v.graph->consumers(v.get())); })
       .def("__eq__", [](const ValueRef& a, const ValueRef& b) { return a.graph == b.graph && a.name == b.name; })
       .def("__hash__", [](const ValueRef& v) { return py::hash(py::str(v.name)); })
       .def("__repr__", [](const ValueRef& v) {
@@ -163,14 +166,21 @@ void bind_value_and_node(py::module_& module) {
   py::class_<NodeRef>(module, "Node", "One operator application, found by name in its graph.")
       .def_property_readonly("name", [](const NodeRef& n) { return n.get().name(); })
       .def_property_readonly("type", [](const NodeRef& n) { return n.get().op_type(); })
-      .def_property_readonly("inputs", [](const NodeRef& n) { return values_of(n.graph, n.get().inputs()); },
-                             "inputs in the operator's order, None for an absent optional one")
+      .def_property_readonly(
+          "inputs", [](const NodeRef& n) { return values_of(n.graph, n.get().inputs()); },
+          "inputs in the operator's order, None for an absent optional one")
       .def_property_readonly("outputs", [](const NodeRef& n) { return values_of(n.graph, n.get().outputs()); })
       .def_property_readonly(
-          "attrs", [](const NodeRef& n) { return AttributeMapRef{n.graph, n.get().name(), AttributeMapRef::Which::NodeAttrs}; },
+          "attrs",
+          [](const NodeRef& n) {
+            return AttributeMapRef{n.graph, n.get().name(), AttributeMapRef::Which::NodeAttrs};
+          },
           "the operator's attributes (checked against its schema by Graph.validate())")
       .def_property_readonly(
-          "meta", [](const NodeRef& n) { return AttributeMapRef{n.graph, n.get().name(), AttributeMapRef::Which::NodeMeta}; },
+          "meta",
+          [](const NodeRef& n) {
+            return AttributeMapRef{n.graph, n.get().name(), AttributeMapRef::Which::NodeMeta};
+          },
           "free metadata, e.g. \"quantization.ptq.precision\"")
       .def("__eq__", [](const NodeRef& a, const NodeRef& b) { return a.graph == b.graph && a.name == b.name; })
       .def("__hash__", [](const NodeRef& n) { return py::hash(py::str(n.name)); })
@@ -182,10 +192,13 @@ void bind_graph_class(py::module_& module) {
       .def(py::init<>())
       .def_property_readonly("inputs", [](const GraphPtr& g) { return values_of(g, g->inputs()); })
       .def_property_readonly("outputs", [](const GraphPtr& g) { return values_of(g, g->outputs()); })
-      .def_property_readonly("nodes", [](const GraphPtr& g) { return nodes_of(g, g->topological_order()); },
-                             "every node, in execution (topological) order")
+      .def_property_readonly(
+          "nodes", [](const GraphPtr& g) { return nodes_of(g, g->topological_order()); },
+          "every node, in execution (topological) order")
       .def_property_readonly("meta",
-                             [](const GraphPtr& g) { return AttributeMapRef{g, {}, AttributeMapRef::Which::GraphMeta}; })
+                             [](const GraphPtr& g) {
+                               return AttributeMapRef{g, {}, AttributeMapRef::Which::GraphMeta};
+                             })
       .def("node",
            [](const GraphPtr& g, const std::string& name) {
              check(g->find_node(name) != nullptr, [&] { return "the graph has no node '" + name + "'"; });
@@ -216,7 +229,8 @@ void bind_graph_class(py::module_& module) {
              const std::vector<std::string>& outputs, const std::optional<py::dict>& attrs, const std::string& name) {
             return NodeRef{g, g->add_node(op_type, inputs, outputs, attributes_of(attrs), name).name()};
           },
-          py::arg("op_type"), py::arg("inputs"), py::arg("outputs"), py::arg("attrs") = py::none(), py::arg("name") = "")
+          py::arg("op_type"), py::arg("inputs"), py::arg("outputs"), py::arg("attrs") = py::none(),
+          py::arg("name") = "")
       .def("add_output", [](const GraphPtr& g, const std::string& name) { g->add_output(name); })
       .def(
           "insert_after",
@@ -230,12 +244,13 @@ void bind_graph_class(py::module_& module) {
           py::arg("extra_inputs") = std::vector<ValueRef>{}, py::arg("name") = "",
           "Inserts op_type after `value`: its readers (and the graph outputs) read the new node's output.")
       .def(
-          "replace_uses", [](const GraphPtr& g, const ValueRef& from, const ValueRef& to) { g->replace_uses(from.get(), to.get()); },
+          "replace_uses",
+          [](const GraphPtr& g, const ValueRef& from, const ValueRef& to) { g->replace_uses(from.get(), to.get()); },
           py::arg("source"), py::arg("replacement"), "Makes every reader of `source` read `replacement`.")
       .def(
           "replace_node",
-          [](const GraphPtr& g, const NodeRef& node, const std::string& op_type, const std::vector<std::optional<ValueRef>>& inputs,
-             const std::optional<py::dict>& attrs) {
+          [](const GraphPtr& g, const NodeRef& node, const std::string& op_type,
+             const std::vector<std::optional<ValueRef>>& inputs, const std::optional<py::dict>& attrs) {
             std::vector<Value*> values;
             for (const auto& input : inputs) values.push_back(input ? &input->get() : nullptr);
             return NodeRef{g, g->replace_node(node.get(), op_type, values, attributes_of(attrs)).name()};
@@ -254,7 +269,8 @@ void bind_graph_class(py::module_& module) {
             g->set_constant(value.get(), to_tensor(data, std::nullopt, true));
           },
           py::arg("value"), py::arg("data"), "Turns `value` into a constant holding `data`.")
-      .def("clone", [](const GraphPtr& g) { return std::make_shared<Graph>(g->clone()); }, "A deep copy.")
+      .def(
+          "clone", [](const GraphPtr& g) { return std::make_shared<Graph>(g->clone()); }, "A deep copy.")
       .def("validate", [](const GraphPtr& g) { g->validate(); })
       .def("infer_shapes", [](const GraphPtr& g) { g->infer_shapes(); })
       .def("__len__", [](const GraphPtr& g) { return g->node_count(); })

@@ -84,10 +84,11 @@ void bind_steps(py::module_& module) {
       },
       py::arg("graph"), py::arg("calibration_set"), py::arg("options"));
   using Step = void (*)(Graph&, const QuantizeOptions&);
-  const std::pair<const char*, Step> steps[] = {
-      {"prepare_network", &ptq::prepare_network},       {"adjust_ranges", &ptq::adjust_ranges},
-      {"quantize_normalized_network", &ptq::quantize_normalized_network},
-      {"fold_quantizers", &ptq::fold_quantizers},       {"cast_to_integer", &ptq::cast_to_integer}};
+  const std::pair<const char*, Step> steps[] = {{"prepare_network", &ptq::prepare_network},
+                                                {"adjust_ranges", &ptq::adjust_ranges},
+                                                {"quantize_normalized_network", &ptq::quantize_normalized_network},
+                                                {"fold_quantizers", &ptq::fold_quantizers},
+                                                {"cast_to_integer", &ptq::cast_to_integer}};
   for (const auto& [step_name, step] : steps)
     module.def(
         step_name,
@@ -97,7 +98,9 @@ void bind_steps(py::module_& module) {
       "is_quantized", [](const GraphPtr& graph) { return ptq::is_quantized(*graph); }, py::arg("graph"));
   module.def(
       "scale_input",
-      [](const GraphPtr& graph, const py::object& input) { return to_numpy(ptq::scale_input(*graph, to_tensor(input))); },
+      [](const GraphPtr& graph, const py::object& input) {
+        return to_numpy(ptq::scale_input(*graph, to_tensor(input)));
+      },
       py::arg("graph"), py::arg("input"));
 }
 

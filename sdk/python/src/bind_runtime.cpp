@@ -20,7 +20,8 @@ std::vector<Tensor> input_tensors(const py::handle& inputs) {
                    !py::isinstance<py::sequence>(inputs) ||
                    (py::len(inputs) > 0 && !py::isinstance<Tensor>(inputs[py::int_(0)]) &&
                     !py::isinstance<py::array>(inputs[py::int_(0)]));
-  if (one) tensors.push_back(to_tensor(inputs));
+  if (one)
+    tensors.push_back(to_tensor(inputs));
   else
     for (const py::handle item : inputs) tensors.push_back(to_tensor(item));
   return tensors;
@@ -49,7 +50,8 @@ public:
     py::list steps;
     for (const Placement& placement : runtime_.placements())
       steps.append(py::dict(py::arg("node") = placement.node, py::arg("op_type") = placement.op_type,
-                            py::arg("backend") = placement.backend, py::arg("implementation") = placement.implementation,
+                            py::arg("backend") = placement.backend,
+                            py::arg("implementation") = placement.implementation,
                             py::arg("skipped") = placement.skipped));
     return steps;
   }
@@ -99,8 +101,7 @@ the graph as it is now: rewrite the graph afterwards (e.g. quantize it) and make
            "Runs the graph on one array (or Tensor) per graph input, any batch size; returns the outputs as "
            "NumPy arrays. Releases the GIL while it runs.")
       .def("plan", &PyScheduler::plan, "One dict per step: node, op_type, backend, implementation, skipped.")
-      .def_property_readonly("buffer_bytes", &PyScheduler::buffer_bytes,
-                             "bytes held by the reused activation buffers");
+      .def_property_readonly("buffer_bytes", &PyScheduler::buffer_bytes, "bytes held by the reused activation buffers");
 }
 
 void bind_datasets(py::module_& module) {
@@ -113,7 +114,8 @@ void bind_datasets(py::module_& module) {
            }),
            py::arg("samples"), py::arg("labels") = py::none(), py::arg("description") = "arrays")
       .def_property_readonly("description", &Dataset::description)
-      .def_property_readonly("sample_shape", [](const Dataset& d) { return py::tuple(py::cast(d.sample_shape().dims())); })
+      .def_property_readonly("sample_shape",
+                             [](const Dataset& d) { return py::tuple(py::cast(d.sample_shape().dims())); })
       .def_property_readonly("labels",
                              [](const Dataset& d) {
                                const auto& labels = d.labels();
@@ -123,7 +125,8 @@ void bind_datasets(py::module_& module) {
                              })
       .def_property_readonly("has_labels", &Dataset::has_labels)
       .def(
-          "batch", [](const Dataset& d, std::size_t begin, std::size_t count) { return to_numpy(d.batch(begin, count)); },
+          "batch",
+          [](const Dataset& d, std::size_t begin, std::size_t count) { return to_numpy(d.batch(begin, count)); },
           py::arg("begin"), py::arg("count"), "Samples [begin, begin + count) as one float32 array (a copy).")
       .def("first", &Dataset::first, py::arg("count"), "The first `count` samples.")
       .def("__len__", &Dataset::size)
@@ -142,7 +145,8 @@ void bind_datasets(py::module_& module) {
       [](const std::filesystem::path& samples, const std::optional<std::filesystem::path>& labels) {
         return load_npy_dataset(samples, labels);
       },
-      py::arg("samples"), py::arg("labels") = py::none(), "Samples and labels from .npy(.gz) files, as the seed stores them.");
+      py::arg("samples"), py::arg("labels") = py::none(),
+      "Samples and labels from .npy(.gz) files, as the seed stores them.");
   module.def(
       "open_dataset",
       [](const std::string& spec, const std::string& split, const std::optional<std::filesystem::path>& labels) {
@@ -153,7 +157,8 @@ void bind_datasets(py::module_& module) {
   module.def(
       "read_npy", [](const std::filesystem::path& path) { return to_numpy(read_npy(path)); }, py::arg("path"));
   module.def(
-      "write_npy", [](const py::object& array, const std::filesystem::path& path) { write_npy(to_tensor(array), path); },
+      "write_npy",
+      [](const py::object& array, const std::filesystem::path& path) { write_npy(to_tensor(array), path); },
       py::arg("array"), py::arg("path"));
   module.def(
       "read_idx", [](const std::filesystem::path& path) { return to_numpy(read_idx(path)); }, py::arg("path"));

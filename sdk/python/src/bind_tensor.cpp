@@ -13,7 +13,9 @@ void bind_tensor(py::module_& module) {
   for (const DataType type : {DataType::Float32, DataType::Float64, DataType::Int4, DataType::UInt4, DataType::Int8,
                               DataType::UInt8, DataType::Int16, DataType::Int32, DataType::Int64, DataType::Bool})
     data_type.value(std::string(name(type)).c_str(), type);
-  data_type.def_property_readonly("bits", [](DataType type) { return info(type).bits; }, "bits of information per value")
+  data_type
+      .def_property_readonly(
+          "bits", [](DataType type) { return info(type).bits; }, "bits of information per value")
       .def_property_readonly("numpy_dtype", &numpy_dtype, "the NumPy dtype that holds it");
 
   py::class_<Tensor>(module, "Tensor", py::buffer_protocol(), R"(A dense row-major tensor.
@@ -26,8 +28,7 @@ or with copy=True, it copies. dtype=int4/uint4 takes an int8/uint8 array whose v
              return to_tensor(array, dtype, copy);
            }),
            py::arg("array"), py::arg("dtype") = py::none(), py::arg("copy") = false)
-      .def_property_readonly("shape",
-                             [](const Tensor& t) { return py::tuple(py::cast(t.shape().dims())); })
+      .def_property_readonly("shape", [](const Tensor& t) { return py::tuple(py::cast(t.shape().dims())); })
       .def_property_readonly("dtype", &Tensor::dtype)
       .def_property_readonly("backend", [](const Tensor& t) { return t.backend().name(); })
       .def_property_readonly("numel", &Tensor::numel)
@@ -57,10 +58,11 @@ or with copy=True, it copies. dtype=int4/uint4 takes an int8/uint8 array whose v
       .def("cast", &Tensor::cast, py::arg("dtype"),
            "A host copy converted with saturation (integers truncate toward zero, then clamp).")
       .def("clone", &Tensor::clone, "A deep copy.")
-      .def("__len__", [](const Tensor& t) {
-        check(t.shape().rank() > 0, "tern.Tensor: a scalar tensor has no len()");
-        return t.shape()[0];
-      })
+      .def("__len__",
+           [](const Tensor& t) {
+             check(t.shape().rank() > 0, "tern.Tensor: a scalar tensor has no len()");
+             return t.shape()[0];
+           })
       .def("__repr__", [](const Tensor& t) { return "tern.Tensor(" + t.describe() + ")"; });
 }
 

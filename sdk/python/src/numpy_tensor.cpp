@@ -14,7 +14,8 @@ namespace {
 std::optional<DataType> tern_type(const py::dtype& dtype) {
   const auto size = dtype.itemsize();
   switch (dtype.kind()) {
-  case 'f': return size == 4 ? std::optional(DataType::Float32) : size == 8 ? std::optional(DataType::Float64) : std::nullopt;
+  case 'f':
+    return size == 4 ? std::optional(DataType::Float32) : size == 8 ? std::optional(DataType::Float64) : std::nullopt;
   case 'i':
     switch (size) {
     case 1: return DataType::Int8;
@@ -29,18 +30,21 @@ std::optional<DataType> tern_type(const py::dtype& dtype) {
   }
 }
 
-std::string dtype_text(const py::dtype& dtype) { return py::str(static_cast<const py::handle&>(dtype)).cast<std::string>(); }
+std::string dtype_text(const py::dtype& dtype) {
+  return py::str(static_cast<const py::handle&>(dtype)).cast<std::string>();
+}
 
 /// Checks that an int8/uint8 array holds only 4-bit values.
 void check_four_bits(const Tensor& tensor, DataType dtype) {
   const DataTypeInfo& facts = info(dtype);
   const std::vector<double> values = tensor.to_doubles();
-  const auto outside = std::find_if(values.begin(), values.end(),
-                                    [&](double v) { return v < facts.lowest || v > facts.highest; });
+  const auto outside =
+      std::find_if(values.begin(), values.end(), [&](double v) { return v < facts.lowest || v > facts.highest; });
   check(outside == values.end(), [&] {
     return "tern.Tensor: value " + std::to_string(static_cast<long long>(*outside)) + " at index " +
            std::to_string(outside - values.begin()) + " does not fit " + std::string(facts.name) + " [" +
-           std::to_string(static_cast<int>(facts.lowest)) + ", " + std::to_string(static_cast<int>(facts.highest)) + "]";
+           std::to_string(static_cast<int>(facts.lowest)) + ", " + std::to_string(static_cast<int>(facts.highest)) +
+           "]";
   });
 }
 
