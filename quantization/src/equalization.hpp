@@ -1,9 +1,11 @@
 #pragma once
 // Cross-layer equalisation (Nagel et al., "Data-Free Quantization", 2019): for two affine
-// nodes joined by positively homogeneous ops (Relu, MaxPool, Flatten), output channel c of
-// the first is divided by s_c and the matching inputs of the second multiplied by s_c, with
-// s_c = sqrt(r1_c / r2_c), so both weight ranges become sqrt(r1_c · r2_c). The network
-// computes the same function; per-tensor weight scales then waste far fewer levels.
+// nodes (Conv, grouped and depthwise included, or Gemm) joined by positively homogeneous
+// ops (Relu, MaxPool, a flatten), output channel c of the first is divided by s_c and the
+// matching inputs of the second multiplied by s_c, with s_c = sqrt(r1_c / r2_c), so both
+// weight ranges become sqrt(r1_c · r2_c). The network computes the same function; per-tensor
+// weight scales then waste far fewer levels. A ReLU6 (Clip(0, 6)) between them becomes a
+// ReLU, as in AIMET: the one place where the float function may change.
 
 #include <tern/graph.hpp>
 
@@ -11,7 +13,8 @@
 
 namespace tern::ptq {
 
-/// Equalises every eligible pair; returns the number of pairs.
-std::size_t equalize_cross_layer(Graph& graph);
+/// Equalises every eligible pair; returns the number of pairs. With per-channel weight
+/// scales, pairs with a depthwise Conv are left alone (its filters have their own scales).
+std::size_t equalize_cross_layer(Graph& graph, bool per_channel_weights);
 
 } // namespace tern::ptq

@@ -19,7 +19,7 @@ void prepare_network(Graph& graph, PassContext& context, const Options& options)
   remove_flatten(graph);
   graph.infer_shapes();
   if (options.equalize) {
-    const std::size_t pairs = equalize_cross_layer(graph);
+    const std::size_t pairs = equalize_cross_layer(graph, options.per_channel);
     if (context.log) context.log("  cross-layer equalisation: " + std::to_string(pairs) + " pair(s) of affine nodes");
   }
   const std::string kept = check_float_nodes(graph, options.keep_float);

@@ -114,7 +114,7 @@ TEST(CrossLayerEqualization, KeepsTheFunctionAndBalancesChannelRanges) {
   const Tensor input = test::random_tensor({2, 1, 6, 6}, 9);
   const Tensor before = run_cpu(graph, input);
   const std::vector<double> ranges_before = channel_ranges(*graph.value("w1").constant());
-  EXPECT_EQ(equalize_cross_layer(graph), 2u); // conv1-conv2 and conv2-gemm (through Flatten)
+  EXPECT_EQ(equalize_cross_layer(graph, false), 2u); // conv1-conv2 and conv2-gemm (through Flatten)
   const Tensor after = run_cpu(graph, input);
   EXPECT_LT(test::max_abs_diff(before, after), 1e-4);
   const std::vector<double> ranges_after = channel_ranges(*graph.value("w1").constant());
@@ -123,6 +123,57 @@ TEST(CrossLayerEqualization, KeepsTheFunctionAndBalancesChannelRanges) {
   };
   EXPECT_GT(spread(ranges_before), 10.0);
   EXPECT_LT(spread(ranges_after), spread(ranges_before) / 3.0);
+}
+
+/// Conv(1→4) → Clip(0, hi) → depthwise Conv(4 groups) → Clip(0, hi) → Conv 1×1 (4→2), as
+/// MobileNets are built (hi = 6 there), with one wide channel. hi = 1000 is never reached,
+/// so the ReLU the Clip becomes computes what it did and the function is unchanged.
+Graph depthwise_net() {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 1, 6, 6});
+  Tensor w1 = test::random_tensor({4, 1, 3, 3}, 11);
+  float* w1_data = w1.data<float>();
+  for (int i = 0; i < 9; ++i) w1_data[i] *= 10.0f;
+  graph.add_constant("w1", w1);
+  graph.add_constant("w2", test::random_tensor({4, 1, 3, 3}, 12));
+  graph.add_constant("w3", test::random_tensor({2, 4, 1, 1}, 13));
+  graph.add_constant("zero", Tensor::from_floats({}, {0.0f}));
+  graph.add_constant("hi", Tensor::from_floats({}, {1000.0f}));
+  graph.add_constant("zero2", Tensor::from_floats({}, {0.0f}));
+  graph.add_constant("hi2", Tensor::from_floats({}, {1000.0f}));
+  graph.add_node("Conv", {"x", "w1"}, {"c1"});
+  graph.add_node("Clip", {"c1", "zero", "hi"}, {"r1"});
+  Attributes depthwise;
+  depthwise.set("group", std::int64_t{4});
+  graph.add_node("Conv", {"r1", "w2"}, {"c2"}, depthwise);
+  graph.add_node("Clip", {"c2", "zero2", "hi2"}, {"r2"});
+  graph.add_node("Conv", {"r2", "w3"}, {"y"});
+  graph.add_output("y");
+  graph.infer_shapes();
+  return graph;
+}
+
+std::size_t count_of(const Graph& graph, const std::string& op) {
+  const std::vector<Node*> nodes = graph.nodes();
+  return static_cast<std::size_t>(
+      std::count_if(nodes.begin(), nodes.end(), [&](const Node* node) { return node->op_type() == op; }));
+}
+
+TEST(CrossLayerEqualization, EqualisesThroughDepthwiseConvolutionsAndReluSix) {
+  Graph graph = depthwise_net();
+  const Tensor input = test::random_tensor({2, 1, 6, 6}, 14);
+  const Tensor before = run_cpu(graph, input);
+  EXPECT_EQ(equalize_cross_layer(graph, false), 2u); // conv → depthwise, depthwise → pointwise
+  EXPECT_EQ(count_of(graph, "Clip"), 0u);            // both ReLU6 became ReLU (AIMET's rule)
+  EXPECT_EQ(count_of(graph, "Relu"), 2u);
+  EXPECT_LT(test::max_abs_diff(before, run_cpu(graph, input)), 1e-4);
+  const std::vector<double> ranges = channel_ranges(*graph.value("w1").constant());
+  EXPECT_LT(*std::max_element(ranges.begin(), ranges.end()) / *std::min_element(ranges.begin(), ranges.end()), 5.0);
+
+  // Per-channel weight scales give each depthwise filter its own scale: no pair with it.
+  Graph per_channel = depthwise_net();
+  EXPECT_EQ(equalize_cross_layer(per_channel, true), 0u);
+  EXPECT_EQ(count_of(per_channel, "Clip"), 2u);
 }
 
 } // namespace
