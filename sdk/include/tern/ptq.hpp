@@ -39,7 +39,7 @@ struct QuantizeOptions {
   bool per_channel = false;    ///< one weight scale per output channel instead of one per tensor
   double percentile = 99.99;   ///< the percentile for Clipping::Percentile
   bool keep_float = false;     ///< run nodes the PTQ cannot quantize in float instead of refusing the graph
-  bool equalize = true;        ///< cross-layer equalisation of weight ranges (exact; helps per-tensor scales)
+  bool equalize = true;        ///< cross-layer equalisation (exact, but a ReLU6 inside a pair becomes ReLU)
   bool bias_correction = true; ///< correct biases for the mean error that rounding the weights causes
   std::vector<std::string> backends{"cpu"};    ///< where calibration runs
   std::size_t batch_size = 64;                 ///< calibration batch size for a Dataset
