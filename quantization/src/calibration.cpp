@@ -135,15 +135,24 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   fuse_activations(fused);
   SequentialScheduler scheduler(fused, options.backends);
   std::map<std::string, ValueStatistics> statistics;
-  for (const Value* point : calibration_points(graph))
-    if (const auto [entry, fresh] = statistics.try_emplace(point->name(), bins); fresh)
-      scheduler.observe(observed_name(fused, *point),
-                        [&target = entry->second, &cuda](const Value&, const Tensor& tensor) {
-                          if (cuda)
+  for (const Value* point : calibration_points(graph)) statistics.try_emplace(point->name(), bins);
+  // Every calibration point observed for one pass: its extremes, or (second pass) its
+  // histogram over the now final range.
+  const auto observe_points = [&](bool histogram) {
+    for (auto& [name, target] : statistics)
+      scheduler.observe(observed_name(fused, *graph.find_value(name)),
+                        [&target, &cuda, histogram](const Value&, const Tensor& tensor) {
+                          if (cuda && histogram)
+                            cuda->add_histogram(target, tensor);
+                          else if (cuda)
                             cuda->add_extremes(target, tensor);
+                          else if (histogram)
+                            target.add_histogram(on_host(tensor));
                           else
                             target.add_extremes(on_host(tensor));
                         });
+  };
+  observe_points(false);
   // Per-channel means of what affine nodes read: bias correction needs them.
   std::map<std::string, ChannelMeans> means;
   for (const Node* node : graph.topological_order()) {
@@ -167,14 +176,7 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   run_calibration_set();
   if (bins > 0) { // the second pass: histograms over the now final ranges
     scheduler.clear_observers();
-    for (auto& [name, target] : statistics)
-      scheduler.observe(observed_name(fused, *graph.find_value(name)),
-                        [&target, &cuda](const Value&, const Tensor& tensor) {
-                          if (cuda)
-                            cuda->add_histogram(target, tensor);
-                          else
-                            target.add_histogram(on_host(tensor));
-                        });
+    observe_points(true);
     run_calibration_set();
   }
   for (const auto& [name, values] : statistics) store_statistics(graph, name, values);

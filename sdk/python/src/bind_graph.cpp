@@ -87,6 +87,12 @@ std::string graph_repr(const Graph& graph) {
          "], outputs [" + describe(graph.outputs()) + "])";
 }
 
+py::list keys_of(const AttributeMapRef& map) {
+  py::list keys;
+  for (const auto& entry : map.get().all()) keys.append(entry.first);
+  return keys;
+}
+
 void bind_attribute_map(py::module_& module) {
   py::class_<AttributeMapRef>(module, "AttributeMap",
                               "A node's (or graph's) attributes, live: writes change the graph. A DataType written "
@@ -106,18 +112,8 @@ void bind_attribute_map(py::module_& module) {
            })
       .def("__contains__", [](const AttributeMapRef& map, const std::string& key) { return map.get().has(key); })
       .def("__len__", [](const AttributeMapRef& map) { return map.get().all().size(); })
-      .def("__iter__",
-           [](const AttributeMapRef& map) {
-             py::list keys;
-             for (const auto& entry : map.get().all()) keys.append(entry.first);
-             return py::iter(keys);
-           })
-      .def("keys",
-           [](const AttributeMapRef& map) {
-             py::list keys;
-             for (const auto& entry : map.get().all()) keys.append(entry.first);
-             return keys;
-           })
+      .def("__iter__", [](const AttributeMapRef& map) { return py::iter(keys_of(map)); })
+      .def("keys", &keys_of)
       .def("items",
            [](const AttributeMapRef& map) {
              py::list items;

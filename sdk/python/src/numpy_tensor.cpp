@@ -10,24 +10,15 @@
 namespace tern::python {
 namespace {
 
-/// The Tern type of a NumPy dtype, or nullopt for one Tern has no type for.
+/// The Tern type of a NumPy dtype, or nullopt for one Tern has no type for: numpy_dtype()
+/// read backwards (int4/uint4 share int8/uint8's arrays and are only ever asked for).
 std::optional<DataType> tern_type(const py::dtype& dtype) {
-  const auto size = dtype.itemsize();
-  switch (dtype.kind()) {
-  case 'f':
-    return size == 4 ? std::optional(DataType::Float32) : size == 8 ? std::optional(DataType::Float64) : std::nullopt;
-  case 'i':
-    switch (size) {
-    case 1: return DataType::Int8;
-    case 2: return DataType::Int16;
-    case 4: return DataType::Int32;
-    case 8: return DataType::Int64;
-    default: return std::nullopt;
-    }
-  case 'u': return size == 1 ? std::optional(DataType::UInt8) : std::nullopt;
-  case 'b': return DataType::Bool;
-  default: return std::nullopt;
+  for (const DataType type : {DataType::Float32, DataType::Float64, DataType::Int8, DataType::UInt8, DataType::Int16,
+                              DataType::Int32, DataType::Int64, DataType::Bool}) {
+    const py::dtype held = numpy_dtype(type);
+    if (held.kind() == dtype.kind() && held.itemsize() == dtype.itemsize()) return type;
   }
+  return std::nullopt;
 }
 
 std::string dtype_text(const py::dtype& dtype) {
