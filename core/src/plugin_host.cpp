@@ -89,6 +89,7 @@ const char* name(PluginKind kind) {
   case PluginKind::Backend: return "backend";
   case PluginKind::Pass: return "pass";
   case PluginKind::Format: return "format";
+  case PluginKind::Exporter: return "exporter";
   }
   return "unknown";
 }

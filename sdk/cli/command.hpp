@@ -29,5 +29,6 @@ Command eval_command();
 Command bench_command();
 Command quantize_command();
 Command explore_command();
+Command export_command();
 
 } // namespace tern::cli

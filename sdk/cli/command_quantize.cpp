@@ -106,6 +106,7 @@ int quantize(const po::variables_map& args, Output& out) {
     report.seconds.emplace_back("cast_to_integer",
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
+  if (fake) ptq::mark_float_only(graph); // tern export refuses it: the user asked for float execution
   save_model(graph, output);
 
   nlohmann::json seconds = nlohmann::json::object();

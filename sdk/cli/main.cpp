@@ -34,9 +34,9 @@ namespace {
 using namespace tern::cli;
 
 const std::vector<Command>& commands() {
-  static const std::vector<Command> table{demo_command(),  info_command(),     run_command(),
-                                          eval_command(),  quantize_command(), explore_command(),
-                                          bench_command(), plugins_command(),  version_command()};
+  static const std::vector<Command> table{demo_command(),     info_command(),    run_command(),    eval_command(),
+                                          quantize_command(), explore_command(), export_command(), bench_command(),
+                                          plugins_command(),  version_command()};
   return table;
 }
 

@@ -14,6 +14,8 @@ namespace {
 constexpr const char* input_scale_key = "quantization.ptq.input_scale";
 constexpr const char* input_limit_key = "quantization.ptq.input_limit";
 constexpr const char* input_round_key = "quantization.ptq.input_round";
+// Set by tern quantize --fake / --no-quant: the saved model is for float execution.
+constexpr const char* float_only_key = "quantization.ptq.float_only";
 
 constexpr Clipping all_modes[] = {Clipping::Max, Clipping::MSE, Clipping::AA, Clipping::KL, Clipping::Percentile};
 
@@ -143,21 +145,30 @@ void cast_to_integer(Graph& graph, const QuantizeOptions& options) { run_step("p
 
 bool is_quantized(const Graph& graph) { return graph.meta().has(input_scale_key); }
 
+InputScaling input_scaling(const Graph& graph) {
+  check(is_quantized(graph), "the graph is not quantized: it has no input scaling");
+  const auto number = [&](const char* key) {
+    return static_cast<float>(std::stod(graph.meta().get<std::string>(key)));
+  };
+  return {number(input_scale_key), number(input_limit_key), graph.meta().get<std::string>(input_round_key) == "1"};
+}
+
 Tensor scale_input(const Graph& graph, const Tensor& input) {
   if (!is_quantized(graph)) return input;
   check(input.dtype() == DataType::Float32,
         [&] { return "scale_input: the input must be float32, not " + std::string(name(input.dtype())); });
-  const auto number = [&](const char* key) { return std::stod(graph.meta().get<std::string>(key)); };
-  const auto scale = static_cast<float>(number(input_scale_key));
-  const auto limit = static_cast<float>(number(input_limit_key));
-  const bool round = graph.meta().get<std::string>(input_round_key) == "1";
+  const InputScaling scaling = input_scaling(graph);
   Tensor scaled = input.to(host_backend()).clone();
   float* data = scaled.data<float>();
   for (std::int64_t i = 0; i < scaled.numel(); ++i) {
-    const float value = std::clamp(data[i] * scale, -limit, limit);
-    data[i] = round ? std::nearbyint(value) : value;
+    const float value = std::clamp(data[i] * scaling.scale, -scaling.limit, scaling.limit);
+    data[i] = scaling.round ? std::nearbyint(value) : value;
   }
   return scaled;
 }
+
+bool is_float_only(const Graph& graph) { return graph.meta().get_or<std::string>(float_only_key, "0") == "1"; }
+
+void mark_float_only(Graph& graph) { graph.meta().set(float_only_key, std::string("1")); }
 
 } // namespace tern::ptq

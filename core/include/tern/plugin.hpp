@@ -37,8 +37,8 @@ inline constexpr std::uint16_t plugin_abi_major = 3;
 inline constexpr std::uint16_t plugin_abi_minor = 0;
 
 /// What a plugin provides.
-enum class PluginKind : std::uint32_t { Backend = 1, Pass = 2, Format = 3 };
-/// "backend", "pass", "format" (or "unknown").
+enum class PluginKind : std::uint32_t { Backend = 1, Pass = 2, Format = 3, Exporter = 4 };
+/// "backend", "pass", "format", "exporter" (or "unknown").
 const char* name(PluginKind kind);
 
 class PluginContext;

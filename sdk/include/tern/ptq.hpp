@@ -80,8 +80,22 @@ void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
 
 /// Whether `graph` came out of quantize_network (and so wants scale_input).
 bool is_quantized(const Graph& graph);
-/// The input a quantized graph expects: `input` · 2^(n-1)-1 (the seed's scaling), clamped
-/// and rounded; `input` itself for a graph that is not quantized.
+/// How a quantized graph wants its float input prepared: x · scale (2^(n-1)-1, the seed's
+/// scaling), clamped to ±limit, rounded half to even when `round`.
+struct InputScaling {
+  float scale = 1.0f;
+  float limit = 0.0f;
+  bool round = false;
+};
+/// The scaling quantize_network recorded in `graph` (throws when it is not quantized).
+InputScaling input_scaling(const Graph& graph);
+/// The input a quantized graph expects (see InputScaling); `input` itself for a graph that
+/// is not quantized.
 Tensor scale_input(const Graph& graph, const Tensor& input);
+/// Whether `graph` was saved by `tern quantize --fake` (or --no-quant): its user asked for
+/// float execution only, so integer deployment (tern export) refuses it.
+bool is_float_only(const Graph& graph);
+/// Records that (tern quantize --fake does, before saving).
+void mark_float_only(Graph& graph);
 
 } // namespace tern::ptq

@@ -3,6 +3,7 @@
 /// Umbrella header: everything an application needs to build or load a graph, pick a
 /// backend by name, run it, and rewrite it.
 
+#include <tern/arena_plan.hpp>
 #include <tern/attributes.hpp>
 #include <tern/dataset.hpp>
 #include <tern/backend.hpp>
@@ -13,6 +14,7 @@
 #include <tern/kernel.hpp>
 #include <tern/model_format.hpp>
 #include <tern/explore.hpp>
+#include <tern/export.hpp>
 #include <tern/model_stats.hpp>
 #include <tern/npy.hpp>
 #include <tern/operator.hpp>
