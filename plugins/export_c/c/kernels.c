@@ -66,7 +66,9 @@ static int32_t tern_requantize(int32_t x, const tern_requant *r, int32_t channel
   v = tern_round24(v, &e);                        /* float32(x) */
   v = tern_round24(v * (uint64_t)r->m[c], &e);    /* float32(float32(x) * scale) */
   e += r->e[c];
-  if (e >= 0)
+  if (v == 0)
+    y = 0;
+  else if (e >= 0)
     y = e > 38 ? INT64_MAX : (int64_t)(v << e); /* past 2^62: clamped below anyway */
   else
     y = (int64_t)tern_shift_even(v, -e);
