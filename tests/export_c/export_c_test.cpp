@@ -44,10 +44,10 @@ void quantize_to(const std::string& name, DataType weights, const std::filesyste
 
 /// What Tern computes for the test images with the integer graph of a saved model.
 struct TernRun {
-  std::vector<float> inputs;         // the float test images
-  std::vector<std::int8_t> int8s;    // the int8 tensor its input Requantize makes of them
-  std::vector<std::int32_t> accs;    // the int32 values its output is dequantized from
-  std::vector<float> logits;         // its float output
+  std::vector<float> inputs;      // the float test images
+  std::vector<std::int8_t> int8s; // the int8 tensor its input Requantize makes of them
+  std::vector<std::int32_t> accs; // the int32 values its output is dequantized from
+  std::vector<float> logits;      // its float output
 };
 
 template <class T> void append(std::vector<T>& to, const Tensor& tensor) {
@@ -132,14 +132,14 @@ TEST_P(ExportC, HostBuildUnderSanitizersEqualsTernBitForBit) {
   const std::string n = c.model, N = upper(c.model);
   const std::string compile =
       "gcc -std=c99 -Wall -Wextra -Werror -O2 -g -fsanitize=address,undefined -fno-sanitize-recover=all "
-      "-ffp-contract=off -I" + (dir / "c").string() + " -DNAME=" + n + " -DINPUT_SIZE=" + N + "_INPUT_SIZE" +
-      " -DOUTPUT_SIZE=" + N + "_OUTPUT_SIZE -DARENA_SIZE=" + N + "_ARENA_SIZE " + TERN_SOURCE_DIR +
-      "/tests/export_c/host_harness.c " + summary.source.string() + " " + summary.weights.string() + " -o " +
-      (dir / "harness").string();
+      "-ffp-contract=off -I" +
+      (dir / "c").string() + " -DNAME=" + n + " -DINPUT_SIZE=" + N + "_INPUT_SIZE" + " -DOUTPUT_SIZE=" + N +
+      "_OUTPUT_SIZE -DARENA_SIZE=" + N + "_ARENA_SIZE " + TERN_SOURCE_DIR + "/tests/export_c/host_harness.c " +
+      summary.source.string() + " " + summary.weights.string() + " -o " + (dir / "harness").string();
   ASSERT_EQ(shell(compile), 0) << compile;
 
-  write_raw(dir / "floats.bin", std::vector<float>(tern.inputs.begin(),
-                                                   tern.inputs.begin() + float_count * summary.input_size));
+  write_raw(dir / "floats.bin",
+            std::vector<float>(tern.inputs.begin(), tern.inputs.begin() + float_count * summary.input_size));
   write_raw(dir / "int8s.bin", tern.int8s);
   const std::string run = (dir / "harness").string() + " " + (dir / "floats.bin").string() + " " +
                           (dir / "int8s.bin").string() + " " + std::to_string(test_count) + " " +

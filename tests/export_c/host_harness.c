@@ -14,20 +14,19 @@
 #define STR(a) STR2(a)
 #include STR(NAME.h)
 
-
-static long file_elements(FILE *f, size_t element) {
+static long file_elements(FILE* f, size_t element) {
   long bytes;
   if (fseek(f, 0, SEEK_END) != 0 || (bytes = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) return -1;
   return bytes / (long)element;
 }
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   FILE *floats, *ints, *int_out, *float_out;
   long count, float_count, i;
   float *x, *y;
-  int8_t *q;
-  int32_t *acc;
-  void *arena;
+  int8_t* q;
+  int32_t* acc;
+  void* arena;
   if (argc != 6) {
     fprintf(stderr, "usage: host_harness FLOATS INT8S COUNT INT_OUT FLOAT_OUT\n");
     return 2;

@@ -42,7 +42,7 @@ int main(void) {
   long cases = 0;
   int i, k;
   for (i = 0; i < 2000000; ++i) {
-    const int bits = (int)(next_random() % 32);                    /* magnitudes of every size */
+    const int bits = (int)(next_random() % 32); /* magnitudes of every size */
     const int32_t x = (int32_t)(uint32_t)(next_random() >> (32 + (31 - bits)));
     const int32_t signed_x = (next_random() & 1) ? x : -x;
     const float scale = ldexpf(1.0f + (float)(next_random() % 8388608) / 8388608.0f, (int)(next_random() % 53) - 40);
@@ -56,8 +56,8 @@ int main(void) {
       ++cases;
     }
   {
-    const int32_t edges[] = {wide_lo, wide_lo + 1, -16777217, -16777216, -1, 0, 1, 16777215, 16777217, 33554435,
-                             wide_hi};
+    const int32_t edges[] = {wide_lo, wide_lo + 1, -16777217, -16777216, -1,     0,
+                             1,       16777215,    16777217,  33554435,  wide_hi};
     const float scales[] = {0.0f, FLT_MIN, 1e-30f, 0.5f, 1.0f, 1.5f, 3.0f, 1e6f, FLT_MAX};
     size_t a, b;
     for (a = 0; a < sizeof edges / sizeof edges[0]; ++a)

@@ -33,7 +33,7 @@ fail() {
 }
 
 # Tools first: a machine without the cross tools skips before spending time on the PTQ.
-"$here/run_mcu.sh" --check "$cpu" || exit $?
+"$source_dir/sdk/mcu/run_mcu.sh" --check "$cpu" || exit $?
 if $example; then
   command -v make >/dev/null || {
     echo "SKIP: make not found"
@@ -66,7 +66,7 @@ samples=$workdir/seed/fashion_mnist_samples.npy.gz
   fail "tern export $model failed: $(tail -n 1 "$workdir/export.log")"
 
 if ! $example; then
-  exec "$here/run_mcu.sh" "$workdir/c" "$name" "$samples" "$workdir/mcu" "$cpu"
+  exec "$source_dir/sdk/mcu/run_mcu.sh" "$workdir/c" "$name" "$samples" "$workdir/mcu" "$cpu"
 fi
 
 # The worked example, built as its README says but with the export and the build folder
