@@ -41,12 +41,15 @@ std::vector<std::pair<std::string, std::string_view>> kernel_sections() {
 
 /// The sections each kernel section needs besides itself ("common" is always written).
 const std::map<std::string, std::vector<std::string>>& section_needs() {
-  static const std::map<std::string, std::vector<std::string>> needs{
-      {"conv", {"requant", "access", "affine"}}, {"gemm", {"requant", "access", "affine"}},
-      {"maxpool", {"access"}},                   {"requantize", {"requant", "access"}},
-      {"relu", {"access"}},                      {"cast", {"access"}},
-      {"add", {}},                               {"concat", {}},
-      {"input", {}}};
+  static const std::map<std::string, std::vector<std::string>> needs{{"conv", {"requant", "access", "affine"}},
+                                                                     {"gemm", {"requant", "access", "affine"}},
+                                                                     {"maxpool", {"access"}},
+                                                                     {"requantize", {"requant", "access"}},
+                                                                     {"relu", {"access"}},
+                                                                     {"cast", {"access"}},
+                                                                     {"add", {}},
+                                                                     {"concat", {}},
+                                                                     {"input", {}}};
   return needs;
 }
 
@@ -175,10 +178,14 @@ public:
     const std::string& op = node.op_type();
     body_ << "  /* '" << comment_text(node.name()) << "' (" << op << ") -> " << node.output()->shape().to_string()
           << " " << name(node.output()->dtype()) << " */\n";
-    if (op == "Conv") conv(node);
-    else if (op == "Gemm" || op == "MatMul") gemm(node);
-    else if (op == "MaxPool") maxpool(node);
-    else if (op == "Requantize") requantize(node);
+    if (op == "Conv")
+      conv(node);
+    else if (op == "Gemm" || op == "MatMul")
+      gemm(node);
+    else if (op == "MaxPool")
+      maxpool(node);
+    else if (op == "Requantize")
+      requantize(node);
     else if (op == "Add") {
       use("add");
       body_ << "  tern_add((const int32_t *)" << at(*node.input(0)) << ", (const int32_t *)" << at(*node.input(1))
@@ -191,7 +198,8 @@ public:
       use("cast");
       body_ << "  tern_cast(" << at(*node.input(0)) << ", " << c_type_code(node.input(0)->dtype()) << ", "
             << numel(*node.output()) << ", " << at(*node.output()) << ", TERN_S32);\n";
-    } else if (op == "Concat") concat(node);
+    } else if (op == "Concat")
+      concat(node);
     else // Reshape, Flatten, Squeeze, Unsqueeze, Identity: the same bytes
       body_ << "  memcpy(" << at(*node.output()) << ", " << at(*node.input(0)) << ", "
             << numel(*node.output()) * static_cast<std::int64_t>(info(node.output()->dtype()).size) << ");\n";
@@ -267,8 +275,8 @@ private:
     const Shape& x = node.input(0)->shape();
     body_ << "  {\n    static const tern_pool_shape s = {" << x[1] << ", " << x[2] << ", " << x[3] << ", ";
     window_fields(node, x, node.attr<std::vector<std::int64_t>>("kernel_shape"));
-    body_ << ", " << c_type_code(node.input(0)->dtype()) << "};\n    tern_maxpool(&s, " << at(*node.input(0))
-          << ", " << at(*node.output()) << ");\n  }\n";
+    body_ << ", " << c_type_code(node.input(0)->dtype()) << "};\n    tern_maxpool(&s, " << at(*node.input(0)) << ", "
+          << at(*node.output()) << ");\n  }\n";
   }
 
   void requantize(const Node& node) {

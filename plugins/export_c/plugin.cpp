@@ -25,7 +25,8 @@ bool c_identifier(const std::string& text) {
 class CExporter final : public tern::Exporter {
 public:
   std::string target() const override { return "c"; }
-  void write(const tern::Graph& graph, const std::filesystem::path& dir, const tern::Attributes& options) const override {
+  void write(const tern::Graph& graph, const std::filesystem::path& dir,
+             const tern::Attributes& options) const override {
     EmitOptions emit_options;
     emit_options.name = options.get_or<std::string>("name", "model");
     tern::check(c_identifier(emit_options.name), [&] {
