@@ -179,6 +179,11 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Where", {boolean, movable_or_f64, as_input_1}, make_where, nullptr, native},
       // Mod on every numeric dtype, both inputs alike
       {"Mod", {one_of({f32, f64, i8, u8, i16, i32, i64}), as_input_0}, make_mod, nullptr, native},
+      // Add, Sub, Mul on int32 or int64, both inputs alike, wrapping around on overflow
+      // (the int32 sums of quantized residual Adds)
+      {"Add", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
+      {"Sub", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
+      {"Mul", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
       // Expand (int64 shape), Tile (int64 repeats), Size: any data dtype
       {"Expand", {movable_or_f64, i64}, make_expand, nullptr, native},
       {"Tile", {movable_or_f64, i64}, make_tile, nullptr, native},

@@ -1,6 +1,6 @@
 // The third batch of native cpu kernels (reductions, ArgMax/ArgMin, float functions,
-// LogSoftmax, Hardmax, comparisons, logic, Where, Mod, Expand, Tile, ConstantOfShape, Size,
-// Range, Pad's reflect past the axis), run through the SequentialScheduler on "cpu".
+// LogSoftmax, Hardmax, comparisons, logic, Where, Mod, integer Add/Sub/Mul, Expand, Tile,
+// ConstantOfShape, Size, Range, Pad's reflect past the axis), run through the SequentialScheduler on "cpu".
 // Expected values are naive loops written here or worked out by hand from the ONNX spec.
 #include <tern/tern.hpp>
 
@@ -274,6 +274,55 @@ TEST(CpuOps3, ModFollowsTheDivisorOrTheDividend) {
   const Tensor zero = tensor(Shape{1}, DataType::Int64, Ints{0});
   const Tensor seven = tensor(Shape{1}, DataType::Int64, Ints{7});
   EXPECT_EQ(values<std::int64_t>(run_one("Mod", {input("a", seven), input("b", zero)})), Ints{0});
+}
+
+/// ONNX Runtime's result of `op` on int32 a and b: the exact value, in int64, wrapped
+/// modulo 2^32 into int32's range.
+std::int32_t wrapped_int32(const std::string& op, std::int32_t a, std::int32_t b) {
+  const std::int64_t x = a, y = b;
+  const std::int64_t exact = op == "Add" ? x + y : op == "Sub" ? x - y : x * y;
+  const std::int64_t modulus = std::int64_t{1} << 32;
+  const std::int64_t low = ((exact % modulus) + modulus) % modulus; // in [0, 2^32)
+  return static_cast<std::int32_t>(low >= modulus / 2 ? low - modulus : low);
+}
+
+TEST(CpuOps3, IntegerAddSubMulBroadcastAndWrapAround) {
+  // Full-range int32 values (a fixed linear congruential sequence), so that most sums and
+  // products overflow; b [3, 1] broadcasts against a [2, 3, 4].
+  std::uint32_t state = 12345;
+  const auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return static_cast<std::int32_t>(state);
+  };
+  std::vector<std::int32_t> a(24), b(3);
+  for (std::int32_t& v : a) v = next();
+  for (std::int32_t& v : b) v = next();
+  for (const std::string op : {"Add", "Sub", "Mul"}) {
+    const Tensor y = run_one(op, {input("a", tensor(Shape{2, 3, 4}, DataType::Int32, a)),
+                                  input("b", tensor(Shape{3, 1}, DataType::Int32, b))});
+    ASSERT_EQ(y.dtype(), DataType::Int32);
+    ASSERT_EQ(y.shape(), (Shape{2, 3, 4}));
+    for (std::size_t n = 0; n < 2; ++n)
+      for (std::size_t c = 0; c < 3; ++c)
+        for (std::size_t w = 0; w < 4; ++w) {
+          const std::size_t i = (n * 3 + c) * 4 + w;
+          EXPECT_EQ(y.data<std::int32_t>()[i], wrapped_int32(op, a[i], b[c])) << op << " element " << i;
+        }
+  }
+  const Tensor top = tensor(Shape{2}, DataType::Int32, std::vector<std::int32_t>{2147483647, -2147483647 - 1});
+  const Tensor one = tensor(Shape{}, DataType::Int32, std::vector<std::int32_t>{1});
+  EXPECT_EQ(values<std::int32_t>(run_one("Add", {input("a", top), input("b", one)})),
+            (std::vector<std::int32_t>{-2147483647 - 1, -2147483647}));
+  EXPECT_EQ(values<std::int32_t>(run_one("Sub", {input("a", top), input("b", one)})),
+            (std::vector<std::int32_t>{2147483646, 2147483647}));
+  // int64: [1] against [2, 3], and a product past int64's range.
+  const Tensor three = tensor(Shape{1}, DataType::Int64, Ints{3});
+  const Tensor row =
+      tensor(Shape{2, 3}, DataType::Int64, Ints{1, 2, 3, -4, 5, std::numeric_limits<std::int64_t>::max()});
+  EXPECT_EQ(values<std::int64_t>(run_one("Sub", {input("a", three), input("b", row)})),
+            (Ints{2, 1, 0, 7, -2, std::numeric_limits<std::int64_t>::min() + 4}));
+  EXPECT_EQ(values<std::int64_t>(run_one("Mul", {input("a", three), input("b", row)})),
+            (Ints{3, 6, 9, -12, 15, std::numeric_limits<std::int64_t>::max() - 2}));
 }
 
 // --- Expand, Tile, ConstantOfShape, Size, Range ---------------------------------------

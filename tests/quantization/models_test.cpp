@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 
@@ -87,6 +88,72 @@ TEST(PtqModels, IntegerConvNetAgreesWithFakeQuantization) {
   for (std::size_t b = 0; b < fake_logits.size(); ++b)
     EXPECT_EQ(fake_logits[b].to_doubles(), integer_logits[b].to_doubles()) << b;
   EXPECT_GE(accuracy(integer), float_accuracy("convnet") - 0.003);
+}
+
+/// Fails unless every value `graph` computes is an integer, except the logits' final
+/// dequantization (Cast to float32, then Mul by the rescale into the graph output).
+void expect_integers_up_to_the_output(Graph& graph) {
+  graph.infer_shapes();
+  for (const Node* node : graph.nodes()) {
+    if (graph.is_output(*node->output()) && node->op_type() == "Mul") continue;
+    if (node->op_type() == "Cast") {
+      const std::vector<Node*> readers = graph.consumers(*node->output());
+      if (readers.size() == 1 && graph.is_output(*readers[0]->output())) continue;
+    }
+    EXPECT_NE(node->output()->dtype(), DataType::Float32) << node->describe() << " computes in float";
+  }
+}
+
+/// The largest |value| of a constant.
+double largest_magnitude(const Tensor& tensor) {
+  double largest = 0.0;
+  for (const double v : tensor.to_doubles()) largest = std::max(largest, std::abs(v));
+  return largest;
+}
+
+/// Residual Adds (resnet_tiny) and global average pooling (both models) run on integers and
+/// agree with the fake-quantized graph but for rare near-ties of rounding: the float graph
+/// rounds each product (and the average) to float32 before the quantizer rounds to an
+/// integer, the integer one rounds once. A tie decided the other way moves one int8
+/// activation by one unit, so the logits then differ by at most one unit of the
+/// classifier's input: its largest |weight| output steps.
+TEST(PtqModels, IntegerResidualAndPoolingAgreeWithFakeQuantization) {
+  for (const std::string model : {"resnet_tiny", "mobilenet_tiny"}) {
+    ptq::QuantizeOptions options;
+    options.clipping_mode = ptq::Clipping::MSE;
+    options.fake_quantize = true;
+    const Graph fake = quantized_model(model, options);
+    options.fake_quantize = false;
+    Graph integer = quantized_model(model, options);
+    expect_integers_up_to_the_output(integer);
+
+    // logits = Cast(classifier's int32 accumulation) * step.
+    const Node* dequantize = integer.outputs()[0]->producer();
+    ASSERT_EQ(dequantize->op_type(), "Mul") << model;
+    const Node* classifier = dequantize->input(0)->producer()->input(0)->producer();
+    const double step = largest_magnitude(*dequantize->input(1)->constant());
+    const double one_input_unit = step * largest_magnitude(*classifier->input(1)->constant());
+
+    const std::vector<Tensor> fake_logits = logits(fake), integer_logits = logits(integer);
+    const std::vector<std::int64_t> fake_classes = predictions(fake_logits);
+    const std::vector<std::int64_t> integer_classes = predictions(integer_logits);
+    std::size_t same_class = 0, same_logits = 0;
+    for (std::size_t i = 0; i < fake_classes.size(); ++i) same_class += fake_classes[i] == integer_classes[i];
+    double largest = 0.0;
+    for (std::size_t b = 0; b < fake_logits.size(); ++b) {
+      const std::vector<double> f = fake_logits[b].to_doubles(), q = integer_logits[b].to_doubles();
+      const auto width = static_cast<std::size_t>(fake_logits[b].shape()[1]);
+      for (std::size_t row = 0; row < f.size(); row += width)
+        same_logits += std::equal(f.begin() + row, f.begin() + row + width, q.begin() + row);
+      for (std::size_t i = 0; i < f.size(); ++i) largest = std::max(largest, std::abs(f[i] - q[i]));
+    }
+    const auto images = static_cast<double>(fake_classes.size());
+    // Measured: resnet_tiny 100 % equal logits; mobilenet_tiny 98.9 % (11 images, all one
+    // window sum whose average lands 2e-6 below a half), 100 % equal predictions.
+    EXPECT_GE(static_cast<double>(same_class) / images, 0.999) << model;
+    EXPECT_GE(static_cast<double>(same_logits) / images, 0.98) << model;
+    EXPECT_LE(largest, one_input_unit) << model;
+  }
 }
 
 /// Each example model under every combination of optimize_signs × single_shift ×

@@ -1,10 +1,12 @@
 // Elementwise kernels with numpy broadcasting: Pow (float32 base, exponent of any numeric
-// type), Mod (every numeric type) and the variadic float32 Min, Max, Sum, Mean. The index
-// math lives in broadcast.hpp.
+// type), Mod (every numeric type), Add/Sub/Mul on int32 and int64, and the variadic float32
+// Min, Max, Sum, Mean. The index math lives in broadcast.hpp.
 #include "native/broadcast.hpp"
 #include "native/native_ops.hpp"
 
 #include <cmath>
+#include <functional>
+#include <type_traits>
 
 namespace tern::cpu {
 namespace {
@@ -109,8 +111,37 @@ private:
   bool fmod_;
 };
 
+// Add, Sub, Mul (`Op`) on int32 or int64, both inputs alike. Overflow wraps around, as in ONNX
+// Runtime: the operation runs on the unsigned type of the same width, where wrapping is
+// defined (signed overflow is undefined behaviour in C++), and converts back modulo 2^n.
+template <class Op>
+void wrapping_arithmetic(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
+  native::require_arity(node, inputs, outputs, 2, 2, 1, 1);
+  const DataType type = inputs[0].dtype();
+  native::require(node, type == DataType::Int32 || type == DataType::Int64,
+                  "input 0 is " + std::string(name(type)) + ", expected int32 or int64");
+  native::require_dtype(node, inputs[1], type, "input 1");
+  native::require_dtype(node, outputs[0], type, "output");
+  dispatch(type, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t>) {
+      using U = std::make_unsigned_t<T>;
+      native::broadcast_map<T, T, T>(node, inputs, outputs[0], [](T a, T b) {
+        return static_cast<T>(Op{}(static_cast<U>(a), static_cast<U>(b)));
+      });
+    }
+  });
+}
+
 } // namespace
 
+std::unique_ptr<Kernel> make_integer_arithmetic(const Node& node) {
+  const std::string& op = node.op_type();
+  if (op == "Add") return native::stateless_kernel(node, wrapping_arithmetic<std::plus<>>);
+  if (op == "Sub") return native::stateless_kernel(node, wrapping_arithmetic<std::minus<>>);
+  native::require(node, op == "Mul", "integer arithmetic is Add, Sub or Mul, not " + op);
+  return native::stateless_kernel(node, wrapping_arithmetic<std::multiplies<>>);
+}
 std::unique_ptr<Kernel> make_pow(const Node& node) { return native::stateless_kernel(node, pow_f32); }
 std::unique_ptr<Kernel> make_min(const Node& node) { return native::stateless_kernel(node, min_f32); }
 std::unique_ptr<Kernel> make_max(const Node& node) { return native::stateless_kernel(node, max_f32); }

@@ -38,7 +38,7 @@ std::unique_ptr<Kernel> make_cast(const Node& node);
 /// Round (float32): halves to even.
 std::unique_ptr<Kernel> make_round(const Node& node);
 
-// elementwise.cpp: float32 with numpy multidirectional broadcasting (see broadcast.hpp).
+// elementwise.cpp: numpy multidirectional broadcasting (see broadcast.hpp).
 /// Pow: float32 base, float32/int32/int64 exponent.
 std::unique_ptr<Kernel> make_pow(const Node& node);
 /// Min, Max, Sum, Mean over any number of float32 inputs.
@@ -48,6 +48,8 @@ std::unique_ptr<Kernel> make_sum(const Node& node);
 std::unique_ptr<Kernel> make_mean(const Node& node);
 /// Mod on every numeric dtype; "fmod" picks C's (1) or Python's (0) sign rule.
 std::unique_ptr<Kernel> make_mod(const Node& node);
+/// Add, Sub, Mul on int32 or int64, wrapping around on overflow as ONNX Runtime does.
+std::unique_ptr<Kernel> make_integer_arithmetic(const Node& node);
 
 // unary.cpp: float32 functions of one input, one table row per op type.
 /// Log, Reciprocal, Floor, Ceil, Sign, Erf, Softplus, Softsign, Elu, Selu, ThresholdedRelu,
