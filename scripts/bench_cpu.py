@@ -21,8 +21,9 @@ import time
 import torch
 from torch import nn
 
+from peer_venv import VENV, ensure_venv
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-VENV = ROOT / "build" / "bench-venv"
 
 
 class LeNet(nn.Module):
@@ -109,17 +110,6 @@ while time.perf_counter() < deadline:
     best = max(best, count * batch / (time.perf_counter() - start))
 print(json.dumps({"images_per_second": best, "version": ort.__version__}))
 """
-
-
-def ensure_venv():
-    python = VENV / "bin" / "python"
-    if not python.exists():
-        # PyPI's onnxruntime is a peer for comparison only, never a build or test dependency.
-        base = os.environ.get("TERN_BENCH_PYTHON", "python3")
-        subprocess.run([base, "-m", "venv", str(VENV)], check=True)
-    if subprocess.run([str(python), "-c", "import onnxruntime"], capture_output=True).returncode != 0:
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "onnxruntime", "numpy"], check=True)
-    return python
 
 
 def ort_rate(python, path, batch, threads, seconds):

@@ -1,6 +1,7 @@
 // libtern-ptq.so: the post-training quantization passes, registered by name ("ptq.<step>").
 #include "calibration.hpp"
 #include "cast_to_integer.hpp"
+#include "to_qdq.hpp"
 #include "operators.hpp"
 #include "pipeline.hpp"
 #include "precision.hpp"
@@ -47,6 +48,7 @@ void register_ptq(tern::PluginContext& context) {
   context.add_pass("ptq.quantize", step(tern::ptq::quantize_normalized_network));
   context.add_pass("ptq.fold", step(tern::ptq::fold_quantizers));
   context.add_pass("ptq.cast_to_integer", step(tern::ptq::cast_to_integer));
+  context.add_pass("ptq.to_qdq", step(tern::ptq::to_qdq));
   context.add_pass("ptq.quantize_network", step(tern::ptq::quantize_network));
 }
 

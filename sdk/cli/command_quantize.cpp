@@ -81,6 +81,9 @@ int quantize(const po::variables_map& args, Output& out) {
   ptq::QuantizeOptions options = quantize_options(args, backends);
   options.log = [&out](const std::string& line) { out.text() << line << "\n"; };
   const bool fake = args.count("fake") > 0 || options.no_quant;
+  const std::string format = args["format"].as<std::string>();
+  check(format == "fake" || format == "qdq", [&] { return "--format " + format + ": expected fake or qdq"; });
+  check(format == "fake" || !fake, "--format qdq writes the integer network: it cannot go with --fake or --no-quant");
 
   Graph graph = load_model(path);
   std::optional<Graph> as_loaded; // for --explore
@@ -107,7 +110,13 @@ int quantize(const po::variables_map& args, Output& out) {
                                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   if (fake) ptq::mark_float_only(graph); // tern export refuses it: the user asked for float execution
-  save_model(graph, output);
+  if (format == "qdq") {
+    Graph qdq = graph.clone();
+    ptq::to_qdq(qdq, options);
+    save_model(qdq, output);
+  } else {
+    save_model(graph, output);
+  }
 
   nlohmann::json seconds = nlohmann::json::object();
   out.text() << "Quantized " << path << " with " << calibration.size() << " calibration samples from "
@@ -120,8 +129,13 @@ int quantize(const po::variables_map& args, Output& out) {
                << " s\n";
     seconds[step] = time;
   }
-  out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
-             << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
+  if (format == "qdq")
+    out.text() << "Saved " << output << ": QDQ form (QuantizeLinear/DequantizeLinear, int8 weights, int32 biases),\n"
+               << "  which ONNX Runtime and other integer runtimes run on their int8 kernels; it takes the float\n"
+               << "  input as it is (its first QuantizeLinear scales it).\n";
+  else
+    out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
+               << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
   if (as_loaded) draw_before_after(*as_loaded, runnable, path, args["explore"].as<std::string>(), backends, out);
   out.result() = {{"model", path},
                   {"output", output},
@@ -159,8 +173,11 @@ Command quantize_command() {
       [](po::options_description& options) {
         options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
             "output,o", po::value<std::string>(), "where to save the quantized model (.onnx)")(
-            "calib", po::value<std::string>()->default_value("fashion-mnist"),
-            "calibration dataset (as tern eval --dataset)")(
+            "format", po::value<std::string>()->default_value("fake"),
+            "fake (Tern's form: Mul/Round/Clip, run with --integer) or qdq (QuantizeLinear/DequantizeLinear for "
+            "ONNX Runtime and other integer runtimes)")("calib",
+                                                        po::value<std::string>()->default_value("fashion-mnist"),
+                                                        "calibration dataset (as tern eval --dataset)")(
             "calib-split", po::value<std::string>()->default_value("train"), "split of the calibration dataset")(
             "calib-size", po::value<std::size_t>()->default_value(100), "calibration samples (the first N)")(
             "weights", po::value<std::string>()->default_value("int8"), "weight precision: int8, int4, ...")(

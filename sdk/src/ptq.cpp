@@ -142,6 +142,7 @@ void quantize_normalized_network(Graph& graph, const QuantizeOptions& options) {
 void fold_quantizers(Graph& graph, const QuantizeOptions& options) { run_step("ptq.fold", graph, options); }
 
 void cast_to_integer(Graph& graph, const QuantizeOptions& options) { run_step("ptq.cast_to_integer", graph, options); }
+void to_qdq(Graph& graph, const QuantizeOptions& options) { run_step("ptq.to_qdq", graph, options); }
 
 bool is_quantized(const Graph& graph) { return graph.meta().has(input_scale_key); }
 

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <fstream>
 
 namespace tern {
@@ -217,6 +218,43 @@ TEST_P(PtqEveryModel, FourBitPerChannelBeatsPyTorchsFourBitFakeQuant) {
   options.per_channel = true;
   // 1,000 images here against PyTorch's 10,000: a margin of 1 point covers the sampling.
   EXPECT_GT(accuracy(quantized_model(GetParam(), options, DataType::Int4)), pytorch_w4a4(GetParam()) + 0.01);
+}
+
+// The QDQ form (QuantizeLinear/DequantizeLinear around float ops) of the integer network:
+// Tern's own QuantizeLinear/DequantizeLinear kernels run it on the raw float input, and it
+// classifies the test images as the integer graph does (the two round differently in rare
+// ties, and QDQ widens the upper clamp of non-negative outputs to the uint8 range).
+TEST_P(PtqEveryModel, QdqFormClassifiesAsTheIntegerGraph) {
+  ptq::QuantizeOptions options;
+  options.fake_quantize = true;
+  const Graph fake = quantized_model(GetParam(), options);
+  Graph integer = fake.clone();
+  ptq::cast_to_integer(integer);
+  Graph qdq = fake.clone();
+  ptq::to_qdq(qdq);
+
+  EXPECT_FALSE(ptq::is_quantized(qdq)) << "the QDQ graph takes the float input as it is";
+  std::map<std::string, int> ops;
+  for (const Node* node : qdq.nodes()) ++ops[node->op_type()];
+  EXPECT_EQ(ops.count("Requantize") + ops.count("Round") + ops.count("Clip"), 0u);
+  EXPECT_GE(ops["QuantizeLinear"], 3);
+  EXPECT_GE(ops["DequantizeLinear"], 6);
+  for (const Value* constant : qdq.constants())
+    if (constant->constant()->numel() > 64) { // weights: int8; biases: int32
+      EXPECT_TRUE(constant->constant()->dtype() == DataType::Int8 || constant->constant()->dtype() == DataType::Int32)
+          << constant->name() << " is " << name(constant->constant()->dtype());
+    }
+
+  SequentialScheduler scheduler(qdq, {"cpu"});
+  std::vector<std::int64_t> qdq_classes;
+  for (std::size_t begin = 0; begin < test_images().size(); begin += 100) {
+    const std::vector<std::int64_t> batch = predictions({scheduler.forward({test_images().batch(begin, 100)})[0]});
+    qdq_classes.insert(qdq_classes.end(), batch.begin(), batch.end());
+  }
+  const std::vector<std::int64_t> integer_classes = predictions(logits(integer));
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < qdq_classes.size(); ++i) same += qdq_classes[i] == integer_classes[i];
+  EXPECT_GE(static_cast<double>(same) / static_cast<double>(qdq_classes.size()), 0.99);
 }
 
 INSTANTIATE_TEST_SUITE_P(Examples, PtqEveryModel,

@@ -77,6 +77,11 @@ void adjust_ranges(Graph& graph, const QuantizeOptions& options = {});
 void quantize_normalized_network(Graph& graph, const QuantizeOptions& options = {});
 void fold_quantizers(Graph& graph, const QuantizeOptions& options = {});
 void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
+/// The quantized graph in ONNX's QDQ form (QuantizeLinear/DequantizeLinear around float ops,
+/// int8 weights, int32 biases) that integer runtimes fuse into their int8 kernels; it takes
+/// the float input as it is (its first QuantizeLinear does the input scaling), so it is no
+/// longer is_quantized(). Throws for nodes outside the integer graph (--keep-float ones).
+void to_qdq(Graph& graph, const QuantizeOptions& options = {});
 
 /// Whether `graph` came out of quantize_network (and so wants scale_input).
 bool is_quantized(const Graph& graph);
