@@ -4,8 +4,10 @@
 #include <tern/model_format.hpp>
 #include <tern/ptq.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
+#include <optional>
 #include <iostream>
 
 namespace tern::cli {
@@ -54,7 +56,8 @@ double float_accuracy(const std::string& path, const Dataset& dataset, const std
 /// graph that runs (integer unless --fake), whose meta holds the calibration ranges, clips and
 /// histograms the page shows.
 void draw_before_after(const Graph& as_loaded, const Graph& quantized, const std::string& path, const fs::path& folder,
-                       const std::vector<std::string>& backends, Output& out) {
+                       const std::vector<std::string>& backends, const std::optional<std::string>& report,
+                       Output& out) {
   std::error_code error;
   fs::create_directories(folder, error);
   check(!error,
@@ -65,9 +68,38 @@ void draw_before_after(const Graph& as_loaded, const Graph& quantized, const std
   options.title = name + " before PTQ";
   explore({{&as_loaded, name, fs::file_size(path)}}, folder / "before.html", options);
   options.title = name + " after PTQ";
+  if (report) options.report = *report;
   explore({{&quantized, name + " quantized", std::nullopt}}, folder / "after.html", options);
   out.text() << "Drew the model before and after PTQ: " << (folder / "before.html").string() << " and "
              << (folder / "after.html").string() << " (open them in a browser).\n";
+}
+
+/// --report FILE: each quantized node's SQNR against float (alone and in the network) and
+/// its facts, as JSON (docs/REPORT.md); the 10 worst printed.
+void write_report(const Graph& as_loaded, const Graph& quantized, const Dataset& calibration,
+                  const ptq::QuantizeOptions& options, const std::string& model, const std::string& file, Output& out) {
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<ptq::NodeQuality> nodes = ptq::measure_quality(as_loaded, quantized, calibration, options);
+  ptq::write_quality_report(nodes, fs::path(model).filename().string(), file);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(nodes.begin(), nodes.end(),
+            [](const ptq::NodeQuality& a, const ptq::NodeQuality& b) { return a.sqnr_network_db < b.sqnr_network_db; });
+  out.text() << "Wrote " << file << ": SQNR of " << nodes.size() << " quantized nodes against float over the "
+             << calibration.size() << " calibration samples (" << std::fixed << std::setprecision(1) << seconds
+             << " s). The " << std::min<std::size_t>(nodes.size(), 10) << " worst in the network:\n"
+             << "  " << std::left << std::setw(44) << "node" << std::setw(20) << "op" << std::setw(10) << "precision"
+             << std::right << std::setw(12) << "alone dB" << std::setw(12) << "network dB" << std::setw(12) << "MACs"
+             << "\n";
+  for (std::size_t i = 0; i < std::min<std::size_t>(nodes.size(), 10); ++i) {
+    const ptq::NodeQuality& n = nodes[i];
+    std::string name = n.node.size() > 42 ? "..." + n.node.substr(n.node.size() - 39) : n.node;
+    out.text() << "  " << std::left << std::setw(44) << name << std::setw(20) << n.op << std::setw(10) << n.precision
+               << std::right << std::setw(12) << n.sqnr_alone_db << std::setw(12) << n.sqnr_network_db << std::setw(12)
+               << n.macs << "\n";
+  }
+  out.text() << "  (alone: only that node quantized; network: everything quantized. A node far below the others "
+                "is where accuracy goes: try --per-channel or another --clipping, or draw it with tern explore "
+             << "--report " << file << ")\n";
 }
 
 int quantize(const po::variables_map& args, Output& out) {
@@ -86,8 +118,8 @@ int quantize(const po::variables_map& args, Output& out) {
   check(format == "fake" || !fake, "--format qdq writes the integer network: it cannot go with --fake or --no-quant");
 
   Graph graph = load_model(path);
-  std::optional<Graph> as_loaded; // for --explore
-  if (args.count("explore")) as_loaded = graph.clone();
+  std::optional<Graph> as_loaded; // for --explore and --report
+  if (args.count("explore") || args.count("report")) as_loaded = graph.clone();
   check(graph.inputs().size() == 1, [&] {
     return path + ": tern quantize needs a model with one input, it has " + std::to_string(graph.inputs().size());
   });
@@ -136,7 +168,13 @@ int quantize(const po::variables_map& args, Output& out) {
   else
     out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
                << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
-  if (as_loaded) draw_before_after(*as_loaded, runnable, path, args["explore"].as<std::string>(), backends, out);
+  std::optional<std::string> report_path;
+  if (args.count("report")) {
+    report_path = args["report"].as<std::string>();
+    write_report(*as_loaded, graph, calibration, options, path, *report_path, out);
+  }
+  if (args.count("explore"))
+    draw_before_after(*as_loaded, runnable, path, args["explore"].as<std::string>(), backends, report_path, out);
   out.result() = {{"model", path},
                   {"output", output},
                   {"calibration_samples", calibration.size()},
@@ -145,6 +183,7 @@ int quantize(const po::variables_map& args, Output& out) {
                   {"clipping", ptq::name(options.clipping_mode)},
                   {"weights", args["weights"].as<std::string>()},
                   {"activations", args["activations"].as<std::string>()}};
+  if (report_path) out.result()["report"] = *report_path;
 
   if (args.count("eval") == 0) {
     out.text() << "Next: add --eval fashion-mnist to compare float and quantized accuracy.\n";
@@ -199,7 +238,9 @@ Command quantize_command() {
             "verbose", "per-value ranges, clipping and scales")(
             "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
             "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
-            "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)");
+            "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)")(
+            "report", po::value<std::string>(),
+            "write each quantized node's SQNR against float (alone, in the network) as JSON (docs/REPORT.md)");
         add_backend_options(options);
       },
       quantize};

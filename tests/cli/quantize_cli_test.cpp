@@ -70,6 +70,27 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
   EXPECT_NE(plain.err.find("--integer needs a model saved by tern quantize"), std::string::npos) << plain.err;
 }
 
+TEST(QuantizeCli, ReportWritesPerNodeSqnrThatTheExplorerReadsAndPrintsTheWorst) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const fs::path report = temp_path("report.json");
+  const auto result = tern_cli("quantize " + quote(convnet) + " --calib-size 50 -o " + quote(temp_path("r.onnx")) +
+                               " --report " + quote(report));
+  ASSERT_EQ(result.code, 0) << result.err;
+  EXPECT_NE(result.out.find("worst in the network"), std::string::npos) << result.out;
+  const auto json = nlohmann::json::parse(std::ifstream(report));
+  EXPECT_EQ(json["format"], "tern.quantize_report");
+  ASSERT_EQ(json["nodes"].size(), 4u) << json.dump(); // convnet: 2 Conv, 2 Gemm
+  for (const auto& node : json["nodes"]) {
+    EXPECT_GT(node["sqnr_db"]["alone"].get<double>(), 25.0) << node.dump(); // 8 bits: ~6 dB a bit
+    EXPECT_GT(node["sqnr_db"]["network"].get<double>(), 15.0) << node.dump();
+    EXPECT_GT(node["macs"].get<double>(), 0.0) << node.dump();
+  }
+  // The explorer draws it (its reader checks the schema of docs/REPORT.md).
+  const auto page = tern_cli("explore " + quote(temp_path("r.onnx")) + " -o " + quote(temp_path("r.html")) +
+                             " --report " + quote(report));
+  EXPECT_EQ(page.code, 0) << page.err;
+}
+
 TEST(QuantizeCli, VerboseReportsRangesClippingAndScalesPerValue) {
   if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
   const auto result =

@@ -11,6 +11,7 @@
 #include <tern/graph.hpp>
 
 #include <cstddef>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <utility>
@@ -82,6 +83,27 @@ void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
 /// the float input as it is (its first QuantizeLinear does the input scaling), so it is no
 /// longer is_quantized(). Throws for nodes outside the integer graph (--keep-float ones).
 void to_qdq(Graph& graph, const QuantizeOptions& options = {});
+
+/// One quantized node in the per-layer quality report (docs/REPORT.md).
+struct NodeQuality {
+  std::string node, op, precision;
+  /// SQNR in dB of the node's output against float over the calibration set: with only this
+  /// node quantized (its weights and its output; its inputs float), and in the whole
+  /// quantized network.
+  double sqnr_alone_db = 0.0, sqnr_network_db = 0.0;
+  double range_min = 0.0, range_max = 0.0, clip = 0.0, scale = 0.0;
+  std::int64_t macs = 0, parameters = 0;
+  std::vector<double> histogram; ///< calibration histogram of |output|, bins of bin_width
+  double bin_width = 0.0;
+};
+
+/// Measures every quantized node of `quantized`, what quantize_network made of `float_model`
+/// with `options` (fake_quantize: the form tern quantize saves), on the calibration set.
+std::vector<NodeQuality> measure_quality(const Graph& float_model, const Graph& quantized, const Dataset& calibration,
+                                         const QuantizeOptions& options = {});
+/// Writes them as the JSON report docs/REPORT.md describes (what tern explore --report draws).
+void write_quality_report(const std::vector<NodeQuality>& nodes, const std::string& model,
+                          const std::filesystem::path& path);
 
 /// Whether `graph` came out of quantize_network (and so wants scale_input).
 bool is_quantized(const Graph& graph);
