@@ -74,6 +74,28 @@ void draw_before_after(const Graph& as_loaded, const Graph& quantized, const std
              << (folder / "after.html").string() << " (open them in a browser).\n";
 }
 
+/// --mixed-precision: the most sensitive nodes promoted to 8 bits within --mixed-budget of
+/// the MACs (ptq::quantize_mixed_precision); says which and what it bought. Returns seconds.
+double mixed_precision(Graph& graph, const Dataset& calibration, const ptq::Precisions& low,
+                       const po::variables_map& args, const ptq::QuantizeOptions& options, Output& out) {
+  check(info(low.weights).bits < 8 || info(low.activations).bits < 8,
+        "--mixed-precision promotes nodes to 8 bits: ask for fewer bits (--weights int4 --activations int4)");
+  check(!options.no_quant, "--mixed-precision quantizes: it cannot go with --no-quant");
+  const double budget = args["mixed-budget"].as<double>();
+  const auto start = std::chrono::steady_clock::now();
+  const ptq::MixedPrecision mixed = ptq::quantize_mixed_precision(
+      graph, calibration, low, {DataType::Int8, DataType::Int8, DataType::Int32}, budget, options);
+  out.text() << "Mixed precision: " << mixed.promoted.size() << " node(s) promoted to 8 bits, " << std::fixed
+             << std::setprecision(1) << 100.0 * mixed.mac_fraction << "% of the MACs (budget " << 100.0 * budget
+             << "%); output SQNR " << mixed.sqnr_low_db << " dB -> " << mixed.sqnr_db << " dB\n";
+  for (const std::string& node : mixed.promoted) out.text() << "  " << node << "\n";
+  out.result()["mixed_precision"] = {{"promoted", mixed.promoted},
+                                     {"mac_fraction", mixed.mac_fraction},
+                                     {"sqnr_low_db", mixed.sqnr_low_db},
+                                     {"sqnr_db", mixed.sqnr_db}};
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 /// --report FILE: each quantized node's SQNR against float (alone and in the network) and
 /// its facts, as JSON (docs/REPORT.md); the 10 worst printed.
 void write_report(const Graph& as_loaded, const Graph& quantized, const Dataset& calibration,
@@ -129,10 +151,16 @@ int quantize(const po::variables_map& args, Output& out) {
       open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
   check_fits(calibration, graph.inputs()[0]->shape());
 
-  ptq::auto_assign_node_precision(graph, precision_argument(args, "weights"), precision_argument(args, "activations"),
-                                  precision_argument(args, "accumulation"));
+  const ptq::Precisions low{precision_argument(args, "weights"), precision_argument(args, "activations"),
+                            precision_argument(args, "accumulation")};
   if (options.verbose) out.text() << "Quantizing " << path << " (per-value report):\n";
-  ptq::QuantizeReport report = ptq::quantize_network(graph, calibration, options);
+  ptq::QuantizeReport report;
+  if (args.count("mixed-precision")) {
+    report.seconds.emplace_back("mixed_precision", mixed_precision(graph, calibration, low, args, options, out));
+  } else {
+    ptq::auto_assign_node_precision(graph, low.weights, low.activations, low.accumulation);
+    report = ptq::quantize_network(graph, calibration, options);
+  }
   Graph runnable = graph.clone();
   if (!fake) {
     const auto start = std::chrono::steady_clock::now();
@@ -175,14 +203,14 @@ int quantize(const po::variables_map& args, Output& out) {
   }
   if (args.count("explore"))
     draw_before_after(*as_loaded, runnable, path, args["explore"].as<std::string>(), backends, report_path, out);
-  out.result() = {{"model", path},
-                  {"output", output},
-                  {"calibration_samples", calibration.size()},
-                  {"seconds", seconds},
-                  {"integer", !fake},
-                  {"clipping", ptq::name(options.clipping_mode)},
-                  {"weights", args["weights"].as<std::string>()},
-                  {"activations", args["activations"].as<std::string>()}};
+  out.result().update(nlohmann::json{{"model", path},
+                                     {"output", output},
+                                     {"calibration_samples", calibration.size()},
+                                     {"seconds", seconds},
+                                     {"integer", !fake},
+                                     {"clipping", ptq::name(options.clipping_mode)},
+                                     {"weights", args["weights"].as<std::string>()},
+                                     {"activations", args["activations"].as<std::string>()}});
   if (report_path) out.result()["report"] = *report_path;
 
   if (args.count("eval") == 0) {
@@ -239,6 +267,9 @@ Command quantize_command() {
             "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
             "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
             "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)")(
+            "mixed-precision", "promote the most sensitive nodes to 8 bits (int8/int8/int32) within --mixed-budget")(
+            "mixed-budget", po::value<double>()->default_value(0.25),
+            "fraction of the MACs --mixed-precision may promote")(
             "report", po::value<std::string>(),
             "write each quantized node's SQNR against float (alone, in the network) as JSON (docs/REPORT.md)");
         add_backend_options(options);

@@ -34,11 +34,11 @@ Node* sole_reader(const Graph& graph, const Value& value) {
 /// A node's output quantizer in the quantized graph: [Mul(rescale)] → Round → Clip, and a Mul
 /// back to real units where the network's output is dequantized.
 struct Quantizer {
-  const Value* end = nullptr;    ///< its last value
+  const Value* end = nullptr; ///< its last value
   std::vector<double> rescale{1.0};
   double lo = 0.0, hi = 0.0;
-  double to_real = 1.0;          ///< end · to_real = the real value
-  bool rounds = true;            ///< false for a network output kept at accumulation precision
+  double to_real = 1.0; ///< end · to_real = the real value
+  bool rounds = true;   ///< false for a network output kept at accumulation precision
 };
 
 std::optional<Quantizer> quantizer_after(const Graph& graph, const Node& node, double scale) {
@@ -68,8 +68,8 @@ std::optional<Quantizer> quantizer_after(const Graph& graph, const Node& node, d
   q.hi = next->input(2)->constant()->to_doubles()[0];
   q.end = next->output();
   // A network output is dequantized right after (Mul): that output is in real units.
-  if (Node* dequantize = sole_reader(graph, *q.end); dequantize != nullptr && dequantize->op_type() == "Mul" &&
-                                                      graph.is_output(*dequantize->output())) {
+  if (Node* dequantize = sole_reader(graph, *q.end);
+      dequantize != nullptr && dequantize->op_type() == "Mul" && graph.is_output(*dequantize->output())) {
     q.end = dequantize->output();
     q.to_real = 1.0;
   }
@@ -140,7 +140,8 @@ std::vector<Energy> compare(Graph reference, Graph measured, const std::vector<P
   for (std::size_t begin = 0; begin < data.size(); begin += batch_size) {
     const Tensor batch = data.batch(begin, std::min(batch_size, data.size() - begin));
     const std::vector<Tensor> x = reference_run.forward({batch});
-    const std::vector<Tensor> y = measured_run.forward({measured_wants_scaling ? scale_input(quantized, batch) : batch});
+    const std::vector<Tensor> y =
+        measured_run.forward({measured_wants_scaling ? scale_input(quantized, batch) : batch});
     for (std::size_t p = 0; p < probes.size(); ++p)
       energy[p].add(x[reference_outputs + p], y[measured_outputs + p], probes[p].to_real);
   }
@@ -187,10 +188,10 @@ std::string quantize_one(Graph& prepared, const Graph& quantized, const Node& q_
   Value* value = node.output();
   value = prepared.insert_after(*value, "Mul", {}, {&scalar(node.name() + "_to_steps", 1.0 / scale)}).output();
   value = prepared.insert_after(*value, "Round").output();
-  value = prepared
-              .insert_after(*value, "Clip", {},
-                            {&scalar(node.name() + "_lo", q.lo), &scalar(node.name() + "_hi", q.hi)})
-              .output();
+  value =
+      prepared
+          .insert_after(*value, "Clip", {}, {&scalar(node.name() + "_lo", q.lo), &scalar(node.name() + "_hi", q.hi)})
+          .output();
   return prepared.insert_after(*value, "Mul", {}, {&scalar(node.name() + "_to_real", scale)}).output()->name();
 }
 
@@ -229,27 +230,42 @@ std::vector<NodeQuality> measure_quality(const Graph& float_model, const Graph& 
     const std::string histogram_key = calibration_prefix + std::string("histogram:") + node->output()->name();
     if (quantized.meta().has(histogram_key)) {
       entry.histogram = quantized.meta().get<std::vector<double>>(histogram_key);
-      entry.bin_width = quantized.meta().get<double>(calibration_prefix + std::string("bin_width:") +
-                                                     node->output()->name());
+      entry.bin_width =
+          quantized.meta().get<double>(calibration_prefix + std::string("bin_width:") + node->output()->name());
     }
     nodes.push_back(std::move(entry));
     network.push_back({activated_output(prepared, reference).name(), q->end->name(), q->to_real});
     quantizers.emplace_back(node, *q);
   }
 
-  const std::vector<Energy> whole = compare(prepared.clone(), quantized.clone(), network, calibration, options, true,
-                                            quantized);
+  check(!nodes.empty(), "measure_quality: the quantized graph has no quantizer to measure: pass the fake-quantized "
+                        "form (QuantizeOptions::fake_quantize, what tern quantize saves)");
+  const std::vector<Energy> whole =
+      compare(prepared.clone(), quantized.clone(), network, calibration, options, true, quantized);
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     nodes[i].sqnr_network_db = whole[i].sqnr_db();
     Graph alone = prepared.clone();
-    const std::string output = quantize_one(alone, quantized, *quantizers[i].first, quantizers[i].second,
-                                            nodes[i].scale);
-    nodes[i].sqnr_alone_db =
-        compare(prepared.clone(), std::move(alone), {{network[i].reference, output, 1.0}}, calibration, options, false,
-                quantized)[0]
-            .sqnr_db();
+    const std::string output =
+        quantize_one(alone, quantized, *quantizers[i].first, quantizers[i].second, nodes[i].scale);
+    nodes[i].sqnr_alone_db = compare(prepared.clone(), std::move(alone), {{network[i].reference, output, 1.0}},
+                                     calibration, options, false, quantized)[0]
+                                 .sqnr_db();
   }
   return nodes;
+}
+
+double output_sqnr_db(const Graph& float_model, const Graph& quantized, const Dataset& data,
+                      const QuantizeOptions& options) {
+  std::vector<Probe> outputs;
+  for (std::size_t i = 0; i < float_model.outputs().size(); ++i)
+    outputs.push_back({float_model.outputs()[i]->name(), quantized.outputs().at(i)->name(), 1.0});
+  Energy total;
+  for (const Energy& energy :
+       compare(float_model.clone(), quantized.clone(), outputs, data, options, true, quantized)) {
+    total.signal += energy.signal;
+    total.noise += energy.noise;
+  }
+  return total.sqnr_db();
 }
 
 void write_quality_report(const std::vector<NodeQuality>& nodes, const std::string& model,
@@ -265,7 +281,8 @@ void write_quality_report(const std::vector<NodeQuality>& nodes, const std::stri
                          {"macs", n.macs},
                          {"parameters", n.parameters}};
     if (!n.precision.empty()) entry["precision"] = n.precision;
-    if (!n.histogram.empty() && n.bin_width > 0) entry["histogram"] = {{"bin_width", n.bin_width}, {"counts", n.histogram}};
+    if (!n.histogram.empty() && n.bin_width > 0)
+      entry["histogram"] = {{"bin_width", n.bin_width}, {"counts", n.histogram}};
     entries.push_back(std::move(entry));
   }
   const nlohmann::json report{{"format", "tern.quantize_report"}, {"version", 1}, {"model", model}, {"nodes", entries}};

@@ -309,6 +309,23 @@ TEST_P(PtqEveryModel, QdqFormClassifiesAsTheIntegerGraph) {
   EXPECT_GE(static_cast<double>(same) / static_cast<double>(qdq_classes.size()), 0.99);
 }
 
+// Automatic mixed precision at W4A4 per-channel, a quarter of the MACs allowed at 8 bits:
+// within 2 points of float (issue 12's bar), by promotions that each raised the output SQNR.
+TEST_P(PtqEveryModel, MixedPrecisionAtFourBitsStaysWithinTwoPointsOfFloat) {
+  ptq::QuantizeOptions options; // as tern quantize --per-channel --mixed-precision
+  options.clipping_mode = ptq::Clipping::MSE;
+  options.per_channel = true;
+  Graph graph = load_model(model_path(GetParam()));
+  const ptq::MixedPrecision mixed =
+      ptq::quantize_mixed_precision(graph, calibration_images(), {DataType::Int4, DataType::Int4, DataType::Int16},
+                                    {DataType::Int8, DataType::Int8, DataType::Int32}, 0.25, options);
+  EXPECT_FALSE(mixed.promoted.empty());
+  EXPECT_LE(mixed.mac_fraction, 0.25);
+  EXPECT_GT(mixed.sqnr_db, mixed.sqnr_low_db);
+  prepare_for_inference(graph);
+  EXPECT_GE(accuracy(graph), float_accuracy(GetParam()) - 0.02);
+}
+
 INSTANTIATE_TEST_SUITE_P(Examples, PtqEveryModel,
                          ::testing::Values("convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"));
 

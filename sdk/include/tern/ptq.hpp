@@ -105,6 +105,32 @@ std::vector<NodeQuality> measure_quality(const Graph& float_model, const Graph& 
 void write_quality_report(const std::vector<NodeQuality>& nodes, const std::string& model,
                           const std::filesystem::path& path);
 
+/// The SQNR in dB of the quantized network's outputs against the float model's over a
+/// dataset (all outputs together).
+double output_sqnr_db(const Graph& float_model, const Graph& quantized, const Dataset& data,
+                      const QuantizeOptions& options = {});
+
+/// Precisions of one node (what auto_assign_node_precision tags).
+struct Precisions {
+  DataType weights = DataType::Int8, activations = DataType::Int8, accumulation = DataType::Int32;
+};
+
+/// What mixed-precision search decided.
+struct MixedPrecision {
+  std::vector<std::string> promoted; ///< nodes raised to the high precisions, in the order chosen
+  double mac_fraction = 0.0;         ///< their share of the network's MACs
+  double sqnr_low_db = 0.0;          ///< output SQNR with every node at the low precisions
+  double sqnr_db = 0.0;              ///< output SQNR with the promoted nodes
+};
+
+/// Automatic mixed precision: quantizes the float, untagged `graph` at `low`; ranks its
+/// nodes by their SQNR when quantized alone (measure_quality: the most sensitive first);
+/// tries to promote each to `high` in that order, keeping a promotion only if the network
+/// output's SQNR improves and the promoted MACs stay within `budget` (a fraction of the
+/// network's). `graph` ends quantized with the nodes chosen.
+MixedPrecision quantize_mixed_precision(Graph& graph, const Dataset& calibration, Precisions low, Precisions high,
+                                        double budget, const QuantizeOptions& options = {});
+
 /// Whether `graph` came out of quantize_network (and so wants scale_input).
 bool is_quantized(const Graph& graph);
 /// How a quantized graph wants its float input prepared: x · scale (2^(n-1)-1, the seed's
