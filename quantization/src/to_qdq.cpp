@@ -42,7 +42,8 @@ public:
       if (!reason.empty()) unsupported.push_back("'" + node->name() + "' (" + node->op_type() + "): " + reason);
     }
     check(unsupported.empty(), [&] {
-      std::string text = "cannot write QDQ: " + std::to_string(unsupported.size()) + " node(s) outside the integer graph: ";
+      std::string text =
+          "cannot write QDQ: " + std::to_string(unsupported.size()) + " node(s) outside the integer graph: ";
       for (std::size_t i = 0; i < unsupported.size(); ++i) text += (i ? "; " : "") + unsupported[i];
       return text + " (QDQ covers networks tern quantize casts to integer without --keep-float)";
     });
@@ -60,12 +61,13 @@ private:
     // A pending affine node's Requantize and a residual Add's terms: written with the Add,
     // which comes later in the order.
     if (op == "Requantize" && pending_.contains(node.output()->name())) return "";
-    if (op == "Requantize" && node.output()->dtype() == DataType::Int32 && is_op(sole_reader(in_, *node.output()), "Add"))
+    if (op == "Requantize" && node.output()->dtype() == DataType::Int32 &&
+        is_op(sole_reader(in_, *node.output()), "Add"))
       return "";
     if ((op == "Conv" || op == "Gemm" || op == "MatMul") && is_8bit(x->dtype())) return affine(node);
     if (op == "Add" && x->dtype() == DataType::Int32) return add(node);
     if (op == "Requantize" && scale_.contains(x->name())) return requantize(node);
-    static const std::set<std::string> byte_ops{"MaxPool", "Reshape",   "Flatten", "Squeeze",
+    static const std::set<std::string> byte_ops{"MaxPool",   "Reshape",  "Flatten", "Squeeze",
                                                 "Unsqueeze", "Identity", "Relu",    "Concat"};
     if (byte_ops.contains(op) && x != nullptr && scale_.contains(x->name())) return pass_through(node);
     return "no QDQ form for it here (it does not read a quantized tensor)";
@@ -76,7 +78,9 @@ private:
   /// A fresh short name for a value the conversion adds (DequantizeLinear outputs, float
   /// results, scales): they are many, and a small model's QDQ file would be mostly names.
   /// The quantized activations keep Tern's names.
-  std::string short_name(const std::string& prefix) { return out_.unique_name("qdq_" + prefix + std::to_string(++counter_)); }
+  std::string short_name(const std::string& prefix) {
+    return out_.unique_name("qdq_" + prefix + std::to_string(++counter_));
+  }
 
   std::string constant(const std::string& base, Tensor tensor) {
     const std::string name = out_.unique_name(base);
@@ -120,7 +124,8 @@ private:
   std::pair<std::string, std::string> activation_constants(const std::string& name) {
     auto found = constants_.find(name);
     if (found == constants_.end()) {
-      found = constants_.emplace(name, std::pair{scale_constant({scale_.at(name)}), activation_zero(zero_.at(name))}).first;
+      found =
+          constants_.emplace(name, std::pair{scale_constant({scale_.at(name)}), activation_zero(zero_.at(name))}).first;
     }
     return found->second;
   }
@@ -140,8 +145,7 @@ private:
     attrs.set("axis", axis);
     std::vector<std::string> inputs{copied(value), scale_constant(scale)};
     if (value.constant()->dtype() == DataType::Int8)
-      inputs.push_back(constant(short_name("z"),
-                                Tensor(out_.value(inputs[1]).constant()->shape(), DataType::Int8)));
+      inputs.push_back(constant(short_name("z"), Tensor(out_.value(inputs[1]).constant()->shape(), DataType::Int8)));
     const std::string result = short_name("dq");
     out_.add_node("DequantizeLinear", inputs, {result}, attrs, short_name("n"));
     return result;
@@ -274,8 +278,7 @@ private:
       zero_[flat] = zero_.at(x);
       x = flat;
     }
-    std::vector<std::string> inputs{dequantized(x),
-                                    dequantized_constant(*node.input(1), s_w, w_rows ? 0 : 1)};
+    std::vector<std::string> inputs{dequantized(x), dequantized_constant(*node.input(1), s_w, w_rows ? 0 : 1)};
     if (const Value* bias = node.op_type() == "MatMul" ? nullptr : node.input(2)) {
       std::vector<float> s_b;
       for (const float f : s_w) s_b.push_back(s_x * f);
@@ -387,13 +390,13 @@ private:
   const Graph& in_;
   double input_scale_;
   Graph out_;
-  std::map<std::string, float> scale_;   // 8-bit value -> real value of one integer step
-  std::map<std::string, std::uint8_t> zero_; // its uint8 zero point in the QDQ graph
-  int counter_ = 0;                          // numbers the short names
-  std::set<const Node*> done_;           // nodes written as part of another's pattern
+  std::map<std::string, float> scale_;         // 8-bit value -> real value of one integer step
+  std::map<std::string, std::uint8_t> zero_;   // its uint8 zero point in the QDQ graph
+  int counter_ = 0;                            // numbers the short names
+  std::set<const Node*> done_;                 // nodes written as part of another's pattern
   std::map<std::string, const Node*> pending_; // affine outputs waiting for their Add's scale
   std::map<std::string, std::pair<std::string, std::string>> constants_; // 8-bit value -> its scale, zero point
-  std::map<std::string, std::string> names_; // integer-graph name -> QDQ-graph name
+  std::map<std::string, std::string> names_;                             // integer-graph name -> QDQ-graph name
 };
 
 } // namespace
