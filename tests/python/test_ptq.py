@@ -90,3 +90,32 @@ def test_bad_options_and_untagged_graphs_are_refused(fmnist300):
         tern.ptq.quantize_network(graph, [np.zeros((1, 1, 28, 28), np.float64)])
     with pytest.raises(tern.Error, match="wider"):
         tern.ptq.auto_assign_node_precision(graph, tern.int8, tern.int8, tern.int8)
+
+
+def test_qdq_report_mixed_precision_and_c_export_from_python(tmp_path, fmnist300):
+    """The deployment and diagnosis calls reach Python: QDQ form, per-node SQNR, mixed
+    precision and the C export, each checked for what it promises."""
+    calibration = tern.load_npy_dataset(fmnist300[0]).first(100)
+    float_model = tern.load_model(MODELS / "convnet.onnx")
+    quantized = tern.load_model(MODELS / "convnet.onnx")
+    tern.ptq.auto_assign_node_precision(quantized, tern.int8, tern.int8, tern.int32)
+    tern.ptq.quantize_network(quantized, calibration, fake_quantize=True, clipping_mode=tern.ptq.Clipping.MSE)
+
+    report = tern.ptq.measure_quality(float_model, quantized, calibration)
+    assert [entry["op"] for entry in report] == ["Conv", "Conv", "Gemm", "Gemm"]
+    assert all(entry["sqnr_alone_db"] > 25 for entry in report)  # 8 bits: about 6 dB a bit
+
+    qdq = quantized.clone()
+    tern.ptq.to_qdq(qdq)
+    assert not tern.ptq.is_quantized(qdq)  # takes the float input as it is
+    assert {node.type for node in qdq.nodes} >= {"QuantizeLinear", "DequantizeLinear"}
+
+    summary = tern.export_c(quantized, tmp_path / "c", name="net")
+    assert summary["input_size"] == 784 and summary["output_size"] == 10
+    assert (tmp_path / "c" / "net.h").read_text().count("NET_ARENA_SIZE") == 1
+
+    mixed_graph = tern.load_model(MODELS / "convnet.onnx")
+    mixed = tern.ptq.quantize_mixed_precision(mixed_graph, calibration, budget=0.25, per_channel=True,
+                                              clipping_mode=tern.ptq.Clipping.MSE)
+    assert mixed["mac_fraction"] <= 0.25 and mixed["sqnr_db"] > mixed["sqnr_low_db"]
+    assert tern.ptq.is_quantized(mixed_graph)

@@ -2,10 +2,14 @@
 #include "bindings.hpp"
 #include "numpy_tensor.hpp"
 
+#include <tern/export.hpp>
 #include <tern/ptq.hpp>
 
 #include <pybind11/functional.h>
 #include <pybind11/stl.h>
+#include <pybind11/stl/filesystem.h>
+
+#include <array>
 
 namespace tern::python {
 namespace {
@@ -88,7 +92,8 @@ void bind_steps(py::module_& module) {
                                                 {"adjust_ranges", &ptq::adjust_ranges},
                                                 {"quantize_normalized_network", &ptq::quantize_normalized_network},
                                                 {"fold_quantizers", &ptq::fold_quantizers},
-                                                {"cast_to_integer", &ptq::cast_to_integer}};
+                                                {"cast_to_integer", &ptq::cast_to_integer},
+                                                {"to_qdq", &ptq::to_qdq}};
   for (const auto& [step_name, step] : steps)
     module.def(
         step_name,
@@ -96,6 +101,34 @@ void bind_steps(py::module_& module) {
         py::arg("graph"), py::arg("options"));
   module.def(
       "is_quantized", [](const GraphPtr& graph) { return ptq::is_quantized(*graph); }, py::arg("graph"));
+  module.def(
+      "measure_quality",
+      [](const GraphPtr& float_model, const GraphPtr& quantized, const Dataset& calibration,
+         const QuantizeOptions& options) {
+        const std::vector<ptq::NodeQuality> nodes =
+            unlocked([&] { return ptq::measure_quality(*float_model, *quantized, calibration, options); });
+        py::list result;
+        for (const ptq::NodeQuality& n : nodes)
+          result.append(
+              py::dict(py::arg("node") = n.node, py::arg("op") = n.op, py::arg("precision") = n.precision,
+                       py::arg("sqnr_alone_db") = n.sqnr_alone_db, py::arg("sqnr_network_db") = n.sqnr_network_db,
+                       py::arg("range") = py::make_tuple(n.range_min, n.range_max), py::arg("clip") = n.clip,
+                       py::arg("scale") = n.scale, py::arg("macs") = n.macs, py::arg("parameters") = n.parameters));
+        return result;
+      },
+      py::arg("float_model"), py::arg("quantized"), py::arg("calibration"), py::arg("options"));
+  module.def(
+      "quantize_mixed_precision",
+      [](const GraphPtr& graph, const Dataset& calibration, std::array<DataType, 3> low, std::array<DataType, 3> high,
+         double budget, const QuantizeOptions& options) {
+        const ptq::MixedPrecision mixed = unlocked([&] {
+          return ptq::quantize_mixed_precision(*graph, calibration, {low[0], low[1], low[2]},
+                                               {high[0], high[1], high[2]}, budget, options);
+        });
+        return py::dict(py::arg("promoted") = mixed.promoted, py::arg("mac_fraction") = mixed.mac_fraction,
+                        py::arg("sqnr_low_db") = mixed.sqnr_low_db, py::arg("sqnr_db") = mixed.sqnr_db);
+      },
+      py::arg("graph"), py::arg("calibration"), py::arg("low"), py::arg("high"), py::arg("budget"), py::arg("options"));
   module.def(
       "scale_input",
       [](const GraphPtr& graph, const py::object& input) {
@@ -110,6 +143,20 @@ void bind_ptq(py::module_& module) {
   py::module_ ptq_module = module.def_submodule("ptq", "<tern/ptq.hpp>: use tern.ptq, which adds keyword options.");
   bind_options(ptq_module);
   bind_steps(ptq_module);
+  // Deployment of what the PTQ made: C for microcontrollers (<tern/export.hpp>).
+  module.def(
+      "export_c",
+      [](const GraphPtr& graph, const std::filesystem::path& dir, const std::string& name) {
+        ExportCOptions options;
+        options.name = name;
+        const ExportCSummary summary = unlocked([&] { return export_c(*graph, dir, options); });
+        return py::dict(py::arg("header") = summary.header.string(), py::arg("source") = summary.source.string(),
+                        py::arg("weights") = summary.weights.string(), py::arg("input_size") = summary.input_size,
+                        py::arg("output_size") = summary.output_size, py::arg("arena_bytes") = summary.arena_bytes,
+                        py::arg("weight_bytes") = summary.weight_bytes);
+      },
+      py::arg("graph"), py::arg("dir"), py::arg("name") = "model",
+      "Writes a quantized graph as C99 for a microcontroller (NAME.h, NAME.c, NAME_weights.c); see docs/MCU.md.");
 }
 
 } // namespace tern::python

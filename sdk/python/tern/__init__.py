@@ -25,6 +25,7 @@ from ._tern import (  # noqa: F401  (the public API)
     __version__,
     available_backends,
     explore,
+    export_c,
     fold_batchnorm,
     fold_constants,
     fuse_activations,

@@ -202,6 +202,10 @@ def read_idx(path: str | "os.PathLike[str]") -> np.ndarray: ...
 def explore(graph: Graph, html: str, title: str = "", report: str | None = None,
             backends: Sequence[str] = ("cpu",)) -> None: ...
 
+def export_c(graph: Graph, dir: str | "os.PathLike[str]", name: str = "model") -> dict[str, object]:
+    """Writes a quantized graph as C99 for a microcontroller (NAME.h, NAME.c,
+    NAME_weights.c); see docs/MCU.md. Returns the files and sizes."""
+
 class _PtqModule:
     """tern._tern.ptq: the C++ functions of <tern/ptq.hpp>; use tern.ptq, which adds keyword
     options and progress bars."""

@@ -25,7 +25,8 @@ CalibrationSet = Union[Sequence[Union[np.ndarray, Tensor]], np.ndarray, Dataset]
 __all__ = [
     "Clipping", "QuantizeOptions", "auto_assign_node_precision", "quantize_network",
     "prepare_network", "compute_ranges", "adjust_ranges", "quantize_normalized_network",
-    "fold_quantizers", "cast_to_integer", "is_quantized", "scale_input",
+    "fold_quantizers", "cast_to_integer", "to_qdq", "measure_quality", "quantize_mixed_precision",
+    "is_quantized", "scale_input",
 ]
 
 
@@ -119,6 +120,29 @@ def fold_quantizers(graph: Graph, **options) -> None:
 def cast_to_integer(graph: Graph, **options) -> None:
     """Step 6: tensors cast to their integer types (skipped by fake_quantize)."""
     _ptq.cast_to_integer(graph, _options(**options))
+
+
+def to_qdq(graph: Graph, **options) -> None:
+    """The quantized graph in ONNX's QDQ form (QuantizeLinear/DequantizeLinear) for integer
+    runtimes such as ONNX Runtime; it then takes the float input as it is."""
+    _ptq.to_qdq(graph, _options(**options))
+
+
+def measure_quality(float_model: Graph, quantized: Graph, calibration: Dataset, **options) -> list:
+    """Per quantized node: the SQNR (dB) of its output against float with only it quantized
+    and in the whole network, with its precision, range, clip, scale, MACs, parameters.
+    `quantized` is the fake-quantized form (fake_quantize=True)."""
+    return _ptq.measure_quality(float_model, quantized, calibration, _options(**options))
+
+
+def quantize_mixed_precision(graph: Graph, calibration: Dataset, low=None, high=None, budget: float = 0.25,
+                             **options) -> dict:
+    """Quantizes the float `graph` at `low` (weights, activations, accumulation; default
+    int4, int4, int16) and promotes its most sensitive nodes to `high` (default int8, int8,
+    int32) while the output SQNR improves and their MACs stay within `budget`."""
+    low = low or (DataType.int4, DataType.int4, DataType.int16)
+    high = high or (DataType.int8, DataType.int8, DataType.int32)
+    return _ptq.quantize_mixed_precision(graph, calibration, list(low), list(high), budget, _options(**options))
 
 
 def is_quantized(graph: Graph) -> bool:
