@@ -140,8 +140,11 @@ int quantize(const po::variables_map& args, Output& out) {
   check(format == "fake" || !fake, "--format qdq writes the integer network: it cannot go with --fake or --no-quant");
 
   Graph graph = load_model(path);
-  std::optional<Graph> as_loaded; // for --explore and --report
-  if (args.count("explore") || args.count("report")) as_loaded = graph.clone();
+  std::optional<Graph> as_loaded; // for --explore, --report and --adaround
+  const bool adaround = args.count("adaround") > 0;
+  check(!adaround || !options.no_quant, "--adaround re-rounds quantized weights: it cannot go with --no-quant");
+  check(!adaround || options.fold_graph, "--adaround re-rounds folded integer weights: it cannot go with --no-fold");
+  if (args.count("explore") || args.count("report") || adaround) as_loaded = graph.clone();
   check(graph.inputs().size() == 1, [&] {
     return path + ": tern quantize needs a model with one input, it has " + std::to_string(graph.inputs().size());
   });
@@ -160,6 +163,17 @@ int quantize(const po::variables_map& args, Output& out) {
   } else {
     ptq::auto_assign_node_precision(graph, low.weights, low.activations, low.accumulation);
     report = ptq::quantize_network(graph, calibration, options);
+  }
+  if (adaround) {
+    ptq::AdaRoundOptions ada;
+    ada.iterations = args["adaround-iterations"].as<int>();
+    check(ada.iterations > 0, "--adaround-iterations must be positive");
+    const auto start = std::chrono::steady_clock::now();
+    const std::size_t layers = ptq::adaround(*as_loaded, graph, calibration, options, ada);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    report.seconds.emplace_back("adaround", seconds);
+    out.text() << "AdaRound: " << layers << " layers re-rounded in " << std::fixed << std::setprecision(1) << seconds
+               << " s\n";
   }
   Graph runnable = graph.clone();
   if (!fake) {
@@ -271,7 +285,9 @@ Command quantize_command() {
             "mixed-budget", po::value<double>()->default_value(0.25),
             "fraction of the MACs --mixed-precision may promote")(
             "report", po::value<std::string>(),
-            "write each quantized node's SQNR against float (alone, in the network) as JSON (docs/REPORT.md)");
+            "write each quantized node's SQNR against float (alone, in the network) as JSON (docs/REPORT.md)")(
+            "adaround", "learn whether each weight rounds up or down per layer (AdaRound, Nagel et al. 2020)")(
+            "adaround-iterations", po::value<int>()->default_value(2000), "AdaRound's optimisation steps per layer");
         add_backend_options(options);
       },
       quantize};

@@ -1,6 +1,8 @@
 // The per-layer quality report (tern quantize --report, docs/REPORT.md): for each quantized
 // node, the SQNR of its output against float with only that node quantized and in the whole
 // quantized network, beside the facts the PTQ recorded on it.
+#include "ptq_graph_facts.hpp"
+
 #include <tern/error.hpp>
 #include <tern/model_stats.hpp>
 #include <tern/ptq.hpp>
@@ -16,65 +18,16 @@
 namespace tern::ptq {
 namespace {
 
-// Facts the "ptq" plugin records on a node whose output it quantized (quantize_graph.cpp).
-constexpr const char* scale_key = "quantization.ptq.scale";
+using detail::meta_number;
+using detail::Quantizer;
+using detail::quantizer_after;
+using detail::scale_key;
+using detail::sole_reader;
+using detail::step_of;
+
 constexpr const char* calibration_prefix = "quantization.ptq.calibration.";
 
 constexpr std::size_t batch_size = 50;
-
-double meta_number(const Node& node, const std::string& key) {
-  return node.meta().has(key) ? std::stod(node.meta().get<std::string>(key)) : 0.0;
-}
-
-Node* sole_reader(const Graph& graph, const Value& value) {
-  const std::vector<Node*> readers = graph.consumers(value);
-  return readers.size() == 1 ? readers[0] : nullptr;
-}
-
-/// A node's output quantizer in the quantized graph: [Mul(rescale)] → Round → Clip, and a Mul
-/// back to real units where the network's output is dequantized.
-struct Quantizer {
-  const Value* end = nullptr; ///< its last value
-  std::vector<double> rescale{1.0};
-  double lo = 0.0, hi = 0.0;
-  double to_real = 1.0; ///< end · to_real = the real value
-  bool rounds = true;   ///< false for a network output kept at accumulation precision
-};
-
-std::optional<Quantizer> quantizer_after(const Graph& graph, const Node& node, double scale) {
-  Quantizer q;
-  q.to_real = scale;
-  const Value* value = node.output();
-  Node* next = sole_reader(graph, *value);
-  if (next != nullptr && next->op_type() == "Mul" && next->input(1) != nullptr && next->input(1)->constant()) {
-    q.rescale = next->input(1)->constant()->to_doubles();
-    value = next->output();
-    if (graph.is_output(*value)) { // an output kept at accumulation precision: dequantized, not rounded
-      q.end = value;
-      q.to_real = 1.0;
-      q.rounds = false;
-      return q;
-    }
-    next = sole_reader(graph, *value);
-  }
-  if (next != nullptr && next->op_type() == "Round") {
-    value = next->output();
-    next = sole_reader(graph, *value);
-  }
-  if (next == nullptr || next->op_type() != "Clip" || next->input(1) == nullptr || !next->input(1)->constant() ||
-      next->input(2) == nullptr || !next->input(2)->constant())
-    return std::nullopt;
-  q.lo = next->input(1)->constant()->to_doubles()[0];
-  q.hi = next->input(2)->constant()->to_doubles()[0];
-  q.end = next->output();
-  // A network output is dequantized right after (Mul): that output is in real units.
-  if (Node* dequantize = sole_reader(graph, *q.end);
-      dequantize != nullptr && dequantize->op_type() == "Mul" && graph.is_output(*dequantize->output())) {
-    q.end = dequantize->output();
-    q.to_real = 1.0;
-  }
-  return q;
-}
 
 /// The float value a quantized node's output stands for: its output, or the Relu/Clip
 /// activation after it that the PTQ folded into the quantizer's bounds.
@@ -85,19 +38,6 @@ const Value& activated_output(const Graph& prepared, const Node& node) {
     value = next->output();
   }
   return *value;
-}
-
-/// The real value of one integer step of `value` in the quantized graph: the scale of the
-/// node whose quantizer made it (through pooling and reshaping, which keep it).
-double step_of(const Graph& graph, const Value* value) {
-  while (!graph.is_input(*value)) {
-    const Node* producer = value->producer();
-    check(producer != nullptr && producer->input(0) != nullptr,
-          [&] { return "quality report: cannot tell the scale of '" + value->name() + "'"; });
-    if (producer->meta().has(scale_key)) return meta_number(*producer, scale_key);
-    value = producer->input(0);
-  }
-  return 1.0 / static_cast<double>(input_scaling(graph).scale);
 }
 
 /// Signal and noise energies of one node's output, over the calibration set.

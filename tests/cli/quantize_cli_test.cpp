@@ -120,6 +120,11 @@ TEST(QuantizeCli, BadOptionsAreOneLineErrors) {
   expect_one_line_error(base, "needs -o OUT.onnx");
   expect_one_line_error(base + "-o " + quote(convnet), "is the input model itself");
   expect_one_line_error(base + "--use-cuda" + out, "use_cuda");
+  // Options that cannot apply together.
+  expect_one_line_error(base + "--adaround --no-quant" + out, "--adaround");
+  expect_one_line_error(base + "--mixed-precision" + out, "ask for fewer bits");
+  expect_one_line_error(base + "--format qdq --fake" + out, "--format qdq");
+  expect_one_line_error(base + "--format tflite" + out, "--format tflite");
 }
 
 TEST(QuantizeCli, UnsupportedNodesAreListedUnlessKeptInFloat) {

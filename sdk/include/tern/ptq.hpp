@@ -105,6 +105,27 @@ std::vector<NodeQuality> measure_quality(const Graph& float_model, const Graph& 
 void write_quality_report(const std::vector<NodeQuality>& nodes, const std::string& model,
                           const std::filesystem::path& path);
 
+/// AdaRound's settings (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training
+/// Quantization"), the paper's defaults.
+struct AdaRoundOptions {
+  int iterations = 2000;                    ///< Adam steps per layer
+  double regularization = 0.01;             ///< λ, the weight of the term that pushes h(V) to 0 or 1
+  double beta_start = 20.0, beta_end = 2.0; ///< the regulariser's exponent, annealed
+  double warmup = 0.2;                      ///< fraction of the steps without the regulariser
+  double learning_rate = 1e-3;              ///< Adam's
+  unsigned seed = 0;                        ///< which calibration positions are sampled
+  std::function<void(std::size_t done, std::size_t total)> progress; ///< after each layer
+};
+
+/// Re-decides, layer by layer, whether each quantized weight of `quantized` (the
+/// fake-quantized form quantize_network makes of `float_model` with `options`,
+/// QuantizeOptions::fake_quantize = true, fold_graph = true) rounds up or down, minimising
+/// that layer's output reconstruction error on the calibration set (float inputs). Where
+/// the PTQ corrected biases, the error is measured about its mean and the bias follows the
+/// new rounding. Returns the number of layers optimised.
+std::size_t adaround(const Graph& float_model, Graph& quantized, const Dataset& calibration,
+                     const QuantizeOptions& options = {}, const AdaRoundOptions& ada = {});
+
 /// The SQNR in dB of the quantized network's outputs against the float model's over a
 /// dataset (all outputs together).
 double output_sqnr_db(const Graph& float_model, const Graph& quantized, const Dataset& data,
