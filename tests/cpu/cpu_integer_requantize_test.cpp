@@ -99,6 +99,27 @@ TEST(IntegerRequantize, EveryInputDtype) {
   }
 }
 
+// 8-bit inputs to int32 outputs (the terms of an integer residual Add), large enough for the
+// kernel's per-channel lookup tables, per tensor and per channel, with scales whose products
+// need more than 24 bits: every element as the definition says.
+TEST(IntegerRequantize, EightBitInputsToInt32AtScale) {
+  const Shape shape{2, 3, 24, 24};
+  const std::int64_t int32_max = std::numeric_limits<std::int32_t>::max();
+  for (const DataType in : {DataType::Int8, DataType::UInt8}) {
+    const Values x = in == DataType::Int8 ? tern::test::random_values(shape.numel(), -128, 127, 11)
+                                          : tern::test::random_values(shape.numel(), 0, 255, 11);
+    const Tensor t = tern::test::typed(shape, in, x);
+    EXPECT_EQ(run_requantize(t, requantize_attrs({12345.678}, -int32_max, int32_max, "int32"), DataType::Int32),
+              tern::test::requantize(x, {12345.678f}, 1, 1, -int32_max, int32_max))
+        << name(in);
+    const std::vector<float> scales{0.5f, 3.75f, 1048576.3f};
+    EXPECT_EQ(
+        run_requantize(t, requantize_attrs({0.5, 3.75, 1048576.3}, -1000000, 100000000, "int32"), DataType::Int32),
+        tern::test::requantize(x, scales, 3, 24 * 24, -1000000, 100000000))
+        << name(in);
+  }
+}
+
 TEST(IntegerRequantize, ProductIsOneFloat32Multiplication) {
   // Values above 2^24 become float32 first (rounding), then one float32 product: the same
   // bits as the float graph Mul -> Round -> Clip. 16777217 rounds to 16777216 as float32.

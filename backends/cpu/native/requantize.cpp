@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <type_traits>
+#include <vector>
 
 namespace tern::cpu {
 namespace native {
@@ -48,9 +49,31 @@ template <class X, class Y> void requantize_range(const Requantization& r, const
   }
 }
 
+/// An 8-bit x takes 256 values: each channel's results, tabulated once with r.apply (the
+/// same arithmetic), are then looked up. For int32 targets (the terms of an integer residual
+/// Add) the exact per-element path does not vectorise and was 60% of resnet_tiny's int8 time.
+template <class X, class Y> void requantize_by_table(const Requantization& r, const X* x, Y* y, std::int64_t outer,
+                                                     std::int64_t channels, std::int64_t inner) {
+  std::vector<Y> table(static_cast<std::size_t>(channels) * 256);
+  for (std::size_t c = 0; c < static_cast<std::size_t>(channels); ++c)
+    for (std::size_t bits = 0; bits < 256; ++bits) // every value of X, by its bit pattern
+      table[c * 256 + bits] = static_cast<Y>(r.apply(static_cast<float>(static_cast<X>(bits)), c));
+  const std::int64_t block = channels * inner;
+#pragma omp parallel for if (outer * block > (1 << 15))
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (std::int64_t c = 0; c < channels; ++c) {
+      const Y* row = table.data() + c * 256;
+      for (std::int64_t i = o * block + c * inner; i < o * block + (c + 1) * inner; ++i)
+        y[i] = row[static_cast<std::uint8_t>(x[i])];
+    }
+}
+
 template <class X, class Y> void requantize_typed(const Requantization& r, const X* x, Y* y, std::int64_t outer,
                                                   std::int64_t channels, std::int64_t inner) {
   const std::int64_t block = channels * inner;
+  if constexpr (sizeof(X) == 1 && sizeof(Y) == 4) {
+    if (outer * block >= channels * 256 * 4) return requantize_by_table(r, x, y, outer, channels, inner);
+  }
   if (channels == 1) {
     // Per tensor: one flat loop in chunks (a chunk per element would defeat vectorisation).
     const std::int64_t count = outer * block;
