@@ -116,7 +116,9 @@ void run_tutorial(const std::string& path, std::size_t samples, Output& out) {
              << "% (drop " << 100 * (float_accuracy - int4_channel_accuracy) << " points)\n\n"
              << "Next: tern quantize " << path
              << " --eval fashion-mnist -o quantized.onnx   (--help for every option)\n"
-             << "      add --explore pages to see the network before and after PTQ in a browser\n";
+             << "      add --explore pages to see the network before and after PTQ in a browser\n"
+             << "      then tern export quantized.onnx -o c_model for a microcontroller (C99), or quantize with\n"
+             << "      --format qdq for ONNX Runtime's int8 kernels\n";
   out.result()["model"] = {{"path", path}, {"samples", test.size()}, {"accuracy", float_accuracy}};
   out.result()["float_accuracy"] = float_accuracy;
   out.result()["int8_accuracy"] = int8_accuracy;
