@@ -117,7 +117,7 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
   layer.integers = w_q.to_doubles();
 
   // The integer range: the symmetric one of the weight precision the PTQ used.
-  const std::string precision = node.meta().get_or<std::string>("quantization.ptq.weightprecision", "");
+  const std::string precision = node.meta().get_or<std::string>(detail::weight_precision_key, "");
   const std::optional<DataType> type = parse_data_type(precision);
   const auto [low, high] = std::minmax_element(layer.integers.begin(), layer.integers.end());
   if (type) {
@@ -411,7 +411,7 @@ void optimise(Graph& quantized, Layer& layer, const AdaRoundOptions& ada) {
   quantized.set_constant(*layer.node->input(1), Tensor::from_floats(w_q.shape(), {integers.begin(), integers.end()}));
   if (layer.centred) {
     const Tensor& b_q = *layer.node->input(2)->constant();
-    const std::string precision = layer.node->meta().get_or<std::string>("quantization.ptq.accumulationprecision", "");
+    const std::string precision = layer.node->meta().get_or<std::string>(detail::accumulation_precision_key, "");
     if (const std::optional<DataType> type = parse_data_type(precision)) {
       const double limit = std::exp2(static_cast<double>(info(*type).bits) - 1.0) - 1.0;
       for (double& b : bias) b = std::clamp(b, -limit, limit);

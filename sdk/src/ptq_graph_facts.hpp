@@ -1,6 +1,7 @@
 #pragma once
-// Internal: what the per-layer tools (the quality report, AdaRound) read off a fake-quantized
-// graph that quantize_network made: a node's output quantizer and the step of its input.
+// Internal: what the per-layer tools (the quality report, AdaRound, mixed precision) read off
+// a fake-quantized graph that quantize_network made: the meta keys the "ptq" plugin records, a
+// node's output quantizer and the step of its input.
 
 #include <tern/graph.hpp>
 
@@ -12,6 +13,11 @@ namespace tern::ptq::detail {
 
 /// Facts the "ptq" plugin records on a node whose output it quantized (quantize_graph.cpp).
 inline constexpr const char* scale_key = "quantization.ptq.scale";
+/// The precision tags auto_assign_node_precision sets, and keeps where already present
+/// (quantization/src/precision.hpp).
+inline constexpr const char* activation_precision_key = "quantization.ptq.precision";
+inline constexpr const char* weight_precision_key = "quantization.ptq.weightprecision";
+inline constexpr const char* accumulation_precision_key = "quantization.ptq.accumulationprecision";
 
 /// The number a node's meta holds under `key` (0 when absent).
 double meta_number(const Node& node, const std::string& key);

@@ -1,5 +1,7 @@
 // Automatic mixed precision (tern quantize --mixed-precision): the most sensitive nodes of
 // a low-precision quantization promoted to a higher precision within a MAC budget.
+#include "ptq_graph_facts.hpp"
+
 #include <tern/error.hpp>
 #include <tern/model_stats.hpp>
 #include <tern/ptq.hpp>
@@ -10,10 +12,9 @@
 namespace tern::ptq {
 namespace {
 
-// The tags auto_assign_node_precision reads and keeps when present (quantization/src/precision.hpp).
-constexpr const char* activation_key = "quantization.ptq.precision";
-constexpr const char* weight_key = "quantization.ptq.weightprecision";
-constexpr const char* accumulation_key = "quantization.ptq.accumulationprecision";
+using detail::accumulation_precision_key;
+using detail::activation_precision_key;
+using detail::weight_precision_key;
 
 /// `float_model` quantized with the nodes in `promoted` at `high`, every other at `low`.
 Graph quantize_with(const Graph& float_model, const std::set<std::string>& promoted, Precisions low, Precisions high,
@@ -21,9 +22,9 @@ Graph quantize_with(const Graph& float_model, const std::set<std::string>& promo
   Graph graph = float_model.clone();
   for (Node* node : graph.nodes()) {
     if (!promoted.contains(node->name())) continue;
-    node->meta().set(activation_key, std::string(name(high.activations)));
-    node->meta().set(weight_key, std::string(name(high.weights)));
-    node->meta().set(accumulation_key, std::string(name(high.accumulation)));
+    node->meta().set(activation_precision_key, std::string(name(high.activations)));
+    node->meta().set(weight_precision_key, std::string(name(high.weights)));
+    node->meta().set(accumulation_precision_key, std::string(name(high.accumulation)));
   }
   auto_assign_node_precision(graph, low.weights, low.activations, low.accumulation);
   quantize_network(graph, calibration, options);

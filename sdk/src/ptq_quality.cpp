@@ -158,7 +158,7 @@ std::vector<NodeQuality> measure_quality(const Graph& float_model, const Graph& 
     NodeQuality entry;
     entry.node = node->name();
     entry.op = node->op_type();
-    entry.precision = node->meta().get_or<std::string>("quantization.ptq.precision", "");
+    entry.precision = node->meta().get_or<std::string>(detail::activation_precision_key, "");
     entry.scale = scale;
     entry.clip = meta_number(*node, "quantization.ptq.clip");
     const std::string range = node->meta().get_or<std::string>("quantization.ptq.range", "");
