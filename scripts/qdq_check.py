@@ -33,16 +33,21 @@ from peer_venv import VENV, ensure_venv  # noqa: E402  (one venv for every peer 
 
 MODELS = ["convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"]
 
-# Runs inside the venv: ONNX Runtime on a QDQ file. Prints JSON: the op types of the graph
-# it optimised and the top-1 on the test split.
-ORT_EVAL = r"""
-import gzip, json, sys, numpy as np, onnx, onnxruntime as ort
-path, optimized, source = sys.argv[1:4]
+# Both venv scripts read Fashion-MNIST's IDX files (folder `source`) with this.
+IDX_READER = r"""
+import gzip, numpy as np
 def idx(name):
     with gzip.open(f"{source}/{name}", "rb") as f:
         data = f.read()
     dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
+"""
+
+# Runs inside the venv: ONNX Runtime on a QDQ file. Prints JSON: the op types of the graph
+# it optimised and the top-1 on the test split.
+ORT_EVAL = IDX_READER + r"""
+import json, sys, onnx, onnxruntime as ort
+path, optimized, source = sys.argv[1:4]
 images = idx("t10k-images-idx3-ubyte.gz").astype(np.float32)[:, None] / 255.0
 labels = idx("t10k-labels-idx1-ubyte.gz")
 options = ort.SessionOptions()
@@ -60,15 +65,10 @@ print(json.dumps({"ops": ops, "top1": correct / len(images), "version": ort.__ve
 
 # Runs inside the venv: ONNX Runtime's own QDQ quantization of a float model, and its
 # outputs on the first 64 test images (saved as .npy for tern run).
-ORT_QUANTIZE = r"""
-import gzip, json, sys, numpy as np, onnxruntime as ort
+ORT_QUANTIZE = IDX_READER + r"""
+import json, sys, onnxruntime as ort
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 model, out, source, work = sys.argv[1:5]
-def idx(name):
-    with gzip.open(f"{source}/{name}", "rb") as f:
-        data = f.read()
-    dims = [int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(data[3])]
-    return np.frombuffer(data, np.uint8, offset=4 + 4 * len(dims)).reshape(dims)
 train = idx("train-images-idx3-ubyte.gz")[:100].astype(np.float32)[:, None] / 255.0
 test = idx("t10k-images-idx3-ubyte.gz")[:64].astype(np.float32)[:, None] / 255.0
 name = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).get_inputs()[0].name
