@@ -16,6 +16,7 @@ packages=(
   libonnx-testdata dataset-fashion-mnist
   graphviz chromium
   python3-dev python3-venv pybind11-dev python3-numpy python3-pytest python3-matplotlib
+  python3-torch python3-torchvision
   gcc-arm-none-eabi picolibc-arm-none-eabi qemu-system-arm
 )
 if [[ ${1:-} == --fuzz ]]; then

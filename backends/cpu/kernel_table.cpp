@@ -43,6 +43,8 @@ constexpr KernelInput movable_or_f64 = one_of({f32, f64, i64, i32, i8, u8, boole
 constexpr KernelInput index = one_of({i64, i32});
 /// The integer kernels' X (u8 or s8 activations).
 constexpr KernelInput int8_x = one_of({u8, i8});
+/// Every dtype with arithmetic (Mod, Min, Max).
+constexpr KernelInput numeric = one_of({f32, f64, i8, u8, i16, i32, i64});
 /// The reductions' data.
 constexpr KernelInput f32_or_f64 = one_of({f32, f64});
 
@@ -81,6 +83,8 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Div", {f32, f32}, make_binary, nullptr, onednn},
       // Concat: any number of inputs of one dtype (float32, int32, int8, uint8)
       {"Concat", {one_of({f32, i32, i8, u8}), as_input_0.repeated()}, make_concat, nullptr, onednn},
+      // ... and by byte copies the dtypes oneDNN has no type for (int64: exporters' shapes)
+      {"Concat", {one_of({i64, f64, boolean}), as_input_0.repeated()}, make_native_concat, nullptr, native},
       // activations and unary math (eltwise); Clip's min and max are each optional
       {"Relu", {f32}, make_eltwise, nullptr, onednn},
       {"LeakyRelu", {f32}, make_eltwise, nullptr, onednn},
@@ -102,6 +106,8 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Squeeze", {movable, optional(i64)}, make_copy, nullptr, native},
       {"Unsqueeze", {movable, i64}, make_copy, nullptr, native},
       {"Transpose", {movable}, make_transpose, nullptr, native},
+      // ConvTranspose: X, W, optional B (float32); 1-, 2- and 3-D
+      {"ConvTranspose", {f32, f32, optional(f32)}, make_conv_transpose, nullptr, native},
       // Dropout (inference): optional ratio (float32) and training_mode (bool)
       {"Dropout", {f32, optional(f32), optional(boolean)}, make_dropout, nullptr, native},
       // Pad: data (float32, int64, int32, int8, uint8), pads (int64), optional
@@ -111,11 +117,11 @@ std::vector<tern::KernelDef> kernel_table() {
       // Cast from every Tern dtype (the target is attribute "to"); Round on float32
       {"Cast", {KernelInput::any()}, make_cast, nullptr, native},
       {"Round", {f32}, make_round, nullptr, native},
-      // broadcasting float32 math: Pow's exponent float32/int32/int64; Min, Max, Sum, Mean
-      // of one or more inputs
+      // broadcasting math: Pow's exponent float32/int32/int64; Min, Max (any numeric dtype,
+      // int64 shape clamps included), Sum, Mean (float32) of one or more inputs
       {"Pow", {f32, one_of({f32, i32, i64})}, make_pow, nullptr, native},
-      {"Min", {f32, KernelInput(f32).repeated()}, make_min, nullptr, native},
-      {"Max", {f32, KernelInput(f32).repeated()}, make_max, nullptr, native},
+      {"Min", {numeric, as_input_0.repeated()}, make_min, nullptr, native},
+      {"Max", {numeric, as_input_0.repeated()}, make_max, nullptr, native},
       {"Sum", {f32, KernelInput(f32).repeated()}, make_sum, nullptr, native},
       {"Mean", {f32, KernelInput(f32).repeated()}, make_mean, nullptr, native},
       // Shape, Gather (int64/int32 indices), Slice (starts, ends, optional axes, optional
@@ -138,6 +144,8 @@ std::vector<tern::KernelDef> kernel_table() {
       {"ArgMax", {f32}, make_arg_extreme, nullptr, native},
       {"ArgMin", {f32}, make_arg_extreme, nullptr, native},
       {"LogSoftmax", {f32}, make_log_softmax, nullptr, native},
+      // LayerNormalization: X, Scale and optional B (float32)
+      {"LayerNormalization", {f32, f32, optional(f32)}, make_layer_normalization, nullptr, native},
       {"Hardmax", {f32}, make_hardmax, nullptr, native},
       // float32 functions of one input (unary.cpp's tables)
       {"Log", {f32}, make_unary, nullptr, native},
@@ -178,12 +186,14 @@ std::vector<tern::KernelDef> kernel_table() {
       // Where: bool condition, then two tensors of one dtype
       {"Where", {boolean, movable_or_f64, as_input_1}, make_where, nullptr, native},
       // Mod on every numeric dtype, both inputs alike
-      {"Mod", {one_of({f32, f64, i8, u8, i16, i32, i64}), as_input_0}, make_mod, nullptr, native},
+      {"Mod", {numeric, as_input_0}, make_mod, nullptr, native},
       // Add, Sub, Mul on int32 or int64, both inputs alike, wrapping around on overflow
-      // (the int32 sums of quantized residual Adds)
+      // (the int32 sums of quantized residual Adds); Div truncating (exporters' shape
+      // arithmetic, e.g. channels / groups)
       {"Add", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
       {"Sub", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
       {"Mul", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
+      {"Div", {one_of({i32, i64}), as_input_0}, make_integer_arithmetic, nullptr, native},
       // Expand (int64 shape), Tile (int64 repeats), Size: any data dtype
       {"Expand", {movable_or_f64, i64}, make_expand, nullptr, native},
       {"Tile", {movable_or_f64, i64}, make_tile, nullptr, native},

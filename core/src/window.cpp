@@ -6,6 +6,7 @@
 #include <tern/schema_helpers.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 
 namespace tern {
@@ -58,9 +59,8 @@ std::int64_t same_total_pad(const Node& node, std::size_t axis, std::int64_t in,
   return std::max<std::int64_t>(0, covered - in);
 }
 
-} // namespace
-
-Window resolve_window(const Node& node, const Shape& input, const Ints& kernel_shape) {
+/// Checks the input's rank against the kernel and auto_pad against pads; returns auto_pad.
+std::string checked_auto_pad(const Node& node, const Shape& input, const Ints& kernel_shape) {
   const std::size_t spatial = kernel_shape.size();
   require(node, input.rank() == spatial + 2,
           "kernel_shape " + ints_text(kernel_shape) + " has " + std::to_string(spatial) +
@@ -70,6 +70,14 @@ Window resolve_window(const Node& node, const Shape& input, const Ints& kernel_s
           "attribute 'auto_pad' is '" + auto_pad + "'; expected NOTSET, VALID, SAME_UPPER or SAME_LOWER");
   require(node, auto_pad == "NOTSET" || !node.attrs().has("pads"),
           "attributes 'pads' and 'auto_pad' (" + auto_pad + ") cannot both be set");
+  return auto_pad;
+}
+
+} // namespace
+
+Window resolve_window(const Node& node, const Shape& input, const Ints& kernel_shape) {
+  const std::size_t spatial = kernel_shape.size();
+  const std::string auto_pad = checked_auto_pad(node, input, kernel_shape);
 
   const Ints pads = per_axis(node, "pads", 2 * spatial, 0); // ONNX: all begins, then all ends
   Window w{kernel_shape, per_axis(node, "strides", spatial, 1), per_axis(node, "dilations", spatial, 1),
@@ -129,6 +137,68 @@ Ints window_output_sizes(const Node& node, const Window& w, const Shape& input) 
     sizes.push_back(out);
   }
   return sizes;
+}
+
+TransposedWindow resolve_transposed_window(const Node& node, const Shape& input, const Ints& kernel_shape) {
+  const std::size_t spatial = kernel_shape.size();
+  const std::string auto_pad = checked_auto_pad(node, input, kernel_shape);
+  const Ints pads = per_axis(node, "pads", 2 * spatial, 0);
+  TransposedWindow result{{kernel_shape, per_axis(node, "strides", spatial, 1), per_axis(node, "dilations", spatial, 1),
+                           Ints(pads.begin(), pads.begin() + static_cast<std::ptrdiff_t>(spatial)),
+                           Ints(pads.begin() + static_cast<std::ptrdiff_t>(spatial), pads.end())},
+                          {}};
+  Window& w = result.window;
+  require_all_at_least(node, "kernel_shape", w.kernel, 1);
+  require_all_at_least(node, "strides", w.strides, 1);
+  require_all_at_least(node, "dilations", w.dilations, 1);
+  require_all_at_least(node, "pads", pads, 0);
+  const Ints output_padding = per_axis(node, "output_padding", spatial, 0);
+  // output_shape lists the spatial sizes; some exporters write N and C in front too.
+  std::optional<Ints> output_shape;
+  if (node.attrs().has("output_shape")) {
+    Ints declared = node.attrs().get<Ints>("output_shape");
+    if (declared.size() == spatial + 2) declared.erase(declared.begin(), declared.begin() + 2);
+    require(node, declared.size() == spatial,
+            "attribute 'output_shape' " + ints_text(declared) + " needs one size per spatial axis (" +
+                std::to_string(spatial) + ")");
+    require_all_at_least(node, "output_shape", declared, 1);
+    output_shape = std::move(declared);
+  }
+  for (std::size_t axis = 0; axis < spatial; ++axis) {
+    const std::int64_t in = input[axis + 2];
+    const std::int64_t padding = output_padding[axis];
+    require(node, padding >= 0 && padding < std::max(w.strides[axis], w.dilations[axis]),
+            "attribute 'output_padding' " + ints_text(output_padding) +
+                " must be >= 0 and below the stride or the dilation of its axis");
+    if (in == dynamic || w.kernel[axis] == dynamic) {
+      if (auto_pad != "NOTSET" || output_shape) w.pads_begin[axis] = w.pads_end[axis] = dynamic;
+      result.output_sizes.push_back(output_shape ? (*output_shape)[axis] : dynamic);
+      continue;
+    }
+    const auto where = overflow_where(node, axis);
+    // The full output: every input position's kernel footprint, uncropped.
+    const std::int64_t full = checked_add(checked_add(checked_mul(w.strides[axis], in - 1, where), padding, where),
+                                          kernel_extent(node, axis, w.kernel[axis], w.dilations[axis]), where);
+    std::optional<std::int64_t> wanted;
+    if (output_shape)
+      wanted = (*output_shape)[axis];
+    else if (auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER")
+      wanted = checked_mul(in, w.strides[axis], where);
+    if (wanted) {
+      const std::int64_t total = full - *wanted;
+      // Halved rounding down, as ONNX's formula (Python) does: a total of -1 (output_shape
+      // one past the full output) adds the unreached position at the end.
+      const std::int64_t half = total >= 0 ? total / 2 : -((1 - total) / 2);
+      w.pads_begin[axis] = auto_pad == "SAME_UPPER" ? half : total - half;
+      w.pads_end[axis] = total - w.pads_begin[axis];
+    }
+    const std::int64_t out = full - w.pads_begin[axis] - w.pads_end[axis];
+    require(node, out >= 1,
+            "spatial axis " + std::to_string(axis) + ": pads " + ints_text(pads) + " crop all " + std::to_string(full) +
+                " output positions");
+    result.output_sizes.push_back(out);
+  }
+  return result;
 }
 
 } // namespace tern

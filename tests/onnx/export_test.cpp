@@ -200,6 +200,30 @@ TEST(OnnxExport, AttributeNewerThanOpset13RaisesTheOpset) {
   EXPECT_EQ(default_opset(save_and_check(graph, dir / "out.onnx")), 14);
 }
 
+TEST(OnnxExport, HardSwishRaisesTheOpsetTo14) {
+  // MobileNetV3 exported at opset 14+ has HardSwish nodes; a quantized copy kept them in
+  // float (--keep-float) and was written at opset 13, which the ONNX checker refused.
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 3});
+  graph.add_node("HardSwish", {"x"}, {"y"});
+  graph.add_output("y");
+  TempDir dir;
+  EXPECT_EQ(default_opset(save_and_check(graph, dir / "out.onnx")), 14);
+}
+
+TEST(OnnxExport, LayerNormalizationRaisesTheOpsetTo17) {
+  // ONNX has the op only since opset 17 (PyTorch writes it for LayerNorm at 17).
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 3});
+  graph.add_constant("scale", Tensor::from(Shape{3}, DataType::Float32, std::vector<float>{1, 2, 3}));
+  graph.add_node("LayerNormalization", {"x", "scale"}, {"y"});
+  graph.add_output("y");
+  TempDir dir;
+  const onnx::ModelProto model = save_and_check(graph, dir / "out.onnx");
+  EXPECT_EQ(default_opset(model), 17);
+  EXPECT_EQ(op_types(load_model(dir / "out.onnx")), std::vector<std::string>{"LayerNormalization"});
+}
+
 TEST(OnnxExport, Int4IsRefused) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{2});

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 namespace tern::onnx_test {
@@ -231,6 +232,41 @@ TEST(OnnxImport, Softmax11DefaultAxisIsOneNotTheLast) {
   EXPECT_EQ(only_node(graph, "Reshape").input(1)->constant()->to_int64s(), (Ints{2, 3, 4}));
 }
 
+TEST(OnnxImport, Softmax11OnAnInputOfUnknownRankReshapesBackToItsShape) {
+  // ONNX infers no rank for a Reshape to a target fed at run time (PaddlePaddle's exports
+  // hit this); Tern's inference knows it from the target's length, so the coerced form is
+  // written without the rank and reshaped back to Shape(input).
+  ModelBuilder m(11);
+  m.input("x", {"N", 3, 4}).input("target", {3}, onnx::TensorProto::INT64).output("y", {"A", "B", "C"});
+  m.node("Reshape", {"x", "target"}, {"e"}, "reshape");
+  set_attr(m.node("Softmax", {"e"}, {"y"}, "softmax"), "axis", std::int64_t{1});
+  TempDir dir;
+  const Graph graph = load(m, dir);
+  std::vector<std::string> types = op_types(graph);
+  std::sort(types.begin(), types.end()); // Shape's place in the order is free
+  EXPECT_EQ(types, (std::vector<std::string>{"Flatten", "Reshape", "Reshape", "Shape", "Softmax"}));
+  EXPECT_EQ(only_node(graph, "Flatten").attrs().get<std::int64_t>("axis"), 1);
+  // Run: [2, 3, 4] reshaped to [2, 2, 6]; each of the 2 rows of 12 values sums to 1.
+  SequentialScheduler scheduler(graph, {"cpu"});
+  std::vector<float> values(24);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>(i % 5) * 0.5f;
+  const Tensor y = scheduler
+                       .forward({Tensor::from(Shape{2, 3, 4}, DataType::Float32, values),
+                                 Tensor::from(Shape{3}, DataType::Int64, Ints{2, 2, 6})})
+                       .at(0);
+  ASSERT_EQ(y.shape(), (Shape{2, 2, 6}));
+  for (std::size_t row = 0; row < 2; ++row) {
+    double sum = 0, denominator = 0;
+    for (std::size_t i = 0; i < 12; ++i) denominator += std::exp(static_cast<double>(values[row * 12 + i]));
+    for (std::size_t i = 0; i < 12; ++i) {
+      sum += y.data<float>()[row * 12 + i];
+      EXPECT_NEAR(y.data<float>()[row * 12 + i], std::exp(static_cast<double>(values[row * 12 + i])) / denominator,
+                  1e-6);
+    }
+    EXPECT_NEAR(sum, 1.0, 1e-5);
+  }
+}
+
 // Tern keeps libonnx's shape inference away from a Conv whose weights it cannot see before
 // inference (libonnx would read past the end of a shape list for inconsistent ranks); a
 // second inference run, knowing the computed weights' shape, still infers what follows.
@@ -267,6 +303,26 @@ TEST(OnnxImport, ConstantNodesBecomeGraphConstants) {
   EXPECT_EQ(constant_values(graph, "scale"), std::vector<double>{0.5});
   EXPECT_EQ(graph.value("ints").dtype(), DataType::Int64);
   EXPECT_EQ(constant_values(graph, "ints"), (std::vector<double>{7, 8, 9}));
+}
+
+TEST(OnnxImport, IdentityOfAnInitializerIsAConstantOfItsOwn) {
+  // PyTorch's export of two Convs with equal weights: the second reads them through Identity.
+  ModelBuilder m = conv_relu_model();
+  m.output("y2", {"N", 2, 4, 4});
+  m.node("Identity", {"w"}, {"w_copy"}, "dedup");
+  m.node("Conv", {"x", "w_copy", "b"}, {"y2"}, "conv2");
+  TempDir dir;
+  const Graph graph = load(m, dir);
+  EXPECT_EQ(graph.find_node("dedup"), nullptr);
+  const Value& copy = graph.value("w_copy");
+  ASSERT_NE(copy.constant(), nullptr);
+  EXPECT_EQ(copy.constant()->to_doubles(), constant_values(graph, "w"));
+  EXPECT_NE(copy.constant()->raw(), graph.value("w").constant()->raw()); // its own storage
+  // An Identity of a computed value stays a node.
+  ModelBuilder n(13);
+  n.input("x", {2}).output("y", {2});
+  n.node("Identity", {"x"}, {"y"}, "id");
+  EXPECT_EQ(op_types(load(n, dir, "computed.onnx")), std::vector<std::string>{"Identity"});
 }
 
 TEST(OnnxImport, OldAttributesBecomeInputs) {

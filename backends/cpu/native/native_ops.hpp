@@ -24,6 +24,15 @@ std::unique_ptr<Kernel> make_shape(const Node& node);
 /// Size: the input's element count as an int64 scalar.
 std::unique_ptr<Kernel> make_size(const Node& node);
 
+// concat.cpp
+/// Concat of any number of inputs of any one dtype along "axis" (oneDNN's kernel takes
+/// float32, int32, int8 and uint8; this one the rest, int64 shapes above all).
+std::unique_ptr<Kernel> make_native_concat(const Node& node);
+
+// conv_transpose.cpp
+/// ConvTranspose (float32, 1- to 3-D, groups, dilations, output_padding/output_shape, bias).
+std::unique_ptr<Kernel> make_conv_transpose(const Node& node);
+
 // transpose.cpp
 /// Transpose by "perm" (default: reversed axes), any dtype.
 std::unique_ptr<Kernel> make_transpose(const Node& node);
@@ -41,14 +50,15 @@ std::unique_ptr<Kernel> make_round(const Node& node);
 // elementwise.cpp: numpy multidirectional broadcasting (see broadcast.hpp).
 /// Pow: float32 base, float32/int32/int64 exponent.
 std::unique_ptr<Kernel> make_pow(const Node& node);
-/// Min, Max, Sum, Mean over any number of float32 inputs.
+/// Min, Max over any number of inputs of any numeric dtype; Sum, Mean of float32 ones.
 std::unique_ptr<Kernel> make_min(const Node& node);
 std::unique_ptr<Kernel> make_max(const Node& node);
 std::unique_ptr<Kernel> make_sum(const Node& node);
 std::unique_ptr<Kernel> make_mean(const Node& node);
 /// Mod on every numeric dtype; "fmod" picks C's (1) or Python's (0) sign rule.
 std::unique_ptr<Kernel> make_mod(const Node& node);
-/// Add, Sub, Mul on int32 or int64, wrapping around on overflow as ONNX Runtime does.
+/// Add, Sub, Mul on int32 or int64, wrapping around on overflow as ONNX Runtime does; Div
+/// truncating toward zero (a zero divisor gives 0).
 std::unique_ptr<Kernel> make_integer_arithmetic(const Node& node);
 
 // unary.cpp: float32 functions of one input, one table row per op type.
@@ -96,6 +106,11 @@ std::unique_ptr<Kernel> make_arg_extreme(const Node& node);
 /// LogSoftmax, Hardmax (opset 13: the axis alone).
 std::unique_ptr<Kernel> make_log_softmax(const Node& node);
 std::unique_ptr<Kernel> make_hardmax(const Node& node);
+
+// layer_norm.cpp
+/// LayerNormalization (float32) over the axes from "axis" on, with the optional Mean and
+/// InvStdDev outputs.
+std::unique_ptr<Kernel> make_layer_normalization(const Node& node);
 
 // resize.cpp
 /// Resize (float32): nearest and n-linear, every coordinate_transformation_mode and nearest_mode.

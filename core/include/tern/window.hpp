@@ -41,4 +41,20 @@ Window resolve_window(const Node& node, const Shape& input, const std::vector<st
 /// dilated kernel is larger than the padded input.
 std::vector<std::int64_t> window_output_sizes(const Node& node, const Window& window, const Shape& input);
 
+/// ConvTranspose's geometry over an [N, C, D1, ...] `input`: its window (strides, dilations
+/// and pads with ONNX's defaults; the pads crop the full output) and the spatial output
+/// sizes. Without output_shape: stride * (D - 1) + output_padding + dilation * (kernel - 1)
+/// + 1 - pad_begin - pad_end, SAME_* making it D * stride. With output_shape (or SAME_*),
+/// the pads are what gives that size: the total split evenly, its odd element at the end
+/// for SAME_UPPER and at the beginning otherwise (ONNX's ConvTranspose formula); a total
+/// below zero pads the output with positions no input reaches. Entries are Shape::dynamic
+/// where an input size or the kernel is. Throws tern::Error naming the node for bad
+/// attributes (see resolve_window) and output_padding outside [0, max(stride, dilation)).
+struct TransposedWindow {
+  Window window;
+  std::vector<std::int64_t> output_sizes;
+};
+TransposedWindow resolve_transposed_window(const Node& node, const Shape& input,
+                                           const std::vector<std::int64_t>& kernel_shape);
+
 } // namespace tern

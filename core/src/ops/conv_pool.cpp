@@ -1,4 +1,5 @@
-// Conv and the pools: sliding windows over the spatial axes of an [N, C, D1, ...] input.
+// Conv, ConvTranspose and the pools: sliding windows over the spatial axes of an
+// [N, C, D1, ...] input.
 #include "builtin_schemas.hpp"
 #include "fused_activation.hpp"
 #include "integer_affine.hpp"
@@ -23,6 +24,22 @@ Shape window_output(const InferenceContext& ctx, const Ints& kernel, std::int64_
   const Ints spatial = window_output_sizes(ctx.node(), resolve_window(ctx.node(), x, kernel), x);
   dims.insert(dims.end(), spatial.begin(), spatial.end());
   return Shape(std::move(dims));
+}
+
+/// The kernel's spatial sizes: W's dimensions after the first two, or attribute kernel_shape,
+/// which is redundant with them but also gives the ones W leaves dynamic.
+Ints kernel_of(InferenceContext& ctx, const Shape& w) {
+  Ints kernel(w.begin() + 2, w.end());
+  if (!ctx.has_attr("kernel_shape")) return kernel;
+  const auto declared = ctx.attr<Ints>("kernel_shape");
+  ctx.require(declared.size() == kernel.size() &&
+                  std::equal(kernel.begin(), kernel.end(), declared.begin(),
+                             [](std::int64_t k, std::int64_t d) { return k == Shape::dynamic || k == d; }),
+              [&] {
+                return "attribute 'kernel_shape' " + ints_text(declared) +
+                       " does not match the spatial dimensions of " + describe_input(ctx, 1);
+              });
+  return declared;
 }
 
 void infer_conv(InferenceContext& ctx) {
@@ -54,19 +71,7 @@ void infer_conv(InferenceContext& ctx) {
              std::to_string(group);
     });
 
-  Ints kernel(w.begin() + 2, w.end());
-  if (ctx.has_attr("kernel_shape")) {
-    // Redundant with W's dimensions, but it also gives the ones W leaves dynamic.
-    const auto declared = ctx.attr<Ints>("kernel_shape");
-    ctx.require(declared.size() == kernel.size() &&
-                    std::equal(kernel.begin(), kernel.end(), declared.begin(),
-                               [](std::int64_t k, std::int64_t d) { return k == Shape::dynamic || k == d; }),
-                [&] {
-                  return "attribute 'kernel_shape' " + ints_text(declared) +
-                         " does not match the spatial dimensions of " + describe_input(ctx, 1);
-                });
-    kernel = declared;
-  }
+  const Ints kernel = kernel_of(ctx, w);
 
   if (ctx.has_input(2)) {
     if (!integer) require_same_dtype(ctx, 0, 2);
@@ -79,6 +84,42 @@ void infer_conv(InferenceContext& ctx) {
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
   ctx.set_output(0, y, window_output(ctx, kernel, w[0]));
+}
+
+// ConvTranspose: W is [C, M/group, k1, ...] (input channels first, the transpose of Conv's),
+// Y [N, M, ...] with the sizes tern::resolve_transposed_window gives (shared with kernels).
+void infer_conv_transpose(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  require_same_dtype(ctx, 0, 1);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  const Shape& x = ctx.shape(0);
+  const Shape& w = ctx.shape(1);
+  require_rank(ctx, 1, x.rank(), x.rank());
+  const auto group = ctx.attr<std::int64_t>("group");
+  ctx.require(group >= 1, [&] { return "attribute 'group' is " + std::to_string(group) + ", must be >= 1"; });
+  ctx.require(x[1] == Shape::dynamic || w[0] == Shape::dynamic || x[1] == w[0], [&] {
+    return describe_input(ctx, 1) + " reads " + std::to_string(w[0]) + " input channels, " + describe_input(ctx, 0) +
+           " has " + std::to_string(x[1]);
+  });
+  ctx.require(w[0] == Shape::dynamic || w[0] % group == 0, [&] {
+    return describe_input(ctx, 1) + " has " + std::to_string(w[0]) + " input channels, not divisible by group " +
+           std::to_string(group);
+  });
+  const Ints kernel = kernel_of(ctx, w);
+  const std::int64_t channels =
+      w[1] == Shape::dynamic ? Shape::dynamic : mul_dims(ctx, w[1], group, "the output channels of the ConvTranspose");
+  if (ctx.has_input(2)) {
+    require_same_dtype(ctx, 0, 2);
+    require_rank(ctx, 2, 1, 1);
+    const std::int64_t b = ctx.shape(2)[0];
+    ctx.require(b == Shape::dynamic || channels == Shape::dynamic || b == channels, [&] {
+      return describe_input(ctx, 2) + " must hold one bias per output channel (" + std::to_string(channels) + ")";
+    });
+  }
+  Ints dims{x[0], channels};
+  const Ints spatial = resolve_transposed_window(ctx.node(), x, kernel).output_sizes;
+  dims.insert(dims.end(), spatial.begin(), spatial.end());
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
 
 /// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked
@@ -125,6 +166,14 @@ std::vector<OpSchema> conv_pool_schemas() {
        with_fused_requantize(with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1),
                                                     ints("kernel_shape"), ints("pads"), ints("strides")})),
        infer_conv},
+      {"ConvTranspose",
+       2,
+       3,
+       1,
+       1,
+       {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("output_padding"),
+        ints("output_shape"), ints("pads"), ints("strides")},
+       infer_conv_transpose},
       {"MaxPool",
        1,
        1,

@@ -17,7 +17,7 @@ namespace {
 /// The opset Tern's schemas follow; ONNX 1.12 knows up to max_opset.
 constexpr std::int64_t base_opset = 13;
 
-/// Attributes and inputs ONNX added after opset 13: a node using one needs that opset.
+/// Attributes, inputs and ops ONNX added after opset 13: a node using one needs that opset.
 struct OpsetNeed {
   const char* op_type;
   const char* attribute; ///< nullptr: the need is an input count
@@ -31,6 +31,8 @@ constexpr OpsetNeed opset_needs[] = {
     {"Shape", "start", 0, 15, "attribute 'start'"},
     {"Shape", "end", 0, 15, "attribute 'end'"},
     {"Pad", nullptr, 4, 18, "input 'axes'"},
+    {"HardSwish", nullptr, 0, 14, "the op itself"},
+    {"LayerNormalization", nullptr, 0, 17, "the op itself"},
 };
 
 std::int64_t opset_for(const Node& node) {

@@ -181,24 +181,28 @@ std::optional<Ints> restore_target(Ints dims, std::int64_t axis) {
 // and normalises over everything from axis on; since 13, over `axis` alone. Same thing when
 // axis is the last one; otherwise express the old meaning exactly: Flatten(axis), the op
 // with axis=1, Reshape back (to a constant shape when the dims allow, else to Shape(input)).
+// When ONNX's shape inference cannot tell the input's rank (PaddlePaddle's exports), the
+// Shape(input) form fits any rank: Flatten takes a negative axis too, and Tern's own
+// inference knows the rank when the graph is typed.
 void softmax_coerced_to_2d(Expansion& x) {
   const std::int64_t axis = x.take<std::int64_t>("axis").value_or(1);
   const std::string input = x.input(0);
   const ValueFact fact = x.ctx.facts.find(input);
-  x.require(fact.dims.has_value(), [&] {
-    return "opset " + std::to_string(x.ctx.opset) +
-           " Softmax coerces its input to 2-D; expressing that needs the input's rank, "
-           "which ONNX shape inference could not tell";
-  });
-  const Ints& dims = *fact.dims;
-  const auto rank = static_cast<std::int64_t>(dims.size());
-  const std::int64_t a = axis < 0 ? axis + rank : axis;
-  x.require(a >= 0 && a < rank, [&] {
-    return "attribute 'axis' " + std::to_string(axis) + " is outside the input's rank " + std::to_string(rank);
-  });
-  if (a == rank - 1) {
-    x.main().attrs.set("axis", a);
-    return;
+  std::int64_t flatten_axis = axis;
+  std::optional<Ints> target; // a constant Reshape target, when the dims allow one
+  if (fact.dims) {
+    const Ints& dims = *fact.dims;
+    const auto rank = static_cast<std::int64_t>(dims.size());
+    const std::int64_t a = axis < 0 ? axis + rank : axis;
+    x.require(a >= 0 && a < rank, [&] {
+      return "attribute 'axis' " + std::to_string(axis) + " is outside the input's rank " + std::to_string(rank);
+    });
+    if (a == rank - 1) {
+      x.main().attrs.set("axis", a);
+      return;
+    }
+    flatten_axis = a;
+    target = restore_target(dims, a);
   }
   const std::string output = x.main().outputs.at(0);
   const std::string flat = x.fresh("flattened");
@@ -210,16 +214,16 @@ void softmax_coerced_to_2d(Expansion& x) {
 
   std::vector<Pending> expanded;
   Attributes flatten_attrs;
-  flatten_attrs.set("axis", a);
+  flatten_attrs.set("axis", flatten_axis);
   expanded.push_back({"Flatten", {input}, {flat}, std::move(flatten_attrs), x.fresh("Flatten")});
   expanded.push_back(std::move(softmax));
   std::string shape;
-  if (const std::optional<Ints> target = restore_target(dims, a)) {
+  if (target) {
     shape = x.constant("shape", int64s(*target));
   } else {
     x.require(find_schema("Shape") != nullptr, [&] {
-      return "opset " + std::to_string(x.ctx.opset) + " Softmax on axis " + std::to_string(a) +
-             " needs a Reshape back to the input's shape, which has several unknown dimensions, and Tern has no Shape "
+      return "opset " + std::to_string(x.ctx.opset) + " Softmax on axis " + std::to_string(axis) +
+             " needs a Reshape back to the input's shape, which is not known before running, and Tern has no Shape "
              "operator";
     });
     shape = x.fresh("input_shape");
@@ -367,6 +371,15 @@ bool is_supported(const std::string& onnx_op_type) {
 
 void import_node(const onnx::NodeProto& node, NodeImport& ctx) {
   if (node.op_type() == "Constant") return import_constant(node, ctx.graph);
+  // PyTorch deduplicates equal initializers (random-init networks have many) and feeds the
+  // second reader through Identity(initializer). That output is a constant too: as one, the
+  // Conv reads its weights directly, as fold_batchnorm and the PTQ expect of every weight.
+  // A copy, so that a pass rewriting one reader's weights leaves the other's alone.
+  if (node.op_type() == "Identity" && node.input_size() == 1 && node.output_size() == 1)
+    if (const Value* source = ctx.graph.find_value(node.input(0)); source != nullptr && source->constant() != nullptr) {
+      ctx.graph.add_constant(node.output(0), source->constant()->clone());
+      return;
+    }
   Expansion expansion(node, ctx);
   for (const Rule& rule : rules)
     if (node.op_type() == rule.op_type && ctx.opset < rule.before) rule.apply(expansion);
