@@ -7,7 +7,10 @@
      (the quantized file run with `tern bench --integer`);
   3. accuracy and PTQ time of Tern against PyTorch, ONNX Runtime and AIDGE (their scripts
      in sdk/examples/models/peers/, rerun here) at W8A8 and 4 bits on every example model,
-     on all 10,000 Fashion-MNIST test images with the same 100 calibration images.
+     on all 10,000 Fashion-MNIST test images with the same 100 calibration images. Tern's
+     rows: the seed's two settings, every other clipping mode at W8A8 (per-tensor and
+     per-channel), 4 bits per-channel with and without AdaRound, and W4A4 mixed precision.
+     Printed as one table row per system and setting, one column per model.
 
     python3 scripts/bench_ptq.py [--build build] [--models convnet ...] [--peers aidge,pytorch,ort | --peers none]
 
@@ -15,30 +18,37 @@ Results also go to BUILD/bench/ptq_results.json.
 """
 import argparse
 import json
-import pathlib
 import subprocess
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from bench_common import ROOT, BenchError, export, tern_json as tern
+
 MODELS = ["convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"]
 PEERS = {
     "pytorch": ["nice", "-n", "19", "/usr/bin/python3", "sdk/examples/models/peers/pytorch_ptq.py"],
     "ort": ["nice", "-n", "19", "python3", "sdk/examples/models/peers/ort_ptq.py"],
     "aidge": ["nice", "-n", "19", "python3", "sdk/examples/models/peers/aidge_ptq.py"],
 }
-# Tern's rows: the seed's two settings, then per-channel 4 bits.
+W8A8 = ["--weights", "int8", "--activations", "int8", "--accumulation", "int32"]  # integer execution
+W4A8 = ["--weights", "int4", "--activations", "int8", "--accumulation", "int32", "--fake"]
+W4A4 = ["--weights", "int4", "--activations", "int4", "--accumulation", "int16", "--fake"]
+SEED_W8A8 = "W8A8 seed (int8/int8/int32, MSE, integer execution)"
+SEED_4BIT = "4-bit seed (int4/int4/int16, MSE, fake, per-tensor)"
+# Tern's rows (setting, tern quantize options): the seed's two settings, then what issue 12
+# compares with the peers: the other clipping modes at 8 bits, AdaRound at 4 bits (beside
+# rounding to nearest) and mixed precision.
 TERN_CONFIGS = [
-    ("W8A8 seed (int8/int8/int32, MSE, integer execution)", ["--weights", "int8", "--activations", "int8", "--accumulation", "int32"]),
-    ("4-bit seed (int4/int4/int16, MSE, fake, per-tensor)", ["--weights", "int4", "--activations", "int4", "--accumulation", "int16", "--fake"]),
-    ("4-bit per-channel (int4/int4/int16, MSE, fake)", ["--weights", "int4", "--activations", "int4", "--accumulation", "int16", "--fake", "--per-channel"]),
+    (SEED_W8A8, [*W8A8, "--clipping", "mse"]),
+    *[(f"W8A8 {clipping}{', per-channel' if per_channel else ''}", [*W8A8, "--clipping", clipping, *per_channel])
+      for clipping in ("kl", "aa", "percentile") for per_channel in ([], ["--per-channel"])],
+    (SEED_4BIT, [*W4A4, "--clipping", "mse"]),
+    ("4-bit per-channel (int4/int4/int16, MSE, fake)", [*W4A4, "--clipping", "mse", "--per-channel"]),
+    ("W4A8 per-channel (MSE, fake)", [*W4A8, "--clipping", "mse", "--per-channel"]),
+    ("W4A8 per-channel + AdaRound", [*W4A8, "--clipping", "mse", "--per-channel", "--adaround"]),
+    ("W4A4 per-channel + AdaRound", [*W4A4, "--clipping", "mse", "--per-channel", "--adaround"]),
+    ("W4A4 per-channel + mixed precision (budget 0.25)",
+     [*W4A4, "--clipping", "mse", "--per-channel", "--mixed-precision", "--mixed-budget", "0.25"]),
 ]
-
-
-def tern(build, *args):
-    result = subprocess.run([str(build / "bin" / "tern"), *args, "--json"], cwd=ROOT, capture_output=True, text=True)
-    if result.returncode != 0:
-        sys.exit(f"tern {' '.join(args)} failed: {result.stderr.strip()}")
-    return json.loads(result.stdout)
 
 
 def ptq_time_vs_eval(build, out_dir):
@@ -64,11 +74,10 @@ def int8_speed(build, out_dir):
     rows = []
     resnet = build / "bench" / "resnet18.onnx"
     if not resnet.exists():  # the same random-weight ResNet-18 that scripts/bench_cpu.py exports
-        sys.path.insert(0, str(ROOT / "scripts"))
         import bench_cpu
 
         resnet.parent.mkdir(parents=True, exist_ok=True)
-        bench_cpu.export(bench_cpu.ResNet18(), (3, 224, 224), resnet)
+        export(bench_cpu.ResNet18(), (3, 224, 224), resnet)
     calib = out_dir / "random_3x224.npy"
     np.save(calib, np.random.default_rng(0).random((16, 3, 224, 224), dtype=np.float32))
     for name, model, calib_args in (("ConvNet", ROOT / "sdk/examples/models/convnet.onnx", []),
@@ -88,12 +97,18 @@ def int8_speed(build, out_dir):
 
 
 def tern_rows(build, model, out_dir):
+    """One row per TERN_CONFIGS setting; a setting tern refuses or fails keeps its one-line
+    error in the row (quant_acc None) so that the other settings still run."""
     rows = []
     for config, args in TERN_CONFIGS:
-        q = tern(build, "quantize", f"sdk/examples/models/{model}.onnx", "--clipping", "mse", *args,
-                 "--eval", "fashion-mnist", "-o", str(out_dir / f"{model}_q.onnx"))
-        rows.append({"model": model, "peer": "Tern", "config": config, "float_acc": q["float_accuracy"],
-                     "quant_acc": q["quantized_accuracy"], "ptq_s": sum(q["seconds"].values())})
+        row = {"model": model, "peer": "Tern", "config": config, "float_acc": None, "quant_acc": None}
+        try:
+            q = tern(build, "quantize", f"sdk/examples/models/{model}.onnx", *args,
+                     "--eval", "fashion-mnist", "-o", str(out_dir / f"{model}_q.onnx"))
+            row.update(float_acc=q["float_accuracy"], quant_acc=q["quantized_accuracy"], ptq_s=sum(q["seconds"].values()))
+        except BenchError as error:
+            row["error"] = str(error)
+        rows.append(row)
     return rows
 
 
@@ -136,6 +151,35 @@ def percent(value):
     return "failed" if value is None else f"{100 * value:.2f} %"
 
 
+def accuracy_cell(row):
+    """Top-1, and in brackets its change in points from the same system's float model."""
+    if row is None or row["quant_acc"] is None:
+        return "" if row is None else "failed"
+    change = "" if row["float_acc"] is None else f" ({100 * (row['quant_acc'] - row['float_acc']):+.2f})"
+    return percent(row["quant_acc"]) + change
+
+
+def seconds_cell(row):
+    return "" if row is None or row.get("ptq_s") is None else f"{row['ptq_s']:.2f}"
+
+
+def by_setting(table, models, cell, float_rows):
+    """Markdown lines: one row per system and setting (in the order run), one column per model,
+    each cell cell(row); with float_rows, each system's float accuracy heads its rows."""
+    rows = {(row["peer"], row["config"], row["model"]): row for row in table}
+    lines = ["| system | setting | " + " | ".join(models) + " |", "|---|---|" + "---:|" * len(models)]
+    systems_seen = set()
+    for peer, config in dict.fromkeys((row["peer"], row["config"]) for row in table):
+        if float_rows and peer not in systems_seen:
+            systems_seen.add(peer)
+            floats = [next((percent(row["float_acc"]) for row in table
+                            if row["peer"] == peer and row["model"] == model and row["float_acc"] is not None), "")
+                      for model in models]
+            lines.append(f"| {peer} | float | " + " | ".join(floats) + " |")
+        lines.append(f"| {peer} | {config} | " + " | ".join(cell(rows.get((peer, config, model))) for model in models) + " |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--build", default="build")
@@ -170,21 +214,26 @@ def main():
         for peer in peers:
             table += peer_rows(peer, model, out_dir)
     results["accuracy"] = table
-    print("| model | system | setting | float | quantized | drop | PTQ s |")
-    print("|---|---|---|---|---|---|---|")
-    for row in table:
-        drop = "" if row["quant_acc"] is None or row["float_acc"] is None else f"{100 * (row['float_acc'] - row['quant_acc']):.2f}"
-        ptq_s = "" if row.get("ptq_s") is None else f"{row['ptq_s']:.2f}"
-        print(f"| {row['model']} | {row['peer']} | {row['config']} | {percent(row['float_acc'])} | {percent(row['quant_acc'])} | {drop} | {ptq_s} |")
+    print("Top-1 (in brackets: change in points from the same system's float model)")
+    print("\n".join(by_setting(table, args.models, accuracy_cell, float_rows=True)))
+    print("\nPTQ seconds (quantization and calibration, not the evaluation)")
+    print("\n".join(by_setting(table, args.models, seconds_cell, float_rows=False)))
     for model in args.models:
-        for tern_config, aidge_prefix in ((TERN_CONFIGS[0][0], "8-bit"), (TERN_CONFIGS[1][0], "4-bit")):
+        for tern_config, aidge_prefix in ((SEED_W8A8, "8-bit"), (SEED_4BIT, "4-bit")):
             ours = next(r["quant_acc"] for r in table if r["model"] == model and r["config"] == tern_config)
             theirs = [r["quant_acc"] for r in table if r["model"] == model and r["peer"].startswith("AIDGE") and r["config"].startswith(aidge_prefix)]
             if theirs:
                 verdict = "AIDGE failed" if theirs[0] is None else ("ok" if ours >= theirs[0] else "BELOW AIDGE")
                 print(f"   {model} {aidge_prefix}: Tern {percent(ours)} vs AIDGE {percent(theirs[0])}: {verdict}")
     (build / "bench" / "ptq_results.json").write_text(json.dumps(results, indent=1))
+    errors = [row["error"] for row in table if "error" in row]
+    for error in errors:
+        print(error, file=sys.stderr)
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        sys.exit(main())
+    except BenchError as error:
+        sys.exit(str(error))

@@ -1,6 +1,7 @@
 #include "calibration.hpp"
 
 #include "clipping/clipping.hpp"
+#include "column_means.hpp"
 #include "op_roles.hpp"
 #include "ranges.hpp"
 #include "value_format.hpp"
@@ -153,21 +154,15 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
                         });
   };
   observe_points(false);
-  // Per-channel means of what affine nodes read: bias correction needs them.
-  std::map<std::string, ChannelMeans> means;
+  // What affine nodes read, as the means of their im2col rows: bias correction needs them
+  // (and nothing else does: without it they are not gathered).
+  std::map<std::string, ColumnMeans> means; // per node: quantize renames the value it reads
+  const bool correcting = options.bias_correction && !options.no_quant;
   for (const Node* node : graph.topological_order()) {
-    if (role_of(graph, *node) != Role::Affine || node->op_type() == "MatMul") continue;
-    const Value& input = *node->input(0);
-    auto [entry, fresh] = means.try_emplace(input.name());
-    if (!fresh) continue;
-    const bool conv = node->op_type() == "Conv";
-    scheduler.observe(observed_name(fused, input), [&target = entry->second, conv](const Value&, const Tensor& tensor) {
-      const Tensor host = on_host(tensor);
-      const Shape& shape = host.shape();
-      std::int64_t inner = 1;
-      for (std::size_t d = 2; conv && d < shape.rank(); ++d) inner *= shape[d];
-      target.add(host, inner, conv ? shape[1] : host.numel() / shape[0]);
-    });
+    if (!correcting || role_of(graph, *node) != Role::Affine || node->op_type() == "MatMul") continue;
+    ColumnMeans& target = means.try_emplace(node->name(), *node, node->input(1)->constant()->shape()).first->second;
+    scheduler.observe(observed_name(fused, *node->input(0)),
+                      [&target](const Value&, const Tensor& tensor) { target.add(on_host(tensor)); });
   }
   const auto run_calibration_set = [&] {
     for (std::size_t batch = 0; batch < context.calibration_batches; ++batch)
@@ -180,7 +175,7 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
     run_calibration_set();
   }
   for (const auto& [name, values] : statistics) store_statistics(graph, name, values);
-  for (const auto& [name, values] : means) store_means(graph, name, values.means());
+  for (const auto& [node, values] : means) store_means(graph, node, values.means());
 }
 
 void adjust_ranges(Graph& graph, PassContext& context, const Options& options) {

@@ -13,8 +13,8 @@
 
 namespace tern::ptq {
 
-/// Equalises every eligible pair; returns the number of pairs. With per-channel weight
-/// scales, pairs with a depthwise Conv are left alone (its filters have their own scales).
-std::size_t equalize_cross_layer(Graph& graph, bool per_channel_weights);
+/// Equalises every eligible pair, sweeping over them until they are all balanced; returns
+/// the number of pairs.
+std::size_t equalize_cross_layer(Graph& graph);
 
 } // namespace tern::ptq

@@ -85,37 +85,4 @@ void ValueStatistics::add_histogram(const Tensor& tensor) {
   }
 }
 
-void ChannelMeans::add(const Tensor& tensor, std::int64_t inner, std::int64_t channels) {
-  check(tensor.dtype() == DataType::Float32 && inner > 0 && channels > 0 && tensor.numel() % (inner * channels) == 0,
-        [&] {
-          return "channel means: " + tensor.describe() + " does not split into " + std::to_string(channels) +
-                 " channels";
-        });
-  if (sums_.empty()) sums_.assign(static_cast<std::size_t>(channels), 0.0);
-  const float* data = tensor.data<float>();
-  const std::int64_t outer = tensor.numel() / (inner * channels);
-  for (std::int64_t n = 0; n < outer; ++n)
-    for (std::int64_t c = 0; c < channels; ++c) {
-      const float* slice = data + (n * channels + c) * inner;
-      // Eight independent partial sums: the compiler vectorises them (one running sum it
-      // may not reorder); a slice is at most a feature map, so float partials lose nothing
-      // that matters for a mean.
-      float partial[8] = {};
-      std::int64_t i = 0;
-      for (; i + 8 <= inner; i += 8)
-        for (int lane = 0; lane < 8; ++lane) partial[lane] += slice[i + lane];
-      double sum = 0;
-      for (; i < inner; ++i) sum += slice[i];
-      for (const float lane_sum : partial) sum += lane_sum;
-      sums_[static_cast<std::size_t>(c)] += sum;
-    }
-  per_channel_count_ += static_cast<double>(outer * inner);
-}
-
-std::vector<double> ChannelMeans::means() const {
-  std::vector<double> result = sums_;
-  for (double& value : result) value /= per_channel_count_;
-  return result;
-}
-
 } // namespace tern::ptq

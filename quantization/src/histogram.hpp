@@ -46,16 +46,4 @@ private:
   bool seen_ = false;
 };
 
-/// Streaming mean of a value per channel, where element i belongs to channel
-/// (i / inner) % channels: Conv inputs use channel axis 1, Gemm/MatMul inputs their features.
-class ChannelMeans {
-public:
-  void add(const Tensor& tensor, std::int64_t inner, std::int64_t channels);
-  std::vector<double> means() const;
-
-private:
-  std::vector<double> sums_;
-  double per_channel_count_ = 0;
-};
-
 } // namespace tern::ptq

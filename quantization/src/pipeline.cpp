@@ -1,5 +1,6 @@
 #include "pipeline.hpp"
 
+#include "bias_correction.hpp"
 #include "calibration.hpp"
 #include "cast_to_integer.hpp"
 #include "clipping/clipping.hpp"
@@ -19,7 +20,7 @@ void prepare_network(Graph& graph, PassContext& context, const Options& options)
   remove_flatten(graph);
   graph.infer_shapes();
   if (options.equalize) {
-    const std::size_t pairs = equalize_cross_layer(graph, options.per_channel);
+    const std::size_t pairs = equalize_cross_layer(graph);
     if (context.log) context.log("  cross-layer equalisation: " + std::to_string(pairs) + " pair(s) of affine nodes");
   }
   const std::string kept = check_float_nodes(graph, options.keep_float);
@@ -39,6 +40,7 @@ void quantize_network(Graph& graph, PassContext& context, const Options& options
   step("compute_ranges", compute_ranges);
   if (find_clipping(options.clipping_mode)->needs_histogram) step("adjust_ranges", adjust_ranges);
   step("quantize", quantize_normalized_network);
+  if (options.bias_correction && !options.no_quant) step("correct_biases", correct_biases);
   if (options.fold_graph) step("fold", fold_quantizers);
   // no_quant leaves real numbers in the graph: there is nothing to cast.
   if (!options.fake_quantize && !options.no_quant) step("cast_to_integer", cast_to_integer);

@@ -1,4 +1,5 @@
 // libtern-ptq.so: the post-training quantization passes, registered by name ("ptq.<step>").
+#include "bias_correction.hpp"
 #include "calibration.hpp"
 #include "cast_to_integer.hpp"
 #include "to_qdq.hpp"
@@ -46,6 +47,7 @@ void register_ptq(tern::PluginContext& context) {
   context.add_pass("ptq.compute_ranges", step(tern::ptq::compute_ranges));
   context.add_pass("ptq.adjust_ranges", step(tern::ptq::adjust_ranges));
   context.add_pass("ptq.quantize", step(tern::ptq::quantize_normalized_network));
+  context.add_pass("ptq.correct_biases", step(tern::ptq::correct_biases));
   context.add_pass("ptq.fold", step(tern::ptq::fold_quantizers));
   context.add_pass("ptq.cast_to_integer", step(tern::ptq::cast_to_integer));
   context.add_pass("ptq.to_qdq", step(tern::ptq::to_qdq));

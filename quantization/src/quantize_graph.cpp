@@ -1,5 +1,6 @@
 #include "quantize_graph.hpp"
 
+#include "bias_correction.hpp"
 #include "op_roles.hpp"
 #include "ranges.hpp"
 #include "value_format.hpp"
@@ -63,44 +64,6 @@ double weight_threshold(const std::vector<double>& group, std::int64_t levels, b
     }
   }
   return best;
-}
-
-/// Bias correction: the mean output error that rounding the weights causes, per output
-/// channel, Σ (w_rounded - w) · E[x], from the per-channel input means of calibration.
-std::vector<double> rounding_shift(const Node& node, const Tensor& weights, const std::vector<double>& factor,
-                                   std::int64_t levels, const std::vector<double>& means) {
-  const std::vector<double> values = weights.to_doubles();
-  const Shape& shape = weights.shape();
-  const bool conv = node.op_type() == "Conv";
-  const bool transposed = !conv && node.attr<std::int64_t>("transB") != 0;
-  const std::int64_t outputs = conv || transposed ? shape[0] : shape[1];
-  const std::int64_t fan_in = static_cast<std::int64_t>(values.size()) / outputs;
-  std::int64_t kernel = 1;
-  for (std::size_t d = 2; conv && d < shape.rank(); ++d) kernel *= shape[d];
-  const std::int64_t group_inputs = conv ? shape[1] : fan_in;
-  const std::int64_t groups = conv ? node.attr<std::int64_t>("group") : 1;
-  if (static_cast<std::int64_t>(means.size()) != group_inputs * groups) return {};
-  std::vector<double> shift(static_cast<std::size_t>(outputs), 0.0);
-  const auto top = static_cast<double>(levels);
-  for (std::int64_t i = 0; i < static_cast<std::int64_t>(values.size()); ++i) {
-    std::int64_t out = 0;
-    std::int64_t in = 0;
-    if (conv) {
-      out = i / fan_in;
-      in = (out / (outputs / groups)) * group_inputs + (i / kernel) % group_inputs;
-    } else if (transposed) {
-      out = i / fan_in;
-      in = i % fan_in;
-    } else {
-      in = i / outputs;
-      out = i % outputs;
-    }
-    const double f = factor[static_cast<std::size_t>(out)];
-    const double w = values[static_cast<std::size_t>(i)];
-    const double rounded = std::clamp(std::nearbyint(w * f), -top, top) / f;
-    shift[static_cast<std::size_t>(out)] += (rounded - w) * means[static_cast<std::size_t>(in)];
-  }
-  return shift;
 }
 
 class GraphQuantizer {
@@ -314,14 +277,18 @@ private:
                                base + "_w_scaled");
     set_input(node, 1, round_clip(weight_scaled, weight_range, base + "_w"));
     Value* bias = node.input(2);
-    const auto means = stored_means(graph_, node.input(0)->name());
-    if (means && options_.bias_correction && !options_.no_quant && node.op_type() != "MatMul") {
-      const std::vector<double> shift = rounding_shift(node, weights, weight_factor, weight_range.hi, *means);
-      if (!shift.empty()) {
-        std::vector<double> corrected = bias ? bias->constant()->to_doubles() : std::vector<double>(shift.size(), 0.0);
-        for (std::size_t c = 0; c < corrected.size(); ++c) corrected[c] -= shift[c];
-        bias = &constant(base + "_bias_corrected", corrected, Shape{static_cast<std::int64_t>(corrected.size())});
-      }
+    const auto means = stored_means(graph_, node.name());
+    // Below 8 bits of resolution only: at 8 bits the mean shift is smaller than what the
+    // calibration set measures it to (mobilenet_tiny W8A8 on 10,000 images moved by ±0.15
+    // point either way). A signed 8-bit input that a ReLU clamps at 0 has 128 steps, 7 bits:
+    // it is corrected (resnet_tiny W8A8 with single_shift loses 0.7 point otherwise).
+    const bool below_eight_bits = weight_range.hi < 127 || input.range.hi - input.range.lo < 254;
+    if (means && below_eight_bits && options_.bias_correction && !options_.no_quant && node.op_type() != "MatMul") {
+      // correct_biases shifts the bias after running the quantized network: give it one.
+      if (bias == nullptr)
+        bias = &constant(base + "_bias", std::vector<double>(maxima.size(), 0.0),
+                         Shape{static_cast<std::int64_t>(maxima.size())});
+      node.meta().set(input_means_key, *means);
     }
     if (bias != nullptr) {
       Value& bias_scaled = add("Mul", {bias, &factors(base + "_bscale", bias_factor, 1, 0)}, base + "_b_scaled");

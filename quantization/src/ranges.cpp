@@ -31,13 +31,13 @@ std::optional<std::pair<std::vector<double>, double>> stored_histogram(const Gra
 
 void store_clip(Graph& graph, const std::string& value, double clip) { graph.meta().set(key("clip", value), clip); }
 
-void store_means(Graph& graph, const std::string& value, const std::vector<double>& means) {
-  graph.meta().set(key("means", value), means);
+void store_means(Graph& graph, const std::string& node, const std::vector<double>& means) {
+  graph.meta().set(key("means", node), means);
 }
 
-std::optional<std::vector<double>> stored_means(const Graph& graph, const std::string& value) {
-  if (!graph.meta().has(key("means", value))) return std::nullopt;
-  return graph.meta().get<std::vector<double>>(key("means", value));
+std::optional<std::vector<double>> stored_means(const Graph& graph, const std::string& node) {
+  if (!graph.meta().has(key("means", node))) return std::nullopt;
+  return graph.meta().get<std::vector<double>>(key("means", node));
 }
 
 ValueRange stored_range(const Graph& graph, const Value& value) {

@@ -21,9 +21,9 @@ void store_statistics(Graph& graph, const std::string& value, const ValueStatist
 /// The histogram stored for `value`, or nullopt (MAX clipping gathers none).
 std::optional<std::pair<std::vector<double>, double>> stored_histogram(const Graph& graph, const std::string& value);
 void store_clip(Graph& graph, const std::string& value, double clip);
-/// Per-channel means of an affine node's input (for bias correction).
-void store_means(Graph& graph, const std::string& value, const std::vector<double>& means);
-std::optional<std::vector<double>> stored_means(const Graph& graph, const std::string& value);
+/// Per-channel means of what affine node `node` reads (for bias correction).
+void store_means(Graph& graph, const std::string& node, const std::vector<double>& means);
+std::optional<std::vector<double>> stored_means(const Graph& graph, const std::string& node);
 /// The range of `value`; throws telling to run compute_ranges when there is none.
 ValueRange stored_range(const Graph& graph, const Value& value);
 /// Drops every calibration entry from the graph's meta (after quantization).

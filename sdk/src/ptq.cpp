@@ -139,6 +139,12 @@ void quantize_normalized_network(Graph& graph, const QuantizeOptions& options) {
   run_step("ptq.quantize", graph, options);
 }
 
+void correct_biases(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options) {
+  PassContext context = context_for(options);
+  with_batches(context, calibration_set, options);
+  run_pass("ptq.correct_biases", graph, context);
+}
+
 void fold_quantizers(Graph& graph, const QuantizeOptions& options) { run_step("ptq.fold", graph, options); }
 
 void cast_to_integer(Graph& graph, const QuantizeOptions& options) { run_step("ptq.cast_to_integer", graph, options); }

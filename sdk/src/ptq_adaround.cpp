@@ -1,11 +1,15 @@
 // AdaRound (Nagel et al. 2020, "Up or Down? Adaptive Rounding for Post-Training
 // Quantization") as a pass over the fake-quantized graph: for each affine layer, whether each
 // integer weight rounds up or down is learnt by minimising the layer's output error on the
-// calibration set, ||(W̃ − W) X||², plus a regulariser that drives every choice to 0 or 1.
+// calibration set, ||W X − W̃ X̃||², plus a regulariser that drives every choice to 0 or 1.
+// X̃ is what the layer reads in the quantized network and X in the float one: the paper's
+// asymmetric reconstruction, which lets the rounding make up for the error of the layers
+// before (at 4-bit activations, the larger one).
 //
-// The error of one output channel's row Δw is Δw H Δwᵀ with H = E[x xᵀ] over the layer's
-// im2col input columns x (float activations), so H is gathered once and each Adam step costs
-// one K×K matrix-vector product per row, independent of the calibration set's size.
+// With δ = w̃ − w and e = x − x̃, one output channel's error is E[(w·e − δ·x̃)²] =
+// δ H δᵀ − 2 δ·g + const with H = E[x̃ x̃ᵀ] and g = E[x̃ (w·e)] over the layer's im2col
+// columns, so both are gathered once and each Adam step costs one K×K matrix-vector product
+// per row, independent of the calibration set's size.
 #include "ptq_graph_facts.hpp"
 
 #include <tern/error.hpp>
@@ -36,8 +40,10 @@ constexpr double zeta = 1.1, gamma = -0.1; ///< the rectified sigmoid's stretch
 
 /// One affine layer to re-round and what its rounding is measured on.
 struct Layer {
-  Node* node = nullptr;             ///< in the quantized graph
-  std::string input;                ///< its input's name in the prepared (float) graph
+  Node* node = nullptr;        ///< in the quantized graph
+  std::string input;           ///< its input's name in the prepared (float) graph
+  std::string quantized_input; ///< and in the quantized graph (integers of step input_step)
+  double input_step = 1.0;
   bool conv = false;                ///< Conv (im2col columns) or Gemm/MatMul (rows of the input)
   bool rows = true;                 ///< W's output channels are its first axis (else its last)
   std::size_t channels = 0;         ///< output channels M
@@ -48,14 +54,17 @@ struct Layer {
   std::vector<double> integers;     ///< W_q, as stored
   std::vector<double> step;         ///< s_w per output channel
   std::vector<double> bias_unit;    ///< real value of one bias integer per output channel
+  std::vector<double> float_bias;   ///< the float network's bias (zeros when it has none)
   double lo = 0.0, hi = 0.0;        ///< the integer range of the weights
   bool centred = false;             ///< bias corrected: measure about the mean, shift the bias
-  // Statistics over the sampled columns.
-  std::vector<std::vector<double>> gram; ///< per group, K×K, Σ x xᵀ
-  std::vector<std::vector<double>> sum;  ///< per group, K, Σ x
+  // Statistics over the sampled columns (x̃ quantized, x float).
+  std::vector<std::vector<double>> gram;      ///< per group, K×K, Σ x̃ x̃ᵀ
+  std::vector<std::vector<double>> sum;       ///< per group, K, Σ x̃
+  std::vector<std::vector<double>> float_sum; ///< per group, K, Σ x
+  std::vector<double> cross;                  ///< per output channel, K, Σ x̃ (w·(x − x̃))
   std::size_t columns = 0;
   /// Few columns against K (a classifier over a small calibration set): the columns
-  /// themselves (per group, each column's K values in a row) stand for H = X Xᵀ / n.
+  /// themselves (per group, each column's K values in a row) stand for H = X̃ X̃ᵀ / n.
   bool data = false;
   std::vector<std::vector<double>> kept;
   std::vector<std::vector<float>> fast; ///< H (or the columns) in float32 for the Adam steps
@@ -86,6 +95,7 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
   Layer layer;
   layer.node = &node;
   layer.input = reference->input(0)->name();
+  layer.quantized_input = node.input(0)->name();
   const Shape& shape = w.shape();
   if (op == "Conv") {
     if (shape.rank() < 3) return std::nullopt;
@@ -107,6 +117,7 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
   // Quantized: y = (conv(x / s_in, W_q) + b_q) · rescale · s_out, so W = W_q · rescale · s_out / s_in
   // (an output left unrounded is in real units already: s_out = 1).
   const double s_in = step_of(quantized, node.input(0));
+  layer.input_step = s_in;
   const double s_out = q->rounds ? scale : 1.0;
   for (std::size_t c = 0; c < layer.channels; ++c) {
     const double rescale = q->rescale[q->rescale.size() == 1 ? 0 : c];
@@ -114,6 +125,10 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
     layer.bias_unit.push_back(rescale * s_out);
   }
   layer.weights = w.to_doubles();
+  const Value* float_bias = reference->input(2);
+  layer.float_bias = float_bias != nullptr && float_bias->constant() != nullptr ? float_bias->constant()->to_doubles()
+                                                                                : std::vector<double>{};
+  if (layer.float_bias.size() != layer.channels) layer.float_bias.assign(layer.channels, 0.0);
   layer.integers = w_q.to_doubles();
 
   // The integer range: the symmetric one of the weight precision the PTQ used.
@@ -146,7 +161,36 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
   const std::size_t k = layer.depth;
   layer.gram.assign(layer.groups, std::vector<double>(k * k, 0.0));
   layer.sum.assign(layer.groups, std::vector<double>(k, 0.0));
+  layer.float_sum.assign(layer.groups, std::vector<double>(k, 0.0));
+  layer.cross.assign(layer.channels * k, 0.0);
   return layer;
+}
+
+/// Adds Σ x̃ (w·(x − x̃)) of the columns to each output channel's cross term, and Σ x.
+void accumulate_cross(Layer& layer, const std::vector<std::vector<double>>& float_buffer,
+                      const std::vector<std::vector<double>>& buffer, std::size_t count) {
+  const std::size_t depth = layer.depth, per_group = layer.channels / layer.groups;
+  std::vector<double> projection(count);
+  for (std::size_t c = 0; c < layer.channels; ++c) {
+    const std::size_t g = c / per_group;
+    std::fill(projection.begin(), projection.end(), 0.0);
+    for (std::size_t k = 0; k < depth; ++k) {
+      const double w = layer.weights[layer.index(c, k)];
+      const double* x = float_buffer[g].data() + k * count;
+      const double* x_q = buffer[g].data() + k * count;
+      for (std::size_t n = 0; n < count; ++n) projection[n] += w * (x[n] - x_q[n]);
+    }
+    double* cross = layer.cross.data() + c * depth;
+    for (std::size_t k = 0; k < depth; ++k) {
+      const double* x_q = buffer[g].data() + k * count;
+      double total = 0.0;
+      for (std::size_t n = 0; n < count; ++n) total += x_q[n] * projection[n];
+      cross[k] += total;
+    }
+  }
+  for (std::size_t g = 0; g < layer.groups; ++g)
+    for (std::size_t k = 0; k < depth; ++k)
+      for (std::size_t n = 0; n < count; ++n) layer.float_sum[g][k] += float_buffer[g][k * count + n];
 }
 
 /// Adds the columns of buffer (per group: K rows of `count` values) to the layer's sums.
@@ -204,27 +248,41 @@ void choose_form(Layer& layer, double total) {
   }
 }
 
-/// Samples columns of one batch of the layer's float input into its statistics.
-void gather(Layer& layer, const Tensor& input, std::size_t samples_total) {
-  const std::vector<double> x = input.to_doubles();
-  const Shape& shape = input.shape();
-  std::vector<std::vector<double>> buffer(layer.groups);
+/// Samples the same columns of one batch of the layer's float input and of its quantized
+/// input (in real units) into its statistics.
+void gather(Layer& layer, const Tensor& float_input, const Tensor& quantized_input, std::size_t samples_total) {
+  const Shape& shape = float_input.shape();
+  check(quantized_input.shape() == shape, [&] {
+    return "adaround: " + layer.node->name() + " reads " + quantized_input.describe() +
+           " in the quantized network but " + float_input.describe() + " in the float one";
+  });
+  const std::vector<double> x = float_input.to_doubles();
+  std::vector<double> x_q = quantized_input.to_doubles();
+  for (double& value : x_q) value *= layer.input_step;
   std::bernoulli_distribution pick(layer.keep);
+  const auto start_sampling = [&](double total) {
+    if (layer.columns != 0 || layer.keep < 1.0) return;
+    layer.keep = std::min(1.0, static_cast<double>(max_columns) / total);
+    pick = std::bernoulli_distribution(layer.keep);
+    choose_form(layer, total);
+  };
+  std::vector<std::vector<double>> float_buffer(layer.groups), buffer(layer.groups);
   if (!layer.conv) {
     const auto rows = x.size() / layer.depth;
-    if (layer.columns == 0 && layer.keep >= 1.0) {
-      const double total = static_cast<double>(samples_total) * static_cast<double>(rows) /
-                           static_cast<double>(std::max<std::int64_t>(shape[0], 1));
-      layer.keep = std::min(1.0, static_cast<double>(max_columns) / total);
-      pick = std::bernoulli_distribution(layer.keep);
-      choose_form(layer, total);
-    }
+    start_sampling(static_cast<double>(samples_total) * static_cast<double>(rows) /
+                   static_cast<double>(std::max<std::int64_t>(shape[0], 1)));
     std::vector<std::size_t> chosen;
     for (std::size_t r = 0; r < rows; ++r)
       if (layer.keep >= 1.0 || pick(layer.random)) chosen.push_back(r);
-    buffer[0].assign(layer.depth * chosen.size(), 0.0);
-    for (std::size_t n = 0; n < chosen.size(); ++n)
-      for (std::size_t k = 0; k < layer.depth; ++k) buffer[0][k * chosen.size() + n] = x[chosen[n] * layer.depth + k];
+    const auto fill = [&](const std::vector<double>& source, std::vector<double>& target) {
+      target.assign(layer.depth * chosen.size(), 0.0);
+      for (std::size_t n = 0; n < chosen.size(); ++n)
+        for (std::size_t k = 0; k < layer.depth; ++k)
+          target[k * chosen.size() + n] = source[chosen[n] * layer.depth + k];
+    };
+    fill(x, float_buffer[0]);
+    fill(x_q, buffer[0]);
+    accumulate_cross(layer, float_buffer, buffer, chosen.size());
     accumulate(layer, buffer, chosen.size());
     return;
   }
@@ -243,18 +301,16 @@ void gather(Layer& layer, const Tensor& input, std::size_t samples_total) {
   }
   check(per_group * taps == layer.depth,
         [&] { return "adaround: " + node.name() + ": weights do not match its input"; });
-  if (layer.columns == 0 && layer.keep >= 1.0) {
-    const double total = static_cast<double>(samples_total) * static_cast<double>(positions);
-    layer.keep = std::min(1.0, static_cast<double>(max_columns) / total);
-    pick = std::bernoulli_distribution(layer.keep);
-    choose_form(layer, total);
-  }
+  start_sampling(static_cast<double>(samples_total) * static_cast<double>(positions));
   std::vector<std::pair<std::size_t, std::size_t>> chosen; // (sample, output position)
   for (std::size_t n = 0; n < batch; ++n)
     for (std::size_t p = 0; p < positions; ++p)
       if (layer.keep >= 1.0 || pick(layer.random)) chosen.emplace_back(n, p);
   const std::size_t count = chosen.size();
-  for (std::size_t g = 0; g < layer.groups; ++g) buffer[g].assign(layer.depth * count, 0.0);
+  for (std::size_t g = 0; g < layer.groups; ++g) {
+    float_buffer[g].assign(layer.depth * count, 0.0);
+    buffer[g].assign(layer.depth * count, 0.0);
+  }
   std::vector<std::int64_t> position(spatial), tap(spatial);
   for (std::size_t col = 0; col < count; ++col) {
     const auto [n, p] = chosen[col];
@@ -279,16 +335,22 @@ void gather(Layer& layer, const Tensor& input, std::size_t samples_total) {
       }
       if (!inside) continue;
       for (std::size_t g = 0; g < layer.groups; ++g)
-        for (std::size_t ci = 0; ci < per_group; ++ci)
-          buffer[g][(ci * taps + t) * count + col] = x[(n * in_channels + g * per_group + ci) * in_size + offset];
+        for (std::size_t ci = 0; ci < per_group; ++ci) {
+          const std::size_t from = (n * in_channels + g * per_group + ci) * in_size + offset;
+          const std::size_t to = (ci * taps + t) * count + col;
+          float_buffer[g][to] = x[from];
+          buffer[g][to] = x_q[from];
+        }
     }
   }
+  accumulate_cross(layer, float_buffer, buffer, count);
   accumulate(layer, buffer, count);
 }
 
 /// The learnt rounding of one output channel's row. Returns its new integers.
+/// `target` is g, the row's E[x̃ (w·e)] (about the means when the layer is centred).
 std::vector<double> optimise_row(const Layer& layer, std::size_t channel, std::size_t group,
-                                 const AdaRoundOptions& ada) {
+                                 const std::vector<double>& target, const AdaRoundOptions& ada) {
   const std::size_t depth = layer.depth;
   const double s = layer.step[channel];
   std::vector<double> w(depth), floor_part(depth), v(depth), m(depth, 0.0), second(depth, 0.0), delta(depth), h(depth),
@@ -345,7 +407,7 @@ std::vector<double> optimise_row(const Layer& layer, std::size_t channel, std::s
     }
     for (std::size_t k = 0; k < depth; ++k) {
       if (fixed[k]) continue;
-      double gradient = 2.0 * hd[k] * s; // ∂/∂h of Δw H Δwᵀ
+      double gradient = 2.0 * (hd[k] - target[k]) * s; // ∂/∂h of δ H δᵀ − 2 δ·g
       if (regularise) {
         const double centred = 2.0 * h[k] - 1.0;
         const double magnitude = std::abs(centred);
@@ -398,14 +460,23 @@ void optimise(Graph& quantized, Layer& layer, const AdaRoundOptions& ada) {
   const std::size_t per_group = layer.channels / layer.groups;
   for (std::size_t c = 0; c < layer.channels; ++c) {
     const std::size_t g = c / per_group;
-    const std::vector<double> row = optimise_row(layer, c, g, ada);
-    double shift = 0.0; // the change of the output's mean, in real units
+    // g about the means: E[x̃ (w·e)] − μ̃ (w·(μ − μ̃)).
+    std::vector<double> target(depth);
+    double mean_error = 0.0;
+    for (std::size_t k = 0; k < depth; ++k)
+      mean_error += layer.weights[layer.index(c, k)] * (layer.float_sum[g][k] / n - means[g][k]);
+    for (std::size_t k = 0; k < depth; ++k)
+      target[k] = layer.cross[c * depth + k] / n - (layer.centred ? means[g][k] * mean_error : 0.0);
+    const std::vector<double> row = optimise_row(layer, c, g, target, ada);
+    // Bias correction, as the PTQ makes it, for the new rounding: the output's mean per
+    // channel, E[w̃·x̃] + b̃, back to the float network's E[w·x] + b.
+    double mean_difference = layer.float_bias[c];
     for (std::size_t k = 0; k < depth; ++k) {
       const std::size_t i = layer.index(c, k);
-      shift += layer.step[c] * (row[k] - integers[i]) * means[g][k];
+      mean_difference += layer.weights[i] * layer.float_sum[g][k] / n - layer.step[c] * row[k] * means[g][k];
       integers[i] = row[k];
     }
-    if (layer.centred) bias[c] = std::round(bias[c] - shift / layer.bias_unit[c]);
+    if (layer.centred) bias[c] = std::round(mean_difference / layer.bias_unit[c]);
   }
   const Tensor& w_q = *layer.node->input(1)->constant();
   quantized.set_constant(*layer.node->input(1), Tensor::from_floats(w_q.shape(), {integers.begin(), integers.end()}));
@@ -419,6 +490,40 @@ void optimise(Graph& quantized, Layer& layer, const AdaRoundOptions& ada) {
     quantized.set_constant(*layer.node->input(2), Tensor::from_floats(b_q.shape(), {bias.begin(), bias.end()}));
   }
 }
+
+/// Runs a copy of a graph with the given values as extra outputs; forward returns them.
+class Probes {
+public:
+  Probes(const Graph& graph, const std::vector<std::string>& names, const std::vector<std::string>& backends)
+      : graph_(graph.clone()) {
+    for (const std::string& name : names) {
+      Value& value = graph_.value(name);
+      if (graph_.is_input(value)) {
+        index_.push_back(the_input);
+        continue;
+      }
+      if (!graph_.is_output(value)) graph_.add_output(name);
+      const auto& outputs = graph_.outputs();
+      index_.push_back(static_cast<std::size_t>(
+          std::find_if(outputs.begin(), outputs.end(), [&](const Value* output) { return output->name() == name; }) -
+          outputs.begin()));
+    }
+    run_.emplace(graph_, backends);
+  }
+
+  std::vector<Tensor> forward(const Tensor& batch) {
+    const std::vector<Tensor> values = run_->forward({batch});
+    std::vector<Tensor> result;
+    for (const std::size_t at : index_) result.push_back(at == the_input ? batch : values[at]);
+    return result;
+  }
+
+private:
+  static constexpr std::size_t the_input = static_cast<std::size_t>(-1);
+  Graph graph_; // outlives run_
+  std::vector<std::size_t> index_;
+  std::optional<SequentialScheduler> run_;
+};
 
 } // namespace
 
@@ -440,44 +545,21 @@ std::size_t adaround(const Graph& float_model, Graph& quantized, const Dataset& 
   check(!layers.empty(), "adaround: no quantized Conv/Gemm/MatMul with integer weights: pass the fake-quantized, "
                          "folded form (QuantizeOptions::fake_quantize, fold_graph)");
 
-  // The layers' float inputs over the calibration set, batch by batch.
-  std::vector<std::string> probes;
-  std::vector<std::size_t> probe_of;
-  for (const Layer& layer : layers) {
-    const auto found = std::find(probes.begin(), probes.end(), layer.input);
-    probe_of.push_back(static_cast<std::size_t>(found - probes.begin()));
-    if (found == probes.end()) probes.push_back(layer.input);
-  }
-  Graph probed = prepared.clone();
-  for (const std::string& probe : probes)
-    if (!probed.is_input(probed.value(probe)) && !probed.is_output(probed.value(probe))) probed.add_output(probe);
-  constexpr std::size_t the_input = static_cast<std::size_t>(-1);
-  std::vector<std::size_t> index_of;
-  for (const std::string& probe : probes) {
-    if (probed.is_input(probed.value(probe))) {
-      index_of.push_back(the_input);
-      continue;
-    }
-    const auto& graph_outputs = probed.outputs();
-    const auto at = std::find_if(graph_outputs.begin(), graph_outputs.end(),
-                                 [&](const Value* value) { return value->name() == probe; });
-    index_of.push_back(static_cast<std::size_t>(at - graph_outputs.begin()));
-  }
-  SequentialScheduler run(probed, options.backends);
-  for (std::size_t begin = 0; begin < calibration.size(); begin += batch_size) {
-    const Tensor batch = calibration.batch(begin, std::min(batch_size, calibration.size() - begin));
-    const std::vector<Tensor> values = run.forward({batch});
-    for (std::size_t l = 0; l < layers.size(); ++l) {
-      const std::size_t at = index_of[probe_of[l]];
-      gather(layers[l], at == the_input ? batch : values[at], calibration.size());
-    }
-  }
-
+  // Layer by layer, what it reads in both networks over the calibration set: the quantized
+  // inputs come from the network whose earlier layers were already re-rounded, as in the
+  // paper (with the inputs of the network rounded to nearest, each layer would make up for
+  // errors that the layers before it have since reduced).
   for (std::size_t l = 0; l < layers.size(); ++l) {
-    optimise(quantized, layers[l], ada);
-    layers[l].gram.clear();
-    layers[l].kept.clear();
-    layers[l].fast.clear();
+    Layer& layer = layers[l];
+    Probes float_run(prepared, {layer.input}, options.backends);
+    Probes quantized_run(quantized, {layer.quantized_input}, options.backends);
+    for (std::size_t begin = 0; begin < calibration.size(); begin += batch_size) {
+      const Tensor batch = calibration.batch(begin, std::min(batch_size, calibration.size() - begin));
+      gather(layer, float_run.forward(batch).front(), quantized_run.forward(scale_input(quantized, batch)).front(),
+             calibration.size());
+    }
+    optimise(quantized, layer, ada);
+    layer = Layer{}; // its statistics are large
     if (ada.progress) ada.progress(l + 1, layers.size());
   }
   return layers.size();

@@ -183,7 +183,7 @@ def test_seed_notebook_runs_to_the_end(seed_data, tern_bin, tmp_path):
         source = source.replace(f"\n{old}\n", f"\n{new}\n")
     float_again, eight_bits = run_notebook(tmp_path / "eight", source, seed_data)
     assert float_again == float_accuracy
-    assert abs(float_accuracy - eight_bits) <= 0.1, (float_accuracy, eight_bits)
+    assert float_accuracy - eight_bits <= 0.1, (float_accuracy, eight_bits)  # loses at most 0.1 (may gain)
 
 
 # ---- the layer's own behaviour ------------------------------------------------------------

@@ -149,6 +149,7 @@ TEST_F(PtqApi, StepsRunAloneGiveTheSameNetworkAsThePipeline) {
   ptq::compute_ranges(stepwise, {images()}, options);
   ptq::adjust_ranges(stepwise, options);
   ptq::quantize_normalized_network(stepwise, options);
+  ptq::correct_biases(stepwise, {images()}, options);
   ptq::fold_quantizers(stepwise, options);
   EXPECT_EQ(test::max_abs_diff(run(stepwise, images()), run(quantized(options), images())), 0.0);
 }

@@ -76,6 +76,10 @@ void prepare_network(Graph& graph, const QuantizeOptions& options = {});
 void compute_ranges(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options = {});
 void adjust_ranges(Graph& graph, const QuantizeOptions& options = {});
 void quantize_normalized_network(Graph& graph, const QuantizeOptions& options = {});
+/// Empirical bias correction (options.bias_correction): runs the quantized network over the
+/// calibration set and shifts each affine node's bias so that its output's mean per channel
+/// is the float network's; between quantize_normalized_network and fold_quantizers.
+void correct_biases(Graph& graph, const std::vector<Tensor>& calibration_set, const QuantizeOptions& options = {});
 void fold_quantizers(Graph& graph, const QuantizeOptions& options = {});
 void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
 /// The quantized graph in ONNX's QDQ form (QuantizeLinear/DequantizeLinear around float ops,

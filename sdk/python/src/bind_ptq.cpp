@@ -80,13 +80,17 @@ void bind_steps(py::module_& module) {
         return unlocked([&] { return ptq::quantize_network(*graph, dataset, options).seconds; });
       },
       py::arg("graph"), py::arg("calibration_set"), py::arg("options"));
-  module.def(
-      "compute_ranges",
-      [](const GraphPtr& graph, const std::vector<py::object>& batches, const QuantizeOptions& options) {
-        const std::vector<Tensor> tensors = batch_tensors(batches);
-        unlocked([&] { ptq::compute_ranges(*graph, tensors, options); });
-      },
-      py::arg("graph"), py::arg("calibration_set"), py::arg("options"));
+  using CalibratedStep = void (*)(Graph&, const std::vector<Tensor>&, const QuantizeOptions&);
+  const std::pair<const char*, CalibratedStep> calibrated_steps[] = {{"compute_ranges", &ptq::compute_ranges},
+                                                                     {"correct_biases", &ptq::correct_biases}};
+  for (const auto& [step_name, step] : calibrated_steps)
+    module.def(
+        step_name,
+        [step](const GraphPtr& graph, const std::vector<py::object>& batches, const QuantizeOptions& options) {
+          const std::vector<Tensor> tensors = batch_tensors(batches);
+          unlocked([&] { step(*graph, tensors, options); });
+        },
+        py::arg("graph"), py::arg("calibration_set"), py::arg("options"));
   using Step = void (*)(Graph&, const QuantizeOptions&);
   const std::pair<const char*, Step> steps[] = {{"prepare_network", &ptq::prepare_network},
                                                 {"adjust_ranges", &ptq::adjust_ranges},

@@ -25,7 +25,7 @@ CalibrationSet = Union[Sequence[Union[np.ndarray, Tensor]], np.ndarray, Dataset]
 __all__ = [
     "Clipping", "QuantizeOptions", "auto_assign_node_precision", "quantize_network",
     "prepare_network", "compute_ranges", "adjust_ranges", "quantize_normalized_network",
-    "fold_quantizers", "cast_to_integer", "to_qdq", "measure_quality", "quantize_mixed_precision",
+    "correct_biases", "fold_quantizers", "cast_to_integer", "to_qdq", "measure_quality", "quantize_mixed_precision",
     "is_quantized", "scale_input",
 ]
 
@@ -91,15 +91,19 @@ def prepare_network(graph: Graph, **options) -> None:
     _ptq.prepare_network(graph, _options(**options))
 
 
-def compute_ranges(graph: Graph, calibration_set: CalibrationSet, *, verbose: bool = False, **options) -> None:
-    """Step 2: activation ranges (and histograms for the clipping modes that need them)."""
+def _calibrated_step(step, graph: Graph, calibration_set: CalibrationSet, verbose: bool, options) -> None:
     opts = _options(verbose, **options)
     batches = _batches(calibration_set, opts.batch_size)
     if isinstance(batches, Dataset):
-        raise TypeError("compute_ranges takes a list of batches or an array, not a Dataset")
+        raise TypeError(f"{step.__name__} takes a list of batches or an array, not a Dataset")
     with _progress.bar(verbose, "calibration batches") as progress:
         opts.progress = progress
-        _ptq.compute_ranges(graph, batches, opts)
+        step(graph, batches, opts)
+
+
+def compute_ranges(graph: Graph, calibration_set: CalibrationSet, *, verbose: bool = False, **options) -> None:
+    """Step 2: activation ranges (and histograms for the clipping modes that need them)."""
+    _calibrated_step(_ptq.compute_ranges, graph, calibration_set, verbose, options)
 
 
 def adjust_ranges(graph: Graph, **options) -> None:
@@ -110,6 +114,12 @@ def adjust_ranges(graph: Graph, **options) -> None:
 def quantize_normalized_network(graph: Graph, **options) -> None:
     """Step 4: scales set for the tagged precisions."""
     _ptq.quantize_normalized_network(graph, _options(**options))
+
+
+def correct_biases(graph: Graph, calibration_set: CalibrationSet, *, verbose: bool = False, **options) -> None:
+    """Step 4b (bias_correction=True): biases shifted so that each affine node's output mean
+    per channel, with the quantized network run over the calibration set, is the float one."""
+    _calibrated_step(_ptq.correct_biases, graph, calibration_set, verbose, options)
 
 
 def fold_quantizers(graph: Graph, **options) -> None:
