@@ -14,16 +14,13 @@ import argparse
 import json
 import os
 import pathlib
-import subprocess
 import sys
-import time
 
 import torch
 from torch import nn
 
-from peer_venv import VENV, ensure_venv
-
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+from bench_common import ROOT, BenchError, cpu_name, export, ort_rate, tern_rate, torch_rate
+from peer_venv import ensure_venv
 
 
 class LeNet(nn.Module):
@@ -66,64 +63,6 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.body(x), 1))
 
 
-def export(model, shape, path):
-    torch.onnx.export(model, torch.rand(1, *shape), str(path), opset_version=13, input_names=["input"],
-                      output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
-
-
-def best_rate(run, batch, seconds):
-    """Best images/s over five windows after a warm-up: the machine is shared and noisy."""
-    run()
-    best, deadline = 0.0, time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
-        start, count = time.perf_counter(), 0
-        while time.perf_counter() - start < seconds / 5:
-            run()
-            count += 1
-        best = max(best, count * batch / (time.perf_counter() - start))
-    return best
-
-
-def torch_rate(model, shape, batch, threads, seconds):
-    torch.set_num_threads(threads)
-    x = torch.rand(batch, *shape)
-    with torch.inference_mode():
-        return best_rate(lambda: model(x), batch, seconds)
-
-
-ORT_SCRIPT = """
-import json, sys, time, numpy as np, onnxruntime as ort
-path, batch, threads, seconds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
-options = ort.SessionOptions()
-options.intra_op_num_threads = threads
-options.inter_op_num_threads = 1
-session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
-shape = [batch] + session.get_inputs()[0].shape[1:]
-feed = {session.get_inputs()[0].name: np.random.rand(*shape).astype(np.float32)}
-session.run(None, feed)
-best, deadline = 0.0, time.perf_counter() + seconds
-while time.perf_counter() < deadline:
-    start, count = time.perf_counter(), 0
-    while time.perf_counter() - start < seconds / 5:
-        session.run(None, feed)
-        count += 1
-    best = max(best, count * batch / (time.perf_counter() - start))
-print(json.dumps({"images_per_second": best, "version": ort.__version__}))
-"""
-
-
-def ort_rate(python, path, batch, threads, seconds):
-    out = subprocess.run([str(python), "-c", ORT_SCRIPT, str(path), str(batch), str(threads), str(seconds)],
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
-
-
-def tern_rate(build, path, batch, threads, seconds):
-    out = subprocess.run([str(build / "bin" / "tern"), "bench", str(path), "--batch", str(batch), "--threads",
-                          str(threads), "--seconds", str(seconds), "--json"], check=True, capture_output=True, text=True)
-    return json.loads(out.stdout)["images_per_second"]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -131,6 +70,7 @@ def main():
     parser.add_argument("--build", type=pathlib.Path, default=ROOT / "build",
                         help="the build folder whose bin/tern is measured; results go to its bench/")
     args = parser.parse_args()
+    args.build = args.build.resolve()
     if not (args.build / "bin" / "tern").exists():
         sys.exit(f"build Tern first: no {args.build / 'bin' / 'tern'}")
     torch.manual_seed(0)
@@ -156,12 +96,8 @@ def main():
     (work / "results.json").write_text(json.dumps(rows, indent=2))
 
 
-def cpu_name():
-    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return "unknown"
-
-
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except BenchError as error:
+        sys.exit(str(error))
