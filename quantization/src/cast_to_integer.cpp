@@ -1,8 +1,11 @@
 #include "cast_to_integer.hpp"
 
+#include "op_roles.hpp"
 #include "quantize_graph.hpp"
 
 #include <tern/error.hpp>
+#include <tern/registry.hpp>
+#include <tern/scheduler.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -87,14 +90,16 @@ void cast_constant_input(Graph& graph, Node& node, std::size_t index, DataType t
   graph.replace_node(node, node.op_type(), inputs, std::move(attrs));
 }
 
-void cast_inputs_to_float(Graph& graph, Node& node, const std::set<const Value*>& integers) {
+/// Casts each input of `node` that holds quantized integers to `type` ("float32" where the
+/// node computes in float, "int32" for an integer product).
+void cast_integer_inputs(Graph& graph, Node& node, const std::set<const Value*>& integers, const std::string& type) {
   std::vector<Value*> inputs = node.inputs();
   bool changed = false;
   for (Value*& input : inputs) {
     if (input == nullptr || !integers.contains(input)) continue;
-    Attributes to_float;
-    to_float.set("to", std::string("float32"));
-    input = graph.add_node("Cast", {input->name()}, {graph.unique_name(input->name() + "_float")}, to_float).output();
+    Attributes to;
+    to.set("to", type);
+    input = graph.add_node("Cast", {input->name()}, {graph.unique_name(input->name() + "_" + type)}, to).output();
     changed = true;
   }
   if (!changed) return;
@@ -114,7 +119,7 @@ void remove_unread(Graph& graph, const std::vector<Node*>& nodes) {
   }
 }
 
-/// The float Cast (one cast_inputs_to_float inserted) producing `value` from an 8-bit
+/// The float Cast (one cast_integer_inputs inserted) producing `value` from an 8-bit
 /// integer, or nullptr. 8 bits only: their range bounds the sums made from them.
 Node* float_cast_of_8_bits(const Value& value, const std::set<const Value*>& integers) {
   Node* cast = value.producer();
@@ -277,22 +282,82 @@ void integer_average(Graph& graph, Node& pool, const std::set<const Value*>& int
   remove_unread(graph, {cast});
 }
 
+/// The 256 results of Requantize(function(Mul(x, factor))) over every value x of `type`
+/// (int8 or uint8), computed by the float operators themselves on `backends`: the table
+/// equals what the quantized graph computes, float rounding included.
+Tensor tabulate(const Node& function, std::size_t operand, const Node* multiply, const Node& requantize, DataType type,
+                const std::vector<std::string>& backends) {
+  Graph table;
+  std::vector<float> values(256);
+  for (std::size_t i = 0; i < values.size(); ++i)
+    values[i] = static_cast<float>(info(type).lowest) + static_cast<float>(i);
+  table.add_input("x", DataType::Float32, Shape{256});
+  std::string real = "x";
+  if (multiply != nullptr) {
+    table.add_constant("factor", *multiply->input(1)->constant());
+    table.add_node("Mul", {"x", "factor"}, {"real"});
+    real = "real";
+  }
+  std::vector<std::string> inputs;
+  for (std::size_t i = 0; i < function.inputs().size(); ++i) {
+    if (i == operand) {
+      inputs.push_back(real);
+      continue;
+    }
+    inputs.push_back("c" + std::to_string(i));
+    table.add_constant(inputs.back(), *function.input(i)->constant());
+  }
+  table.add_node(function.op_type(), inputs, {"result"}, function.attrs());
+  table.add_node("Requantize", {"result"}, {"table"}, requantize.attrs());
+  table.add_output("table");
+  SequentialScheduler scheduler(table, backends);
+  // A scalar operand of higher rank ([1, 1, 1]) gives the results that rank: flatten them.
+  return scheduler.forward({Tensor::from_floats(Shape{256}, values)})[0].to(host_backend()).reshaped(Shape{256});
+}
+
+/// An elementwise function of one 8-bit integer (function_operand: Sigmoid, HardSwish,
+/// x * 0.5, ...), read through its float Cast and dequantizing Mul, whose result only a
+/// per-tensor Requantize reads, becomes TableLookup(x, its 256 results).
+void integer_table(Graph& graph, Node& requantize, const std::set<const Value*>& integers,
+                   const std::vector<std::string>& backends) {
+  Value& result = *requantize.input(0);
+  Node* function = result.producer();
+  if (function == nullptr || requantize.attr<std::vector<double>>("scale").size() != 1 || graph.is_output(result) ||
+      graph.consumers(result).size() != 1)
+    return;
+  const std::optional<std::size_t> operand = function_operand(*function);
+  if (!operand) return;
+  const std::optional<ScaledInteger> input = scaled_integer(*function->input(*operand), integers);
+  if (!input || input->factor.size() != 1) return;
+  const Node* multiply = input->float_nodes.size() == 2 ? input->float_nodes[0] : nullptr;
+  const Tensor table = tabulate(*function, *operand, multiply, requantize, input->integer->dtype(), backends);
+  Value& constant = graph.add_constant(graph.unique_name(function->name() + "_table"), table);
+  graph.replace_node(requantize, "TableLookup", {input->integer, &constant});
+  std::vector<Node*> float_nodes{function};
+  float_nodes.insert(float_nodes.end(), input->float_nodes.begin(), input->float_nodes.end());
+  remove_unread(graph, float_nodes);
+}
+
 /// Sums and averages of integers, which the loop left in float between Casts, in integers:
 /// run once the graph is typed, since what they may become depends on their inputs' dtypes
 /// and shapes.
-void integer_sums_and_averages(Graph& graph, const std::set<const Value*>& integers) {
+void integer_sums_and_averages(Graph& graph, const std::set<const Value*>& integers,
+                               const std::vector<std::string>& backends) {
   for (Node* node : graph.topological_order()) {
-    // The rewrites remove only Muls and Casts that precede `node`: the order stays valid.
+    // The rewrites remove only nodes that precede `node` (Muls, Casts, the tabulated
+    // function): the order stays valid.
     if (node->op_type() == "Add")
       integer_add(graph, *node, integers);
     else if (node->op_type() == "GlobalAveragePool" || node->op_type() == "AveragePool")
       integer_average(graph, *node, integers);
+    else if (node->op_type() == "Requantize")
+      integer_table(graph, *node, integers, backends);
   }
 }
 
 } // namespace
 
-void cast_to_integer(Graph& graph, PassContext&, const Options&) {
+void cast_to_integer(Graph& graph, PassContext&, const Options& options) {
   check(graph.meta().has(input_scale_key), "cast_to_integer needs a quantized graph: run quantize_network first");
   fuse_quantizers(graph);
   // The quantized network reads integer-valued floats (scale_input); clamp and cast them once.
@@ -301,9 +366,12 @@ void cast_to_integer(Graph& graph, PassContext&, const Options&) {
     if (!graph.consumers(*input).empty())
       graph.insert_after(*input, "Requantize", requantize_attributes({1.0}, 1, -limit, limit));
 
-  static const std::set<std::string> integer_ops{"MaxPool", "Reshape",   "Flatten", "Transpose", "Identity",
-                                                 "Squeeze", "Unsqueeze", "Relu",    "Requantize"};
+  // Operators the cpu backend runs on 8-bit integers as they are.
+  static const std::set<std::string> integer_ops{"MaxPool", "Reshape",   "Flatten", "Transpose",  "Identity",
+                                                 "Squeeze", "Unsqueeze", "Relu",    "Requantize", "Slice",
+                                                 "Gather",  "Expand",    "Tile",    "Pad"};
   std::set<const Value*> integers; // values that hold quantized integers from here on
+  const auto holds_integers = [&](const Value* v) { return integers.contains(v); };
   for (Node* node : graph.topological_order()) {
     const std::string& op = node->op_type();
     const bool integer_data = node->input(0) != nullptr && integers.contains(node->input(0));
@@ -314,16 +382,21 @@ void cast_to_integer(Graph& graph, PassContext&, const Options&) {
       cast_constant_input(graph, *node, 2, DataType::Int32);
       integers.insert(node->output());
     } else if (integer_ops.contains(op) && integer_data) {
+      for (const Value* output : node->outputs()) integers.insert(output);
+    } else if (op == "Concat" && std::all_of(node->inputs().begin(), node->inputs().end(), holds_integers)) {
       integers.insert(node->output());
-    } else if (op == "Concat" && std::all_of(node->inputs().begin(), node->inputs().end(),
-                                             [&](const Value* v) { return integers.contains(v); })) {
+    } else if (op == "Shape" || op == "Size") {
+      // They read only the shape: any dtype will do.
+    } else if (op == "Mul" && std::all_of(node->inputs().begin(), node->inputs().end(), holds_integers)) {
+      // A product of two quantized activations: exact in int32, then requantized.
+      cast_integer_inputs(graph, *node, integers, "int32");
       integers.insert(node->output());
     } else {
-      cast_inputs_to_float(graph, *node, integers);
+      cast_integer_inputs(graph, *node, integers, "float32");
     }
   }
   graph.infer_shapes();
-  integer_sums_and_averages(graph, integers);
+  integer_sums_and_averages(graph, integers, options.backends);
   graph.infer_shapes();
 }
 

@@ -1,6 +1,7 @@
 #include "op_roles.hpp"
 
 #include <tern/error.hpp>
+#include <tern/recipes.hpp>
 
 #include <algorithm>
 #include <map>
@@ -31,6 +32,12 @@ bool affine(const Node& node) {
   if (op == "Conv") return is_constant(node.input(1)) && (node.input(2) == nullptr || is_constant(node.input(2)));
   if (op == "Gemm") return affine_gemm(node);
   if (op == "MatMul") return is_constant(node.input(1)) && node.input(1)->constant()->shape().rank() == 2;
+  // A BatchNormalization no Conv precedes: prepare_network makes it a depthwise 1x1 Conv.
+  if (op == "BatchNormalization") {
+    const auto& inputs = node.inputs();
+    return node.outputs().size() == 1 && node.input(0)->shape().rank() >= 3 &&
+           std::all_of(inputs.begin() + 1, inputs.end(), is_constant);
+  }
   return false;
 }
 
@@ -42,25 +49,84 @@ bool activation(const Node& node) {
   return (low == nullptr || is_scalar_constant(low)) && (high == nullptr || is_scalar_constant(high));
 }
 
+bool reads_no_activation(const Node& node);
+
+/// A float tensor computed from the network's input: what the PTQ quantizes. Float values
+/// computed from shapes and constants alone (a Resize's scales, say) are not.
+bool is_activation(const Value* value) {
+  if (value == nullptr || value->constant() != nullptr || value->dtype() != DataType::Float32) return false;
+  // Mostly a short walk: the first input of a producer usually is an activation itself.
+  return value->producer() == nullptr || !reads_no_activation(*value->producer());
+}
+
+/// True when `node` reads no activation's values: Shape and Size read only its shape, and
+/// shape arithmetic (int64 Gather, Concat, Mul, ...) reads no activation at all.
+bool reads_no_activation(const Node& node) {
+  if (node.op_type() == "Shape" || node.op_type() == "Size") return true;
+  const auto& inputs = node.inputs();
+  return std::none_of(inputs.begin(), inputs.end(), is_activation);
+}
+
+} // namespace
+
+std::optional<std::size_t> function_operand(const Node& node) {
+  static const std::set<std::string> unary{"Sigmoid",  "HardSigmoid", "HardSwish", "Tanh", "Erf",  "Exp",
+                                           "Softplus", "Softsign",    "Elu",       "Selu", "Celu", "LeakyRelu",
+                                           "Gelu",     "Mish",        "Abs",       "Neg",  "Sqrt", "Reciprocal"};
+  static const std::set<std::string> with_scalar{"Add", "Sub", "Mul", "Div", "Pow"};
+  const std::string& op = node.op_type();
+  if (unary.contains(op)) return node.inputs().size() == 1 ? std::optional<std::size_t>(0) : std::nullopt;
+  if (!with_scalar.contains(op) || node.inputs().size() != 2) return std::nullopt;
+  for (std::size_t i = 0; i < 2; ++i) {
+    const Value* operand = node.input(i);
+    const Value* other = node.input(1 - i);
+    // The scalar must not broadcast the operand to a higher rank.
+    if (operand != nullptr && operand->constant() == nullptr && is_scalar_constant(other) &&
+        other->constant()->shape().rank() <= operand->shape().rank())
+      return i;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+/// Operators that move or select their first input's values without computing new ones.
+bool moves_values(const Graph& graph, const Node& node) {
+  static const std::set<std::string> movers{"MaxPool", "Reshape",   "Flatten", "Transpose", "Identity",
+                                            "Squeeze", "Unsqueeze", "Slice",   "Gather",    "Expand",
+                                            "Tile",    "Pad",       "Resize"};
+  const std::string& op = node.op_type();
+  if (!movers.contains(op) || !is_activation(node.input(0))) return false;
+  // MaxPool's optional Indices output is not a quantized value.
+  if (op == "MaxPool") return node.outputs().size() == 1 || graph.consumers(*node.output(1)).empty();
+  // Resize moves values only as nearest neighbour (its default); linear interpolates.
+  if (op == "Resize") return node.attrs().get_or("mode", std::string("nearest")) == "nearest";
+  // Pad moves values unless it writes a constant other than 0 (which quantizes to 0).
+  if (op == "Pad" && node.attrs().get_or("mode", std::string("constant")) == "constant") {
+    const Value* fill = node.input(2);
+    return fill == nullptr || (is_scalar_constant(fill) && scalar(*fill) == 0.0);
+  }
+  return true;
+}
+
 } // namespace
 
 Role role_of(const Graph& graph, const Node& node) {
-  static const std::set<std::string> pass_through{"MaxPool",  "Reshape", "Flatten",  "Transpose",
-                                                  "Identity", "Squeeze", "Unsqueeze"};
   const std::string& op = node.op_type();
+  if (reads_no_activation(node)) return Role::Shape;
   if (affine(node)) return Role::Affine;
   if (activation(node)) return Role::Activation;
-  if ((op == "Add" || op == "Sub") && !is_constant(node.input(0)) && !is_constant(node.input(1))) return Role::Merge;
+  if ((op == "Add" || op == "Sub") && is_activation(node.input(0)) && is_activation(node.input(1))) return Role::Merge;
+  if (op == "Mul" && is_activation(node.input(0)) && is_activation(node.input(1))) return Role::Product;
   if (op == "Concat") {
     const auto& inputs = node.inputs();
-    if (std::none_of(inputs.begin(), inputs.end(), is_constant)) return Role::Concat;
+    if (std::all_of(inputs.begin(), inputs.end(), is_activation)) return Role::Concat;
   }
-  if (op == "AveragePool" || op == "GlobalAveragePool") return Role::Average;
-  if (pass_through.contains(op) && !is_constant(node.input(0))) {
-    // MaxPool's optional Indices output is not a quantized value.
-    if (op != "MaxPool" || node.outputs().size() == 1 || graph.consumers(*node.output(1)).empty())
-      return Role::PassThrough;
-  }
+  // A spatial ReduceMean becomes a GlobalAveragePool in prepare_network.
+  if (op == "AveragePool" || op == "GlobalAveragePool" || is_global_mean(node)) return Role::Average;
+  if (const auto operand = function_operand(node); operand && is_activation(node.input(*operand))) return Role::Lookup;
+  if (op == "LayerNormalization") return Role::FloatIsland;
+  if (moves_values(graph, node)) return Role::PassThrough;
   return Role::Float;
 }
 
@@ -92,11 +158,15 @@ std::vector<const Value*> calibration_points(const Graph& graph) {
     case Role::Affine:
     case Role::Merge:
     case Role::Concat:
-    case Role::Average: points.push_back(&quantization_point(graph, *node)); break;
+    case Role::Average:
+    case Role::Lookup:
+    case Role::Product: points.push_back(&quantization_point(graph, *node)); break;
     case Role::Float:
+    case Role::FloatIsland:
       for (const Value* output : node->outputs())
         if (output->dtype() == DataType::Float32) points.push_back(output);
       break;
+    case Role::Shape:
     case Role::PassThrough:
     case Role::Activation: break;
     }

@@ -15,10 +15,20 @@ enum class Role {
   Average,     ///< AveragePool, GlobalAveragePool: integer mean rescaled and rounded
   PassThrough, ///< MaxPool, Reshape, Flatten, ...: integers in, same integers and scale out
   Activation,  ///< Relu, Clip: folded into the producer's quantizer or applied to integers
+  Lookup,      ///< an elementwise function of one activation (Sigmoid, HardSwish, Mul by a
+               ///< scalar, ...): a table of its 2^bits results on integers
+  Product,     ///< Mul of two activations (squeeze-excitation, SiLU): integer product rescaled
+  Shape,       ///< reads no activation's values (Shape, int64 shape arithmetic): left as it is
+  FloatIsland, ///< LayerNormalization: computes in float between a dequantize and a quantize
   Float,       ///< anything else: unsupported, or run in float when the user asks (keep_float)
 };
 
 Role role_of(const Graph& graph, const Node& node);
+
+/// The input of an elementwise function of one tensor: a unary function (Sigmoid,
+/// HardSwish, Tanh, Erf, ...) or arithmetic with a scalar constant (x * 0.5, x + 3, ...);
+/// nullopt for any other node. Its results on the 256 values of an 8-bit input make a table.
+std::optional<std::size_t> function_operand(const Node& node);
 
 /// The Relu or constant-bound Clip that alone reads `value` (so the PTQ can fold it into the
 /// quantizer of `value`'s producer), or nullptr.
@@ -36,7 +46,7 @@ ActivationBounds activation_bounds(const Node& activation);
 const Value& quantization_point(const Graph& graph, const Node& node);
 
 /// Every value whose range the quantization needs: graph inputs, quantization points of
-/// rescaling nodes, outputs of float nodes.
+/// rescaling nodes, float outputs of float, float-island and shape nodes.
 std::vector<const Value*> calibration_points(const Graph& graph);
 
 /// Nodes of role Float, as "'name' (Op)" texts joined by commas; empty when the PTQ

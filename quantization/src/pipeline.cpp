@@ -17,6 +17,9 @@ namespace tern::ptq {
 
 void prepare_network(Graph& graph, PassContext& context, const Options& options) {
   fold_batchnorm(graph);
+  // The forms the PTQ quantizes: a BN left alone is a depthwise Conv, a spatial mean a pool.
+  batchnorm_as_conv(graph);
+  mean_as_global_pool(graph);
   remove_flatten(graph);
   graph.infer_shapes();
   if (options.equalize) {

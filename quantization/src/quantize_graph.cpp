@@ -84,6 +84,10 @@ public:
       case Role::Average: average(*node); break;
       case Role::PassThrough: pass_through(*node); break;
       case Role::Activation: activation(*node); break;
+      case Role::Lookup: lookup(*node); break;
+      case Role::Product: product(*node); break;
+      case Role::Shape: break;
+      case Role::FloatIsland:
       case Role::Float: float_node(*node); break;
       }
     }
@@ -342,18 +346,38 @@ private:
     report(node, output, "");
   }
 
-  void average(Node& node) {
-    const Quantized input = quantized_input(node, 0);
+  /// Puts the output quantizer (with `factor` from the integers computed to the output's)
+  /// behind `node`, folding its Relu/Clip tail in.
+  void quantize_output(Node& node, double factor, const std::string& detail) {
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
     Quantized output = output_format(quantization_point(graph_, node), &node);
     Value& quantized = requantize_in_place(
-        *node.output(), &scalar(node.output()->name() + "_rescale", input.scale / output.scale), output.range);
+        *node.output(), &scalar(node.output()->name() + "_rescale", factor / output.scale), output.range);
     absorb_tail(tail, quantized, output);
     quantized_[&quantized] = output;
-    report(node, output, "");
+    report(node, output, detail);
   }
 
-  void pass_through(Node& node) { quantized_[node.output()] = quantized_input(node, 0); }
+  void average(Node& node) { quantize_output(node, quantized_input(node, 0).scale, ""); }
+
+  /// Mul of two activations: the product of their integers, rescaled to the output's.
+  void product(Node& node) {
+    const double a = quantized_input(node, 0).scale;
+    quantize_output(node, a * quantized_input(node, 1).scale, "");
+  }
+
+  /// An elementwise function of one activation computes on its dequantized integers, and
+  /// its result is quantized: cast_to_integer makes the three steps one table.
+  void lookup(Node& node) {
+    dequantize_inputs(node);
+    quantize_output(node, 1.0, ", a table of " + node.op_type());
+  }
+
+  void pass_through(Node& node) {
+    const Quantized input = quantized_input(node, 0);
+    for (Value* output : node.outputs())
+      if (output->dtype() == DataType::Float32) quantized_[output] = input;
+  }
 
   /// A Relu or Clip on integers: its bounds move to integer units.
   void activation(Node& node) {
@@ -372,8 +396,8 @@ private:
     quantized_[node.output()] = format;
   }
 
-  /// keep_float: the node computes on real values; its quantized inputs are scaled back.
-  void float_node(Node& node) {
+  /// Each quantized input of `node` scaled back to real values.
+  void dequantize_inputs(Node& node) {
     for (std::size_t i = 0; i < node.inputs().size(); ++i) {
       Value* operand = node.input(i);
       const auto found = operand ? quantized_.find(operand) : quantized_.end();
@@ -382,6 +406,12 @@ private:
           node, i,
           add("Mul", {operand, &scalar(operand->name() + "_scale", found->second.scale)}, operand->name() + "_real"));
     }
+  }
+
+  /// keep_float, and LayerNormalization always: the node computes on real values; its
+  /// quantized inputs are scaled back, and its readers quantize its output.
+  void float_node(Node& node) {
+    dequantize_inputs(node);
     if (context_.log) context_.log("  " + node.name() + " (" + node.op_type() + "): kept in float");
   }
 

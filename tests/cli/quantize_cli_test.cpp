@@ -129,18 +129,20 @@ TEST(QuantizeCli, BadOptionsAreOneLineErrors) {
 
 TEST(QuantizeCli, UnsupportedNodesAreListedUnlessKeptInFloat) {
   if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
-  // Conv → Sigmoid: the PTQ has no integer form for Sigmoid.
+  // Conv → ReduceMax over the channels: the PTQ has no integer form for that reduction.
   tern::Graph graph;
   graph.add_input("input", tern::DataType::Float32, tern::Shape{tern::Shape::dynamic, 1, 28, 28});
   graph.add_constant("w", tern::Tensor::from_floats({2, 1, 3, 3}, std::vector<float>(18, 0.1f)));
   graph.add_node("Conv", {"input", "w"}, {"c"}, {}, "conv");
-  graph.add_node("Sigmoid", {"c"}, {"s"}, {}, "squash");
+  tern::Attributes channels;
+  channels.set("axes", std::vector<std::int64_t>{1});
+  graph.add_node("ReduceMax", {"c"}, {"s"}, channels, "squash");
   graph.add_node("Flatten", {"s"}, {"logits"});
   graph.add_output("logits");
   const fs::path model = temp_path("sigmoid.onnx");
   tern::save_model(graph, model);
   const std::string command = "quantize " + quote(model) + " --calib-size 10 -o " + quote(temp_path("sigmoid_q.onnx"));
-  expect_one_line_error(command, "cannot quantize 1 node(s): 'squash' (Sigmoid)");
+  expect_one_line_error(command, "cannot quantize 1 node(s): 'squash' (ReduceMax)");
   const auto kept = tern_cli(command + " --keep-float");
   EXPECT_EQ(kept.code, 0) << kept.err;
 }

@@ -136,6 +136,8 @@ std::unique_ptr<Kernel> make_native_integer_matmul(const Node& node);
 std::unique_ptr<Kernel> make_integer_relu(const Node& node);
 /// MaxPool on int8 and uint8 (integer_pool.cpp), in plain nchw.
 std::unique_ptr<Kernel> make_integer_max_pool(const Node& node);
+/// TableLookup: int8/uint8 x, a 256-entry int8/uint8/int32 table (table_lookup.cpp).
+std::unique_ptr<Kernel> make_table_lookup(const Node& node);
 
 // ptq_statistics.cpp: the PTQ's statistics operators (the core's ops/ptq_statistics.cpp),
 // the CPU reference of the "cuda" plugin's kernels.

@@ -21,6 +21,19 @@ std::size_t remove_flatten(Graph& graph);
 /// new constants and a bias; the BN disappears. Returns how many were folded.
 std::size_t fold_batchnorm(Graph& graph);
 
+/// Turns each BatchNormalization that fold_batchnorm left (no Conv or Gemm before it) into
+/// the depthwise 1x1 Conv it computes (weights scale / sqrt(var + eps), bias B - mean ·
+/// that), keeping the node's name and meta. Only inference-mode BNs with constant
+/// parameters, one output and an input of rank 3 or more. Returns how many were turned.
+std::size_t batchnorm_as_conv(Graph& graph);
+
+/// True for a ReduceMean over every spatial axis (2 .. rank-1) of its input.
+bool is_global_mean(const Node& node);
+
+/// Turns each ReduceMean of is_global_mean into GlobalAveragePool (the node keeps its name
+/// and meta), followed by a Flatten(axis=1) when it had keepdims=0. Returns how many.
+std::size_t mean_as_global_pool(Graph& graph);
+
 /// Replaces every node whose inputs are all constants by constants computed with the first
 /// backend of `backends` that has a kernel for it (a node no backend can run is left as
 /// it is). Chains fold completely: nodes are visited in topological order. Returns how

@@ -84,7 +84,36 @@ bool fold_into(Graph& graph, Node& producer, Node& bn) {
   return true;
 }
 
+/// The depthwise 1x1 Conv computing `bn` over an input of `rank` dimensions.
+void turn_into_conv(Graph& graph, Node& bn, const Affine& affine, std::size_t rank) {
+  const auto channels = static_cast<std::int64_t>(affine.factor.size());
+  std::vector<std::int64_t> weight_dims(rank, 1);
+  weight_dims[0] = channels;
+  const std::vector<float> weights(affine.factor.begin(), affine.factor.end());
+  const std::vector<float> bias(affine.shift.begin(), affine.shift.end());
+  Value& w = graph.add_constant(graph.unique_name(bn.name() + "_w"), Tensor::from_floats(Shape(weight_dims), weights));
+  Value& b = graph.add_constant(graph.unique_name(bn.name() + "_b"), Tensor::from_floats(Shape{channels}, bias));
+  Attributes attrs;
+  attrs.set("group", channels);
+  attrs.set("kernel_shape", std::vector<std::int64_t>(rank - 2, 1));
+  graph.replace_node(bn, "Conv", {bn.input(0), &w, &b}, std::move(attrs));
+}
+
 } // namespace
+
+std::size_t batchnorm_as_conv(Graph& graph) {
+  graph.infer_shapes();
+  std::size_t turned = 0;
+  for (Node* bn : graph.nodes()) {
+    if (bn->op_type() != "BatchNormalization" || bn->outputs().size() != 1) continue;
+    const Shape& x = bn->input(0)->shape();
+    const std::optional<Affine> affine = batchnorm_affine(*bn);
+    if (!affine || x.rank() < 3 || x[1] != static_cast<std::int64_t>(affine->factor.size())) continue;
+    turn_into_conv(graph, *bn, *affine, x.rank());
+    ++turned;
+  }
+  return turned;
+}
 
 std::size_t fold_batchnorm(Graph& graph) {
   graph.infer_shapes();

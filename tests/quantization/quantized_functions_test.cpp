@@ -1,0 +1,159 @@
+// What MobileNetV3, EfficientNet and DenseNet put between their convolutions, quantized
+// without keep_float on a small network built here: HardSwish, HardSigmoid, Sigmoid and a
+// division by a constant become integer tables, the squeeze-excitation and SiLU products
+// int32 multiplications, the spatial ReduceMean a pooling sum, the BatchNormalization no
+// Conv precedes a depthwise Conv, and the Shape -> Gather -> Concat -> Reshape chain that
+// dynamic-batch exports write stays as it is. The integer graph must compute what the
+// fake-quantized one computes, and both stay close to the float network.
+#include "graphs.hpp"
+
+#include <tern/tern.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace tern {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries) {
+  Attributes attrs;
+  for (const auto& [key, value] : entries) attrs.set(key, value);
+  return attrs;
+}
+
+/// x[N, 3, 8, 8] -> Conv(3 -> 8, 3x3) -> HardSwish = h;
+/// squeeze-excitation: ReduceMean(h, [2, 3]) -> Conv 1x1 -> Relu -> Conv 1x1 -> HardSigmoid = s; e = h * s;
+/// SiLU: e * Sigmoid(e) -> / 2 -> BatchNormalization -> Reshape to [N, -1] by its own shape -> Gemm(512 -> 4).
+Graph zoo_like_net() {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 8, 8});
+  graph.add_constant("w1", test::random_tensor({8, 3, 3, 3}, 51, -0.5f, 0.5f));
+  graph.add_constant("b1", test::random_tensor({8}, 52, -0.1f, 0.1f));
+  graph.add_constant("w_squeeze", test::random_tensor({4, 8, 1, 1}, 53));
+  graph.add_constant("b_squeeze", test::random_tensor({4}, 54, -0.1f, 0.1f));
+  graph.add_constant("w_excite", test::random_tensor({8, 4, 1, 1}, 55));
+  graph.add_constant("b_excite", test::random_tensor({8}, 56, -0.1f, 0.1f));
+  graph.add_constant("two", Tensor::from_floats(Shape{}, {2.0f}));
+  graph.add_constant("bn_scale", test::random_tensor({8}, 57, 0.5f, 1.5f));
+  graph.add_constant("bn_bias", test::random_tensor({8}, 58, -0.2f, 0.2f));
+  graph.add_constant("bn_mean", test::random_tensor({8}, 59, -0.1f, 0.3f));
+  graph.add_constant("bn_var", test::random_tensor({8}, 60, 0.2f, 1.0f));
+  graph.add_constant("zero", Tensor::from(Shape{1}, DataType::Int64, Ints{0}));
+  graph.add_constant("minus_one", Tensor::from(Shape{1}, DataType::Int64, Ints{-1}));
+  graph.add_constant("w_fc", test::random_tensor({4, 512}, 61, -0.1f, 0.1f));
+  graph.add_constant("b_fc", test::random_tensor({4}, 62, -0.1f, 0.1f));
+
+  graph.add_node("Conv", {"x", "w1", "b1"}, {"c1"}, attributes({{"pads", Ints{1, 1, 1, 1}}}), "conv1");
+  graph.add_node("HardSwish", {"c1"}, {"h"}, {}, "hardswish");
+  graph.add_node("ReduceMean", {"h"}, {"m"}, attributes({{"axes", Ints{2, 3}}}), "mean");
+  graph.add_node("Conv", {"m", "w_squeeze", "b_squeeze"}, {"q"}, {}, "squeeze");
+  graph.add_node("Relu", {"q"}, {"qr"});
+  graph.add_node("Conv", {"qr", "w_excite", "b_excite"}, {"u"}, {}, "excite");
+  graph.add_node("HardSigmoid", {"u"}, {"s"}, {}, "hardsigmoid");
+  graph.add_node("Mul", {"h", "s"}, {"e"}, {}, "se_mul");
+  graph.add_node("Sigmoid", {"e"}, {"g"}, {}, "sigmoid");
+  graph.add_node("Mul", {"e", "g"}, {"silu"}, {}, "silu_mul");
+  graph.add_node("Div", {"silu", "two"}, {"half"}, {}, "half");
+  graph.add_node("BatchNormalization", {"half", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"bn"}, {}, "bn");
+  graph.add_node("Shape", {"bn"}, {"shape"}, {}, "shape");
+  graph.add_node("Gather", {"shape", "zero"}, {"batch"}, {}, "batch");
+  graph.add_node("Concat", {"batch", "minus_one"}, {"flat_shape"}, attributes({{"axis", std::int64_t{0}}}),
+                 "flat_shape");
+  graph.add_node("Reshape", {"bn", "flat_shape"}, {"flat"}, {}, "flatten");
+  graph.add_node("Gemm", {"flat", "w_fc", "b_fc"}, {"y"}, attributes({{"transB", std::int64_t{1}}}), "fc");
+  graph.add_output("y");
+  graph.infer_shapes();
+  return graph;
+}
+
+Tensor images() { return test::random_tensor({32, 3, 8, 8}, 63, 0.0f, 1.0f); }
+
+Graph fake_quantized() {
+  Graph graph = zoo_like_net();
+  ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
+  ptq::QuantizeOptions options;
+  options.fake_quantize = true;
+  ptq::quantize_network(graph, std::vector<Tensor>{images()}, options);
+  return graph;
+}
+
+Tensor run(const Graph& graph, bool quantized) {
+  SequentialScheduler scheduler(graph, {"cpu"});
+  return scheduler.forward({quantized ? ptq::scale_input(graph, images()) : images()})[0];
+}
+
+std::size_t count(const Graph& graph, const std::string& op_type) {
+  const std::vector<Node*> nodes = graph.nodes();
+  return static_cast<std::size_t>(
+      std::count_if(nodes.begin(), nodes.end(), [&](const Node* n) { return n->op_type() == op_type; }));
+}
+
+/// Signal-to-quantization-noise ratio of `quantized` against `reference`, in dB.
+double sqnr_db(const Tensor& reference, const Tensor& quantized) {
+  double signal = 0, noise = 0;
+  for (std::int64_t i = 0; i < reference.numel(); ++i) {
+    const double r = reference.data<float>()[i];
+    signal += r * r;
+    noise += (r - quantized.data<float>()[i]) * (r - quantized.data<float>()[i]);
+  }
+  return 10.0 * std::log10(signal / noise);
+}
+
+TEST(PtqQuantizedFunctions, EveryNodeQuantizesAndTheIntegerGraphComputesTheFakeOnesResults) {
+  const Graph fake = fake_quantized();
+  Graph integer = fake.clone();
+  ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
+
+  // The four functions are tables on 8-bit integers; none of them is left in float.
+  EXPECT_EQ(count(integer, "TableLookup"), 4u);
+  for (const char* op : {"HardSwish", "HardSigmoid", "Sigmoid", "Div"}) EXPECT_EQ(count(integer, op), 0u) << op;
+  for (const char* product : {"se_mul", "silu_mul"})
+    EXPECT_EQ(integer.find_node(product)->output()->dtype(), DataType::Int32) << product;
+  EXPECT_EQ(integer.find_node("bn")->op_type(), "Conv");
+  EXPECT_EQ(integer.find_node("bn")->input(0)->dtype(), DataType::Int8);
+  EXPECT_EQ(integer.find_node("mean")->op_type(), "Conv") << "the spatial mean is a window sum";
+  EXPECT_EQ(integer.find_node("flatten")->input(0)->dtype(), DataType::Int8);
+  EXPECT_EQ(integer.find_node("flat_shape")->output()->dtype(), DataType::Int64) << "shape arithmetic untouched";
+  EXPECT_EQ(count(integer, "Cast"), 5u) << "the two operands of each product to int32, the logits to float";
+
+  const Tensor reference = run(zoo_like_net(), false);
+  const Tensor fake_output = run(fake, true);
+  EXPECT_EQ(test::max_abs_diff(fake_output, run(integer, true)), 0.0);
+  // Eleven quantized steps at 8 bits: well above the ~25 dB of 4 bits.
+  EXPECT_GT(sqnr_db(reference, fake_output), 30.0);
+}
+
+TEST(PtqQuantizedFunctions, AnOperatorWithoutIntegerFormIsNamedAndKeptInFloatOnlyWhenAsked) {
+  const auto softmax_net = [] {
+    Graph graph = zoo_like_net();
+    graph.replace_node(*graph.find_node("hardswish"), "Softmax", {graph.find_value("c1")},
+                       attributes({{"axis", std::int64_t{1}}}));
+    graph.infer_shapes();
+    ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
+    return graph;
+  };
+  Graph refused = softmax_net();
+  try {
+    ptq::quantize_network(refused, std::vector<Tensor>{images()}, ptq::QuantizeOptions{});
+    ADD_FAILURE() << "expected tern::Error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot quantize 1 node(s): 'hardswish' (Softmax)"), std::string::npos)
+        << e.what();
+  }
+  Graph fake = softmax_net();
+  ptq::QuantizeOptions options;
+  options.fake_quantize = true;
+  options.keep_float = true;
+  ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
+  Graph integer = fake.clone();
+  ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
+  EXPECT_EQ(count(integer, "TableLookup"), 3u) << "HardSigmoid, Sigmoid, Div";
+  EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
+}
+
+} // namespace
+} // namespace tern
