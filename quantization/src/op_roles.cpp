@@ -109,7 +109,44 @@ bool moves_values(const Graph& graph, const Node& node) {
   return true;
 }
 
+/// Arithmetic of one activation with a constant tensor (a bias added, say): no integer
+/// form, computed in float between quantizers.
+bool arithmetic_with_constant(const Node& node) {
+  static const std::set<std::string> arithmetic{"Add", "Sub", "Mul", "Div"};
+  return arithmetic.contains(node.op_type()) && node.inputs().size() == 2 &&
+         ((is_activation(node.input(0)) && is_constant(node.input(1))) ||
+          (is_constant(node.input(0)) && is_activation(node.input(1))));
+}
+
+/// Operators with no integer form yet that networks use between quantized layers; they
+/// compute in float on dequantized values, and their readers quantize their results.
+bool float_island(const Node& node) {
+  static const std::set<std::string> islands{"LayerNormalization", "Softmax", "LogSoftmax", "ConvTranspose", "Resize"};
+  return (islands.contains(node.op_type()) && is_activation(node.input(0))) || arithmetic_with_constant(node);
+}
+
 } // namespace
+
+std::optional<std::size_t> scaled_operand(const Node& node) {
+  const std::string& op = node.op_type();
+  if ((op != "Mul" && op != "Div") || node.inputs().size() != 2) return std::nullopt;
+  for (std::size_t i = 0; i < (op == "Mul" ? 2u : 1u); ++i) {
+    const Value* x = node.input(i);
+    const Value* c = node.input(1 - i);
+    if (x == nullptr || x->constant() != nullptr || !is_constant(c)) continue;
+    const Shape& shape = x->shape();
+    const Shape& factor = c->constant()->shape();
+    if (factor.rank() > shape.rank()) return std::nullopt;
+    std::size_t varying = 0;
+    for (std::size_t d = 0; d < factor.rank(); ++d) {
+      if (factor[d] == 1) continue;
+      ++varying;
+      if (factor[d] != shape[shape.rank() - factor.rank() + d]) return std::nullopt;
+    }
+    return varying <= 1 ? std::optional<std::size_t>(i) : std::nullopt;
+  }
+  return std::nullopt;
+}
 
 Role role_of(const Graph& graph, const Node& node) {
   const std::string& op = node.op_type();
@@ -124,9 +161,10 @@ Role role_of(const Graph& graph, const Node& node) {
   }
   // A spatial ReduceMean becomes a GlobalAveragePool in prepare_network.
   if (op == "AveragePool" || op == "GlobalAveragePool" || is_global_mean(node)) return Role::Average;
+  if (const auto operand = scaled_operand(node); operand && is_activation(node.input(*operand))) return Role::Scale;
   if (const auto operand = function_operand(node); operand && is_activation(node.input(*operand))) return Role::Lookup;
-  if (op == "LayerNormalization") return Role::FloatIsland;
   if (moves_values(graph, node)) return Role::PassThrough;
+  if (float_island(node)) return Role::FloatIsland;
   return Role::Float;
 }
 
@@ -160,7 +198,8 @@ std::vector<const Value*> calibration_points(const Graph& graph) {
     case Role::Concat:
     case Role::Average:
     case Role::Lookup:
-    case Role::Product: points.push_back(&quantization_point(graph, *node)); break;
+    case Role::Product:
+    case Role::Scale: points.push_back(&quantization_point(graph, *node)); break;
     case Role::Float:
     case Role::FloatIsland:
       for (const Value* output : node->outputs())
@@ -174,18 +213,32 @@ std::vector<const Value*> calibration_points(const Graph& graph) {
   return points;
 }
 
-std::string check_float_nodes(const Graph& graph, bool keep_float) {
-  std::string list;
-  std::size_t count = 0;
+namespace {
+
+/// "'name' (Op)" for each node of `role`, in topological order.
+std::vector<std::string> described_nodes(const Graph& graph, Role role) {
+  std::vector<std::string> described;
   for (const Node* node : graph.topological_order())
-    if (role_of(graph, *node) == Role::Float) {
-      list += (list.empty() ? "'" : ", '") + node->name() + "' (" + node->op_type() + ")";
-      ++count;
-    }
-  if (count > 0 && !keep_float)
-    throw Error("the PTQ cannot quantize " + std::to_string(count) + " node(s): " + list +
-                "; keep them in float with keep_float (tern quantize --keep-float)");
+    if (role_of(graph, *node) == role) described.push_back("'" + node->name() + "' (" + node->op_type() + ")");
+  return described;
+}
+
+std::string joined(const std::vector<std::string>& texts) {
+  std::string list;
+  for (const std::string& text : texts) list += (list.empty() ? "" : ", ") + text;
   return list;
+}
+
+} // namespace
+
+std::string nodes_of_role(const Graph& graph, Role role) { return joined(described_nodes(graph, role)); }
+
+std::string check_float_nodes(const Graph& graph, bool keep_float) {
+  const std::vector<std::string> nodes = described_nodes(graph, Role::Float);
+  if (!nodes.empty() && !keep_float)
+    throw Error("the PTQ cannot quantize " + std::to_string(nodes.size()) + " node(s): " + joined(nodes) +
+                "; keep them in float with keep_float (tern quantize --keep-float)");
+  return joined(nodes);
 }
 
 } // namespace tern::ptq

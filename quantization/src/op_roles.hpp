@@ -18,8 +18,10 @@ enum class Role {
   Lookup,      ///< an elementwise function of one activation (Sigmoid, HardSwish, Mul by a
                ///< scalar, ...): a table of its 2^bits results on integers
   Product,     ///< Mul of two activations (squeeze-excitation, SiLU): integer product rescaled
+  Scale,       ///< Mul or Div by a constant along at most one axis (a layer scale): a rescale
   Shape,       ///< reads no activation's values (Shape, int64 shape arithmetic): left as it is
-  FloatIsland, ///< LayerNormalization: computes in float between a dequantize and a quantize
+  FloatIsland, ///< LayerNormalization, Softmax, linear Resize, ConvTranspose, arithmetic with a
+               ///< constant tensor: float between a dequantize and its readers' quantize
   Float,       ///< anything else: unsupported, or run in float when the user asks (keep_float)
 };
 
@@ -29,6 +31,11 @@ Role role_of(const Graph& graph, const Node& node);
 /// HardSwish, Tanh, Erf, ...) or arithmetic with a scalar constant (x * 0.5, x + 3, ...);
 /// nullopt for any other node. Its results on the 256 values of an 8-bit input make a table.
 std::optional<std::size_t> function_operand(const Node& node);
+
+/// For a Mul of an activation by a constant, or a Div of it by one, that varies along at
+/// most one of the activation's axes without broadcasting it to a larger shape: the
+/// activation's input index. nullopt otherwise.
+std::optional<std::size_t> scaled_operand(const Node& node);
 
 /// The Relu or constant-bound Clip that alone reads `value` (so the PTQ can fold it into the
 /// quantizer of `value`'s producer), or nullptr.
@@ -49,8 +56,11 @@ const Value& quantization_point(const Graph& graph, const Node& node);
 /// rescaling nodes, float outputs of float, float-island and shape nodes.
 std::vector<const Value*> calibration_points(const Graph& graph);
 
-/// Nodes of role Float, as "'name' (Op)" texts joined by commas; empty when the PTQ
-/// handles every node. Throws listing them unless `keep_float`.
+/// Nodes of `role`, as "'name' (Op)" texts joined by commas; empty when there are none.
+std::string nodes_of_role(const Graph& graph, Role role);
+
+/// nodes_of_role(graph, Role::Float): empty when the PTQ handles every node. Throws listing
+/// them unless `keep_float`.
 std::string check_float_nodes(const Graph& graph, bool keep_float);
 
 } // namespace tern::ptq

@@ -17,9 +17,11 @@ namespace tern::ptq {
 
 void prepare_network(Graph& graph, PassContext& context, const Options& options) {
   fold_batchnorm(graph);
-  // The forms the PTQ quantizes: a BN left alone is a depthwise Conv, a spatial mean a pool.
+  // The forms the PTQ quantizes: a BN left alone is a depthwise Conv, a spatial mean a pool,
+  // a layer normalisation written op by op one node (kept in float).
   batchnorm_as_conv(graph);
   mean_as_global_pool(graph);
+  fuse_layer_norm(graph);
   remove_flatten(graph);
   graph.infer_shapes();
   if (options.equalize) {
@@ -28,6 +30,8 @@ void prepare_network(Graph& graph, PassContext& context, const Options& options)
   }
   const std::string kept = check_float_nodes(graph, options.keep_float);
   if (!kept.empty() && context.log) context.log("  kept in float: " + kept);
+  const std::string islands = nodes_of_role(graph, Role::FloatIsland);
+  if (!islands.empty() && context.log) context.log("  computed in float between quantized neighbours: " + islands);
 }
 
 void fold_quantizers(Graph& graph, PassContext&, const Options& options) { fold_constants(graph, options.backends); }

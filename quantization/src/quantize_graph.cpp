@@ -75,9 +75,13 @@ public:
     graph_.infer_shapes();
     check_float_nodes(graph_, options_.keep_float);
     for (Value* input : graph_.inputs()) quantize_input(*input);
-    for (Node* node : graph_.topological_order()) {
+    // Roles are read off the graph as it came: the rewrites below leave new values untyped
+    // until the end, and some roles depend on shapes.
+    std::vector<std::pair<Node*, Role>> roles;
+    for (Node* node : graph_.topological_order()) roles.emplace_back(node, role_of(graph_, *node));
+    for (const auto& [node, role] : roles) {
       if (removed_.contains(node)) continue;
-      switch (role_of(graph_, *node)) {
+      switch (role) {
       case Role::Affine: affine(*node); break;
       case Role::Merge: merge(*node); break;
       case Role::Concat: concat(*node); break;
@@ -86,6 +90,7 @@ public:
       case Role::Activation: activation(*node); break;
       case Role::Lookup: lookup(*node); break;
       case Role::Product: product(*node); break;
+      case Role::Scale: scale(*node); break;
       case Role::Shape: break;
       case Role::FloatIsland:
       case Role::Float: float_node(*node); break;
@@ -364,6 +369,32 @@ private:
   void product(Node& node) {
     const double a = quantized_input(node, 0).scale;
     quantize_output(node, a * quantized_input(node, 1).scale, "");
+  }
+
+  /// Mul or Div by a constant along at most one axis: the constant joins the output's
+  /// rescale, so the integer graph requantizes (per channel) instead of multiplying.
+  void scale(Node& node) {
+    const std::size_t operand = node.input(0)->constant() == nullptr ? 0 : 1;
+    const Quantized input = quantized_input(node, operand);
+    Value& x = *node.input(operand);
+    const Tensor& constant = *node.input(1 - operand)->constant();
+    Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
+    Quantized output = output_format(quantization_point(graph_, node), &node);
+    std::vector<double> factor = constant.to_doubles();
+    for (double& f : factor) f = (node.op_type() == "Div" ? 1.0 / f : f) * input.scale / output.scale;
+    // The axis the constant varies along, counted in the output's dimensions (aligned on the
+    // right; x's own value may be a new, untyped one).
+    const Shape& shape = constant.shape();
+    const std::size_t rank = node.output()->shape().rank();
+    std::size_t axis = 0;
+    for (std::size_t d = 0; d < shape.rank(); ++d)
+      if (shape[d] != 1) axis = rank - shape.rank() + d;
+    Value& rescale = factors(node.output()->name() + "_rescale", factor, rank, axis);
+    graph_.replace_node(node, "Mul", {&x, &rescale});
+    Value& quantized = requantize_in_place(*node.output(), nullptr, output.range);
+    absorb_tail(tail, quantized, output);
+    quantized_[&quantized] = output;
+    report(node, output, ", a rescale");
   }
 
   /// An elementwise function of one activation computes on its dequantized integers, and

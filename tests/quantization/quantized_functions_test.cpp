@@ -1,10 +1,11 @@
-// What MobileNetV3, EfficientNet and DenseNet put between their convolutions, quantized
-// without keep_float on a small network built here: HardSwish, HardSigmoid, Sigmoid and a
-// division by a constant become integer tables, the squeeze-excitation and SiLU products
-// int32 multiplications, the spatial ReduceMean a pooling sum, the BatchNormalization no
-// Conv precedes a depthwise Conv, and the Shape -> Gather -> Concat -> Reshape chain that
-// dynamic-batch exports write stays as it is. The integer graph must compute what the
-// fake-quantized one computes, and both stay close to the float network.
+// What MobileNetV3, EfficientNet, DenseNet and ConvNeXt put between their convolutions,
+// quantized without keep_float on a small network built here: HardSwish, HardSigmoid and
+// Sigmoid become integer tables, the squeeze-excitation and SiLU products int32
+// multiplications, a division by a constant and a per-channel layer scale factors of the
+// Requantize, the spatial ReduceMean a pooling sum, the BatchNormalization no Conv precedes
+// a depthwise Conv, a constant bias an Add in float between quantizers, and the Shape ->
+// Gather -> Concat -> Reshape chain that dynamic-batch exports write stays as it is. The integer graph must compute
+// what the fake-quantized one computes, and both stay close to the float network.
 #include "graphs.hpp"
 
 #include <tern/tern.hpp>
@@ -27,7 +28,8 @@ Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> e
 
 /// x[N, 3, 8, 8] -> Conv(3 -> 8, 3x3) -> HardSwish = h;
 /// squeeze-excitation: ReduceMean(h, [2, 3]) -> Conv 1x1 -> Relu -> Conv 1x1 -> HardSigmoid = s; e = h * s;
-/// SiLU: e * Sigmoid(e) -> / 2 -> BatchNormalization -> Reshape to [N, -1] by its own shape -> Gemm(512 -> 4).
+/// SiLU: e * Sigmoid(e) -> / 2 -> * gamma[8, 1, 1] (a layer scale) -> BatchNormalization -> + beta[1, 8, 1, 1]
+/// -> Reshape to [N, -1] by its own shape -> Gemm(512 -> 4).
 Graph zoo_like_net() {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 8, 8});
@@ -38,6 +40,8 @@ Graph zoo_like_net() {
   graph.add_constant("w_excite", test::random_tensor({8, 4, 1, 1}, 55));
   graph.add_constant("b_excite", test::random_tensor({8}, 56, -0.1f, 0.1f));
   graph.add_constant("two", Tensor::from_floats(Shape{}, {2.0f}));
+  graph.add_constant("gamma", test::random_tensor({8, 1, 1}, 64, 0.2f, 2.0f));
+  graph.add_constant("beta", test::random_tensor({1, 8, 1, 1}, 65, -0.5f, 0.5f));
   graph.add_constant("bn_scale", test::random_tensor({8}, 57, 0.5f, 1.5f));
   graph.add_constant("bn_bias", test::random_tensor({8}, 58, -0.2f, 0.2f));
   graph.add_constant("bn_mean", test::random_tensor({8}, 59, -0.1f, 0.3f));
@@ -58,12 +62,14 @@ Graph zoo_like_net() {
   graph.add_node("Sigmoid", {"e"}, {"g"}, {}, "sigmoid");
   graph.add_node("Mul", {"e", "g"}, {"silu"}, {}, "silu_mul");
   graph.add_node("Div", {"silu", "two"}, {"half"}, {}, "half");
-  graph.add_node("BatchNormalization", {"half", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"bn"}, {}, "bn");
-  graph.add_node("Shape", {"bn"}, {"shape"}, {}, "shape");
+  graph.add_node("Mul", {"half", "gamma"}, {"scaled"}, {}, "layer_scale");
+  graph.add_node("BatchNormalization", {"scaled", "bn_scale", "bn_bias", "bn_mean", "bn_var"}, {"bn"}, {}, "bn");
+  graph.add_node("Add", {"bn", "beta"}, {"biased"}, {}, "bias_add");
+  graph.add_node("Shape", {"biased"}, {"shape"}, {}, "shape");
   graph.add_node("Gather", {"shape", "zero"}, {"batch"}, {}, "batch");
   graph.add_node("Concat", {"batch", "minus_one"}, {"flat_shape"}, attributes({{"axis", std::int64_t{0}}}),
                  "flat_shape");
-  graph.add_node("Reshape", {"bn", "flat_shape"}, {"flat"}, {}, "flatten");
+  graph.add_node("Reshape", {"biased", "flat_shape"}, {"flat"}, {}, "flatten");
   graph.add_node("Gemm", {"flat", "w_fc", "b_fc"}, {"y"}, attributes({{"transB", std::int64_t{1}}}), "fc");
   graph.add_output("y");
   graph.infer_shapes();
@@ -108,17 +114,23 @@ TEST(PtqQuantizedFunctions, EveryNodeQuantizesAndTheIntegerGraphComputesTheFakeO
   Graph integer = fake.clone();
   ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
 
-  // The four functions are tables on 8-bit integers; none of them is left in float.
-  EXPECT_EQ(count(integer, "TableLookup"), 4u);
+  // The three functions are tables on 8-bit integers; none of them is left in float.
+  EXPECT_EQ(count(integer, "TableLookup"), 3u);
   for (const char* op : {"HardSwish", "HardSigmoid", "Sigmoid", "Div"}) EXPECT_EQ(count(integer, op), 0u) << op;
+  // The division by 2 and the layer scale are (per-channel) factors of Requantizes.
+  EXPECT_EQ(integer.find_node("half"), nullptr);
+  EXPECT_EQ(integer.find_node("layer_scale"), nullptr);
   for (const char* product : {"se_mul", "silu_mul"})
     EXPECT_EQ(integer.find_node(product)->output()->dtype(), DataType::Int32) << product;
   EXPECT_EQ(integer.find_node("bn")->op_type(), "Conv");
   EXPECT_EQ(integer.find_node("bn")->input(0)->dtype(), DataType::Int8);
   EXPECT_EQ(integer.find_node("mean")->op_type(), "Conv") << "the spatial mean is a window sum";
+  // Adding a constant tensor has no integer form: it adds in float between quantizers.
+  EXPECT_EQ(integer.find_node("bias_add")->output()->dtype(), DataType::Float32);
   EXPECT_EQ(integer.find_node("flatten")->input(0)->dtype(), DataType::Int8);
   EXPECT_EQ(integer.find_node("flat_shape")->output()->dtype(), DataType::Int64) << "shape arithmetic untouched";
-  EXPECT_EQ(count(integer, "Cast"), 5u) << "the two operands of each product to int32, the logits to float";
+  EXPECT_EQ(count(integer, "Cast"), 6u)
+      << "each product's two operands to int32, the bias Add's and the logits' to float";
 
   const Tensor reference = run(zoo_like_net(), false);
   const Tensor fake_output = run(fake, true);
@@ -128,30 +140,30 @@ TEST(PtqQuantizedFunctions, EveryNodeQuantizesAndTheIntegerGraphComputesTheFakeO
 }
 
 TEST(PtqQuantizedFunctions, AnOperatorWithoutIntegerFormIsNamedAndKeptInFloatOnlyWhenAsked) {
-  const auto softmax_net = [] {
+  const auto hardmax_net = [] {
     Graph graph = zoo_like_net();
-    graph.replace_node(*graph.find_node("hardswish"), "Softmax", {graph.find_value("c1")},
+    graph.replace_node(*graph.find_node("hardswish"), "Hardmax", {graph.find_value("c1")},
                        attributes({{"axis", std::int64_t{1}}}));
     graph.infer_shapes();
     ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
     return graph;
   };
-  Graph refused = softmax_net();
+  Graph refused = hardmax_net();
   try {
     ptq::quantize_network(refused, std::vector<Tensor>{images()}, ptq::QuantizeOptions{});
     ADD_FAILURE() << "expected tern::Error";
   } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot quantize 1 node(s): 'hardswish' (Softmax)"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("cannot quantize 1 node(s): 'hardswish' (Hardmax)"), std::string::npos)
         << e.what();
   }
-  Graph fake = softmax_net();
+  Graph fake = hardmax_net();
   ptq::QuantizeOptions options;
   options.fake_quantize = true;
   options.keep_float = true;
   ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
   Graph integer = fake.clone();
   ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
-  EXPECT_EQ(count(integer, "TableLookup"), 3u) << "HardSigmoid, Sigmoid, Div";
+  EXPECT_EQ(count(integer, "TableLookup"), 2u) << "HardSigmoid, Sigmoid";
   EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
 }
 

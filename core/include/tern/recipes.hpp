@@ -27,6 +27,13 @@ std::size_t fold_batchnorm(Graph& graph);
 /// parameters, one output and an input of rank 3 or more. Returns how many were turned.
 std::size_t batchnorm_as_conv(Graph& graph);
 
+/// Fuses the layer normalisation exporters write op by op, (x - mean(x)) / sqrt(mean((x -
+/// mean(x))^2) + eps) over trailing axes (ReduceMean, Sub, Pow 2, ReduceMean, Add eps, Sqrt,
+/// Div), with an optional Mul by a constant scale and Add of a constant bias after it, into
+/// one LayerNormalization (the last node of the chain keeps its name and meta). Only where
+/// every intermediate value has no other reader. Returns how many were fused.
+std::size_t fuse_layer_norm(Graph& graph);
+
 /// True for a ReduceMean over every spatial axis (2 .. rank-1) of its input.
 bool is_global_mean(const Node& node);
 
