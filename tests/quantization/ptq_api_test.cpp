@@ -180,25 +180,28 @@ TEST_F(PtqApi, UntaggedGraphIsRefusedWithTheReason) {
 }
 
 TEST_F(PtqApi, UnsupportedNodesAreListedOrKeptInFloatOnRequest) {
-  const auto with_softmax = [] {
+  // The largest logit of each sample: a reduction over the classes has no integer form.
+  const auto with_reduce_max = [] {
     Graph graph = small_net();
-    graph.insert_after(graph.value("y"), "Softmax", {}, {}, "probabilities");
+    Attributes classes;
+    classes.set("axes", std::vector<std::int64_t>{1});
+    graph.insert_after(graph.value("y"), "ReduceMax", classes, {}, "largest");
     ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
     return graph;
   };
-  Graph refused = with_softmax();
+  Graph refused = with_reduce_max();
   try {
     ptq::quantize_network(refused, std::vector<Tensor>{images()}, plain_options());
     FAIL();
   } catch (const Error& error) {
-    EXPECT_NE(std::string(error.what()).find("'probabilities' (Softmax)"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("'largest' (ReduceMax)"), std::string::npos) << error.what();
     EXPECT_NE(std::string(error.what()).find("keep_float"), std::string::npos) << error.what();
   }
-  Graph kept = with_softmax();
+  Graph kept = with_reduce_max();
   ptq::QuantizeOptions options = plain_options();
   options.keep_float = true;
   ptq::quantize_network(kept, std::vector<Tensor>{images()}, options);
-  Graph reference = with_softmax();
+  Graph reference = with_reduce_max();
   EXPECT_LT(test::max_abs_diff(run(kept, images()), run(reference, images())), 0.02);
 }
 
