@@ -18,8 +18,10 @@ namespace tern::ptq {
 void prepare_network(Graph& graph, PassContext& context, const Options& options) {
   fold_batchnorm(graph);
   // The forms the PTQ quantizes: a BN left alone is a depthwise Conv, a spatial mean a pool,
-  // a layer normalisation written op by op one node (kept in float).
+  // a layer normalisation written op by op one node (kept in float), a linear layer written
+  // as MatMul + Add the Gemm other exporters write.
   batchnorm_as_conv(graph);
+  matmul_as_gemm(graph);
   mean_as_global_pool(graph);
   fuse_layer_norm(graph);
   remove_flatten(graph);

@@ -96,6 +96,66 @@ TEST_F(Recipes, FoldBatchNormLeavesASharedConvOutputAlone) {
   EXPECT_EQ(count_ops(graph, "BatchNormalization"), 1u);
 }
 
+/// x[N,5] -> MatMul(W[5,3]) -> Add(bias) -> y, the bias on either side, as [3] or [1,3].
+Graph matmul_add(bool bias_first, const Shape& bias_shape) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 5});
+  graph.add_constant("W", random_tensor(Shape{5, 3}, 51));
+  graph.add_constant("bias", random_tensor(bias_shape, 52));
+  graph.add_node("MatMul", {"x", "W"}, {"p"}, {}, "fc");
+  graph.add_node("Add", bias_first ? std::vector<std::string>{"bias", "p"} : std::vector<std::string>{"p", "bias"},
+                 {"y"}, {}, "fc_bias");
+  graph.add_output("y");
+  return graph;
+}
+
+TEST_F(Recipes, MatMulAndBiasAddBecomeOneGemm) {
+  for (const bool bias_first : {false, true})
+    for (const Shape& bias_shape : {Shape{3}, Shape{1, 3}}) {
+      const Graph original = matmul_add(bias_first, bias_shape);
+      Graph turned = original.clone();
+      turned.find_node("fc")->meta().set("weights", "int4");
+      turned.find_node("fc_bias")->meta().set("precision", "int32"); // describes y, the network output
+      ASSERT_EQ(tern::matmul_as_gemm(turned), 1u);
+      EXPECT_EQ(turned.find_node("fc")->meta().get<std::string>("weights"), "int4");
+      EXPECT_EQ(turned.find_node("fc")->meta().get<std::string>("precision"), "int32");
+      EXPECT_EQ(count_ops(turned, "Add"), 0u);
+      ASSERT_NE(turned.find_node("fc"), nullptr);
+      EXPECT_EQ(turned.find_node("fc")->op_type(), "Gemm");
+      EXPECT_EQ(turned.find_node("fc")->inputs().size(), 3u);
+      EXPECT_EQ(turned.outputs()[0]->name(), "y");
+      // y = x·W + bias by naive loops (the reference backend has no MatMul to run the original).
+      const Tensor x = random_tensor(Shape{4, 5}, 53);
+      const std::vector<double> xs = x.to_doubles(), w = original.value("W").constant()->to_doubles(),
+                                bias = original.value("bias").constant()->to_doubles();
+      std::vector<float> expected(12);
+      for (std::size_t row = 0; row < 4; ++row)
+        for (std::size_t column = 0; column < 3; ++column) {
+          double sum = bias[column];
+          for (std::size_t k = 0; k < 5; ++k) sum += xs[row * 5 + k] * w[k * 3 + column];
+          expected[row * 3 + column] = static_cast<float>(sum);
+        }
+      EXPECT_LT(
+          tern::test::max_abs_diff(Tensor::from_floats(Shape{4, 3}, expected), tern::test::run_reference(turned, x)),
+          1e-5);
+    }
+}
+
+TEST_F(Recipes, MatMulAsGemmLeavesOtherAddsAndRanksAlone) {
+  // A bias that broadcasts over rows ([4,1]) is no Gemm bias: the MatMul turns, the Add stays.
+  Graph column = matmul_add(false, Shape{4, 1});
+  EXPECT_EQ(tern::matmul_as_gemm(column), 1u);
+  EXPECT_EQ(count_ops(column, "Add"), 1u);
+  EXPECT_EQ(column.find_node("fc")->inputs().size(), 2u);
+  // A rank-3 input is a batched MatMul, which Gemm cannot express.
+  Graph batched;
+  batched.add_input("x", DataType::Float32, Shape{2, 4, 5});
+  batched.add_constant("W", random_tensor(Shape{5, 3}, 54));
+  batched.add_node("MatMul", {"x", "W"}, {"y"});
+  batched.add_output("y");
+  EXPECT_EQ(tern::matmul_as_gemm(batched), 0u);
+}
+
 TEST_F(Recipes, RemoveFlattenBeforeGemmKeepsResults) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 2, 3, 3});

@@ -41,6 +41,13 @@ bool is_global_mean(const Node& node);
 /// and meta), followed by a Flatten(axis=1) when it had keepdims=0. Returns how many.
 std::size_t mean_as_global_pool(Graph& graph);
 
+/// Turns each MatMul of a rank-2 input by a constant float matrix into a Gemm (the node
+/// keeps its name and meta), taking in the Add of a constant bias ([N] or [1, N]) that is
+/// the product's only reader (whose meta, describing the value the Gemm now produces,
+/// overrides the MatMul's): the linear layer some exporters write as MatMul + Add is the
+/// Gemm others write. Returns how many were turned.
+std::size_t matmul_as_gemm(Graph& graph);
+
 /// Replaces every node whose inputs are all constants by constants computed with the first
 /// backend of `backends` that has a kernel for it (a node no backend can run is left as
 /// it is). Chains fold completely: nodes are visited in topological order. Returns how

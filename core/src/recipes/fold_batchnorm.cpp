@@ -79,7 +79,11 @@ bool fold_into(Graph& graph, Node& producer, Node& bn) {
                                           scaled_weights(*weights, *affine, channel_is_row));
   Value& new_bias = graph.add_constant(graph.unique_name(producer.name() + "_bias_bnfold"),
                                        folded_bias(old_bias, old_scale, *affine));
-  graph.replace_node(producer, producer.op_type(), {producer.input(0), &new_weights, &new_bias}, std::move(attrs));
+  Node& folded =
+      graph.replace_node(producer, producer.op_type(), {producer.input(0), &new_weights, &new_bias}, std::move(attrs));
+  // The BN's meta describes the value the folded node now produces (e.g. a network
+  // output's precision tag): it overrides the producer's.
+  for (const auto& [key, value] : bn.meta().all()) folded.meta().set(key, value);
   graph.bypass_node(bn);
   return true;
 }
