@@ -101,6 +101,21 @@ def export(model, shape, path):
                       output_names=["logits"], dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
 
 
+def int8_kernels_saturate():
+    """Whether the fast int8 kernels of this CPU (oneDNN's, ONNX Runtime's fused u8s8 ones)
+    saturate on full-range 8-bit weights. On x86 they multiply uint8 activations by int8
+    weights; without VNNI that is vpmaddubsw, whose int16 sum of two products saturates
+    (255 * 127 * 2 > 32767): weights within ±63 (Tern's --reduce-range, ONNX Runtime's
+    reduce_range) never do. With VNNI or AMX, and on Arm, they are exact."""
+    try:
+        flags = pathlib.Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    if " avx2" not in flags:
+        return False  # not an x86 CPU whose kernels take the AVX2 path
+    return not any(flag in flags for flag in (" avx512_vnni", " avx_vnni", " amx_int8"))
+
+
 def cpu_name():
     """The CPU's model name from /proc/cpuinfo."""
     for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():

@@ -13,6 +13,9 @@ of five windows; scripts/bench_common.py):
   ort_float     ONNX Runtime (PyPI, build/bench-venv), every graph optimisation
   ort_int8      its own quant_pre_process + quantize_static: QDQ, per-channel, QInt8 weights,
                 QUInt8 activations (as sdk/examples/models/peers/ort_ptq.py)
+On x86 CPUs without VNNI both int8 systems quantize with reduce range (weights within ±63:
+`--reduce-range`, reduce_range=True), as ONNX Runtime advises there: the fast int8 kernels of
+such CPUs (vpmaddubsw) saturate on full-range weights, and each system then runs them exactly.
   pytorch_int8  FX graph mode PTQ (torch.ao.quantization) on the fbgemm engine, or on onednn
                 where this torch build has no fbgemm; skipped, with the reason, where it cannot run
 
@@ -36,7 +39,8 @@ import time
 import numpy as np
 import torch
 
-from bench_common import ROOT, BenchError, cpu_name, export, ort_rate, run_json, tern_json, tern_rate, torch_rate
+from bench_common import (ROOT, BenchError, cpu_name, export, int8_kernels_saturate, ort_rate, run_json, tern_json,
+                          tern_rate, torch_rate)
 from peer_venv import VENV, ensure_venv
 
 PEERS_DIR = ROOT / "sdk" / "examples" / "models" / "peers"
@@ -95,7 +99,8 @@ def calibration(name, work):
 def tern_int8(build, model, calib, work):
     """`tern quantize` with its defaults (W8A8, MSE) over the calibration file."""
     out = work / f"{model.stem}_tern_int8.onnx"
-    tern_json(build, "quantize", model, "--calib", calib, "--calib-size", len(np.load(calib)), "-o", out)
+    reduce_range = ["--reduce-range"] if int8_kernels_saturate() else []
+    tern_json(build, "quantize", model, "--calib", calib, "--calib-size", len(np.load(calib)), "-o", out, *reduce_range)
     return out
 
 
@@ -103,13 +108,13 @@ def tern_int8(build, model, calib, work):
 # model, with ort_ptq.py's calibration reader and settings (per-channel, MinMax).
 ORT_QUANTIZE = """
 import json, sys, numpy as np, onnxruntime as ort
-model, calib, out, peers = sys.argv[1:5]
+model, calib, out, peers, reduce_range = sys.argv[1:6]
 sys.path.insert(0, peers)
 from ort_ptq import CalibReader, oq
 name = ort.InferenceSession(model, providers=["CPUExecutionProvider"]).get_inputs()[0].name
 oq.quant_pre_process(model, out + ".pre.onnx", skip_symbolic_shape=True)
 oq.quantize_static(out + ".pre.onnx", out, CalibReader(np.load(calib), name), quant_format=oq.QuantFormat.QDQ,
-                   per_channel=True, reduce_range=False, activation_type=oq.QuantType.QUInt8,
+                   per_channel=True, reduce_range=reduce_range == "1", activation_type=oq.QuantType.QUInt8,
                    weight_type=oq.QuantType.QInt8)
 print(json.dumps({"output": out}))
 """
@@ -117,7 +122,9 @@ print(json.dumps({"output": out}))
 
 def ort_int8(python, model, calib, work):
     out = work / f"{model.stem}_ort_int8.onnx"
-    run_json([python, "-c", ORT_QUANTIZE, model, calib, out, PEERS_DIR], what=f"ONNX Runtime quantize_static of {model.name}")
+    reduce_range = "1" if int8_kernels_saturate() else "0"
+    run_json([python, "-c", ORT_QUANTIZE, model, calib, out, PEERS_DIR, reduce_range],
+             what=f"ONNX Runtime quantize_static of {model.name}")
     return out
 
 

@@ -55,6 +55,7 @@ Options read_options(const Attributes& attributes) {
       {"keep_float", flag(&Options::keep_float)},
       {"equalize", flag(&Options::equalize)},
       {"bias_correction", flag(&Options::bias_correction)},
+      {"reduce_range", flag(&Options::reduce_range)},
       {"percentile",
        [&](const Attribute& value, const std::string& key) {
          const auto* number = std::get_if<double>(&value);

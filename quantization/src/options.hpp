@@ -22,6 +22,7 @@ struct Options {
   bool keep_float = false;                  ///< run nodes the PTQ cannot quantize in float instead of refusing
   bool equalize = true;                     ///< cross-layer equalisation of weight ranges before calibration
   bool bias_correction = true;              ///< correct biases for the mean error of rounded weights
+  bool reduce_range = false;                ///< 8-bit weights within ±63 (exact on int8 kernels without VNNI)
   double percentile = 99.99;                ///< for clipping_mode "percentile"
   std::size_t bins = 2048;                  ///< histogram bins over [0, max|x|]
   std::vector<std::string> backends{"cpu"}; ///< where calibration runs (a preference list)

@@ -245,7 +245,8 @@ private:
     const bool conv = node.op_type() == "Conv";
     const bool transposed = node.op_type() == "Gemm" && node.attr<std::int64_t>("transB") != 0;
     const int axis = conv || transposed ? 0 : 1;
-    const IntRange weight_range = int_range(info(tagged_precision(node, weight_precision_key)).bits, false);
+    const unsigned weight_bits = info(tagged_precision(node, weight_precision_key)).bits;
+    const IntRange weight_range = int_range(options_.reduce_range && weight_bits == 8 ? 7 : weight_bits, false);
     std::vector<double> maxima;
     for (const auto& group : weight_groups(weights, axis, options_.per_channel))
       maxima.push_back(weight_threshold(

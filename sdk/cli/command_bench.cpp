@@ -33,6 +33,19 @@ Tensor random_batch(const Value& input, std::int64_t batch) {
   return tensor;
 }
 
+/// Integer Conv/Gemm/MatMul steps the cpu backend runs on its native kernels: exact but far
+/// slower than oneDNN's, which it declines on CPUs without VNNI for full-range weights.
+std::size_t native_integer_affine_steps(const SequentialScheduler& scheduler) {
+  std::size_t count = 0;
+  for (const PlanStep& step : scheduler.plan()) {
+    const std::string& op = step.node->op_type();
+    const Value* x = step.node->input(0);
+    const bool integer = x != nullptr && (x->dtype() == DataType::Int8 || x->dtype() == DataType::UInt8);
+    count += integer && (op == "Conv" || op == "Gemm" || op == "MatMul") && step.implementation == "native";
+  }
+  return count;
+}
+
 int bench(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   const auto batch = args["batch"].as<std::int64_t>();
@@ -63,6 +76,10 @@ int bench(const po::variables_map& args, Output& out) {
   out.text() << path << ": " << static_cast<long>(best) << " images/s at batch " << batch << " on "
              << args["backend"].as<std::string>() << " (best window of " << runs << " runs)\n";
   out.result() = {{"model", path}, {"batch", batch}, {"images_per_second", best}, {"runs", runs}};
+  if (const std::size_t native = native_integer_affine_steps(scheduler); native > 0)
+    out.text() << native << " integer Conv/Gemm/MatMul step(s) ran on Tern's native int8 kernels (exact, but slower "
+               << "than oneDNN's): without VNNI, oneDNN's int8 primitives are exact only for uint8 inputs and weights "
+               << "within ±63. Quantize with --optimize-signs --reduce-range to run most of them on oneDNN.\n";
   if (args.count("profile")) {
     const auto passes = args["profile-runs"].as<std::size_t>();
     check(passes > 0, "--profile-runs must be positive");

@@ -37,6 +37,7 @@ ptq::QuantizeOptions quantize_options(const po::variables_map& args, std::vector
   options.keep_float = args.count("keep-float") > 0;
   options.equalize = args.count("no-equalize") == 0;
   options.bias_correction = args.count("no-bias-correction") == 0;
+  options.reduce_range = args.count("reduce-range") > 0;
   options.verbose = args.count("verbose") > 0;
   options.backends = std::move(backends);
   // The pipeline always ends fake-quantized: that form is what is saved (standard ONNX
@@ -277,7 +278,10 @@ Command quantize_command() {
             "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
             "no-equalize", "skip cross-layer equalisation of weight ranges")(
             "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
-            "verbose", "per-value ranges, clipping and scales")(
+            "reduce-range",
+            "8-bit weights within ±63: on CPUs without VNNI (AVX2), with --optimize-signs, "
+            "integer Conv/Gemm run on oneDNN's fast int8 kernels, and ONNX Runtime's fused "
+            "kernels stay exact (its reduce_range)")("verbose", "per-value ranges, clipping and scales")(
             "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
             "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
             "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)")(

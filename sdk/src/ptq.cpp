@@ -36,6 +36,7 @@ PassContext context_for(const QuantizeOptions& options) {
   o.set("keep_float", flag(options.keep_float));
   o.set("equalize", flag(options.equalize));
   o.set("bias_correction", flag(options.bias_correction));
+  o.set("reduce_range", flag(options.reduce_range));
   o.set("percentile", options.percentile);
   std::string backends;
   for (const std::string& backend : options.backends) backends += (backends.empty() ? "" : ",") + backend;

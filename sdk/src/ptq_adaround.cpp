@@ -136,7 +136,9 @@ std::optional<Layer> describe(const Graph& prepared, const Graph& quantized, Nod
   const std::optional<DataType> type = parse_data_type(precision);
   const auto [low, high] = std::minmax_element(layer.integers.begin(), layer.integers.end());
   if (type) {
-    layer.hi = std::exp2(static_cast<double>(info(*type).bits) - 1.0) - 1.0;
+    // reduce_range keeps 8-bit weights within ±63, as quantize_graph.cpp's affine() does.
+    const unsigned bits = options.reduce_range && info(*type).bits == 8 ? 7 : info(*type).bits;
+    layer.hi = std::exp2(static_cast<double>(bits) - 1.0) - 1.0;
     layer.lo = -layer.hi;
   } else {
     layer.lo = *low;

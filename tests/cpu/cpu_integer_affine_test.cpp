@@ -2,7 +2,9 @@
 // naive integer loops of integer_reference.hpp, at full 8-bit range (x in [0, 255] or
 // [-128, 127], w in [-128, 127]): the int32 accumulation, and the fused requantization
 // (requantize_* attributes) against Requantize(naive accumulation). CTest also runs these
-// suites with DNNL_MAX_CPU_ISA=AVX2, which selects the exact native path of CPUs without VNNI.
+// suites with DNNL_MAX_CPU_ISA=AVX2, which selects the exact native path of CPUs without VNNI,
+// and oneDNN's AVX2 primitives for uint8 X and weights within ±63 (--optimize-signs
+// --reduce-range), which never saturate.
 #include "integer_reference.hpp"
 #include "op_testing.hpp"
 
@@ -33,10 +35,17 @@ void add_fused(Attributes& a, const Fused& fused) {
   a.set("requantize_to", std::string(fused.to));
 }
 
-/// Runs `graph` (inputs in order) on "cpu" alone and returns output 0's values, checking its dtype.
-Values run_graph(const Graph& graph, const std::vector<Tensor>& inputs, DataType expected_type) {
+/// Runs `graph` (inputs in order) on "cpu" alone and returns output 0's values, checking its
+/// dtype (and, when given, the implementation of its one step).
+Values run_graph(const Graph& graph, const std::vector<Tensor>& inputs, DataType expected_type,
+                 const char* implementation = nullptr) {
   tern::SequentialScheduler scheduler(graph, {"cpu"});
-  for (const tern::PlanStep& step : scheduler.plan()) EXPECT_EQ(step.backend, "cpu");
+  for (const tern::PlanStep& step : scheduler.plan()) {
+    EXPECT_EQ(step.backend, "cpu");
+    if (implementation != nullptr) {
+      EXPECT_EQ(step.implementation, implementation);
+    }
+  }
   // Twice: the second run reuses the primitives (and packed weights) of the first.
   (void)scheduler.forward(inputs);
   const Tensor y = scheduler.forward(inputs).at(0);
@@ -61,14 +70,26 @@ struct ConvCase {
   bool bias = true;
   bool constant_weights = true;
   std::int64_t bias_range = 100000;
+  std::int64_t weight_max = 127; ///< weights in [-128, 127], or [-weight_max, weight_max] below 127
 };
+
+/// Weights of `count` values within the case's range.
+Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) {
+  return tern::test::random_values(count, weight_max == 127 ? -128 : -weight_max, weight_max, seed);
+}
+
+/// oneDNN's primitives run uint8 X with weights within ±63 on every CPU (exact without VNNI
+/// too); the rest depends on the CPU.
+const char* expected_implementation(std::int64_t weight_max, DataType x_type) {
+  return weight_max <= 63 && x_type == DataType::UInt8 ? "onednn" : nullptr;
+}
 
 void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
   const auto& g = c.g;
   SCOPED_TRACE(std::string(c.label) + ", X " + std::string(name(x_type)));
   const Shape x_shape{g.n, g.c, g.h, g.w}, w_shape{g.m, g.c / g.group, g.kh, g.kw};
   const Values x = tern::test::random_x(x_shape.numel(), x_type, 11);
-  const Values w = tern::test::random_values(w_shape.numel(), -128, 127, 12);
+  const Values w = weights(w_shape.numel(), c.weight_max, 12);
   const Values b = c.bias ? tern::test::random_values(g.m, -c.bias_range, c.bias_range, 13) : Values{};
   Graph graph;
   graph.add_input("x", x_type, x_shape);
@@ -89,7 +110,9 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
                  a, "conv");
   graph.add_output("y");
   const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
-  EXPECT_EQ(run_graph(graph, inputs, output_type(fused)), expected);
+  EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
+                      c.constant_weights ? expected_implementation(c.weight_max, x_type) : nullptr),
+            expected);
 }
 
 std::vector<ConvCase> conv_cases() {
@@ -108,6 +131,19 @@ std::vector<ConvCase> conv_cases() {
 TEST(IntegerConv, AccumulatesExactly) {
   for (const ConvCase& c : conv_cases())
     for (const DataType x_type : {DataType::UInt8, DataType::Int8}) check_conv(c, x_type, {});
+}
+
+// Weights within ±63 (--reduce-range), every activation value: with uint8 X oneDNN's int8
+// primitives run them on every CPU, and without VNNI their 16-bit pair sums must not
+// saturate; int8 X runs where it is exact (oneDNN with VNNI, the native kernels without).
+TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
+  for (ConvCase c : conv_cases()) {
+    c.weight_max = 63;
+    for (const DataType x_type : {DataType::UInt8, DataType::Int8}) {
+      check_conv(c, x_type, {});
+      check_conv(c, x_type, {{0.0023f}, -128, 127, "int8"});
+    }
+  }
 }
 
 TEST(IntegerConv, FusedRequantizeEqualsRequantizedAccumulation) {
@@ -134,6 +170,7 @@ struct GemmCase {
   bool trans_b = false;
   bool bias = true;
   std::int64_t bias_range = 100000;
+  std::int64_t weight_max = 127;
 };
 
 void check_gemm(const GemmCase& c, DataType a_type, const Fused& fused) {
@@ -141,7 +178,7 @@ void check_gemm(const GemmCase& c, DataType a_type, const Fused& fused) {
   const std::int64_t rows = c.a[0], k = c.a.numel() / rows;
   const Shape b_shape = c.trans_b ? Shape{c.n, k} : Shape{k, c.n};
   const Values a = tern::test::random_x(c.a.numel(), a_type, 21);
-  const Values b = tern::test::random_values(b_shape.numel(), -128, 127, 22);
+  const Values b = weights(b_shape.numel(), c.weight_max, 22);
   const Values bias = c.bias ? tern::test::random_values(c.n, -c.bias_range, c.bias_range, 23) : Values{};
   Graph graph;
   graph.add_input("a", a_type, c.a);
@@ -153,7 +190,9 @@ void check_gemm(const GemmCase& c, DataType a_type, const Fused& fused) {
                  attrs, "gemm");
   graph.add_output("y");
   const Values expected = expected_output(tern::test::matmul(a, b, bias, rows, k, c.n, c.trans_b), fused, c.n, 1);
-  EXPECT_EQ(run_graph(graph, {tern::test::typed(c.a, a_type, a)}, output_type(fused)), expected);
+  EXPECT_EQ(run_graph(graph, {tern::test::typed(c.a, a_type, a)}, output_type(fused),
+                      expected_implementation(c.weight_max, a_type)),
+            expected);
 }
 
 TEST(IntegerGemm, AccumulatesExactly) {
@@ -161,6 +200,15 @@ TEST(IntegerGemm, AccumulatesExactly) {
     check_gemm({"plain", Shape{7, 33}, 10}, a_type, {});
     check_gemm({"transB", Shape{64, 200}, 17, true}, a_type, {});
     check_gemm({"rank-4 A flattened, no bias", Shape{3, 4, 5, 5}, 12, false, false}, a_type, {});
+  }
+}
+
+TEST(IntegerGemm, SevenBitWeightsRunOnOneDnnExactly) {
+  for (const DataType a_type : {DataType::UInt8, DataType::Int8}) {
+    check_gemm({"plain", Shape{7, 33}, 10, false, true, 100000, 63}, a_type, {});
+    check_gemm({"transB", Shape{64, 200}, 17, true, true, 100000, 63}, a_type, {});
+    check_gemm({"per column", Shape{9, 40}, 4, false, true, 100000, 63}, a_type,
+               {{0.0021f, 0.0013f, 0.0049f, 0.0007f}});
   }
 }
 

@@ -421,6 +421,34 @@ TEST_P(PtqEveryModel, MixedPrecisionAtFourBitsStaysWithinTwoPointsOfFloat) {
   EXPECT_GE(accuracy(graph), float_accuracy(GetParam()) - 0.02);
 }
 
+// --reduce-range (with --optimize-signs, as CPUs without VNNI want it): every weight of the
+// integer graph within ±63, each Conv/Gemm reading uint8 runs on oneDNN's int8 primitives
+// (exact on every CPU then), and W8A8 stays within half a point of float.
+TEST_P(PtqEveryModel, ReduceRangeKeepsWeightsWithinSevenBits) {
+  ptq::QuantizeOptions options;
+  options.clipping_mode = ptq::Clipping::MSE;
+  options.optimize_signs = true;
+  options.reduce_range = true;
+  const Graph graph = quantized_model(GetParam(), options);
+  std::size_t affine = 0;
+  for (const Node* node : graph.nodes()) {
+    if (node->op_type() != "Conv" && node->op_type() != "Gemm") continue;
+    const Tensor& weights = *node->input(1)->constant();
+    ASSERT_EQ(weights.dtype(), DataType::Int8) << node->name();
+    for (const std::int64_t w : weights.to_int64s()) ASSERT_LE(std::abs(w), 63) << node->name();
+    ++affine;
+  }
+  EXPECT_GE(affine, 3u);
+  SequentialScheduler scheduler(graph, {"cpu"});
+  for (const PlanStep& step : scheduler.plan()) {
+    const bool affine_step = step.node->op_type() == "Conv" || step.node->op_type() == "Gemm";
+    if (affine_step && step.node->input(0)->dtype() == DataType::UInt8) {
+      EXPECT_EQ(step.implementation, "onednn") << step.node->name();
+    }
+  }
+  EXPECT_GE(accuracy(graph), float_accuracy(GetParam()) - 0.005 - 1e-9);
+}
+
 INSTANTIATE_TEST_SUITE_P(Examples, PtqEveryModel,
                          ::testing::Values("convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"));
 

@@ -57,8 +57,8 @@ std::unique_ptr<Kernel> make_eltwise(const Node& node);
 std::unique_ptr<Kernel> make_integer_conv(const Node& node);
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node);
-/// Declines every node on CPUs whose oneDNN int8 primitives are not exact: the rows of
-/// the native integer kernels after it then run them.
+/// Declines the nodes oneDNN's int8 primitives would not compute exactly on this CPU (no
+/// VNNI and weights beyond ±63): the rows of the native integer kernels after it run them.
 std::string int8_primitives_support(const KernelQuery& query);
 
 } // namespace tern::cpu

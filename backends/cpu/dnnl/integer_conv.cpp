@@ -118,7 +118,7 @@ private:
 } // namespace
 
 std::unique_ptr<Kernel> make_integer_conv(const Node& node) {
-  if (!int8_primitives_exact()) return make_native_integer_conv(node);
+  if (!int8_primitives_exact(node)) return make_native_integer_conv(node);
   return std::make_unique<IntegerConvKernel>(node);
 }
 

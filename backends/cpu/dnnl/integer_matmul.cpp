@@ -143,12 +143,12 @@ private:
 } // namespace
 
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node) {
-  if (!int8_primitives_exact()) return make_native_integer_gemm(node);
+  if (!int8_primitives_exact(node)) return make_native_integer_gemm(node);
   return std::make_unique<IntegerMatMulKernel>(node, true);
 }
 
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node) {
-  if (!int8_primitives_exact()) return make_native_integer_matmul(node);
+  if (!int8_primitives_exact(node)) return make_native_integer_matmul(node);
   return std::make_unique<IntegerMatMulKernel>(node, false);
 }
 

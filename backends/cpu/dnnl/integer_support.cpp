@@ -2,12 +2,15 @@
 
 #include "dnnl_ops.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 namespace tern::cpu::onednn {
 
-bool int8_primitives_exact() {
-  static const bool exact = [] {
+namespace {
+
+bool has_vnni() {
+  static const bool vnni = [] {
     using isa = dnnl::cpu_isa;
     switch (dnnl::get_effective_cpu_isa()) {
     case isa::avx2_vnni:
@@ -17,7 +20,29 @@ bool int8_primitives_exact() {
     default: return false;
     }
   }();
-  return exact;
+  return vnni;
+}
+
+/// Largest |w| for which a pair of u8 x s8 products fits vpmaddubsw's int16: 255 · 2 · 63
+/// = 32130 <= 32767 (64 would do too; 63 is what 7-bit symmetric quantization gives).
+constexpr std::int8_t saturation_free_weight = 63;
+
+bool within_saturation_free_range(const Tensor& weights) {
+  if (weights.dtype() != DataType::Int8) return false;
+  const std::int8_t* w = weights.data<std::int8_t>();
+  return std::all_of(w, w + weights.numel(),
+                     [](std::int8_t v) { return v >= -saturation_free_weight && v <= saturation_free_weight; });
+}
+
+} // namespace
+
+bool int8_primitives_exact(const Node& node) {
+  if (has_vnni()) return true;
+  // An int8 X is not exact either way: oneDNN then halves the weights (its s8s8 scale
+  // adjustment) to keep X + 128 from saturating, and rounds odd ones.
+  const Value* x = node.input(0);
+  const Tensor* weights = constant_input(node, 1);
+  return x != nullptr && x->dtype() == DataType::UInt8 && weights != nullptr && within_saturation_free_range(*weights);
 }
 
 dnnl::primitive_attr requantize_attr(const native::Requantization& r, int channel_dim) {
@@ -54,9 +79,9 @@ const Tensor* constant_input(const Node& node, std::size_t index) {
 namespace tern::cpu {
 
 std::string int8_primitives_support(const KernelQuery& query) {
-  (void)query; // the same answer for every node: whether this CPU has VNNI
-  if (onednn::int8_primitives_exact()) return {};
-  return "oneDNN's int8 primitives are not exact on this CPU (no VNNI)";
+  if (onednn::int8_primitives_exact(query.node)) return {};
+  return "oneDNN's int8 primitives are exact on this CPU (no VNNI) only for uint8 X and constant weights within "
+         "±63 (tern quantize --optimize-signs --reduce-range)";
 }
 
 } // namespace tern::cpu

@@ -11,11 +11,13 @@
 
 namespace tern::cpu::onednn {
 
-/// True when oneDNN's int8 primitives accumulate exactly on this CPU: with VNNI
-/// (vpdpbusd) they do; without it they add u8 x s8 pairs with a saturating 16-bit
-/// instruction (vpmaddubsw) and full-range operands give wrong sums. Read once from
-/// oneDNN's effective ISA, so DNNL_MAX_CPU_ISA=AVX2 selects the exact native kernels.
-bool int8_primitives_exact();
+/// True when oneDNN's int8 primitives compute `node` (Conv, Gemm, MatMul: weights are
+/// input 1) exactly on this CPU. With VNNI (vpdpbusd) they always do. Without it they add
+/// u8 x s8 pairs with a saturating 16-bit instruction (vpmaddubsw): 255 · (|w1| + |w2|)
+/// must stay within int16, so only a uint8 X (non-negative activations, tern quantize
+/// --optimize-signs) with constant weights within ±63 (--reduce-range) is exact. The ISA
+/// is read once from oneDNN, so DNNL_MAX_CPU_ISA=AVX2 selects the path of CPUs without VNNI.
+bool int8_primitives_exact(const Node& node);
 
 /// The attributes that make oneDNN requantize in the primitive: output scales (one, or
 /// one per channel along dst dimension `channel_dim`) and a clip to [lo, hi]. oneDNN then

@@ -1,10 +1,10 @@
 // Integer Conv on CPUs whose int8 oneDNN kernels are not exact (no VNNI: they sum u8 x s8
-// pairs with a saturating 16-bit instruction). Exact int32 accumulation by direct loops:
-// for each output row, every (input channel, kernel tap) adds a scaled input row, the
-// valid output range of each tap computed once so the innermost loop has no branch and
-// vectorizes. 1-, 2- and 3-D (lower ranks are run as 3-D with unit axes); groups, pads,
-// strides, dilations; optional int32 bias; optional fused requantization.
+// pairs with a saturating 16-bit instruction). Exact int32 accumulation: im2col of 16
+// output positions at a time, multiplied by the packed weights in int16 pairs (int8_gemm).
+// 1-, 2- and 3-D (lower ranks are run as 3-D with unit axes); groups, pads, strides,
+// dilations; optional int32 bias; optional fused requantization.
 #include "native/common.hpp"
+#include "native/int8_gemm.hpp"
 #include "native/native_ops.hpp"
 #include "native/requantize.hpp"
 
@@ -83,58 +83,75 @@ private:
     return g;
   }
 
+  /// The im2col columns of one block: column c is output position block * 16 + c, depth
+  /// index k runs over (input channel of the group, kd, kh, kw); padding reads 0.
+  template <class X> static void pack_columns(const Geometry& g, std::int64_t per_group_in, const X* x_group,
+                                              std::int64_t block, std::int16_t* columns) {
+    std::array<Dims3, native::block_columns> origin{}; // input coordinates of tap (0, 0, 0)
+    std::int64_t valid = 0;
+    for (std::int64_t c = 0; c < native::block_columns; ++c) {
+      const std::int64_t p = block * native::block_columns + c;
+      if (p >= g.out[0] * g.out[1] * g.out[2]) break;
+      const Dims3 out{p / (g.out[1] * g.out[2]), p / g.out[2] % g.out[1], p % g.out[2]};
+      for (std::size_t a = 0; a < 3; ++a) origin[static_cast<std::size_t>(c)][a] = out[a] * g.stride[a] - g.pad[a];
+      valid = c + 1;
+    }
+    const std::int64_t in_plane = g.in[0] * g.in[1] * g.in[2];
+    std::int64_t k = 0;
+    for (std::int64_t channel = 0; channel < per_group_in; ++channel)
+      for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd)
+        for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh)
+          for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw, ++k)
+            for (std::int64_t c = 0; c < valid; ++c) {
+              const Dims3& o = origin[static_cast<std::size_t>(c)];
+              const std::int64_t id = o[0] + kd * g.dilation[0], ih = o[1] + kh * g.dilation[1],
+                                 iw = o[2] + kw * g.dilation[2];
+              if (id < 0 || id >= g.in[0] || ih < 0 || ih >= g.in[1] || iw < 0 || iw >= g.in[2]) continue;
+              native::set_column_value(columns, k, c, x_group[channel * in_plane + (id * g.in[1] + ih) * g.in[2] + iw]);
+            }
+  }
+
+  /// Per (image, group, block of 16 output positions): im2col, then the exact int8 product
+  /// with the group's packed weights, then bias and requantization.
   template <class X, class Y>
-  void convolve(const Geometry& g, const X* x, const std::int8_t* w, const std::int32_t* bias, Y* y) const {
+  void convolve(const Geometry& g, const X* x, const std::int8_t* w, const std::int32_t* bias, Y* y) {
     const std::int64_t per_group_in = g.channels / g.group, per_group_out = g.outputs / g.group;
     const std::int64_t in_plane = g.in[0] * g.in[1] * g.in[2], out_plane = g.out[0] * g.out[1] * g.out[2];
-    const std::int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
-    // Per kernel column: the output columns whose input column is inside X.
-    std::vector<std::int64_t> first(static_cast<std::size_t>(g.kernel[2])), last(first.size());
-    for (std::int64_t k = 0; k < g.kernel[2]; ++k) {
-      const std::int64_t offset = k * g.dilation[2] - g.pad[2];
-      first[static_cast<std::size_t>(k)] = std::max<std::int64_t>(0, ceil_div(-offset, g.stride[2]));
-      last[static_cast<std::size_t>(k)] = std::min(g.out[2], ceil_div(g.in[2] - offset, g.stride[2]));
+    const std::int64_t depth = per_group_in * g.kernel[0] * g.kernel[1] * g.kernel[2];
+    // Constant weights are packed once; computed ones on every run.
+    const bool constant = node_.input(1) != nullptr && node_.input(1)->constant() != nullptr;
+    if (!constant || packed_.empty()) {
+      packed_.clear();
+      for (std::int64_t group = 0; group < g.group; ++group)
+        packed_.emplace_back(w + group * per_group_out * depth, per_group_out, depth, depth, 1);
     }
+    const std::vector<native::PackedWeights>& weights = packed_;
+    const std::int64_t blocks = ceil_div(out_plane, native::block_columns);
     const native::Requantization* r = requantization_ ? &*requantization_ : nullptr;
 #pragma omp parallel
     {
-      std::vector<std::int32_t> row(static_cast<std::size_t>(g.out[2]));
-#pragma omp for collapse(2)
+      std::vector<std::int16_t> columns(native::column_block_size(weights[0].pairs()));
+      std::vector<std::int32_t> tile(static_cast<std::size_t>(weights[0].padded_rows() * native::block_columns));
+#pragma omp for collapse(3) schedule(static)
       for (std::int64_t n = 0; n < g.batch; ++n) {
-        for (std::int64_t m = 0; m < g.outputs; ++m) {
-          const std::int64_t group = m / per_group_out;
-          const X* x_group = x + (n * g.channels + group * per_group_in) * in_plane;
-          const std::int8_t* w_m = w + m * per_group_in * taps;
-          Y* y_m = y + (n * g.outputs + m) * out_plane;
-          for (std::int64_t od = 0; od < g.out[0]; ++od) {
-            for (std::int64_t oh = 0; oh < g.out[1]; ++oh) {
-              std::fill(row.begin(), row.end(), bias ? bias[m] : 0);
-              for (std::int64_t c = 0; c < per_group_in; ++c) {
-                for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd) {
-                  const std::int64_t id = od * g.stride[0] + kd * g.dilation[0] - g.pad[0];
-                  if (id < 0 || id >= g.in[0]) continue;
-                  for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
-                    const std::int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
-                    if (ih < 0 || ih >= g.in[1]) continue;
-                    const X* x_row = x_group + c * in_plane + (id * g.in[1] + ih) * g.in[2];
-                    const std::int8_t* w_row = w_m + ((c * g.kernel[0] + kd) * g.kernel[1] + kh) * g.kernel[2];
-                    for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-                      const std::int32_t weight = w_row[kw];
-                      const std::int64_t offset = kw * g.dilation[2] - g.pad[2];
-                      const auto k = static_cast<std::size_t>(kw);
-                      for (std::int64_t ow = first[k]; ow < last[k]; ++ow)
-                        row[static_cast<std::size_t>(ow)] +=
-                            static_cast<std::int32_t>(x_row[ow * g.stride[2] + offset]) * weight;
-                    }
-                  }
-                }
-              }
-              Y* out = y_m + (od * g.out[1] + oh) * g.out[2];
-              for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
-                const std::int32_t acc = row[static_cast<std::size_t>(ow)];
-                out[ow] = r ? static_cast<Y>(r->apply(static_cast<float>(acc), static_cast<std::size_t>(m)))
-                            : static_cast<Y>(acc);
-              }
+        for (std::int64_t group = 0; group < g.group; ++group) {
+          for (std::int64_t block = 0; block < blocks; ++block) {
+            std::fill(columns.begin(), columns.end(), std::int16_t{0});
+            pack_columns(g, per_group_in, x + (n * g.channels + group * per_group_in) * in_plane, block,
+                         columns.data());
+            weights[static_cast<std::size_t>(group)].multiply(columns.data(), tile.data());
+            const std::int64_t first = block * native::block_columns;
+            const std::int64_t count = std::min(native::block_columns, out_plane - first);
+            for (std::int64_t m = 0; m < per_group_out; ++m) {
+              const std::int64_t channel = group * per_group_out + m;
+              Y* out = y + (n * g.outputs + channel) * out_plane + first;
+              std::int32_t* sums = tile.data() + m * native::block_columns;
+              if (bias)
+                for (std::int64_t c = 0; c < count; ++c) sums[c] += bias[channel];
+              if (r)
+                native::requantize_values(*r, sums, out, count, channel);
+              else
+                for (std::int64_t c = 0; c < count; ++c) out[c] = static_cast<Y>(sums[c]);
             }
           }
         }
@@ -144,6 +161,7 @@ private:
 
   const Node& node_;
   const std::optional<native::Requantization> requantization_;
+  std::vector<native::PackedWeights> packed_; ///< per group
 };
 
 } // namespace

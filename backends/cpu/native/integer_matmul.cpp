@@ -1,10 +1,12 @@
 // Integer Gemm and MatMul on CPUs whose int8 oneDNN kernels are not exact (no VNNI; see
-// integer_conv.cpp). Exact int32 accumulation: each output row is built by adding scaled
-// rows of B, so the innermost loop runs along contiguous memory (B is packed row-major
-// once per run when transposed). Gemm: A untransposed ([rows, rest] for rank > 2), optional
-// transB and int32 bias C ([N] or [1, N]). MatMul: numpy promotion and batch broadcasting.
-// Both with an optional fused requantization per tensor or per output column.
+// integer_conv.cpp). Exact int32 accumulation. Gemm: B packed once (int8_gemm's int16
+// pairs) and multiplied by 16 rows of A at a time; A untransposed ([rows, rest] for rank >
+// 2), optional transB and int32 bias C ([N] or [1, N]). MatMul (numpy promotion, batch
+// broadcasting; rarer in quantized networks): each output row built by adding scaled rows
+// of B along contiguous memory. Both with an optional fused requantization per tensor or
+// per output column.
 #include "native/common.hpp"
+#include "native/int8_gemm.hpp"
 #include "native/native_ops.hpp"
 #include "native/requantize.hpp"
 
@@ -43,23 +45,26 @@ public:
                       "C " + inputs[2].shape().to_string() + " must hold " + std::to_string(p.n) + " biases");
       bias = inputs[2].data<std::int32_t>();
     }
-    const std::int8_t* b_rows = packed_ ? packed_->data<std::int8_t>() : b.data<std::int8_t>();
     dispatch(a.dtype(), [&](auto a_tag) {
       using A = typename decltype(a_tag)::type;
       if constexpr (std::is_same_v<A, std::int8_t> || std::is_same_v<A, std::uint8_t>) {
         dispatch(outputs[0].dtype(), [&](auto y_tag) {
           using Y = typename decltype(y_tag)::type;
           if constexpr (std::is_same_v<Y, std::int32_t> || std::is_same_v<Y, std::int8_t> ||
-                        std::is_same_v<Y, std::uint8_t>)
-            multiply(p, a.data<A>(), b_rows, bias, outputs[0].data<Y>());
+                        std::is_same_v<Y, std::uint8_t>) {
+            if (gemm_)
+              multiply_gemm(p, a.data<A>(), b.data<std::int8_t>(), bias, outputs[0].data<Y>());
+            else
+              multiply(p, a.data<A>(), b.data<std::int8_t>(), bias, outputs[0].data<Y>());
+          }
         });
       }
     });
   }
 
 private:
-  /// Gemm: A read as [rows, rest]; a transposed B is packed into row-major [K, N].
-  Products gemm_products(const Shape& a, const Tensor& b) {
+  /// Gemm: A read as [rows, rest], B as [K, N] (or [N, K] with transB).
+  Products gemm_products(const Shape& a, const Tensor& b) const {
     const Shape& bs = b.shape();
     native::require(node_, a.rank() >= 2 && bs.rank() == 2,
                     "A " + a.to_string() + " and B " + bs.to_string() + ": expected A of rank >= 2 and 2-D B");
@@ -72,14 +77,6 @@ private:
                     "inner dimensions of A " + a.to_string() + " and B " + bs.to_string() + " differ");
     p.a_offsets = {0};
     p.b_offsets = {0};
-    packed_.reset();
-    if (trans_b) {
-      packed_ = Tensor(Shape{p.k, p.n}, DataType::Int8);
-      const std::int8_t* src = b.data<std::int8_t>();
-      std::int8_t* dst = packed_->data<std::int8_t>();
-      for (std::int64_t j = 0; j < p.n; ++j)
-        for (std::int64_t i = 0; i < p.k; ++i) dst[i * p.n + j] = src[j * p.k + i];
-    }
     return p;
   }
 
@@ -126,6 +123,42 @@ private:
     return p;
   }
 
+  /// Gemm: the packed B^T (row j = output column j) times blocks of 16 rows of A.
+  template <class A, class Y>
+  void multiply_gemm(const Products& p, const A* a, const std::int8_t* b, const std::int32_t* bias, Y* y) {
+    const bool trans_b = node_.attr<std::int64_t>("transB") != 0;
+    // Constant weights are packed once; computed ones on every run.
+    if (!packed_ || node_.input(1) == nullptr || node_.input(1)->constant() == nullptr)
+      packed_.emplace(b, p.n, p.k, trans_b ? p.k : 1, trans_b ? 1 : p.n);
+    const native::PackedWeights& weights = *packed_;
+    const std::int64_t blocks = (p.m + native::block_columns - 1) / native::block_columns;
+    const native::Requantization* r = requantization_ ? &*requantization_ : nullptr;
+#pragma omp parallel
+    {
+      std::vector<std::int16_t> columns(native::column_block_size(weights.pairs()));
+      std::vector<std::int32_t> tile(static_cast<std::size_t>(weights.padded_rows() * native::block_columns));
+#pragma omp for schedule(static)
+      for (std::int64_t block = 0; block < blocks; ++block) {
+        const std::int64_t first = block * native::block_columns;
+        const std::int64_t count = std::min(native::block_columns, p.m - first);
+        std::fill(columns.begin(), columns.end(), std::int16_t{0});
+        for (std::int64_t c = 0; c < count; ++c)
+          for (std::int64_t k = 0; k < p.k; ++k)
+            native::set_column_value(columns.data(), k, c, a[(first + c) * p.k + k]);
+        weights.multiply(columns.data(), tile.data());
+        for (std::int64_t c = 0; c < count; ++c) {
+          Y* out = y + (first + c) * p.n;
+          for (std::int64_t j = 0; j < p.n; ++j) {
+            const std::int32_t acc =
+                tile[static_cast<std::size_t>(j * native::block_columns + c)] + (bias ? bias[j] : 0);
+            out[j] = r ? static_cast<Y>(r->apply(static_cast<float>(acc), static_cast<std::size_t>(j)))
+                       : static_cast<Y>(acc);
+          }
+        }
+      }
+    }
+  }
+
   template <class A, class Y>
   void multiply(const Products& p, const A* a, const std::int8_t* b, const std::int32_t* bias, Y* y) const {
     const auto matrices = static_cast<std::int64_t>(p.a_offsets.size());
@@ -158,7 +191,7 @@ private:
   const Node& node_;
   const bool gemm_;
   const std::optional<native::Requantization> requantization_;
-  std::optional<Tensor> packed_; ///< a transposed Gemm B as row-major [K, N]
+  std::optional<native::PackedWeights> packed_; ///< Gemm's B as int16 pairs
 };
 
 } // namespace

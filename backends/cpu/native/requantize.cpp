@@ -28,27 +28,6 @@ std::optional<Requantization> requantization_of(const Node& node, const std::str
 
 namespace {
 
-/// y[first, last) from x with channel `c`'s scale.
-template <class X, class Y> void requantize_range(const Requantization& r, const X* x, Y* y, std::int64_t first,
-                                                  std::int64_t last, std::int64_t c) {
-  if constexpr (sizeof(Y) == 1) {
-    // 8-bit targets: clamping to the (integer) bounds before rounding gives r.apply's result,
-    // and then |v| <= 255, so the rounding needs no large-value case: a loop the compiler
-    // vectorises (Requantize was half of resnet_tiny's int8 time).
-    const float scale = r.scale[r.scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
-    const auto lo = static_cast<float>(r.lo), hi = static_cast<float>(r.hi);
-    // simd: GCC's -O2 cost model would not vectorise it (x and y might alias); they never do.
-#pragma omp simd
-    for (std::int64_t i = first; i < last; ++i) {
-      const float v = static_cast<float>(x[i]) * scale;
-      y[i] = static_cast<Y>(round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo)); // NaN: lo
-    }
-  } else {
-    for (std::int64_t i = first; i < last; ++i)
-      y[i] = static_cast<Y>(r.apply(static_cast<float>(x[i]), static_cast<std::size_t>(c)));
-  }
-}
-
 /// An 8-bit x takes 256 values: each channel's results, tabulated once with r.apply (the
 /// same arithmetic), are then looked up. For int32 targets (the terms of an integer residual
 /// Add) the exact per-element path does not vectorise and was 60% of resnet_tiny's int8 time.
@@ -80,13 +59,13 @@ template <class X, class Y> void requantize_typed(const Requantization& r, const
     constexpr std::int64_t chunk = 1 << 14;
 #pragma omp parallel for if (count > 2 * chunk)
     for (std::int64_t first = 0; first < count; first += chunk)
-      requantize_range(r, x, y, first, std::min(first + chunk, count), 0);
+      requantize_values(r, x + first, y + first, std::min(chunk, count - first), 0);
     return;
   }
 #pragma omp parallel for if (outer * block > (1 << 15))
   for (std::int64_t o = 0; o < outer; ++o)
     for (std::int64_t c = 0; c < channels; ++c)
-      requantize_range(r, x, y, o * block + c * inner, o * block + (c + 1) * inner, c);
+      requantize_values(r, x + o * block + c * inner, y + o * block + c * inner, inner, c);
 }
 
 } // namespace

@@ -42,6 +42,11 @@ struct QuantizeOptions {
   bool keep_float = false;     ///< run nodes the PTQ cannot quantize in float instead of refusing the graph
   bool equalize = true;        ///< cross-layer equalisation (exact, but a ReLU6 inside a pair becomes ReLU)
   bool bias_correction = true; ///< correct biases for the mean error that rounding the weights causes
+  /// 8-bit weights within ±63 (7 bits): int8 kernels of CPUs without VNNI (oneDNN's AVX2
+  /// primitives, ONNX Runtime's u8s8 kernels) add pairs of products in 16 bits, which
+  /// saturate on wider weights; within ±63 they never do, so those fast kernels are exact
+  /// (oneDNN's for uint8 inputs: add optimize_signs).
+  bool reduce_range = false;
   std::vector<std::string> backends{"cpu"};    ///< where calibration runs
   std::size_t batch_size = 64;                 ///< calibration batch size for a Dataset
   std::function<void(const std::string&)> log; ///< verbose lines; standard error when empty

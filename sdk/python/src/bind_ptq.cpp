@@ -41,6 +41,7 @@ void bind_options(py::module_& module) {
       .def_readwrite("keep_float", &QuantizeOptions::keep_float)
       .def_readwrite("equalize", &QuantizeOptions::equalize)
       .def_readwrite("bias_correction", &QuantizeOptions::bias_correction)
+      .def_readwrite("reduce_range", &QuantizeOptions::reduce_range)
       .def_readwrite("backends", &QuantizeOptions::backends)
       .def_readwrite("batch_size", &QuantizeOptions::batch_size)
       .def_readwrite("log", &QuantizeOptions::log)

@@ -75,7 +75,7 @@ def quantize_network(graph: Graph, calibration_set: CalibrationSet, *, verbose: 
     (arrays or Tensors, as the seed's list of tensors), one N×C×H×W array (split into
     batches of batch_size) or a Dataset. Keyword options: clipping_mode (Clipping.MAX),
     no_quant, optimize_signs, single_shift, use_cuda, fold_graph (True), fake_quantize,
-    per_channel, percentile (99.99), keep_float, equalize (True), bias_correction (True),
+    per_channel, percentile (99.99), keep_float, equalize (True), bias_correction (True), reduce_range,
     backends (["cpu"]), batch_size (64). With verbose=True, a progress bar over the
     calibration batches (tqdm when installed) and the per-value report. Returns the seconds
     each step took."""
