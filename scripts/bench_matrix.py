@@ -16,6 +16,8 @@ of five windows; scripts/bench_common.py):
 On x86 CPUs without VNNI both int8 systems quantize with reduce range (weights within ±63:
 `--reduce-range`, reduce_range=True), as ONNX Runtime advises there: the fast int8 kernels of
 such CPUs (vpmaddubsw) saturate on full-range weights, and each system then runs them exactly.
+Tern adds `--optimize-signs` there (uint8 activations after ReLU), the inputs oneDNN's AVX2
+int8 primitives take exactly; ONNX Runtime's activations are uint8 already.
   pytorch_int8  FX graph mode PTQ (torch.ao.quantization) on the fbgemm engine, or on onednn
                 where this torch build has no fbgemm; skipped, with the reason, where it cannot run
 
@@ -99,7 +101,7 @@ def calibration(name, work):
 def tern_int8(build, model, calib, work):
     """`tern quantize` with its defaults (W8A8, MSE) over the calibration file."""
     out = work / f"{model.stem}_tern_int8.onnx"
-    reduce_range = ["--reduce-range"] if int8_kernels_saturate() else []
+    reduce_range = ["--optimize-signs", "--reduce-range"] if int8_kernels_saturate() else []
     tern_json(build, "quantize", model, "--calib", calib, "--calib-size", len(np.load(calib)), "-o", out, *reduce_range)
     return out
 

@@ -325,7 +325,7 @@ TEST_P(PtqEveryModel, EveryOptionCombinationKeepsEightBitAccuracy) {
 }
 
 /// Every clipping mode, per tensor and per channel, at W8A8: within half a point of float on
-/// the 1,000 test images. KL once fell to 53 % on resnet_tiny and 29 % on mobilenet_tiny
+/// the 1,000 test images, MSE (the default) within a tenth of a point. KL once fell to 53 % on resnet_tiny and 29 % on mobilenet_tiny
 /// here (the histogram's zero spike; see clipping/kl.cpp) and no test ran it.
 TEST_P(PtqEveryModel, EveryClippingModeKeepsEightBitAccuracy) {
   const double reference = float_accuracy(GetParam());
@@ -335,8 +335,9 @@ TEST_P(PtqEveryModel, EveryClippingModeKeepsEightBitAccuracy) {
       ptq::QuantizeOptions options;
       options.clipping_mode = mode;
       options.per_channel = per_channel;
-      // 1e-9: a drop of exactly 5 images of 1,000 is within half a point.
-      EXPECT_GE(accuracy(quantized_model(GetParam(), options)), reference - 0.005 - 1e-9)
+      // 1e-9: a drop of exactly 5 images (1 for MSE) of 1,000 is within the bound.
+      const double allowed = mode == ptq::Clipping::MSE ? 0.001 : 0.005;
+      EXPECT_GE(accuracy(quantized_model(GetParam(), options)), reference - allowed - 1e-9)
           << ptq::name(mode) << (per_channel ? ", per channel" : ", per tensor");
     }
 }
