@@ -3,7 +3,7 @@
 // kernels would saturate: no VNNI and weights beyond ±63). Operands are widened to int16
 // and multiplied in pairs with AVX2's vpmaddwd, whose two 16 x 16-bit products are summed
 // in 32 bits: exact for every int8/uint8 value, unlike vpmaddubsw's 16-bit sums. Plain C++
-// on CPUs without AVX2.
+// on CPUs without AVX2, or when the environment sets TERN_CPU_NO_AVX2.
 //
 // The product is taken one block of `block_columns` columns of the right operand at a time:
 // the caller packs those columns (im2col for a Conv, rows of A for a Gemm) and writes out
