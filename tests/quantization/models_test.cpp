@@ -325,8 +325,9 @@ TEST_P(PtqEveryModel, EveryOptionCombinationKeepsEightBitAccuracy) {
 }
 
 /// Every clipping mode, per tensor and per channel, at W8A8: within half a point of float on
-/// the 1,000 test images, MSE (the default) within a tenth of a point. KL once fell to 53 % on resnet_tiny and 29 % on mobilenet_tiny
-/// here (the histogram's zero spike; see clipping/kl.cpp) and no test ran it.
+/// the 1,000 test images, MSE (the default) within a tenth of a point. KL once fell to 53 %
+/// on resnet_tiny and 29 % on mobilenet_tiny here (the histogram's zero spike; see
+/// clipping/kl.cpp) and no test ran it.
 TEST_P(PtqEveryModel, EveryClippingModeKeepsEightBitAccuracy) {
   const double reference = float_accuracy(GetParam());
   for (const ptq::Clipping mode :
