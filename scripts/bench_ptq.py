@@ -22,12 +22,15 @@ import subprocess
 import sys
 
 from bench_common import ROOT, BenchError, export, tern_json as tern
+from peer_venv import ensure_torch_venv
 
 MODELS = ["convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny"]
+# peer -> (its python, its script). PyTorch's reads the example models with the ONNX package,
+# which Debian 12 lacks beside python3-torch: a venv that sees both (peer_venv.py).
 PEERS = {
-    "pytorch": ["nice", "-n", "19", "/usr/bin/python3", "sdk/examples/models/peers/pytorch_ptq.py"],
-    "ort": ["nice", "-n", "19", "python3", "sdk/examples/models/peers/ort_ptq.py"],
-    "aidge": ["nice", "-n", "19", "python3", "sdk/examples/models/peers/aidge_ptq.py"],
+    "pytorch": (ensure_torch_venv, "sdk/examples/models/peers/pytorch_ptq.py"),
+    "ort": (lambda: "python3", "sdk/examples/models/peers/ort_ptq.py"),
+    "aidge": (lambda: "python3", "sdk/examples/models/peers/aidge_ptq.py"),
 }
 W8A8 = ["--weights", "int8", "--activations", "int8", "--accumulation", "int32"]  # integer execution
 W4A8 = ["--weights", "int4", "--activations", "int8", "--accumulation", "int32", "--fake"]
@@ -114,8 +117,9 @@ def tern_rows(build, model, out_dir):
 
 def peer_rows(peer, model, out_dir):
     path = out_dir / f"{peer}_{model}.json"
-    subprocess.run([*PEERS[peer], "--model", model, "--json", str(path)], cwd=ROOT, check=False,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    python, script = PEERS[peer]
+    subprocess.run(["nice", "-n", "19", str(python()), script, "--model", model, "--json", str(path)], cwd=ROOT,
+                   check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if not path.exists():
         return [{"model": model, "peer": peer, "config": "(peer script failed)", "float_acc": None, "quant_acc": None}]
     return [{"model": model, "peer": row["peer"], "config": row["config"], "float_acc": row.get("float_acc"),
