@@ -52,8 +52,9 @@ std::unique_ptr<Kernel> make_concat(const Node& node);
 std::unique_ptr<Kernel> make_eltwise(const Node& node);
 
 /// Integer Conv, Gemm, MatMul (int8/uint8 X, int8 W, int32 bias; fused requantize_*
-/// attributes; see the core's integer_affine.hpp): oneDNN's int8 primitives where they are
-/// exact (VNNI), Tern's native int32 kernels otherwise (integer_support.hpp).
+/// attributes; see the core's integer_affine.hpp) on oneDNN's int8 primitives; their rows'
+/// int8_primitives_support declines the nodes these would not compute exactly, which the
+/// native rows after them then run.
 std::unique_ptr<Kernel> make_integer_conv(const Node& node);
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node);

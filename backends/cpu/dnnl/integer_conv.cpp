@@ -12,7 +12,6 @@
 #include "dnnl_ops.hpp"
 #include "integer_support.hpp"
 #include "layout.hpp"
-#include "native/native_ops.hpp"
 
 #include <tern/window.hpp>
 
@@ -117,9 +116,6 @@ private:
 
 } // namespace
 
-std::unique_ptr<Kernel> make_integer_conv(const Node& node) {
-  if (!int8_primitives_exact(node)) return make_native_integer_conv(node);
-  return std::make_unique<IntegerConvKernel>(node);
-}
+std::unique_ptr<Kernel> make_integer_conv(const Node& node) { return std::make_unique<IntegerConvKernel>(node); }
 
 } // namespace tern::cpu

@@ -9,7 +9,6 @@
 #include "dnnl_ops.hpp"
 #include "integer_support.hpp"
 #include "layout.hpp"
-#include "native/native_ops.hpp"
 
 #include <algorithm>
 #include <unordered_map>
@@ -143,12 +142,10 @@ private:
 } // namespace
 
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node) {
-  if (!int8_primitives_exact(node)) return make_native_integer_gemm(node);
   return std::make_unique<IntegerMatMulKernel>(node, true);
 }
 
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node) {
-  if (!int8_primitives_exact(node)) return make_native_integer_matmul(node);
   return std::make_unique<IntegerMatMulKernel>(node, false);
 }
 
