@@ -25,6 +25,9 @@ void prepare_network(Graph& graph, PassContext& context, const Options& options)
   mean_as_global_pool(graph);
   fuse_layer_norm(graph);
   remove_flatten(graph);
+  // Shape arithmetic on static dimensions (all of it once the input's shape is fixed)
+  // becomes constants, so Reshapes get constant shapes and the graph is static.
+  fold_shapes(graph, options.backends);
   graph.infer_shapes();
   if (options.equalize) {
     const std::size_t pairs = equalize_cross_layer(graph);

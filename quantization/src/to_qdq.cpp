@@ -75,17 +75,34 @@ private:
 
   // ---- building blocks --------------------------------------------------------------
 
-  /// A fresh short name for a value the conversion adds (DequantizeLinear outputs, float
-  /// results, scales): they are many, and a small model's QDQ file would be mostly names.
-  /// The quantized activations keep Tern's names.
+  /// A fresh short name for a node or value the conversion adds (DequantizeLinear
+  /// outputs, float results, scales): they are many, and a small model's QDQ file would be
+  /// mostly names. Unused in both graphs, so no value of the integer graph written later
+  /// (an output, say) meets a name taken here.
   std::string short_name(const std::string& prefix) {
-    return out_.unique_name("qdq_" + prefix + std::to_string(++counter_));
+    std::string name;
+    do {
+      name = prefix + std::to_string(++counters_[prefix]);
+    } while (taken(name));
+    return name;
   }
 
-  std::string constant(const std::string& base, Tensor tensor) {
-    const std::string name = out_.unique_name(base);
-    out_.add_constant(name, std::move(tensor));
-    return name;
+  bool taken(const std::string& name) const {
+    return out_.find_value(name) != nullptr || in_.find_value(name) != nullptr || out_.find_node(name) != nullptr ||
+           in_.find_node(name) != nullptr;
+  }
+
+  /// A constant every reader shares, made on first use (zero points: referenced by every
+  /// QuantizeLinear and DequantizeLinear, so their names are short too).
+  std::string shared_constant(const std::string& base, const Tensor& tensor) {
+    const auto [found, added] = shared_.try_emplace(base);
+    if (added) {
+      std::string name = base;
+      for (int i = 1; taken(name); ++i) name = base + "_" + std::to_string(i);
+      out_.add_constant(name, tensor);
+      found->second = name;
+    }
+    return found->second;
   }
 
   /// The QDQ graph's name for integer-graph value `name`: short for the tensors the
@@ -107,17 +124,16 @@ private:
   /// A scale constant: a scalar for one value, else 1-D.
   std::string scale_constant(const std::vector<float>& scale) {
     const Shape shape = scale.size() == 1 ? Shape{} : Shape{static_cast<std::int64_t>(scale.size())};
-    return constant(short_name("s"), Tensor::from_floats(shape, scale));
+    const std::string name = short_name("s");
+    out_.add_constant(name, Tensor::from_floats(shape, scale));
+    return name;
   }
 
   /// The uint8 zero point of activations (uint8: what x86 integer kernels take): 0 for one
   /// Tern clamps at 0 (its Relu then implied, as integer runtimes fuse it), else 128. One
   /// constant each.
   std::string activation_zero(std::uint8_t zero) {
-    const std::string name = zero == 0 ? "qdq_zero" : "qdq_zero_signed";
-    if (out_.find_value(name) == nullptr)
-      out_.add_constant(name, Tensor::from<std::uint8_t>(Shape{}, DataType::UInt8, {zero}));
-    return name;
+    return shared_constant("zp" + std::to_string(zero), Tensor::from<std::uint8_t>(Shape{}, DataType::UInt8, {zero}));
   }
 
   /// The scale and zero point constants of 8-bit value `name`, made once.
@@ -138,14 +154,18 @@ private:
     return result;
   }
 
-  /// DequantizeLinear of constant `value` with one scale per slice along `axis`: int8
-  /// weights with their zero points (0; integer runtimes look for them), int32 biases without.
+  /// DequantizeLinear of constant `value` with one scale per slice along `axis` (the
+  /// attribute written only then): int8 weights with their zero points (0; integer runtimes
+  /// look for them, and all of one length share one), int32 biases without.
   std::string dequantized_constant(const Value& value, const std::vector<float>& scale, std::int64_t axis) {
     Attributes attrs;
-    attrs.set("axis", axis);
+    if (scale.size() > 1) attrs.set("axis", axis);
     std::vector<std::string> inputs{copied(value), scale_constant(scale)};
-    if (value.constant()->dtype() == DataType::Int8)
-      inputs.push_back(constant(short_name("z"), Tensor(out_.value(inputs[1]).constant()->shape(), DataType::Int8)));
+    if (value.constant()->dtype() == DataType::Int8) {
+      const Shape shape = out_.value(inputs[1]).constant()->shape();
+      inputs.push_back(shared_constant(scale.size() == 1 ? "zp0_i8" : "zp0_i8x" + std::to_string(scale.size()),
+                                       Tensor(shape, DataType::Int8)));
+    }
     const std::string result = short_name("dq");
     out_.add_node("DequantizeLinear", inputs, {result}, attrs, short_name("n"));
     return result;
@@ -392,11 +412,12 @@ private:
   Graph out_;
   std::map<std::string, float> scale_;         // 8-bit value -> real value of one integer step
   std::map<std::string, std::uint8_t> zero_;   // its uint8 zero point in the QDQ graph
-  int counter_ = 0;                            // numbers the short names
+  std::map<std::string, int> counters_;        // numbers the short names of each prefix
   std::set<const Node*> done_;                 // nodes written as part of another's pattern
   std::map<std::string, const Node*> pending_; // affine outputs waiting for their Add's scale
   std::map<std::string, std::pair<std::string, std::string>> constants_; // 8-bit value -> its scale, zero point
   std::map<std::string, std::string> names_;                             // integer-graph name -> QDQ-graph name
+  std::map<std::string, std::string> shared_;                            // shared constant's base name -> its name
 };
 
 } // namespace

@@ -19,13 +19,65 @@ void add_backend_options(po::options_description& options) {
       "integer", "run a model saved by tern quantize with integer kernels (it is saved fake-quantized)");
 }
 
+void add_input_shape_option(po::options_description& options) {
+  options.add_options()("input-shape", po::value<std::vector<std::string>>(),
+                        "NAME=1x3x224x224: fix an input's dynamic dimensions (a batch, say) and fold the shape "
+                        "arithmetic that then becomes constant (NAME= may go when the model has one input)");
+}
+
+namespace {
+
+/// "NAME=1x3x224x224" (or "1x3x224x224" for the only input) as the input's name and shape.
+std::pair<std::string, Shape> parse_input_shape(const std::string& text, const Graph& graph) {
+  const std::size_t equals = text.rfind('=');
+  std::string name = equals == std::string::npos ? std::string() : text.substr(0, equals);
+  const std::string dims = equals == std::string::npos ? text : text.substr(equals + 1);
+  if (name.empty()) {
+    check(graph.inputs().size() == 1, [&] {
+      return "--input-shape " + text + ": the model has " + std::to_string(graph.inputs().size()) +
+             " inputs, name one as NAME=" + dims;
+    });
+    name = graph.inputs()[0]->name();
+  }
+  std::vector<std::int64_t> shape;
+  std::stringstream list(dims);
+  for (std::string dim; std::getline(list, dim, 'x');) {
+    std::size_t used = 0;
+    long long value = -1;
+    try {
+      value = std::stoll(dim, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    check(used == dim.size() && !dim.empty() && value > 0, [&] {
+      return "--input-shape " + text + ": '" + dim + "' is not a positive dimension (expected e.g. input=1x3x224x224)";
+    });
+    shape.push_back(value);
+  }
+  return {name, Shape(std::move(shape))};
+}
+
+} // namespace
+
+void apply_input_shapes(Graph& graph, const po::variables_map& args) {
+  if (args.count("input-shape") == 0) return;
+  const std::vector<std::string> backends =
+      args.count("backend") ? backend_list(args) : std::vector<std::string>{"cpu"};
+  for (const std::string& text : args["input-shape"].as<std::vector<std::string>>()) {
+    const auto [name, shape] = parse_input_shape(text, graph);
+    set_input_shape(graph, name, shape, backends);
+  }
+}
+
 Graph load_model_argument(const po::variables_map& args) {
   const std::string path = model_argument(args);
-  if (args.count("integer") == 0) return load_for_inference(path);
   Graph graph = load_model(path);
-  check(ptq::is_quantized(graph),
-        [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
-  ptq::cast_to_integer(graph);
+  apply_input_shapes(graph, args);
+  if (args.count("integer") > 0) {
+    check(ptq::is_quantized(graph),
+          [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
+    ptq::cast_to_integer(graph);
+  }
   prepare_for_inference(graph);
   return graph;
 }

@@ -20,10 +20,15 @@ void add_backend_options(po::options_description& options);
 std::vector<std::string> backend_list(const po::variables_map& args);
 /// Loads the backends named by --backend and applies --threads to each.
 std::vector<std::string> prepare_backends(const po::variables_map& args);
+/// Adds --input-shape NAME=1x3x224x224 (repeatable; NAME= may go for a one-input model).
+void add_input_shape_option(po::options_description& options);
+/// Applies each --input-shape to `graph` (tern::set_input_shape with the --backend list,
+/// when the command has one): the dynamic dimensions fixed, the shape arithmetic folded.
+void apply_input_shapes(Graph& graph, const po::variables_map& args);
 /// The model path from the positional argument; throws when absent or not one.
 std::string model_argument(const po::variables_map& args);
-/// The model of the positional argument, ready to run: load_for_inference, or with
-/// --integer a quantized model cast to integer types first.
+/// The model of the positional argument, ready to run: loaded, --input-shape applied, then
+/// prepare_for_inference, with --integer a quantized model cast to integer types first.
 Graph load_model_argument(const po::variables_map& args);
 /// Top-1 accuracy of a classifier run over a labelled dataset.
 struct Accuracy {

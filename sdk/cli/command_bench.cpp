@@ -101,6 +101,7 @@ Command bench_command() {
                 "profile", "then time each step: node, backend, implementation (oneDNN's primitives), share")(
                 "profile-runs", po::value<std::size_t>()->default_value(20), "passes the profile takes the median of");
             add_backend_options(options);
+            add_input_shape_option(options);
           },
           bench};
 }

@@ -69,6 +69,7 @@ nlohmann::json show_placement(const Graph& graph, const std::vector<std::string>
 int show_info(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   Graph graph = load_model(path);
+  apply_input_shapes(graph, args);
   graph.infer_shapes();
   const ModelStats stats = model_stats(graph);
 
@@ -123,6 +124,7 @@ Command info_command() {
             options.add_options()("model", po::value<std::vector<std::string>>(), "model file (.onnx)")(
                 "backend", po::value<std::string>()->default_value("cpu"),
                 "backends to check, comma-separated; with several, also where each node would run");
+            add_input_shape_option(options);
           },
           show_info};
 }

@@ -125,6 +125,13 @@ void write_report(const Graph& as_loaded, const Graph& quantized, const Dataset&
              << "--report " << file << ")\n";
 }
 
+void check_whole_batches(std::size_t samples, std::size_t batch, const char* option) {
+  check(samples % batch == 0, [&] {
+    return std::string(option) + ": " + std::to_string(samples) + " samples do not make whole batches of " +
+           std::to_string(batch) + ", the batch the model's input fixes (its first dimension): give a multiple of it";
+  });
+}
+
 int quantize(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
   check(args.count("output") == 1, "tern quantize needs -o OUT.onnx (the input model is never modified)");
@@ -139,8 +146,17 @@ int quantize(const po::variables_map& args, Output& out) {
   const std::string format = args["format"].as<std::string>();
   check(format == "fake" || format == "qdq", [&] { return "--format " + format + ": expected fake or qdq"; });
   check(format == "fake" || !fake, "--format qdq writes the integer network: it cannot go with --fake or --no-quant");
+  check(args.count("reduce-range") == 0 || args.count("full-range") == 0,
+        "--reduce-range and --full-range contradict each other: give one");
+  check(args.count("full-range") == 0 || format == "qdq",
+        "--full-range goes with --format qdq (Tern's own form uses all of ±127 unless --reduce-range)");
+  // A QDQ file runs on runtimes Tern does not know: 7-bit weights keep the u8 x s8 int16
+  // pair sums of x86 CPUs without VNNI exact (what ONNX Runtime's reduce_range is for).
+  const bool qdq_reduces = format == "qdq" && args.count("full-range") == 0;
+  options.reduce_range = options.reduce_range || qdq_reduces;
 
   Graph graph = load_model(path);
+  apply_input_shapes(graph, args);
   std::optional<Graph> as_loaded; // for --explore, --report and --adaround
   const bool adaround = args.count("adaround") > 0;
   check(!adaround || !options.no_quant, "--adaround re-rounds quantized weights: it cannot go with --no-quant");
@@ -154,6 +170,11 @@ int quantize(const po::variables_map& args, Output& out) {
   const Dataset calibration =
       open_dataset(args["calib"].as<std::string>(), args["calib-split"].as<std::string>()).first(calibration_size);
   check_fits(calibration, graph.inputs()[0]->shape());
+  // A batch the model fixes (or --input-shape does) is the batch every pass runs.
+  const std::int64_t fixed = graph.inputs()[0]->shape()[0];
+  const std::size_t batch = fixed > 0 ? static_cast<std::size_t>(fixed) : 64;
+  if (fixed > 0) check_whole_batches(calibration.size(), batch, "--calib-size");
+  options.batch_size = batch;
 
   const ptq::Precisions low{precision_argument(args, "weights"), precision_argument(args, "activations"),
                             precision_argument(args, "accumulation")};
@@ -207,7 +228,10 @@ int quantize(const po::variables_map& args, Output& out) {
   if (format == "qdq")
     out.text() << "Saved " << output << ": QDQ form (QuantizeLinear/DequantizeLinear, int8 weights, int32 biases),\n"
                << "  which ONNX Runtime and other integer runtimes run on their int8 kernels; it takes the float\n"
-               << "  input as it is (its first QuantizeLinear scales it).\n";
+               << "  input as it is (its first QuantizeLinear scales it).\n"
+               << (qdq_reduces ? "  Its 8-bit weights stay within ±63, exact on x86 int8 kernels without VNNI (AVX2);\n"
+                                 "  --full-range uses all of ±127 for runtimes on VNNI, ARM or GPUs.\n"
+                               : "");
   else
     out.text() << "Saved " << output << ": standard ONNX operators (fake-quantized form, runs in ONNX Runtime);\n"
                << "  inputs are scaled for it automatically by tern eval/run (tern::ptq::scale_input).\n";
@@ -237,7 +261,8 @@ int quantize(const po::variables_map& args, Output& out) {
   if (const auto limit = args["eval-limit"].as<std::size_t>(); limit > 0) evaluation = evaluation.first(limit);
   const double before = float_accuracy(path, evaluation, backends);
   SequentialScheduler scheduler(runnable, backends);
-  const double after = measure_accuracy(runnable, scheduler, evaluation, 64, output).fraction();
+  if (fixed > 0) check_whole_batches(evaluation.size(), batch, "--eval-limit");
+  const double after = measure_accuracy(runnable, scheduler, evaluation, batch, output).fraction();
   out.text() << std::fixed << std::setprecision(2) << "Top-1 on " << evaluation.size() << " images of "
              << evaluation.description() << ": float " << 100 * before << "%, quantized " << 100 * after << "% (drop "
              << 100 * (before - after) << " points)\n";
@@ -278,10 +303,11 @@ Command quantize_command() {
             "keep-float", "run nodes the PTQ cannot quantize in float instead of refusing the model")(
             "no-equalize", "skip cross-layer equalisation of weight ranges")(
             "no-bias-correction", "skip correcting biases for the mean weight rounding error")(
-            "reduce-range",
-            "8-bit weights within ±63: on CPUs without VNNI (AVX2), with --optimize-signs, "
-            "integer Conv/Gemm run on oneDNN's fast int8 kernels, and ONNX Runtime's fused "
-            "kernels stay exact (its reduce_range)")("verbose", "per-value ranges, clipping and scales")(
+            "reduce-range", "8-bit weights within ±63: on CPUs without VNNI (AVX2), with --optimize-signs, "
+                            "integer Conv/Gemm run on oneDNN's fast int8 kernels, and ONNX Runtime's fused "
+                            "kernels stay exact (its reduce_range); the default with --format qdq")(
+            "full-range", "8-bit weights within ±127 with --format qdq too (runtimes with VNNI, ARM, GPUs)")(
+            "verbose", "per-value ranges, clipping and scales")(
             "eval", po::value<std::string>(), "measure float and quantized accuracy on this dataset's test split")(
             "eval-limit", po::value<std::size_t>()->default_value(0), "evaluate only the first N samples (0: all)")(
             "explore", po::value<std::string>(), "also write DIR/before.html and DIR/after.html (tern explore pages)")(
@@ -293,6 +319,7 @@ Command quantize_command() {
             "adaround", "learn whether each weight rounds up or down per layer (AdaRound, Nagel et al. 2020)")(
             "adaround-iterations", po::value<int>()->default_value(2000), "AdaRound's optimisation steps per layer");
         add_backend_options(options);
+        add_input_shape_option(options);
       },
       quantize};
 }

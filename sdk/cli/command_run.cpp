@@ -83,6 +83,7 @@ Command run_command() {
                                                         "[NAME=]FILE.npy, one per graph input (by name or in order)")(
                 "output-dir", po::value<std::string>()->default_value("."), "folder for the output .npy files");
             add_backend_options(options);
+            add_input_shape_option(options);
           },
           run_model};
 }

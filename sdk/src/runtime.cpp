@@ -1,3 +1,4 @@
+#include <tern/error.hpp>
 #include <tern/model_format.hpp>
 #include <tern/model_stats.hpp>
 #include <tern/plugin.hpp>
@@ -6,6 +7,7 @@
 #include <tern/runtime.hpp>
 
 #include <algorithm>
+#include <ranges>
 #include <set>
 
 namespace tern {
@@ -14,6 +16,29 @@ void prepare_for_inference(Graph& graph) {
   fold_batchnorm(graph);
   fuse_activations(graph);
   fuse_requantize(graph);
+}
+
+void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,
+                     const std::vector<std::string>& backends) {
+  const auto& inputs = graph.inputs();
+  const auto input = std::find_if(inputs.begin(), inputs.end(), [&](const Value* v) { return v->name() == name; });
+  check(input != inputs.end(), [&] {
+    std::string names;
+    for (const Value* v : inputs) names += (names.empty() ? "'" : ", '") + v->name() + "'";
+    return "input shape for '" + name + "': the model has no such input (its inputs: " + names + ")";
+  });
+  const Shape& declared = (*input)->shape();
+  const bool fits = declared.rank() == shape.rank() &&
+                    std::ranges::all_of(std::views::iota(std::size_t{0}, shape.rank()), [&](std::size_t i) {
+                      return shape[i] > 0 && (declared[i] == Shape::dynamic || declared[i] == shape[i]);
+                    });
+  check(fits, [&] {
+    return "input shape " + shape.to_string() + " for '" + name + "' does not fit its declared shape " +
+           declared.to_string() + " (same rank, positive dimensions, the static ones unchanged)";
+  });
+  (*input)->set_type((*input)->dtype(), shape);
+  fold_shapes(graph, backends);
+  graph.infer_shapes();
 }
 
 Graph load_for_inference(const std::filesystem::path& path) {

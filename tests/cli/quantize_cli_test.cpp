@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -145,6 +147,94 @@ TEST(QuantizeCli, UnsupportedNodesAreListedUnlessKeptInFloat) {
   expect_one_line_error(command, "cannot quantize 1 node(s): 'squash' (ReduceMax)");
   const auto kept = tern_cli(command + " --keep-float");
   EXPECT_EQ(kept.code, 0) << kept.err;
+}
+
+/// input[N,1,28,28] → Conv → Reshape to [N, -1] through the Shape → Gather → Unsqueeze →
+/// Concat chain PyTorch writes for a dynamic batch → Gemm.
+tern::Graph dynamic_batch_net() {
+  tern::Graph graph;
+  graph.add_input("input", tern::DataType::Float32, tern::Shape{tern::Shape::dynamic, 1, 28, 28});
+  std::vector<float> w(18);
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = 0.05f * static_cast<float>(static_cast<int>(i % 7) - 3);
+  graph.add_constant("w", tern::Tensor::from_floats({2, 1, 3, 3}, w));
+  std::vector<float> fc(1352 * 10);
+  for (std::size_t i = 0; i < fc.size(); ++i) fc[i] = 0.01f * static_cast<float>(static_cast<int>(i % 13) - 6);
+  graph.add_constant("fc", tern::Tensor::from_floats({1352, 10}, fc));
+  const auto int64s = [](tern::Shape shape, std::vector<std::int64_t> values) {
+    return tern::Tensor::from<std::int64_t>(std::move(shape), tern::DataType::Int64, values);
+  };
+  graph.add_constant("zero", int64s({}, {0}));
+  graph.add_constant("axes", int64s({1}, {0}));
+  graph.add_constant("rest", int64s({1}, {-1}));
+  graph.add_node("Conv", {"input", "w"}, {"c"}, {}, "conv");
+  graph.add_node("Shape", {"c"}, {"dims"});
+  graph.add_node("Gather", {"dims", "zero"}, {"batch"});
+  graph.add_node("Unsqueeze", {"batch", "axes"}, {"batch1"});
+  tern::Attributes axis0;
+  axis0.set("axis", std::int64_t{0});
+  graph.add_node("Concat", {"batch1", "rest"}, {"to"}, axis0);
+  graph.add_node("Reshape", {"c", "to"}, {"flat"});
+  graph.add_node("Gemm", {"flat", "fc"}, {"logits"}, {}, "fc");
+  graph.add_output("logits");
+  return graph;
+}
+
+TEST(QuantizeCli, InputShapeFoldsTheShapeArithmeticAndFixesTheBatch) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const fs::path model = temp_path("dynamic.onnx");
+  tern::save_model(dynamic_batch_net(), model);
+  const fs::path dynamic = temp_path("dynamic_q.onnx"), fixed = temp_path("fixed_q.onnx");
+  const std::string quantize = "quantize " + quote(model) + " --calib-size 8 -o ";
+  ASSERT_EQ(tern_cli(quantize + quote(dynamic)).code, 0);
+  const auto result = tern_cli(quantize + quote(fixed) + " --input-shape input=8x1x28x28");
+  ASSERT_EQ(result.code, 0) << result.err;
+
+  const tern::Graph graph = tern::load_model(fixed);
+  EXPECT_EQ(graph.inputs()[0]->shape(), (tern::Shape{8, 1, 28, 28}));
+  for (const tern::Node* node : graph.nodes())
+    for (const char* op : {"Shape", "Gather", "Unsqueeze", "Concat"}) EXPECT_NE(node->op_type(), op) << node->name();
+  // The same quantization either way: the integer runs agree exactly.
+  const fs::path images = temp_path("images.npy");
+  std::vector<float> pixels(8 * 28 * 28);
+  for (std::size_t i = 0; i < pixels.size(); ++i) pixels[i] = static_cast<float>((i * 37) % 256) / 255.0f;
+  tern::write_npy(tern::Tensor::from_floats({8, 1, 28, 28}, pixels), images);
+  for (const fs::path& quantized : {dynamic, fixed}) {
+    const auto ran = tern_cli("run " + quote(quantized) + " --integer --input " + quote(images) + " --output-dir " +
+                              quote(temp_path(quantized.stem().string())));
+    ASSERT_EQ(ran.code, 0) << ran.err;
+  }
+  const tern::Tensor a = tern::read_npy(temp_path("dynamic_q") / "logits.npy");
+  const tern::Tensor b = tern::read_npy(temp_path("fixed_q") / "logits.npy");
+  EXPECT_EQ(a.to_doubles(), b.to_doubles());
+
+  // Bad shapes and batches are one-line errors.
+  expect_one_line_error(quantize + quote(fixed) + " --input-shape input=8x3x28x28", "does not fit its declared shape");
+  expect_one_line_error(quantize + quote(fixed) + " --input-shape other=8x1x28x28", "the model has no such input");
+  expect_one_line_error(quantize + quote(fixed) + " --input-shape 8x1x28", "does not fit its declared shape");
+  expect_one_line_error(quantize + quote(fixed) + " --input-shape 8x1x28xq", "'q' is not a positive dimension");
+  expect_one_line_error("quantize " + quote(model) + " --calib-size 10 -o " + quote(fixed) +
+                            " --input-shape input=8x1x28x28",
+                        "10 samples do not make whole batches of 8");
+}
+
+TEST(QuantizeCli, QdqWeightsStayWithinSevenBitsUnlessFullRange) {
+  if (!has_dataset()) GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const auto largest_weight = [](const fs::path& path) {
+    double largest = 0;
+    const tern::Graph graph = tern::load_model(path);
+    for (const tern::Value* value : graph.constants())
+      if (value->constant()->dtype() == tern::DataType::Int8)
+        for (const double v : value->constant()->to_doubles()) largest = std::max(largest, std::abs(v));
+    return largest;
+  };
+  const std::string base = "quantize " + quote(convnet) + " --calib-size 10 --format qdq -o ";
+  ASSERT_EQ(tern_cli(base + quote(temp_path("reduced.onnx"))).code, 0);
+  ASSERT_EQ(tern_cli(base + quote(temp_path("full.onnx")) + " --full-range").code, 0);
+  EXPECT_LE(largest_weight(temp_path("reduced.onnx")), 63);
+  EXPECT_GT(largest_weight(temp_path("full.onnx")), 63);
+  expect_one_line_error(base + quote(temp_path("x.onnx")) + " --full-range --reduce-range", "contradict");
+  expect_one_line_error("quantize " + quote(convnet) + " --calib-size 10 --full-range -o " + quote(temp_path("x.onnx")),
+                        "--full-range goes with --format qdq");
 }
 
 } // namespace

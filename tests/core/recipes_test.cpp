@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "graphs.hpp"
 #include "reference_backend.hpp"
 
@@ -224,4 +226,65 @@ TEST_F(Recipes, FoldConstantsSkipsNodesNoBackendCanRun) {
   graph.add_output("y");
   EXPECT_EQ(tern::fold_constants(graph, {"reference"}), 0u);
   EXPECT_NE(graph.find_node("softmax_of_constant"), nullptr);
+}
+
+namespace {
+
+Tensor int64s(Shape shape, std::vector<std::int64_t> values) {
+  return Tensor::from<std::int64_t>(std::move(shape), DataType::Int64, values);
+}
+
+std::vector<std::int64_t> constant_of(const Graph& graph, const std::string& name) {
+  const tern::Value* value = graph.find_value(name);
+  if (value == nullptr || value->constant() == nullptr) return {-99};
+  return value->constant()->to_int64s();
+}
+
+} // namespace
+
+TEST_F(Recipes, FoldShapesFoldsWhatIsStaticAndKeepsADynamicBatch) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 4, 5});
+  graph.add_constant("one", int64s(Shape{1}, {1}));
+  graph.add_constant("zero", int64s(Shape{}, {0}));
+  graph.add_constant("from2", int64s(Shape{1}, {2}));
+  graph.add_constant("to_end", int64s(Shape{1}, {std::numeric_limits<std::int64_t>::max()}));
+  graph.add_node("Shape", {"x"}, {"dims"}, {}, "shape");
+  graph.add_node("Gather", {"dims", "one"}, {"channels"}, {}, "pick_channels");
+  graph.add_node("Gather", {"dims", "zero"}, {"batch"}, {}, "pick_batch");
+  graph.add_node("Slice", {"dims", "from2", "to_end"}, {"spatial"}, {}, "pick_spatial");
+  tern::Attributes from1;
+  from1.set("start", std::int64_t{1});
+  graph.add_node("Shape", {"x"}, {"trailing"}, from1, "shape_from_1");
+  graph.add_node("Size", {"x"}, {"count"}, {}, "size");
+  for (const char* output : {"channels", "batch", "spatial", "trailing", "count"}) graph.add_output(output);
+
+  EXPECT_EQ(tern::fold_shapes(graph, {"reference"}), 3u);
+  EXPECT_EQ(constant_of(graph, "channels"), (std::vector<std::int64_t>{3}));
+  EXPECT_EQ(graph.value("channels").shape(), Shape{1});
+  EXPECT_EQ(constant_of(graph, "spatial"), (std::vector<std::int64_t>{4, 5}));
+  EXPECT_EQ(constant_of(graph, "trailing"), (std::vector<std::int64_t>{3, 4, 5}));
+  // The batch (and the element count) are known only at run time.
+  EXPECT_NE(graph.find_node("pick_batch"), nullptr);
+  EXPECT_NE(graph.find_node("shape"), nullptr);
+  EXPECT_NE(graph.find_node("size"), nullptr);
+  EXPECT_EQ(graph.find_node("pick_channels"), nullptr);
+  EXPECT_EQ(graph.find_node("shape_from_1"), nullptr);
+}
+
+TEST_F(Recipes, FoldShapesOfAStaticInputLeavesNoShapeNode) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 3, 4});
+  graph.add_constant("last", int64s(Shape{}, {-1}));
+  graph.add_node("Shape", {"x"}, {"dims"}, {}, "shape");
+  graph.add_node("Gather", {"dims", "last"}, {"width"}, {}, "pick_width");
+  graph.add_node("Size", {"x"}, {"count"}, {}, "size");
+  graph.add_output("width");
+  graph.add_output("count");
+  EXPECT_EQ(tern::fold_shapes(graph, {"reference"}), 2u);
+  // The Gather now reads a constant: fold_constants' work; the Shape itself is one.
+  EXPECT_EQ(constant_of(graph, "dims"), (std::vector<std::int64_t>{2, 3, 4}));
+  EXPECT_EQ(constant_of(graph, "count"), (std::vector<std::int64_t>{24}));
+  EXPECT_EQ(count_ops(graph, "Shape") + count_ops(graph, "Size"), 0u);
+  EXPECT_EQ(graph.node_count(), 1u);
 }

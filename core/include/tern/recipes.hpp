@@ -54,6 +54,17 @@ std::size_t matmul_as_gemm(Graph& graph);
 /// many nodes were folded.
 std::size_t fold_constants(Graph& graph, const std::vector<std::string>& backends);
 
+/// Replaces by constants what shape inference already knows: the output of each Shape or
+/// Size whose input's reported dimensions are all static, and, where some are dynamic (a
+/// batch, say), the Gathers (axis 0, constant indices) and Slices (axis 0, constant
+/// bounds, step 1) that pick only static ones; then folds the int64 arithmetic exporters
+/// write between them and Reshape (Unsqueeze, Concat, Mul, ...) with fold_constants on
+/// `backends`, and repeats while that makes more shapes known. With every input shape
+/// static the compute graph ends up static. Nodes left without readers go. Infers the
+/// graph's types (and throws on a graph that does not infer). Returns how many Shape-
+/// derived values became constants.
+std::size_t fold_shapes(Graph& graph, const std::vector<std::string>& backends);
+
 /// Folds an activation (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) into
 /// the Conv or Gemm that produces its input, through the Tern-extension attributes
 /// `activation`, `activation_alpha` and `activation_beta` (oneDNN post-ops): LeakyRelu's

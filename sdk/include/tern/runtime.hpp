@@ -43,6 +43,15 @@ struct Placement {
 /// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives).
 void prepare_for_inference(Graph& graph);
 
+/// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves
+/// dynamic given, its static ones repeated), then folds what becomes constant: the Shape
+/// arithmetic exporters write for a dynamic batch (fold_shapes, then fold_constants on the
+/// first of `backends` that runs each node), so Reshapes get constant shapes and the graph
+/// is static. Throws naming the input when the graph has no such input or `shape`
+/// contradicts its declared rank or a static dimension.
+void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,
+                     const std::vector<std::string>& backends = {"cpu"});
+
 /// Loads a model file for inference: the format plugin by extension, then
 /// prepare_for_inference; results are unchanged up to float rounding.
 Graph load_for_inference(const std::filesystem::path& path);
