@@ -108,6 +108,8 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Transpose", {movable}, make_transpose, nullptr, native},
       // ConvTranspose: X, W, optional B (float32); 1-, 2- and 3-D
       {"ConvTranspose", {f32, f32, optional(f32)}, make_conv_transpose, nullptr, native},
+      // and its integer form: int8/uint8 X, int8 W, optional int32 B; int32 sums out
+      {"ConvTranspose", {int8_x, i8, optional(i32)}, make_conv_transpose, nullptr, native},
       // Dropout (inference): optional ratio (float32) and training_mode (bool)
       {"Dropout", {f32, optional(f32), optional(boolean)}, make_dropout, nullptr, native},
       // Pad: data (float32, int64, int32, int8, uint8), pads (int64), optional
@@ -201,8 +203,9 @@ std::vector<tern::KernelDef> kernel_table() {
       // ConstantOfShape: an int64 shape; Range: three scalars of the output dtype
       {"ConstantOfShape", {i64}, make_constant_of_shape, nullptr, native},
       {"Range", {one_of({f32, f64, i16, i32, i64}), as_input_0, as_input_0}, make_range, nullptr, native},
-      // Resize: X, then roi (float32), scales (float32) and sizes (int64), each optional
-      {"Resize", {f32, optional(f32), optional(f32), optional(i64)}, make_resize, nullptr, native},
+      // Resize: X (float32, or the 8-bit integers of a quantized network), then roi
+      // (float32), scales (float32) and sizes (int64), each optional
+      {"Resize", {one_of({f32, i8, u8}), optional(f32), optional(f32), optional(i64)}, make_resize, nullptr, native},
       {"Constant", {}, make_constant, nullptr, native},
       // QuantizeLinear: x, scale, optional zero point (int8/uint8); DequantizeLinear: x
       // (int8/uint8/int32), scale, optional zero point of x's dtype

@@ -159,7 +159,10 @@ void compute_ranges(Graph& graph, PassContext& context, const Options& options) 
   std::map<std::string, ColumnMeans> means; // per node: quantize renames the value it reads
   const bool correcting = options.bias_correction && !options.no_quant;
   for (const Node* node : graph.topological_order()) {
-    if (!correcting || role_of(graph, *node) != Role::Affine || node->op_type() == "MatMul") continue;
+    // MatMul and ConvTranspose are not bias-corrected (ColumnMeans knows Conv's and Gemm's columns).
+    if (!correcting || role_of(graph, *node) != Role::Affine || node->op_type() == "MatMul" ||
+        node->op_type() == "ConvTranspose")
+      continue;
     ColumnMeans& target = means.try_emplace(node->name(), *node, node->input(1)->constant()->shape()).first->second;
     scheduler.observe(observed_name(fused, *node->input(0)),
                       [&target](const Value&, const Tensor& tensor) { target.add(on_host(tensor)); });

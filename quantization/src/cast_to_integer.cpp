@@ -369,7 +369,7 @@ void cast_to_integer(Graph& graph, PassContext&, const Options& options) {
   // Operators the cpu backend runs on 8-bit integers as they are.
   static const std::set<std::string> integer_ops{"MaxPool", "Reshape",   "Flatten", "Transpose",  "Identity",
                                                  "Squeeze", "Unsqueeze", "Relu",    "Requantize", "Slice",
-                                                 "Gather",  "Expand",    "Tile",    "Pad"};
+                                                 "Gather",  "Expand",    "Tile",    "Pad",        "Resize"};
   std::set<const Value*> integers; // values that hold quantized integers from here on
   const auto holds_integers = [&](const Value* v) { return integers.contains(v); };
   for (Node* node : graph.topological_order()) {
@@ -377,7 +377,7 @@ void cast_to_integer(Graph& graph, PassContext&, const Options& options) {
     const bool integer_data = node->input(0) != nullptr && integers.contains(node->input(0));
     if (op == "Requantize") {
       integers.insert(node->output());
-    } else if ((op == "Conv" || op == "Gemm" || op == "MatMul") && integer_data) {
+    } else if ((op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul") && integer_data) {
       cast_constant_input(graph, *node, 1, DataType::Int8);
       cast_constant_input(graph, *node, 2, DataType::Int32);
       integers.insert(node->output());

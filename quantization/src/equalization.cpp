@@ -25,7 +25,8 @@ bool owned_constant(const Graph& graph, const Value* value) {
 
 /// Conv (grouped and depthwise included) or Gemm whose weights and bias belong to it alone.
 bool equalizable(const Graph& graph, const Node& node) {
-  if (role_of(graph, node) != Role::Affine || node.op_type() == "MatMul") return false;
+  const std::string& op = node.op_type();
+  if (role_of(graph, node) != Role::Affine || op == "MatMul" || op == "ConvTranspose") return false;
   return owned_constant(graph, node.input(1)) && (node.input(2) == nullptr || owned_constant(graph, node.input(2)));
 }
 

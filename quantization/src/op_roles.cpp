@@ -30,6 +30,10 @@ bool affine(const Node& node) {
   if (node.attrs().has("activation")) return false; // already fused for inference: quantize the plain model
   const std::string& op = node.op_type();
   if (op == "Conv") return is_constant(node.input(1)) && (node.input(2) == nullptr || is_constant(node.input(2)));
+  // One group: W's axis 1 is then the output channel, the per-channel axis.
+  if (op == "ConvTranspose")
+    return node.attr<std::int64_t>("group") == 1 && is_constant(node.input(1)) &&
+           (node.input(2) == nullptr || is_constant(node.input(2)));
   if (op == "Gemm") return affine_gemm(node);
   if (op == "MatMul") return is_constant(node.input(1)) && node.input(1)->constant()->shape().rank() == 2;
   // A BatchNormalization no Conv precedes: prepare_network makes it a depthwise 1x1 Conv.
@@ -164,6 +168,10 @@ Role role_of(const Graph& graph, const Node& node) {
   if (const auto operand = scaled_operand(node); operand && is_activation(node.input(*operand))) return Role::Scale;
   if (const auto operand = function_operand(node); operand && is_activation(node.input(*operand))) return Role::Lookup;
   if (moves_values(graph, node)) return Role::PassThrough;
+  // Blends of neighbours stay within their range: the input's scale serves (cubic, whose
+  // weights go negative, may leave it and stays a float island).
+  if (op == "Resize" && is_activation(node.input(0)) && node.attr<std::string>("mode") == "linear")
+    return Role::Interpolate;
   if (float_island(node)) return Role::FloatIsland;
   return Role::Float;
 }
@@ -207,6 +215,7 @@ std::vector<const Value*> calibration_points(const Graph& graph) {
       break;
     case Role::Shape:
     case Role::PassThrough:
+    case Role::Interpolate:
     case Role::Activation: break;
     }
   }

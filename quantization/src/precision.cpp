@@ -38,7 +38,8 @@ void auto_assign_node_precision(Graph& graph, DataType weights, DataType activat
   });
   for (Node* node : graph.nodes()) {
     const Role role = role_of(graph, *node);
-    if (role == Role::PassThrough || role == Role::Activation || role == Role::Shape) continue;
+    if (role == Role::PassThrough || role == Role::Interpolate || role == Role::Activation || role == Role::Shape)
+      continue;
     // The network's outputs (logits) keep the accumulation precision: rounding them to a
     // few bits would only create ties between classes, and they are dequantized anyway.
     const bool network_output = graph.is_output(*node->output());

@@ -87,6 +87,7 @@ public:
       case Role::Concat: concat(*node); break;
       case Role::Average: average(*node); break;
       case Role::PassThrough: pass_through(*node); break;
+      case Role::Interpolate: interpolate(*node); break;
       case Role::Activation: activation(*node); break;
       case Role::Lookup: lookup(*node); break;
       case Role::Product: product(*node); break;
@@ -242,9 +243,11 @@ private:
   void affine(Node& node) {
     const Quantized input = quantized_input(node, 0);
     const Tensor weights = *node.input(1)->constant();
-    const bool conv = node.op_type() == "Conv";
+    // Output channels: W's axis 0 for Conv and Gemm(transB), 1 for ConvTranspose ([C, M, k...])
+    // and Gemm; Y's axis 1 for the convolutions.
+    const bool conv = node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
     const bool transposed = node.op_type() == "Gemm" && node.attr<std::int64_t>("transB") != 0;
-    const int axis = conv || transposed ? 0 : 1;
+    const int axis = node.op_type() == "Conv" || transposed ? 0 : 1;
     const unsigned weight_bits = info(tagged_precision(node, weight_precision_key)).bits;
     const IntRange weight_range = int_range(options_.reduce_range && weight_bits == 8 ? 7 : weight_bits, false);
     std::vector<double> maxima;
@@ -403,6 +406,14 @@ private:
   void lookup(Node& node) {
     dequantize_inputs(node);
     quantize_output(node, 1.0, ", a table of " + node.op_type());
+  }
+
+  /// A linear Resize of integers: its blends rounded back to integers of the input's scale
+  /// (the cpu backend's 8-bit Resize rounds alike).
+  void interpolate(Node& node) {
+    const Quantized input = quantized_input(node, 0);
+    quantized_[&requantize_in_place(*node.output(), nullptr, input.range)] = input;
+    report(node, input, ", blends rounded");
   }
 
   void pass_through(Node& node) {

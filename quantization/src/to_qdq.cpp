@@ -64,11 +64,14 @@ private:
     if (op == "Requantize" && node.output()->dtype() == DataType::Int32 &&
         is_op(sole_reader(in_, *node.output()), "Add"))
       return "";
-    if ((op == "Conv" || op == "Gemm" || op == "MatMul") && is_8bit(x->dtype())) return affine(node);
+    if ((op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul") && is_8bit(x->dtype()))
+      return affine(node);
     if (op == "Add" && x->dtype() == DataType::Int32) return add(node);
     if (op == "Requantize" && scale_.contains(x->name())) return requantize(node);
-    static const std::set<std::string> byte_ops{"MaxPool",   "Reshape",  "Flatten", "Squeeze",
-                                                "Unsqueeze", "Identity", "Relu",    "Concat"};
+    if (op == "Resize" && node.attr<std::string>("mode") == "linear" && x != nullptr && scale_.contains(x->name()))
+      return interpolate(node);
+    static const std::set<std::string> byte_ops{"MaxPool",  "Reshape", "Flatten", "Squeeze", "Unsqueeze",
+                                                "Identity", "Relu",    "Concat",  "Resize"};
     if (byte_ops.contains(op) && x != nullptr && scale_.contains(x->name())) return pass_through(node);
     return "no QDQ form for it here (it does not read a quantized tensor)";
   }
@@ -192,7 +195,7 @@ private:
     return "";
   }
 
-  /// Conv/Gemm/MatMul: requantized (one Requantize reads it) or the network's dequantized
+  /// Conv/ConvTranspose/Gemm/MatMul: requantized (one Requantize reads it) or the network's dequantized
   /// output (Cast to float32, then Mul by a constant). A requantized output read only by
   /// residual Adds waits for its Add, which ties its scale to the other operand's.
   std::string affine(const Node& node) {
@@ -378,6 +381,27 @@ private:
     const std::string& x = node.input(0)->name();
     quantize(dequantized(x), node.output()->name(), static_cast<float>(scale_.at(x) / factor[0]),
              node.attr<std::int64_t>("lo"));
+    return "";
+  }
+
+  /// cast_to_integer's linear Resize of integers and the Requantize of scale 1 behind it (the
+  /// fake-quantized form's Round): a float Resize between DequantizeLinear and QuantizeLinear
+  /// of the input's scale, which rounds alike (half to even).
+  std::string interpolate(const Node& node) {
+    const Node* reader = sole_reader(in_, *node.output());
+    if (!is_op(reader, "Requantize") || reader->attr<std::vector<double>>("scale") != std::vector<double>{1.0})
+      return "a linear Resize of integers not rounded by one Requantize of scale 1";
+    const auto& all = node.inputs();
+    if (std::any_of(all.begin() + 1, all.end(), [](const Value* in) { return in != nullptr && !in->constant(); }))
+      return "a linear Resize whose scales or sizes are computed";
+    const std::string& x = node.input(0)->name();
+    std::vector<std::string> inputs{dequantized(x)};
+    for (std::size_t i = 1; i < all.size(); ++i) inputs.push_back(all[i] == nullptr ? std::string() : copied(*all[i]));
+    const std::string blend = short_name("f");
+    Attributes attrs = node.attrs();
+    out_.add_node("Resize", inputs, {blend}, std::move(attrs), node.name());
+    quantize(blend, reader->output()->name(), scale_.at(x), reader->attr<std::int64_t>("lo"));
+    done_.insert(reader);
     return "";
   }
 

@@ -62,6 +62,36 @@ TEST(CpuConvTranspose, GroupsStridesDilationsPadsAndOutputPaddingMatchTheScatter
   expect_floats_near(y, out, scatter(x, w, bias, 2, {2, 3}, {2, 1}, {1, 0}, out), 1e-4f);
 }
 
+TEST(CpuConvTranspose, EightBitIntegersSumExactlyInInt32) {
+  // The geometry above on the integer form of quantized networks: int8/uint8 X, int8 W,
+  // int32 B. The scatter's float sums of these integers are exact (far below 2^24).
+  const auto integers = [](const Shape& shape, int offset, int modulus) {
+    std::vector<float> values(static_cast<std::size_t>(shape.numel()));
+    for (std::size_t i = 0; i < values.size(); ++i)
+      values[i] = static_cast<float>(static_cast<int>((i * 53 + 7) % static_cast<std::size_t>(modulus)) + offset);
+    return floats(shape, values);
+  };
+  const Tensor w = integers({4, 3, 3, 2}, -127, 255);
+  const std::vector<float> bias{500, -1000, 25, 20000, 0, -5};
+  const auto attributes = attrs({{"group", std::int64_t{2}},
+                                 {"strides", Ints{2, 3}},
+                                 {"dilations", Ints{2, 1}},
+                                 {"pads", Ints{1, 0, 2, 1}},
+                                 {"output_padding", Ints{1, 2}}});
+  const Shape out{2, 6, 7, 15};
+  for (const auto& [type, offset] : {std::pair{tern::DataType::UInt8, 0}, std::pair{tern::DataType::Int8, -128}}) {
+    const Tensor x = integers({2, 4, 3, 5}, offset, 256);
+    const Tensor y = run_one("ConvTranspose",
+                             {input("x", x.cast(type)), constant("w", w.cast(tern::DataType::Int8)),
+                              constant("b", floats({6}, bias).cast(tern::DataType::Int32))},
+                             attributes);
+    ASSERT_EQ(y.dtype(), tern::DataType::Int32);
+    ASSERT_EQ(y.shape(), out);
+    const std::vector<float> want = scatter(x, w, bias, 2, {2, 3}, {2, 1}, {1, 0}, out);
+    EXPECT_EQ(y.to_doubles(), std::vector<double>(want.begin(), want.end()));
+  }
+}
+
 TEST(CpuConvTranspose, UpsamplingByTwoLikeSegmentationDecoders) {
   // The common decoder step: kernel 4, stride 2, pads 1 doubles the size; no bias; a batch
   // known only at run time.

@@ -388,6 +388,32 @@ TEST(CpuNative, ResizeTfHalfPixelForNnDiffersFromHalfPixel) {
   expect_floats_near(resize_to(x, {1, 1, 1, 2}, {}), {1, 1, 1, 2}, {1, 3}, 0);
 }
 
+TEST(CpuNative, ResizeOfEightBitIntegersRoundsTheFloatBlendHalfToEven) {
+  // 2x bilinear (half_pixel) blends 0.25/0.75 of neighbours: along a row of 0, 2, 4, 7 the
+  // float blends are 0, 0.5, 1.5, 2.5, 3.5, 4.75, 6.25, 7, whose halves go to even.
+  const Tensor x = Tensor::from(Shape{1, 1, 1, 4}, DataType::Int8, std::vector<std::int8_t>{0, 2, 4, 7});
+  const Attributes linear = attrs({{"mode", std::string("linear")}});
+  const Tensor y = resize(x, {1, 1, 1, 2}, linear);
+  ASSERT_EQ(y.dtype(), DataType::Int8);
+  EXPECT_EQ(y.to_doubles(), (std::vector<double>{0, 0, 2, 2, 4, 5, 6, 7}));
+  // On any 8-bit data, linear and nearest: the float kernel's output, rounded.
+  for (const auto& options : {linear, Attributes{}}) {
+    for (const DataType type : {DataType::Int8, DataType::UInt8}) {
+      std::vector<float> values(2 * 3 * 5 * 7);
+      for (std::size_t i = 0; i < values.size(); ++i)
+        values[i] = static_cast<float>((i * 37 + 11) % 255) - (type == DataType::Int8 ? 128.0f : 0.0f);
+      const Tensor ints = floats({2, 3, 5, 7}, values).cast(type);
+      const Tensor got = resize(ints, {1, 1, 1.6f, 2.2f}, options);
+      const Tensor want = resize(ints.cast(DataType::Float32), {1, 1, 1.6f, 2.2f}, options);
+      ASSERT_EQ(got.shape(), want.shape());
+      ASSERT_EQ(got.dtype(), type);
+      std::vector<double> rounded = want.to_doubles();
+      for (double& v : rounded) v = std::nearbyint(v);
+      EXPECT_EQ(got.to_doubles(), rounded);
+    }
+  }
+}
+
 // --- quantization ---------------------------------------------------------------------
 
 TEST(CpuNative, QuantizeLinearPerAxis) {

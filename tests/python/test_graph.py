@@ -30,6 +30,29 @@ def test_a_graph_built_in_python_computes_what_numpy_computes():
     np.testing.assert_allclose(y, expected, rtol=1e-5, atol=1e-5)
 
 
+def test_a_fixed_input_shape_folds_the_shape_arithmetic_of_a_dynamic_batch():
+    # Reshape to [N, -1] the way PyTorch exports it: Shape -> Gather -> Unsqueeze -> Concat.
+    graph = tern.Graph()
+    graph.add_input("x", tern.float32, [None, 2, 3])
+    graph.add_constant("zero", np.array(0, np.int64))
+    graph.add_constant("axes", np.array([0], np.int64))
+    graph.add_constant("rest", np.array([-1], np.int64))
+    graph.add_node("Shape", ["x"], ["dims"])
+    graph.add_node("Gather", ["dims", "zero"], ["batch"])
+    graph.add_node("Unsqueeze", ["batch", "axes"], ["batch1"])
+    graph.add_node("Concat", ["batch1", "rest"], ["to"], {"axis": 0})
+    graph.add_node("Reshape", ["x", "to"], ["y"], name="flatten")
+    graph.add_output("y")
+    assert tern.fold_shapes(graph) == 0, "the batch is dynamic"
+    tern.set_input_shape(graph, "x", [4, 2, 3])
+    assert [n.type for n in graph.nodes] == ["Reshape"]
+    x = np.arange(24, dtype=np.float32).reshape(4, 2, 3)
+    (y,) = tern.SequentialScheduler(graph, "cpu").forward([x])
+    np.testing.assert_array_equal(y, x.reshape(4, 6))
+    with pytest.raises(tern.Error, match="does not fit its declared shape"):
+        tern.set_input_shape(graph, "x", [4, 3, 3])
+
+
 def test_nodes_values_and_attributes_read_from_the_graph():
     graph = dense_relu_graph(np.ones((2, 3), np.float32), np.zeros(2, np.float32))
     assert [n.name for n in graph.nodes] == ["dense", "relu"]

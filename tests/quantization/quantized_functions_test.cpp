@@ -4,7 +4,8 @@
 // multiplications, a division by a constant and a per-channel layer scale factors of the
 // Requantize, the spatial ReduceMean a pooling sum, the BatchNormalization no Conv precedes
 // a depthwise Conv, a constant bias an Add in float between quantizers, and the Shape ->
-// Gather -> Concat -> Reshape chain that dynamic-batch exports write stays as it is. The integer graph must compute
+// Gather -> Concat -> Reshape chain that dynamic-batch exports write stays as it is (the batch
+// is dynamic), and a linear Resize blends integers. The integer graph must compute
 // what the fake-quantized one computes, and both stay close to the float network.
 #include "graphs.hpp"
 
@@ -165,6 +166,99 @@ TEST(PtqQuantizedFunctions, AnOperatorWithoutIntegerFormIsNamedAndKeptInFloatOnl
   ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
   EXPECT_EQ(count(integer, "TableLookup"), 2u) << "HardSigmoid, Sigmoid";
   EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
+}
+
+/// x[N, 3, 8, 8] -> Conv(3 -> 4, 3x3, pad 1) -> Resize 2x (linear, half_pixel) -> Conv(4 -> 2, 3x3) = y:
+/// the upsampling of segmentation decoders.
+Graph upsampling_net() {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 8, 8});
+  graph.add_constant("w1", test::random_tensor({4, 3, 3, 3}, 71, -0.5f, 0.5f));
+  graph.add_constant("w2", test::random_tensor({2, 4, 3, 3}, 72, -0.5f, 0.5f));
+  graph.add_constant("scales", Tensor::from_floats(Shape{4}, {1, 1, 2, 2}));
+  graph.add_node("Conv", {"x", "w1"}, {"c1"}, attributes({{"pads", Ints{1, 1, 1, 1}}}), "conv1");
+  graph.add_node("Resize", {"c1", "", "scales"}, {"up"}, attributes({{"mode", std::string("linear")}}), "upsample");
+  graph.add_node("Conv", {"up", "w2"}, {"y"}, {}, "conv2");
+  graph.add_output("y");
+  graph.infer_shapes();
+  return graph;
+}
+
+TEST(PtqQuantizedFunctions, LinearResizeBlendsIntegersOnItsInputsScale) {
+  Graph fake = upsampling_net();
+  ptq::auto_assign_node_precision(fake, DataType::Int8, DataType::Int8, DataType::Int32);
+  ptq::QuantizeOptions options;
+  options.fake_quantize = true;
+  ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
+  Graph integer = fake.clone();
+  ptq::cast_to_integer(integer, ptq::QuantizeOptions{});
+  const Node& upsample = *integer.find_node("upsample");
+  EXPECT_EQ(upsample.input(0)->dtype(), DataType::Int8);
+  EXPECT_EQ(upsample.output()->dtype(), DataType::Int8) << "blended and rounded in 8 bits, not a float island";
+
+  EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
+  EXPECT_GT(sqnr_db(run(upsampling_net(), false), run(fake, true)), 30.0);
+
+  // QDQ: a float Resize between DequantizeLinear and a QuantizeLinear of the input's scale.
+  Graph qdq = fake.clone();
+  ptq::to_qdq(qdq, options);
+  const Node& resize = *qdq.find_node("upsample");
+  EXPECT_EQ(resize.input(0)->producer()->op_type(), "DequantizeLinear");
+  const std::vector<Node*> readers = qdq.consumers(*resize.output());
+  ASSERT_EQ(readers.size(), 1u);
+  EXPECT_EQ(readers[0]->op_type(), "QuantizeLinear");
+  EXPECT_EQ(readers[0]->input(1)->constant()->to_doubles(),
+            resize.input(0)->producer()->input(1)->constant()->to_doubles());
+}
+
+/// x[N, 3, 8, 8] -> Conv(3 -> 4, 3x3, pad 1) -> Relu -> ConvTranspose(4 -> 3, 3x3, stride 2, pad 1,
+/// output_padding 1, bias) -> Conv(3 -> 2, 3x3) = y: a learned 2x upsampling.
+Graph transposed_net() {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 8, 8});
+  graph.add_constant("w1", test::random_tensor({4, 3, 3, 3}, 81, -0.5f, 0.5f));
+  graph.add_constant("wt", test::random_tensor({4, 3, 3, 3}, 82, -0.5f, 0.5f));
+  graph.add_constant("bt", test::random_tensor({3}, 83, -0.2f, 0.2f));
+  graph.add_constant("w2", test::random_tensor({2, 3, 3, 3}, 84, -0.5f, 0.5f));
+  graph.add_node("Conv", {"x", "w1"}, {"c1"}, attributes({{"pads", Ints{1, 1, 1, 1}}}), "conv1");
+  graph.add_node("Relu", {"c1"}, {"r1"});
+  graph.add_node("ConvTranspose", {"r1", "wt", "bt"}, {"up"},
+                 attributes({{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}}),
+                 "upconv");
+  graph.add_node("Conv", {"up", "w2"}, {"y"}, {}, "conv2");
+  graph.add_output("y");
+  graph.infer_shapes();
+  return graph;
+}
+
+TEST(PtqQuantizedFunctions, ConvTransposeIsAnAffineLayerWithPerChannelWeightsAlongItsSecondAxis) {
+  for (const bool per_channel : {false, true}) {
+    Graph fake = transposed_net();
+    ptq::auto_assign_node_precision(fake, DataType::Int8, DataType::Int8, DataType::Int32);
+    ptq::QuantizeOptions options;
+    options.fake_quantize = true;
+    options.per_channel = per_channel;
+    ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
+    Graph integer = fake.clone();
+    ptq::cast_to_integer(integer, options);
+    const Node& upconv = *integer.find_node("upconv");
+    EXPECT_EQ(upconv.input(0)->dtype(), DataType::Int8);
+    EXPECT_EQ(upconv.input(1)->dtype(), DataType::Int8);
+    EXPECT_EQ(upconv.output()->dtype(), DataType::Int32);
+
+    EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
+    EXPECT_GT(sqnr_db(run(transposed_net(), false), run(fake, true)), 30.0) << "per channel: " << per_channel;
+
+    Graph qdq = fake.clone();
+    ptq::to_qdq(qdq, options);
+    const Node& weights = *qdq.find_node("upconv")->input(1)->producer();
+    EXPECT_EQ(weights.op_type(), "DequantizeLinear");
+    const Tensor& scales = *weights.input(1)->constant();
+    EXPECT_EQ(scales.numel(), per_channel ? 3 : 1);
+    if (per_channel) {
+      EXPECT_EQ(weights.attr<std::int64_t>("axis"), 1) << "W is [C, M, kh, kw]";
+    }
+  }
 }
 
 } // namespace

@@ -30,7 +30,8 @@ std::unique_ptr<Kernel> make_size(const Node& node);
 std::unique_ptr<Kernel> make_native_concat(const Node& node);
 
 // conv_transpose.cpp
-/// ConvTranspose (float32, 1- to 3-D, groups, dilations, output_padding/output_shape, bias).
+/// ConvTranspose (float32, 1- to 3-D, groups, dilations, output_padding/output_shape, bias),
+/// and on int8/uint8 X, int8 W and int32 B the exact int32 sums.
 std::unique_ptr<Kernel> make_conv_transpose(const Node& node);
 
 // transpose.cpp
@@ -113,7 +114,8 @@ std::unique_ptr<Kernel> make_hardmax(const Node& node);
 std::unique_ptr<Kernel> make_layer_normalization(const Node& node);
 
 // resize.cpp
-/// Resize (float32): nearest and n-linear, every coordinate_transformation_mode and nearest_mode.
+/// Resize (float32, int8, uint8): nearest and n-linear, every coordinate_transformation_mode
+/// and nearest_mode; 8-bit blends rounded half to even.
 std::unique_ptr<Kernel> make_resize(const Node& node);
 
 // quantize.cpp

@@ -1,15 +1,19 @@
-// Resize (float32): nearest and n-linear, with the coordinate_transformation_modes and
-// nearest_modes the schema accepts. Follows the ONNX reference implementation
+// Resize (float32, and int8/uint8 for quantized networks): nearest and n-linear, with the
+// coordinate_transformation_modes and nearest_modes the schema accepts. Follows the ONNX reference implementation
 // (onnx/reference/ops/op_resize.py): each output coordinate x maps to an input coordinate
 // x_original per axis; nearest picks one neighbour, linear blends floor(x_original) and the
 // next one; neighbours outside the input take the edge value (the reference pads with
-// "edge"). Axes are independent, so the mapping is tabulated once per axis and run.
+// "edge"). Axes are independent, so the mapping is tabulated once per axis and run. An
+// 8-bit blend is rounded (half to even) from the float32 a float Resize would write, so
+// the integer network equals its fake-quantized form (Resize, Round on integer-valued floats).
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 namespace tern::cpu {
 namespace {
@@ -56,8 +60,7 @@ public:
     native::require_arity(node_, inputs, outputs, 1, 4, 1, 1);
     const Tensor& x = inputs[0];
     Tensor& y = outputs[0];
-    native::require_dtype(node_, x, DataType::Float32, "input X");
-    native::require_dtype(node_, y, DataType::Float32, "output");
+    native::require(node_, x.dtype() == y.dtype(), "the output's dtype differs from the input's");
     const Shape& in = x.shape();
     const std::size_t rank = in.rank();
     native::require(node_, y.shape().rank() == rank, "output rank differs from the input's");
@@ -71,9 +74,30 @@ public:
       for (std::int64_t o = 0; o < y.shape()[d]; ++o) taps[d].push_back(tap(o, scales[d], in[d], strides[d]));
     }
     if (y.numel() == 0) return;
+    switch (x.dtype()) {
+    case DataType::Float32: resample<float>(x, y, taps); break;
+    case DataType::Int8: resample<std::int8_t>(x, y, taps); break;
+    case DataType::UInt8: resample<std::uint8_t>(x, y, taps); break;
+    default: native::fail(node_, "input X is " + std::string(name(x.dtype())) + ", not float32, int8 or uint8");
+    }
+  }
 
-    const float* src = x.data<float>();
-    float* dst = y.data<float>();
+private:
+  template <class T> static T stored(double value) {
+    const auto single = static_cast<float>(value);
+    if constexpr (std::is_same_v<T, float>) {
+      return single;
+    } else {
+      constexpr auto lo = static_cast<float>(std::numeric_limits<T>::min());
+      constexpr auto hi = static_cast<float>(std::numeric_limits<T>::max());
+      return static_cast<T>(std::clamp(std::nearbyint(single), lo, hi));
+    }
+  }
+
+  template <class T> void resample(const Tensor& x, Tensor& y, const std::vector<std::vector<Tap>>& taps) const {
+    const std::size_t rank = x.shape().rank();
+    const T* src = x.data<T>();
+    T* dst = y.data<T>();
     const std::int64_t row = rank == 0 ? 1 : y.shape()[rank - 1];
     const std::int64_t rows = y.numel() / row;
     const std::size_t outer = rank == 0 ? 0 : rank - 1;
@@ -107,12 +131,11 @@ public:
           }
           value += weight * static_cast<double>(src[offset]);
         }
-        dst[r * row + i] = static_cast<float>(value);
+        dst[r * row + i] = stored<T>(value);
       }
     }
   }
 
-private:
   /// One scale per axis: the scales input, or output size / input size when sizes is given
   /// (as the reference computes it, so align_corners sees the same output width).
   std::vector<double> scales_of(std::span<const Tensor> inputs, const Shape& in, const Shape& out) const {

@@ -88,9 +88,13 @@ void infer_conv(InferenceContext& ctx) {
 
 // ConvTranspose: W is [C, M/group, k1, ...] (input channels first, the transpose of Conv's),
 // Y [N, M, ...] with the sizes tern::resolve_transposed_window gives (shared with kernels).
+// With int8/uint8 X, int8 W and an int32 B, Y holds the int32 sums (integer_affine.hpp).
 void infer_conv_transpose(InferenceContext& ctx) {
-  require_float(ctx, 0);
-  require_same_dtype(ctx, 0, 1);
+  const bool integer = integer_affine(ctx, 2);
+  if (!integer) {
+    require_float(ctx, 0);
+    require_same_dtype(ctx, 0, 1);
+  }
   require_rank(ctx, 0, 3, SIZE_MAX);
   const Shape& x = ctx.shape(0);
   const Shape& w = ctx.shape(1);
@@ -109,7 +113,7 @@ void infer_conv_transpose(InferenceContext& ctx) {
   const std::int64_t channels =
       w[1] == Shape::dynamic ? Shape::dynamic : mul_dims(ctx, w[1], group, "the output channels of the ConvTranspose");
   if (ctx.has_input(2)) {
-    require_same_dtype(ctx, 0, 2);
+    if (!integer) require_same_dtype(ctx, 0, 2);
     require_rank(ctx, 2, 1, 1);
     const std::int64_t b = ctx.shape(2)[0];
     ctx.require(b == Shape::dynamic || channels == Shape::dynamic || b == channels, [&] {
@@ -119,7 +123,7 @@ void infer_conv_transpose(InferenceContext& ctx) {
   Ints dims{x[0], channels};
   const Ints spatial = resolve_transposed_window(ctx.node(), x, kernel).output_sizes;
   dims.insert(dims.end(), spatial.begin(), spatial.end());
-  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+  ctx.set_output(0, integer ? DataType::Int32 : ctx.dtype(0), Shape(std::move(dims)));
 }
 
 /// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked

@@ -299,6 +299,19 @@ void bind_model_functions(py::module_& module) {
       py::arg("graph"), py::arg("backends") = std::vector<std::string>{"cpu"},
       "Replaces nodes whose inputs are all constants by their results; returns how many.");
   module.def(
+      "fold_shapes",
+      [](const GraphPtr& graph, const std::vector<std::string>& backends) { return fold_shapes(*graph, backends); },
+      py::arg("graph"), py::arg("backends") = std::vector<std::string>{"cpu"},
+      "Shape/Size of static dimensions, and the int64 arithmetic after them, folded into constants; returns how "
+      "many Shape-derived values became constants.");
+  module.def(
+      "set_input_shape",
+      [](const GraphPtr& graph, const std::string& name, const std::vector<std::int64_t>& shape,
+         const std::vector<std::string>& backends) { set_input_shape(*graph, name, Shape(shape), backends); },
+      py::arg("graph"), py::arg("name"), py::arg("shape"), py::arg("backends") = std::vector<std::string>{"cpu"},
+      "Fixes input `name` to `shape` (its dynamic dimensions given) and folds the shape arithmetic that becomes "
+      "constant, so the graph is static.");
+  module.def(
       "fuse_activations", [](const GraphPtr& graph) { return fuse_activations(*graph); }, py::arg("graph"),
       "Folds Relu/Clip/... into the Conv or Gemm before them; returns how many.");
   module.def(

@@ -28,6 +28,7 @@ from ._tern import (  # noqa: F401  (the public API)
     export_c,
     fold_batchnorm,
     fold_constants,
+    fold_shapes,
     fuse_activations,
     load_backend,
     load_fashion_mnist,
@@ -40,6 +41,7 @@ from ._tern import (  # noqa: F401  (the public API)
     read_npy,
     remove_flatten,
     save_model,
+    set_input_shape,
     write_npy,
 )
 from . import ptq  # noqa: F401
