@@ -30,10 +30,8 @@ bool affine(const Node& node) {
   if (node.attrs().has("activation")) return false; // already fused for inference: quantize the plain model
   const std::string& op = node.op_type();
   if (op == "Conv") return is_constant(node.input(1)) && (node.input(2) == nullptr || is_constant(node.input(2)));
-  // One group: W's axis 1 is then the output channel, the per-channel axis.
   if (op == "ConvTranspose")
-    return node.attr<std::int64_t>("group") == 1 && is_constant(node.input(1)) &&
-           (node.input(2) == nullptr || is_constant(node.input(2)));
+    return is_constant(node.input(1)) && (node.input(2) == nullptr || is_constant(node.input(2)));
   if (op == "Gemm") return affine_gemm(node);
   if (op == "MatMul") return is_constant(node.input(1)) && node.input(1)->constant()->shape().rank() == 2;
   // A BatchNormalization no Conv precedes: prepare_network makes it a depthwise 1x1 Conv.

@@ -9,8 +9,8 @@
 namespace tern::ptq {
 
 enum class Role {
-  Affine,      ///< Conv, ConvTranspose (one group), Gemm, MatMul with constant weights: weights
-               ///< quantized, output rescaled
+  Affine,      ///< Conv, ConvTranspose, Gemm, MatMul with constant weights: weights quantized,
+               ///< output rescaled
   Merge,       ///< Add, Sub of two activations: inputs brought to the output scale first
   Concat,      ///< inputs requantized to one common scale
   Average,     ///< AveragePool, GlobalAveragePool: integer mean rescaled and rounded
@@ -22,7 +22,7 @@ enum class Role {
   Product,     ///< Mul of two activations (squeeze-excitation, SiLU): integer product rescaled
   Scale,       ///< Mul or Div by a constant along at most one axis (a layer scale): a rescale
   Shape,       ///< reads no activation's values (Shape, int64 shape arithmetic): left as it is
-  FloatIsland, ///< LayerNormalization, Softmax, cubic Resize, grouped ConvTranspose, arithmetic with a
+  FloatIsland, ///< LayerNormalization, Softmax, cubic Resize, arithmetic with a
                ///< constant tensor: float between a dequantize and its readers' quantize
   Float,       ///< anything else: unsupported, or run in float when the user asks (keep_float)
 };

@@ -248,13 +248,16 @@ private:
     const bool conv = node.op_type() == "Conv" || node.op_type() == "ConvTranspose";
     const bool transposed = node.op_type() == "Gemm" && node.attr<std::int64_t>("transB") != 0;
     const int axis = node.op_type() == "Conv" || transposed ? 0 : 1;
+    // A grouped ConvTranspose's W axis 1 holds the channels of one group only: one scale.
+    const bool per_channel =
+        options_.per_channel && !(node.op_type() == "ConvTranspose" && node.attr<std::int64_t>("group") > 1);
     const unsigned weight_bits = info(tagged_precision(node, weight_precision_key)).bits;
     const IntRange weight_range = int_range(options_.reduce_range && weight_bits == 8 ? 7 : weight_bits, false);
     std::vector<double> maxima;
-    for (const auto& group : weight_groups(weights, axis, options_.per_channel))
+    for (const auto& group : weight_groups(weights, axis, per_channel))
       maxima.push_back(weight_threshold(
           group, weight_range.hi, !options_.no_quant && options_.clipping_mode != "max" && weight_range.hi < 127));
-    if (!options_.per_channel) maxima.resize(static_cast<std::size_t>(weights.shape()[axis]), maxima[0]);
+    if (!per_channel) maxima.resize(static_cast<std::size_t>(weights.shape()[axis]), maxima[0]);
     const IntRange bias_range = int_range(info(tagged_precision(node, accumulation_precision_key)).bits, false);
 
     Node* tail = options_.no_quant ? nullptr : activation_tail(graph_, *node.output());
@@ -314,7 +317,7 @@ private:
       graph_.insert_after(out, "Mul", {}, {&rescale});
       if (context_.log)
         context_.log("  " + node.name() + " (" + node.op_type() + "): network output, the accumulator dequantized (x" +
-                     number(multiplier.front()) + (options_.per_channel ? " per channel)" : ")"));
+                     number(multiplier.front()) + (per_channel ? " per channel)" : ")"));
       return;
     }
     Value& quantized = requantize_in_place(out, &rescale, output.range);
@@ -322,8 +325,8 @@ private:
     quantized_[&quantized] = output;
     const auto [low, high] = std::minmax_element(multiplier.begin(), multiplier.end());
     report(node, output,
-           ", weights ±" + std::to_string(weight_range.hi) + (options_.per_channel ? " per channel" : "") +
-               ", rescale " + number(*low) + (*low == *high ? "" : ".." + number(*high)));
+           ", weights ±" + std::to_string(weight_range.hi) + (per_channel ? " per channel" : "") + ", rescale " +
+               number(*low) + (*low == *high ? "" : ".." + number(*high)));
   }
 
   void merge(Node& node) {

@@ -211,20 +211,24 @@ TEST(PtqQuantizedFunctions, LinearResizeBlendsIntegersOnItsInputsScale) {
             resize.input(0)->producer()->input(1)->constant()->to_doubles());
 }
 
-/// x[N, 3, 8, 8] -> Conv(3 -> 4, 3x3, pad 1) -> Relu -> ConvTranspose(4 -> 3, 3x3, stride 2, pad 1,
-/// output_padding 1, bias) -> Conv(3 -> 2, 3x3) = y: a learned 2x upsampling.
-Graph transposed_net() {
+/// x[N, 3, 8, 8] -> Conv(3 -> 4, 3x3, pad 1) -> Relu -> ConvTranspose(4 -> M, 3x3, stride 2, pad 1,
+/// output_padding 1, bias, `group`) -> Conv(M -> 2, 3x3) = y: a learned 2x upsampling; M is 3
+/// with one group, 4 with two.
+Graph transposed_net(std::int64_t group) {
+  const std::int64_t m = group == 1 ? 3 : 4;
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, 3, 8, 8});
   graph.add_constant("w1", test::random_tensor({4, 3, 3, 3}, 81, -0.5f, 0.5f));
-  graph.add_constant("wt", test::random_tensor({4, 3, 3, 3}, 82, -0.5f, 0.5f));
-  graph.add_constant("bt", test::random_tensor({3}, 83, -0.2f, 0.2f));
-  graph.add_constant("w2", test::random_tensor({2, 3, 3, 3}, 84, -0.5f, 0.5f));
+  graph.add_constant("wt", test::random_tensor({4, m / group, 3, 3}, 82, -0.5f, 0.5f));
+  graph.add_constant("bt", test::random_tensor({m}, 83, -0.2f, 0.2f));
+  graph.add_constant("w2", test::random_tensor({2, m, 3, 3}, 84, -0.5f, 0.5f));
   graph.add_node("Conv", {"x", "w1"}, {"c1"}, attributes({{"pads", Ints{1, 1, 1, 1}}}), "conv1");
   graph.add_node("Relu", {"c1"}, {"r1"});
-  graph.add_node("ConvTranspose", {"r1", "wt", "bt"}, {"up"},
-                 attributes({{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}}),
-                 "upconv");
+  graph.add_node(
+      "ConvTranspose", {"r1", "wt", "bt"}, {"up"},
+      attributes(
+          {{"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}, {"output_padding", Ints{1, 1}}, {"group", group}}),
+      "upconv");
   graph.add_node("Conv", {"up", "w2"}, {"y"}, {}, "conv2");
   graph.add_output("y");
   graph.infer_shapes();
@@ -232,31 +236,35 @@ Graph transposed_net() {
 }
 
 TEST(PtqQuantizedFunctions, ConvTransposeIsAnAffineLayerWithPerChannelWeightsAlongItsSecondAxis) {
-  for (const bool per_channel : {false, true}) {
-    Graph fake = transposed_net();
-    ptq::auto_assign_node_precision(fake, DataType::Int8, DataType::Int8, DataType::Int32);
-    ptq::QuantizeOptions options;
-    options.fake_quantize = true;
-    options.per_channel = per_channel;
-    ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
-    Graph integer = fake.clone();
-    ptq::cast_to_integer(integer, options);
-    const Node& upconv = *integer.find_node("upconv");
-    EXPECT_EQ(upconv.input(0)->dtype(), DataType::Int8);
-    EXPECT_EQ(upconv.input(1)->dtype(), DataType::Int8);
-    EXPECT_EQ(upconv.output()->dtype(), DataType::Int32);
+  for (const std::int64_t group : {1, 2}) {
+    for (const bool per_channel : {false, true}) {
+      SCOPED_TRACE("group " + std::to_string(group) + (per_channel ? ", per channel" : ", per tensor"));
+      Graph fake = transposed_net(group);
+      ptq::auto_assign_node_precision(fake, DataType::Int8, DataType::Int8, DataType::Int32);
+      ptq::QuantizeOptions options;
+      options.fake_quantize = true;
+      options.per_channel = per_channel;
+      ptq::quantize_network(fake, std::vector<Tensor>{images()}, options);
+      Graph integer = fake.clone();
+      ptq::cast_to_integer(integer, options);
+      const Node& upconv = *integer.find_node("upconv");
+      EXPECT_EQ(upconv.input(0)->dtype(), DataType::Int8);
+      EXPECT_EQ(upconv.input(1)->dtype(), DataType::Int8);
+      EXPECT_EQ(upconv.output()->dtype(), DataType::Int32);
 
-    EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
-    EXPECT_GT(sqnr_db(run(transposed_net(), false), run(fake, true)), 30.0) << "per channel: " << per_channel;
+      EXPECT_EQ(test::max_abs_diff(run(fake, true), run(integer, true)), 0.0);
+      EXPECT_GT(sqnr_db(run(transposed_net(group), false), run(fake, true)), 30.0);
 
-    Graph qdq = fake.clone();
-    ptq::to_qdq(qdq, options);
-    const Node& weights = *qdq.find_node("upconv")->input(1)->producer();
-    EXPECT_EQ(weights.op_type(), "DequantizeLinear");
-    const Tensor& scales = *weights.input(1)->constant();
-    EXPECT_EQ(scales.numel(), per_channel ? 3 : 1);
-    if (per_channel) {
-      EXPECT_EQ(weights.attr<std::int64_t>("axis"), 1) << "W is [C, M, kh, kw]";
+      Graph qdq = fake.clone();
+      ptq::to_qdq(qdq, options);
+      const Node& weights = *qdq.find_node("upconv")->input(1)->producer();
+      EXPECT_EQ(weights.op_type(), "DequantizeLinear");
+      // Grouped, W's axis 1 holds one group's channels: one scale for all.
+      const bool channels = per_channel && group == 1;
+      EXPECT_EQ(weights.input(1)->constant()->numel(), channels ? 3 : 1);
+      if (channels) {
+        EXPECT_EQ(weights.attr<std::int64_t>("axis"), 1) << "W is [C, M, kh, kw]";
+      }
     }
   }
 }
