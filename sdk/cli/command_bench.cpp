@@ -48,11 +48,19 @@ std::size_t native_integer_affine_steps(const SequentialScheduler& scheduler) {
 
 int bench(const po::variables_map& args, Output& out) {
   const std::string path = model_argument(args);
-  const auto batch = args["batch"].as<std::int64_t>();
+  auto batch = args["batch"].as<std::int64_t>();
   const auto seconds = args["seconds"].as<double>();
   check(batch > 0, "--batch must be positive");
   check(seconds > 0, "--seconds must be positive");
   const Graph graph = load_model_argument(args);
+  // A batch the model (or --input-shape) fixes is the batch to measure.
+  if (const std::int64_t fixed = graph.inputs().empty() ? 0 : graph.inputs()[0]->shape()[0]; fixed > 0) {
+    check(args["batch"].defaulted() || batch == fixed, [&] {
+      return "--batch " + std::to_string(batch) + ": the model's input fixes the batch at " + std::to_string(fixed) +
+             " (its first dimension; --input-shape changes it)";
+    });
+    batch = fixed;
+  }
   SequentialScheduler scheduler(graph, prepare_backends(args));
   std::vector<Tensor> inputs;
   for (const Value* input : graph.inputs()) inputs.push_back(ptq::scale_input(graph, random_batch(*input, batch)));

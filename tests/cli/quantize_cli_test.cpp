@@ -207,6 +207,12 @@ TEST(QuantizeCli, InputShapeFoldsTheShapeArithmeticAndFixesTheBatch) {
   const tern::Tensor b = tern::read_npy(temp_path("fixed_q") / "logits.npy");
   EXPECT_EQ(a.to_doubles(), b.to_doubles());
 
+  // tern bench measures the batch the model fixes.
+  const auto bench = tern_cli("bench " + quote(fixed) + " --integer --seconds 0.2");
+  EXPECT_EQ(bench.code, 0) << bench.err;
+  EXPECT_NE(bench.out.find("at batch 8"), std::string::npos) << bench.out;
+  expect_one_line_error("bench " + quote(fixed) + " --batch 4 --seconds 0.2", "fixes the batch at 8");
+
   // Bad shapes and batches are one-line errors.
   expect_one_line_error(quantize + quote(fixed) + " --input-shape input=8x3x28x28", "does not fit its declared shape");
   expect_one_line_error(quantize + quote(fixed) + " --input-shape other=8x1x28x28", "the model has no such input");
