@@ -43,7 +43,7 @@ import torch
 
 from bench_common import (ROOT, BenchError, cpu_name, export, int8_kernels_saturate, ort_rate, run_json, tern_json,
                           tern_rate, torch_rate)
-from peer_venv import VENV, ensure_venv
+from peer_venv import TORCH_VENV, VENV, ensure_torch_venv, ensure_venv
 
 PEERS_DIR = ROOT / "sdk" / "examples" / "models" / "peers"
 EXAMPLES = ("convnet", "convnet_bn", "resnet_tiny", "mobilenet_tiny")
@@ -262,7 +262,29 @@ def comma_list(kind):
     return lambda text: [kind(item) for item in text.split(",") if item]
 
 
+def rerun_with_the_onnx_package():
+    """Re-runs this script in build/torch-venv (Debian's torch, the onnx package from PyPI)
+    when this python cannot import the onnx package, which PyTorch int8 needs to rebuild the
+    example models: Debian 12 has no python3-onnx, and libonnx-testdata's onnx/ folder
+    shadows the name. Returns when this python will do (or the venv cannot be made: the
+    PyTorch rows then say why they are empty)."""
+    try:
+        from onnx import numpy_helper  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if pathlib.Path(sys.prefix).resolve() == TORCH_VENV.resolve():
+        return
+    try:
+        python = ensure_torch_venv()
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"(no PyTorch int8 on the example models: {TORCH_VENV} could not be made: {error})", file=sys.stderr)
+        return
+    os.execv(str(python), [str(python), str(pathlib.Path(__file__).resolve()), *sys.argv[1:]])
+
+
 def main():
+    rerun_with_the_onnx_package()
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", type=comma_list(str), default=list(EXAMPLES + TORCHVISION),
                         help=f"comma list of {','.join(EXAMPLES + TORCHVISION)} (default: all)")
