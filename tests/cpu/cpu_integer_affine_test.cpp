@@ -79,8 +79,10 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
 }
 
 /// oneDNN's primitives run uint8 X with weights within ±63 on every CPU (exact without VNNI
-/// too); the rest depends on the CPU.
-const char* expected_implementation(std::int64_t weight_max, DataType x_type) {
+/// too), except 1x1 convolutions with strides, which Tern's native kernels always run; the
+/// rest depends on the CPU.
+const char* expected_implementation(std::int64_t weight_max, DataType x_type, bool strided_pointwise = false) {
+  if (strided_pointwise) return "native";
   return weight_max <= 63 && x_type == DataType::UInt8 ? "onednn" : nullptr;
 }
 
@@ -110,8 +112,9 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
                  a, "conv");
   graph.add_output("y");
   const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
+  const bool strided_pointwise = g.kh == 1 && g.kw == 1 && (g.stride_h > 1 || g.stride_w > 1);
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
-                      c.constant_weights ? expected_implementation(c.weight_max, x_type) : nullptr),
+                      c.constant_weights ? expected_implementation(c.weight_max, x_type, strided_pointwise) : nullptr),
             expected);
 }
 
@@ -125,6 +128,9 @@ std::vector<ConvCase> conv_cases() {
       {"depthwise", Conv2d{2, 16, 8, 8, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1}},
       {"dilated", Conv2d{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 0, 0, 0, 0, 2, 2}},
       {"computed weights", Conv2d{1, 5, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false},
+      {"1x1", Conv2d{2, 16, 7, 7, 24, 1, 1}},
+      {"1x1 strides 2 (ResNet's projections)", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2}},
+      {"1x1 strides 2, no bias", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2}, false},
   };
 }
 

@@ -442,9 +442,16 @@ TEST_P(PtqEveryModel, ReduceRangeKeepsWeightsWithinSevenBits) {
   }
   EXPECT_GE(affine, 3u);
   SequentialScheduler scheduler(graph, {"cpu"});
+  // A 1x1 Conv with strides (resnet_tiny's projections) always runs natively: oneDNN 2.6's
+  // int8 kernel for it raced on two threads (backends/cpu/dnnl/integer_support.cpp).
+  const auto strided_pointwise = [](const Node& node) {
+    const Shape& w = node.input(1)->shape();
+    return node.op_type() == "Conv" && w[2] == 1 && w[3] == 1 && node.attrs().has("strides") &&
+           node.attr<std::vector<std::int64_t>>("strides") != std::vector<std::int64_t>{1, 1};
+  };
   for (const PlanStep& step : scheduler.plan()) {
     const bool affine_step = step.node->op_type() == "Conv" || step.node->op_type() == "Gemm";
-    if (affine_step && step.node->input(0)->dtype() == DataType::UInt8) {
+    if (affine_step && step.node->input(0)->dtype() == DataType::UInt8 && !strided_pointwise(*step.node)) {
       EXPECT_EQ(step.implementation, "onednn") << step.node->name();
     }
   }

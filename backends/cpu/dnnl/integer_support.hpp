@@ -17,6 +17,7 @@ namespace tern::cpu::onednn {
 /// must stay within int16, so only a uint8 X (non-negative activations, tern quantize
 /// --optimize-signs) with constant weights within ±63 (--reduce-range) is exact. The ISA
 /// is read once from oneDNN, so DNNL_MAX_CPU_ISA=AVX2 selects the path of CPUs without VNNI.
+/// A 1x1 Conv with strides is never taken (a race in oneDNN 2.6's int8 kernel for it).
 bool int8_primitives_exact(const Node& node);
 
 /// The attributes that make oneDNN requantize in the primitive: output scales (one, or
