@@ -3,8 +3,9 @@
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
 
+#include <tern/shape_range.hpp>
+
 #include <algorithm>
-#include <optional>
 
 namespace tern::cpu {
 namespace {
@@ -47,18 +48,13 @@ private:
   Tensor value_; // shares the attribute's storage: the graph keeps it alive and unchanged
 };
 
-// ONNX Shape-15: start/end slice the dimension list like Python, clamped to [0, rank].
+// ONNX Shape-15: start/end slice the dimension list like Python (shape_range.hpp).
 class ShapeKernel final : public Kernel {
 public:
-  explicit ShapeKernel(const Node& node)
-      : node_(node), start_(node.attr<std::int64_t>("start")),
-        end_(node.attrs().has("end") ? std::optional(node.attrs().get<std::int64_t>("end")) : std::nullopt) {}
+  explicit ShapeKernel(const Node& node) : node_(node) {}
   void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     native::require_arity(node_, inputs, outputs, 1, 1, 1, 1);
-    const auto rank = static_cast<std::int64_t>(inputs[0].shape().rank());
-    const auto clamp = [rank](std::int64_t i) { return std::clamp(i < 0 ? i + rank : i, std::int64_t{0}, rank); };
-    const std::int64_t begin = clamp(start_);
-    const std::int64_t end = std::max(begin, end_ ? clamp(*end_) : rank);
+    const auto [begin, end] = shape_range(node_, static_cast<std::int64_t>(inputs[0].shape().rank()));
     native::require_dtype(node_, outputs[0], DataType::Int64, "output");
     native::require_shape(node_, outputs[0].shape(), Shape{end - begin}, "output");
     const auto& dims = inputs[0].shape().dims();
@@ -67,8 +63,6 @@ public:
 
 private:
   const Node& node_;
-  std::int64_t start_;
-  std::optional<std::int64_t> end_;
 };
 
 void size(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {

@@ -4,6 +4,7 @@
 // sequence).
 #include "builtin_schemas.hpp"
 #include <tern/schema_helpers.hpp>
+#include <tern/shape_range.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -21,16 +22,10 @@ void infer_constant(InferenceContext& ctx) {
   ctx.set_output(0, value.dtype(), value.shape());
 }
 
-// Opset 15: start and end select dimensions [start, end) like a Python slice; negative
-// values count from the end, then both clamp to [0, rank]. An absent end means rank.
+// Opset 15: start and end select dimensions [start, end) like a Python slice (shape_range.hpp).
 void infer_shape(InferenceContext& ctx) {
-  const auto rank = static_cast<std::int64_t>(ctx.shape(0).rank());
-  const auto clamp = [rank](std::int64_t index) {
-    return std::clamp<std::int64_t>(index < 0 ? index + rank : index, 0, rank);
-  };
-  const std::int64_t start = clamp(ctx.attr<std::int64_t>("start"));
-  const std::int64_t end = clamp(ctx.has_attr("end") ? ctx.attr<std::int64_t>("end") : rank);
-  ctx.set_output(0, DataType::Int64, Shape{std::max<std::int64_t>(0, end - start)});
+  const auto [begin, end] = shape_range(ctx.node(), static_cast<std::int64_t>(ctx.shape(0).rank()));
+  ctx.set_output(0, DataType::Int64, Shape{end - begin});
 }
 
 // Output: data.shape[:axis] + indices.shape + data.shape[axis+1:]. Constant indices are

@@ -1,4 +1,5 @@
 #include <tern/recipes.hpp>
+#include <tern/shape_range.hpp>
 
 #include <algorithm>
 #include <optional>
@@ -17,18 +18,11 @@ Tensor int64s(Shape shape, const std::vector<std::int64_t>& values) {
   return Tensor::from<std::int64_t>(std::move(shape), DataType::Int64, values);
 }
 
-/// The dimensions Shape node `node` reports (its start and end applied, as ONNX clamps
-/// them), Shape::dynamic for those known only at run time.
+/// The dimensions Shape node `node` reports, Shape::dynamic for those known only at run time.
 std::vector<std::int64_t> reported_dims(const Node& node) {
   const std::vector<std::int64_t>& dims = node.input(0)->shape().dims();
-  const auto rank = static_cast<std::int64_t>(dims.size());
-  const auto clamp = [rank](std::int64_t index) {
-    return std::clamp<std::int64_t>(index < 0 ? index + rank : index, 0, rank);
-  };
-  const std::int64_t start = clamp(node.attr<std::int64_t>("start"));
-  const std::int64_t end = clamp(node.attrs().has("end") ? node.attr<std::int64_t>("end") : rank);
-  if (end <= start) return {};
-  return {dims.begin() + start, dims.begin() + end};
+  const auto [begin, end] = shape_range(node, static_cast<std::int64_t>(dims.size()));
+  return {dims.begin() + begin, dims.begin() + end};
 }
 
 std::optional<std::vector<std::int64_t>> constant_ints(const Value* value) {
