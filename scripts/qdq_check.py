@@ -14,9 +14,14 @@ For each example model (sdk/examples/models):
      which ONNX Runtime's fused integer kernels sum exactly on x86 CPUs without VNNI too
      (on full-range weights they saturate there); Tern's own form uses all of ±127. Its
      unfused run (optimisations off, the file's ONNX meaning) is printed beside.
+  4. `tern eval M_qdq.onnx --integer` (the QDQ file imported onto Tern's integer kernels)
+     must be within 0.1 point of ONNX Runtime's unfused run of that file (not of Tern's own
+     form: the QDQ file's weights are 7-bit).
 Then ONNX Runtime's own quantize_static (QDQ, per-channel, 100 calibration images) makes a
-QDQ convnet; `tern run` must give ONNX Runtime's outputs (unfused: the file's meaning) on
-64 test images within tolerance (one output quantization step of that model).
+QDQ file of each model; `tern run` on it, as the file says (float between QuantizeLinear and
+DequantizeLinear) and with --integer (every Conv/Gemm/MatMul on integer kernels), must give
+ONNX Runtime's outputs (unfused: the file's meaning) on 64 test images within one step of
+the output's quantization, with the same top-1.
 
     python3 scripts/qdq_check.py [--build build] [--models convnet,...] [--work DIR]
 
@@ -96,7 +101,12 @@ reference.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
 logits = ort.InferenceSession(out, reference, providers=["CPUExecutionProvider"]).run(None, {name: test})[0]
 np.save(f"{work}/images.npy", test)
 np.save(f"{work}/ort_logits.npy", logits)
-print(json.dumps({"outputs": logits.shape[1]}))
+# One step of the output's quantization: the scale of the DequantizeLinear that makes it.
+import onnx
+graph = onnx.load(out).graph
+last = next(n for n in graph.node if n.output[0] == graph.output[0].name)
+scale = next(i for i in graph.initializer if i.name == last.input[1])
+print(json.dumps({"step": float(onnx.numpy_helper.to_array(scale).ravel()[0]), "op": last.op_type}))
 """
 
 INTEGER_OPS = {"QLinearConv", "QLinearMatMul", "MatMulInteger", "ConvInteger", "QGemm", "DynamicQuantizeMatMul",
@@ -114,6 +124,7 @@ def check_model(build, python, work, model, source, max_size_ratio):
     tern(build, "quantize", str(float_file), "--format", "qdq", "-o", str(qdq))
     tern(build, "quantize", str(float_file), "-o", str(own))
     integer = json.loads(tern(build, "eval", str(own), "--integer", "--json"))["accuracy"]
+    imported = json.loads(tern(build, "eval", str(qdq), "--integer", "--json"))["accuracy"]
     ort = json.loads(subprocess.run([str(python), "-c", ORT_EVAL, str(qdq), str(work / f"{model}_ort_opt.onnx"),
                                      source], check=True, capture_output=True, text=True).stdout)
     size = qdq.stat().st_size / float_file.stat().st_size
@@ -125,33 +136,53 @@ def check_model(build, python, work, model, source, max_size_ratio):
                         f"{integer_kernels or 'no'} integer kernels (ops: {', '.join(ort['ops'])})")
     if abs(ort["top1"] - integer) > 0.001:
         failures.append(f"ONNX Runtime top-1 {ort['top1']:.2%} vs tern eval --integer {integer:.2%}")
+    if abs(imported - ort["top1_reference"]) > 0.001:
+        failures.append(f"tern eval --integer of the QDQ file {imported:.2%} vs ONNX Runtime's unfused run of it "
+                        f"{ort['top1_reference']:.2%}")
     if size > max_size_ratio:
         failures.append(f"the QDQ file is {size:.2f}x the float file (limit {max_size_ratio}x)")
-    print(f"| {model} | {integer:.2%} | {ort['top1']:.2%} | {ort['top1_reference']:.2%} | "
+    print(f"| {model} | {integer:.2%} | {imported:.2%} | {ort['top1']:.2%} | {ort['top1_reference']:.2%} | "
           f"{', '.join(integer_kernels)} | {size:.2f}x | {'ok' if not failures else 'FAIL'} |")
     return failures, ort["version"]
 
 
-def check_ort_model_on_tern(build, python, work, source):
-    model = ROOT / "sdk" / "examples" / "models" / "convnet.onnx"
-    qdq = work / "convnet_ort_qdq.onnx"
-    subprocess.run([str(python), "-c", ORT_QUANTIZE, str(model), str(qdq), source, str(work)], check=True,
-                   capture_output=True, text=True)
-    out = work / "tern_out"
-    tern(build, "run", str(qdq), "--input", str(work / "images.npy"), "--output-dir", str(out))
-    check = subprocess.run([str(python), "-c", r"""
+def float_affine_steps(build, model):
+    """The Conv/Gemm/MatMul steps of `tern bench --integer --profile` that read float32."""
+    profile = json.loads(tern(build, "bench", str(model), "--integer", "--profile", "--json", "--batch", "8"))
+    return [step["node"] for step in profile["profile"]["steps"]
+            if step["op"] in FLOAT_AFFINE and step["inputs"].startswith("float32")]
+
+
+def check_ort_model_on_tern(build, python, work, model, source):
+    float_file = ROOT / "sdk" / "examples" / "models" / f"{model}.onnx"
+    folder = work / f"{model}_ort"
+    folder.mkdir(exist_ok=True)
+    qdq = folder / "ort_qdq.onnx"
+    made = json.loads(subprocess.run([str(python), "-c", ORT_QUANTIZE, str(float_file), str(qdq), source,
+                                      str(folder)], check=True, capture_output=True, text=True).stdout)
+    results, failures = [], []
+    for mode, flags in (("as the file says", []), ("--integer", ["--integer"])):
+        out = folder / ("out" + "".join(flags))
+        tern(build, "run", str(qdq), *flags, "--input", str(folder / "images.npy"), "--output-dir", str(out))
+        check = subprocess.run([str(python), "-c", r"""
 import glob, json, sys, numpy as np
 ort = np.load(sys.argv[1]); tern = np.load(glob.glob(sys.argv[2] + "/*.npy")[0])
-step = np.abs(ort).max() / 127.0   # one int8 step of ONNX Runtime's output quantization
-print(json.dumps({"max_difference": float(np.abs(ort - tern).max()), "step": float(step),
+print(json.dumps({"max_difference": float(np.abs(ort - tern).max()),
                   "same_top1": float((ort.argmax(1) == tern.argmax(1)).mean())}))
-""", str(work / "ort_logits.npy"), str(out)], check=True, capture_output=True, text=True)
-    result = json.loads(check.stdout)
-    ok = result["max_difference"] <= result["step"] and result["same_top1"] == 1.0
-    print(f"\nONNX Runtime's quantize_static QDQ convnet on Tern (64 images): largest logit difference "
-          f"{result['max_difference']:.4g} (one output step: {result['step']:.4g}), same top-1 on "
-          f"{result['same_top1']:.0%}: {'ok' if ok else 'FAIL'}")
-    return [] if ok else ["Tern's outputs on ONNX Runtime's QDQ convnet differ by more than one step"]
+""", str(folder / "ort_logits.npy"), str(out)], check=True, capture_output=True, text=True)
+        result = json.loads(check.stdout)
+        ok = result["max_difference"] <= made["step"] * 1.0001 and result["same_top1"] == 1.0
+        results.append(f"{mode}: {result['max_difference'] / made['step']:.2f} steps, "
+                       f"top-1 {result['same_top1']:.0%} same")
+        if not ok:
+            failures.append(f"{model}: Tern ({mode}) on ONNX Runtime's QDQ file differs by "
+                            f"{result['max_difference']:.4g} (one step {made['step']:.4g}) or in top-1")
+    left_float = float_affine_steps(build, qdq)
+    if left_float:
+        failures.append(f"{model}: with --integer, {', '.join(left_float)} still compute in float")
+    print(f"| {model} | {results[0]} | {results[1]} | {'none' if not left_float else len(left_float)} | "
+          f"{'ok' if not failures else 'FAIL'} |")
+    return failures
 
 
 def main():
@@ -171,14 +202,20 @@ def main():
     with tempfile.TemporaryDirectory(prefix="tern-qdq-") as scratch:
         work = Path(args.work or scratch)
         work.mkdir(parents=True, exist_ok=True)
-        print("| model | tern eval --integer | ONNX Runtime, integer kernels | ONNX Runtime, unfused | "
-              "its integer kernels | size vs float | |")
-        print("| --- | ---: | ---: | ---: | --- | ---: | --- |")
+        print("| model | tern eval --integer | the QDQ file on tern eval --integer | ONNX Runtime, integer kernels | "
+              "ONNX Runtime, unfused | its integer kernels | size vs float | |")
+        print("| --- | ---: | ---: | ---: | ---: | --- | ---: | --- |")
         failures, version = [], ""
-        for model in args.models.split(","):
+        models = args.models.split(",")
+        for model in models:
             found, version = check_model(build, python, work, model, args.dataset, args.max_size_ratio)
             failures += [f"{model}: {f}" for f in found]
-        failures += check_ort_model_on_tern(build, python, work, args.dataset)
+        print("\nONNX Runtime's quantize_static QDQ files on Tern (64 test images; largest logit difference from "
+              "ONNX Runtime's unfused run, in steps of the output's quantization):\n")
+        print("| model | tern run | tern run --integer | Conv/Gemm/MatMul left in float | |")
+        print("| --- | --- | --- | --- | --- |")
+        for model in models:
+            failures += check_ort_model_on_tern(build, python, work, model, args.dataset)
     print(f"\nONNX Runtime {version} (PyPI, {VENV}); top-1 on the 10,000 test images.")
     if int8_kernels_saturate():
         print("This CPU has AVX2 but no VNNI: the int8 kernels of ONNX Runtime (and oneDNN) add pairs of products in "

@@ -2,6 +2,7 @@
 #include "bias_correction.hpp"
 #include "calibration.hpp"
 #include "cast_to_integer.hpp"
+#include "qdq_to_integer.hpp"
 #include "to_qdq.hpp"
 #include "operators.hpp"
 #include "pipeline.hpp"
@@ -51,6 +52,7 @@ void register_ptq(tern::PluginContext& context) {
   context.add_pass("ptq.fold", step(tern::ptq::fold_quantizers));
   context.add_pass("ptq.cast_to_integer", step(tern::ptq::cast_to_integer));
   context.add_pass("ptq.to_qdq", step(tern::ptq::to_qdq));
+  context.add_pass("ptq.qdq_to_integer", step(tern::ptq::qdq_to_integer));
   context.add_pass("ptq.quantize_network", step(tern::ptq::quantize_network));
 }
 

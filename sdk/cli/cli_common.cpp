@@ -16,7 +16,7 @@ void add_backend_options(po::options_description& options) {
                         "backend preference list, e.g. cpu or mynpu,cpu: each node runs on the first that can")(
       "threads", po::value<int>()->default_value(0),
       "threads per backend (0: the default, OMP_NUM_THREADS or else all cores)")(
-      "integer", "run a model saved by tern quantize with integer kernels (it is saved fake-quantized)");
+      "integer", "run a quantized model with integer kernels: tern quantize's (saved fake-quantized) or a QDQ model");
 }
 
 void add_input_shape_option(po::options_description& options) {
@@ -74,9 +74,13 @@ Graph load_model_argument(const po::variables_map& args) {
   Graph graph = load_model(path);
   apply_input_shapes(graph, args);
   if (args.count("integer") > 0) {
-    check(ptq::is_quantized(graph),
-          [&] { return path + ": --integer needs a model saved by tern quantize (this one is not quantized)"; });
-    ptq::cast_to_integer(graph);
+    check(ptq::is_quantized(graph) || ptq::is_qdq(graph), [&] {
+      return path + ": --integer needs a quantized model (tern quantize's, or a QDQ model); this one is float";
+    });
+    if (ptq::is_quantized(graph))
+      ptq::cast_to_integer(graph);
+    else
+      ptq::qdq_to_integer(graph);
   }
   prepare_for_inference(graph);
   return graph;

@@ -3,6 +3,7 @@
 #include <tern/ptq.hpp>
 #include <tern/registry.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 #include <numeric>
@@ -150,6 +151,13 @@ void fold_quantizers(Graph& graph, const QuantizeOptions& options) { run_step("p
 
 void cast_to_integer(Graph& graph, const QuantizeOptions& options) { run_step("ptq.cast_to_integer", graph, options); }
 void to_qdq(Graph& graph, const QuantizeOptions& options) { run_step("ptq.to_qdq", graph, options); }
+void qdq_to_integer(Graph& graph) { run_step("ptq.qdq_to_integer", graph, {}); }
+
+bool is_qdq(const Graph& graph) {
+  return std::ranges::any_of(graph.nodes(), [](const Node* node) {
+    return node->op_type() == "QuantizeLinear" || node->op_type() == "DequantizeLinear";
+  });
+}
 
 bool is_quantized(const Graph& graph) { return graph.meta().has(input_scale_key); }
 

@@ -69,7 +69,7 @@ TEST(QuantizeCli, ReportsAccuracyAndStepTimesAndLeavesTheInputAlone) {
                    json["quantized_accuracy"].get<double>());
   const auto plain = tern_cli("eval " + quote(convnet) + " --integer --limit 10");
   EXPECT_EQ(plain.code, 2);
-  EXPECT_NE(plain.err.find("--integer needs a model saved by tern quantize"), std::string::npos) << plain.err;
+  EXPECT_NE(plain.err.find("--integer needs a quantized model"), std::string::npos) << plain.err;
 }
 
 TEST(QuantizeCli, ReportWritesPerNodeSqnrThatTheExplorerReadsAndPrintsTheWorst) {

@@ -26,7 +26,8 @@ Blocks blocks_of(const Node& node, std::span<const Tensor> inputs, std::int64_t 
   native::require_dtype(node, scale, DataType::Float32, "the scale");
   native::require(node, scale.shape().rank() <= 1,
                   "the scale " + scale.shape().to_string() + " must be a scalar or 1-D");
-  if (inputs.size() > zero_point_input && inputs[zero_point_input].defined())
+  if (inputs.size() > zero_point_input && inputs[zero_point_input].defined() &&
+      (scale.numel() != 1 || inputs[zero_point_input].numel() != 1)) // one value each: per tensor
     native::require_shape(node, inputs[zero_point_input].shape(), scale.shape(), "the zero point");
   Blocks blocks;
   blocks.inner = x.numel();

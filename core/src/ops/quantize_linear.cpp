@@ -11,7 +11,7 @@ constexpr std::size_t zero_point_input = 2;
 
 /// Checks the scale (float32; a scalar, or 1-D with one value per slice along attribute
 /// `axis` of input 0; a 1-element 1-D scale is per tensor, as onnxruntime reads it) and
-/// the optional zero point (the scale's shape, of a dtype in `zero_point_types`).
+/// the optional zero point (the scale's shape, or one value for one, of a dtype in `zero_point_types`).
 void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_list<DataType> zero_point_types) {
   ctx.require(ctx.dtype(scale_input) == DataType::Float32,
               [&] { return describe_input(ctx, scale_input) + " must be float32"; });
@@ -36,7 +36,11 @@ void check_scale_and_zero_point(const InferenceContext& ctx, std::initializer_li
     names += (names.empty() ? "" : ", ") + std::string(name(type));
   }
   ctx.require(allowed, [&] { return describe_input(ctx, zero_point_input) + " must be one of " + names; });
-  ctx.require(ctx.shape(zero_point_input) == scale, [&] {
+  // A scalar and a 1-element 1-D tensor are both per tensor (ONNX Runtime writes one of each
+  // for a BatchNormalization's bias).
+  const Shape& zero_point_shape = ctx.shape(zero_point_input);
+  const bool both_single = zero_point_shape.numel() == 1 && scale.numel() == 1;
+  ctx.require(both_single || zero_point_shape == scale, [&] {
     return describe_input(ctx, zero_point_input) + " must have the shape of " + describe_input(ctx, scale_input);
   });
 }

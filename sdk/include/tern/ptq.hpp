@@ -92,6 +92,13 @@ void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
 /// the float input as it is (its first QuantizeLinear does the input scaling), so it is no
 /// longer is_quantized(). Throws for nodes outside the integer graph (--keep-float ones).
 void to_qdq(Graph& graph, const QuantizeOptions& options = {});
+/// True when the graph holds QuantizeLinear or DequantizeLinear nodes (a QDQ model).
+bool is_qdq(const Graph& graph);
+/// A QDQ model (tern quantize --format qdq's, ONNX Runtime's quantize_static's) onto integer
+/// kernels: each Conv/Gemm/MatMul, Add, Relu/Clip, MaxPool, Concat and reshaping op between
+/// DequantizeLinear inputs and a QuantizeLinear output computes on the file's integers (zero
+/// points folded into biases); the rest stays float between them, as the file defines it.
+void qdq_to_integer(Graph& graph);
 
 /// One quantized node in the per-layer quality report (docs/REPORT.md).
 struct NodeQuality {

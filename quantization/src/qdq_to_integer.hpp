@@ -1,0 +1,33 @@
+#pragma once
+// A QDQ model (QuantizeLinear / DequantizeLinear around float operators, as tern quantize
+// --format qdq and ONNX Runtime's quantize_static write it) onto Tern's integer kernels.
+// Every quantized activation keeps the file's integers and zero point (real value =
+// (q - zero point) * scale); an operator that reads DequantizeLinear outputs and whose
+// result only one QuantizeLinear reads becomes its integer form:
+//   - Conv / Gemm / MatMul with int8 weights (zero point 0) and an int32 bias on scale
+//     s_x * s_w: int8/uint8 X, int32 accumulation, X's zero point folded into the bias as
+//     b - z_x * sum(W) (padding made explicit: a Pad of z_x), then a Requantize by
+//     s_x * s_w / s_y;
+//   - Add: both terms requantized to int32 at 2^8 times the output's resolution and summed
+//     with the zero points' constant, then requantized by 2^-8 (one rounding, as the file's
+//     float sum has, up to 1.5/256 of a step);
+//   - GlobalAveragePool: a depthwise Conv of ones, then a Requantize by s_x / (H*W*s_y);
+//   - Relu / Clip on one scale and zero point: a Requantize that only clamps;
+//   - MaxPool, Reshape, Flatten, Squeeze, Unsqueeze, Transpose, Identity, Concat on one
+//     scale and zero point: the same operator on the integers.
+// An output zero point other than 0 is added in int32 after the Requantize and cast to the
+// 8-bit type. Zero points that only shift the type (int8 -128 is uint8 0, uint8 128 is
+// int8 0) are first rewritten to 0, so most activations need no zero point at all.
+// Whatever matches none of these (other operators, weights with zero points, a bias on
+// another scale) stays as the file has it: float between DequantizeLinear and
+// QuantizeLinear, its exact ONNX meaning.
+
+#include "options.hpp"
+
+#include <tern/pass.hpp>
+
+namespace tern::ptq {
+
+void qdq_to_integer(Graph& graph, PassContext& context, const Options& options);
+
+} // namespace tern::ptq
