@@ -2,10 +2,10 @@
 
 #include "op_roles.hpp"
 #include "quantize_graph.hpp"
+#include "tabulate.hpp"
 
 #include <tern/error.hpp>
 #include <tern/registry.hpp>
-#include <tern/scheduler.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -282,39 +282,6 @@ void integer_average(Graph& graph, Node& pool, const std::set<const Value*>& int
   remove_unread(graph, {cast});
 }
 
-/// The 256 results of Requantize(function(Mul(x, factor))) over every value x of `type`
-/// (int8 or uint8), computed by the float operators themselves on `backends`: the table
-/// equals what the quantized graph computes, float rounding included.
-Tensor tabulate(const Node& function, std::size_t operand, const Node* multiply, const Node& requantize, DataType type,
-                const std::vector<std::string>& backends) {
-  Graph table;
-  std::vector<float> values(256);
-  for (std::size_t i = 0; i < values.size(); ++i)
-    values[i] = static_cast<float>(info(type).lowest) + static_cast<float>(i);
-  table.add_input("x", DataType::Float32, Shape{256});
-  std::string real = "x";
-  if (multiply != nullptr) {
-    table.add_constant("factor", *multiply->input(1)->constant());
-    table.add_node("Mul", {"x", "factor"}, {"real"});
-    real = "real";
-  }
-  std::vector<std::string> inputs;
-  for (std::size_t i = 0; i < function.inputs().size(); ++i) {
-    if (i == operand) {
-      inputs.push_back(real);
-      continue;
-    }
-    inputs.push_back("c" + std::to_string(i));
-    table.add_constant(inputs.back(), *function.input(i)->constant());
-  }
-  table.add_node(function.op_type(), inputs, {"result"}, function.attrs());
-  table.add_node("Requantize", {"result"}, {"table"}, requantize.attrs());
-  table.add_output("table");
-  SequentialScheduler scheduler(table, backends);
-  // A scalar operand of higher rank ([1, 1, 1]) gives the results that rank: flatten them.
-  return scheduler.forward({Tensor::from_floats(Shape{256}, values)})[0].to(host_backend()).reshaped(Shape{256});
-}
-
 /// An elementwise function of one 8-bit integer (function_operand: Sigmoid, HardSwish,
 /// x * 0.5, ...), read through its float Cast and dequantizing Mul, whose result only a
 /// per-tensor Requantize reads, becomes TableLookup(x, its 256 results).
@@ -330,7 +297,17 @@ void integer_table(Graph& graph, Node& requantize, const std::set<const Value*>&
   const std::optional<ScaledInteger> input = scaled_integer(*function->input(*operand), integers);
   if (!input || input->factor.size() != 1) return;
   const Node* multiply = input->float_nodes.size() == 2 ? input->float_nodes[0] : nullptr;
-  const Tensor table = tabulate(*function, *operand, multiply, requantize, input->integer->dtype(), backends);
+  const auto dequantize = [&](Graph& table, const std::string& x) -> std::string {
+    if (multiply == nullptr) return x;
+    table.add_constant("factor", *multiply->input(1)->constant());
+    table.add_node("Mul", {x, "factor"}, {"real"});
+    return "real";
+  };
+  const auto requantize_result = [&](Graph& table, const std::string& real_result) -> std::string {
+    table.add_node("Requantize", {real_result}, {"table"}, requantize.attrs());
+    return "table";
+  };
+  const Tensor table = tabulate(*function, *operand, input->integer->dtype(), backends, dequantize, requantize_result);
   Value& constant = graph.add_constant(graph.unique_name(function->name() + "_table"), table);
   graph.replace_node(requantize, "TableLookup", {input->integer, &constant});
   std::vector<Node*> float_nodes{function};

@@ -1,6 +1,10 @@
 #include "qdq_to_integer.hpp"
 
+#include "op_roles.hpp"
+#include "tabulate.hpp"
+
 #include <tern/error.hpp>
+#include <tern/recipes.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -102,26 +106,88 @@ Attributes requantize_attributes(std::vector<double> scale, std::int64_t axis, d
   return attrs;
 }
 
-/// Replaces QuantizeLinear `q` by the integer steps that turn `accumulation` (real value
-/// accumulation * scale[c] * q's scale) into q's integers: a Requantize, and for a zero
-/// point other than 0 an int32 Add of it and a Cast.
-void requantize_into(Graph& graph, Node& q, Value& accumulation, std::vector<double> scale, std::int64_t axis) {
-  const Quantization out = *per_tensor(q);
+/// The integer steps that turn `accumulation` (real value accumulation * scale[c] *
+/// out.scale) into `out`'s integers: a Requantize, and for a zero point other than 0 an
+/// int32 Add of it and a Cast. The last step takes the place of QuantizeLinear `q` (its
+/// output value kept) when one is given, else it is a new value named from `base`.
+Value& requantized(Graph& graph, Value& accumulation, std::vector<double> scale, std::int64_t axis,
+                   const Quantization& out, Node* q, const std::string& base) {
+  const auto last = [&](const std::string& op, Value& input, Attributes attrs) -> Value& {
+    if (q == nullptr) return add_node(graph, op, {&input}, base, std::move(attrs));
+    return *graph.replace_node(*q, op, {&input}, std::move(attrs)).output();
+  };
   const double lo = lowest(out.type) - static_cast<double>(out.zero_point);
   const double hi = highest(out.type) - static_cast<double>(out.zero_point);
-  if (out.zero_point == 0) {
-    graph.replace_node(q, "Requantize", {&accumulation},
-                       requantize_attributes(std::move(scale), axis, lo, hi, out.type));
-    return;
-  }
-  Value& centred = add_node(graph, "Requantize", {&accumulation}, q.output()->name() + "_centred",
+  if (out.zero_point == 0)
+    return last("Requantize", accumulation, requantize_attributes(std::move(scale), axis, lo, hi, out.type));
+  Value& centred = add_node(graph, "Requantize", {&accumulation}, base + "_centred",
                             requantize_attributes(std::move(scale), axis, lo, hi, DataType::Int32));
-  Value& zero = integer_constant(graph, q.output()->name() + "_zero_point", Shape{}, {out.zero_point}, DataType::Int32);
-  Value& shifted = add_node(graph, "Add", {&centred, &zero}, q.output()->name() + "_int32");
+  Value& zero = integer_constant(graph, base + "_zero_point", Shape{}, {out.zero_point}, DataType::Int32);
+  Value& shifted = add_node(graph, "Add", {&centred, &zero}, base + "_int32");
   Attributes cast;
   cast.set("to", std::string(name(out.type)));
-  graph.replace_node(q, "Cast", {&shifted}, std::move(cast));
+  return last("Cast", shifted, std::move(cast));
 }
+
+/// requantized() into QuantizeLinear `q`'s place.
+void requantize_into(Graph& graph, Node& q, Value& accumulation, std::vector<double> scale, std::int64_t axis) {
+  requantized(graph, accumulation, std::move(scale), axis, *per_tensor(q), &q, q.output()->name());
+}
+
+/// Sums of integers at 2^8 times the output's resolution: each term rounded there is off by
+/// at most 1/512 of an output step, and the final Requantize (by 2^-8) rounds once.
+constexpr double fine = 256.0;
+
+/// An int32 sum of fine terms and the constants that go with them (zero points' shares,
+/// biases), per channel along axis 1 or one for all.
+class FineSum {
+public:
+  FineSum(Graph& graph, std::string base) : graph_(graph), base_(std::move(base)) {}
+
+  /// Whether x's terms times factor[c] stay far from wrapping the int32 sum.
+  static bool fits(const Activation& x, const std::vector<double>& factor) {
+    return std::ranges::all_of(
+        factor, [&](double f) { return 255.0 * std::abs(f * x.quantization.scale * fine) <= int32_top / 8; });
+  }
+
+  /// Adds x's real values times factor[c] (one, or one per channel along axis 1), in fine
+  /// units of the output's step; fits() must hold.
+  void add(const Activation& x, const std::vector<double>& factor) {
+    std::vector<double> scale;
+    for (const double f : factor) scale.push_back(f * x.quantization.scale * fine);
+    std::vector<double> zero_share;
+    for (const double f : scale) zero_share.push_back(-static_cast<double>(x.quantization.zero_point) * f);
+    add_constant(zero_share);
+    Value& term = add_node(graph_, "Requantize", {x.values}, x.values->name() + "_fine",
+                           requantize_attributes(scale, 1, -int32_top, int32_top, DataType::Int32));
+    sum_ = sum_ == nullptr ? &term : &add_node(graph_, "Add", {sum_, &term}, base_ + "_sum");
+  }
+
+  /// Adds `values` (fine units; one per channel, or one for all) to the sum's constant.
+  void add_constant(const std::vector<double>& values) {
+    if (values.size() > constant_.size()) constant_.resize(values.size(), constant_.empty() ? 0.0 : constant_[0]);
+    for (std::size_t c = 0; c < constant_.size(); ++c) constant_[c] += values[values.size() == 1 ? 0 : c];
+  }
+
+  /// The sum with its constants, ready for requantized(..., {1 / fine}, 1, ...); `rank` is
+  /// the sum's, for the per-channel constant's shape.
+  Value& finish(std::size_t rank) {
+    Ints rounded;
+    for (const double v : constant_) rounded.push_back(static_cast<std::int64_t>(std::nearbyint(v)));
+    if (std::ranges::all_of(rounded, [](std::int64_t v) { return v == 0; })) return *sum_;
+    Ints shape(rank, 1);
+    if (rounded.size() > 1) shape[1] = static_cast<std::int64_t>(rounded.size());
+    Value& constant = integer_constant(graph_, base_ + "_offset", rounded.size() > 1 ? Shape(shape) : Shape{}, rounded,
+                                       DataType::Int32);
+    return add_node(graph_, "Add", {sum_, &constant}, base_ + "_offset_sum");
+  }
+
+private:
+  Graph& graph_;
+  std::string base_;
+  Value* sum_ = nullptr;
+  std::vector<double> constant_;
+};
 
 // ---- zero points that only shift the type ------------------------------------------------
 
@@ -205,26 +271,48 @@ Ints sums_along(const Tensor& w, std::size_t axis) {
   return sums;
 }
 
-/// The bias in accumulator units (scale s_x * s_w[c]) when `value` is a DequantizeLinear of
-/// int32 on that scale (zeros when absent), or nullopt.
+/// One value per channel (or one for all) of a constant, read as doubles.
+double per_channel(const std::vector<double>& values, std::size_t c) { return values[values.size() == 1 ? 0 : c]; }
+
+/// The bias in accumulator units (scale s_x * s_w[c]), zeros when absent: a DequantizeLinear
+/// of int32 on that scale gives its integers as they are; a float constant, or a
+/// DequantizeLinear on another scale (a bias two Convs share through an Identity), is
+/// rounded to the unit, off by half of s_x * s_w at most, far below an output step.
 std::optional<Ints> accumulator_bias(const Value* value, double x_scale, const std::vector<double>& w_scale) {
-  if (value == nullptr) return Ints(w_scale.size(), 0);
-  const Node* dq = value->producer();
-  if (dq == nullptr || dq->op_type() != "DequantizeLinear") return std::nullopt;
-  const Value* b = dq->input(0);
-  const Value* scale = dq->input(1);
-  const Value* zero = dq->input(2);
-  if (b->constant() == nullptr || b->dtype() != DataType::Int32 || scale->constant() == nullptr ||
-      b->constant()->numel() != static_cast<std::int64_t>(w_scale.size()))
+  const std::size_t channels = w_scale.size();
+  if (value == nullptr) return Ints(channels, 0);
+  while (value->constant() == nullptr && value->producer() != nullptr && value->producer()->op_type() == "Identity")
+    value = value->producer()->input(0);
+  std::vector<double> real;
+  if (const Tensor* constant = value->constant(); constant != nullptr && constant->dtype() == DataType::Float32) {
+    real = constant->to_doubles();
+  } else if (const Node* dq = value->producer(); dq != nullptr && dq->op_type() == "DequantizeLinear") {
+    const Tensor* b = dq->input(0)->constant();
+    const Tensor* scale = dq->input(1)->constant();
+    const Value* zero = dq->input(2);
+    if (b == nullptr || scale == nullptr || (zero != nullptr && zero->constant() == nullptr)) return std::nullopt;
+    const std::vector<double> scales = scale->to_doubles();
+    const Ints q = b->to_int64s();
+    const Ints zeros = zero != nullptr ? zero->constant()->to_int64s() : Ints{0};
+    if (q.size() != channels || (scales.size() != 1 && scales.size() != channels)) return std::nullopt;
+    bool on_unit = b->dtype() == DataType::Int32;
+    for (std::size_t c = 0; c < channels; ++c) {
+      on_unit = on_unit && zeros[zeros.size() == 1 ? 0 : c] == 0 &&
+                std::abs(per_channel(scales, c) / (x_scale * w_scale[c]) - 1.0) <= 1e-6;
+      real.push_back(static_cast<double>(q[c] - zeros[zeros.size() == 1 ? 0 : c]) * per_channel(scales, c));
+    }
+    if (on_unit) return q;
+  } else {
     return std::nullopt;
-  if (zero != nullptr && (zero->constant() == nullptr ||
-                          std::ranges::any_of(zero->constant()->to_int64s(), [](std::int64_t z) { return z != 0; })))
-    return std::nullopt;
-  const std::vector<double> scales = scale->constant()->to_doubles();
-  if (scales.size() != 1 && scales.size() != w_scale.size()) return std::nullopt;
-  for (std::size_t c = 0; c < w_scale.size(); ++c)
-    if (std::abs(scales[scales.size() == 1 ? 0 : c] / (x_scale * w_scale[c]) - 1.0) > 1e-4) return std::nullopt;
-  return b->constant()->to_int64s();
+  }
+  if (real.size() != channels) return std::nullopt;
+  Ints units;
+  for (std::size_t c = 0; c < channels; ++c) {
+    const double unit = real[c] / (x_scale * w_scale[c]);
+    if (!(std::abs(unit) < int32_top)) return std::nullopt;
+    units.push_back(static_cast<std::int64_t>(std::nearbyint(unit)));
+  }
+  return units;
 }
 
 /// X's zero point made explicit in its padding: Conv pads with zeros, which are z_x here.
@@ -294,47 +382,19 @@ bool lower_affine(Graph& graph, Node& node) {
 
 // ---- Add, Relu/Clip, operators on the integers as they are -------------------------------
 
-/// Both terms on 2^8 times the output's resolution: a sum of rounded terms off by at most
-/// 1.5 / 256 of an output step from the exact one, which the final Requantize rounds once.
-constexpr double add_resolution = 256.0;
-
 bool lower_add(Graph& graph, Node& add) {
   const std::optional<Activation> a = dequantized(add.input(0));
   const std::optional<Activation> b = dequantized(add.input(1));
   Node* q = sole_quantizer(graph, add);
   if (!a || !b || q == nullptr) return false;
-  const double y_scale = per_tensor(*q)->scale;
-  const double ka = a->quantization.scale / y_scale * add_resolution;
-  const double kb = b->quantization.scale / y_scale * add_resolution;
-  if (255.0 * (ka + kb) > int32_top / 2) return false; // the int32 sum must not wrap
-  const auto term = [&](const Activation& x, double factor) -> Value& {
-    return add_node(graph, "Requantize", {x.values}, x.values->name() + "_term",
-                    requantize_attributes({factor}, 1, -int32_top, int32_top, DataType::Int32));
-  };
-  Value* sum = &add_node(graph, "Add", {&term(*a, ka), &term(*b, kb)}, add.name() + "_int32");
-  const auto offset = static_cast<std::int64_t>(std::nearbyint(-static_cast<double>(a->quantization.zero_point) * ka -
-                                                               static_cast<double>(b->quantization.zero_point) * kb));
-  if (offset != 0) {
-    Value& constant = integer_constant(graph, add.name() + "_zero_points", Shape{}, {offset}, DataType::Int32);
-    sum = &add_node(graph, "Add", {sum, &constant}, add.name() + "_centred");
-  }
-  requantize_into(graph, *q, *sum, {1.0 / add_resolution}, 1);
+  const double to_output = 1.0 / per_tensor(*q)->scale;
+  if (!FineSum::fits(*a, {to_output}) || !FineSum::fits(*b, {to_output})) return false;
+  FineSum sum(graph, add.name());
+  sum.add(*a, {to_output});
+  sum.add(*b, {to_output});
+  requantize_into(graph, *q, sum.finish(add.output()->shape().rank()), {1.0 / fine}, 1);
   graph.remove_node(add);
   return true;
-}
-
-/// The bounds of a Relu or a Clip with constant (or absent) bounds.
-std::optional<std::pair<double, double>> clamp_bounds(const Node& node) {
-  constexpr double infinity = std::numeric_limits<double>::infinity();
-  if (node.op_type() == "Relu") return std::pair{0.0, infinity};
-  std::pair bounds{-infinity, infinity};
-  for (std::size_t i = 1; i <= 2; ++i) {
-    const Value* bound = node.input(i);
-    if (bound == nullptr) continue;
-    if (bound->constant() == nullptr || bound->constant()->numel() != 1) return std::nullopt;
-    (i == 1 ? bounds.first : bounds.second) = bound->constant()->to_doubles()[0];
-  }
-  return bounds;
 }
 
 /// GlobalAveragePool over a static plane: a depthwise Conv of ones sums each channel's
@@ -368,6 +428,74 @@ bool lower_global_average(Graph& graph, Node& node) {
   return true;
 }
 
+/// x's integers as int32 minus its zero point.
+Value& centred_int32(Graph& graph, const Activation& x) {
+  Attributes to;
+  to.set("to", std::string("int32"));
+  Value& wide = add_node(graph, "Cast", {x.values}, x.values->name() + "_int32", std::move(to));
+  if (x.quantization.zero_point == 0) return wide;
+  Value& zero = integer_constant(graph, x.values->name() + "_minus_zero_point", Shape{}, {-x.quantization.zero_point},
+                                 DataType::Int32);
+  return add_node(graph, "Add", {&wide, &zero}, x.values->name() + "_centred");
+}
+
+/// Mul of two activations (squeeze-excitation, x * HardSigmoid(x)): the int32 product of
+/// the centred integers, requantized by s_a * s_b / s_y.
+bool lower_product(Graph& graph, Node& mul) {
+  const std::optional<Activation> a = dequantized(mul.input(0));
+  const std::optional<Activation> b = dequantized(mul.input(1));
+  Node* q = sole_quantizer(graph, mul);
+  if (!a || !b || q == nullptr) return false;
+  Value& product =
+      add_node(graph, "Mul", {&centred_int32(graph, *a), &centred_int32(graph, *b)}, mul.name() + "_int32");
+  requantize_into(graph, *q, product, {a->quantization.scale * b->quantization.scale / per_tensor(*q)->scale}, 1);
+  graph.remove_node(mul);
+  return true;
+}
+
+/// A BatchNormalization no Conv absorbed (inference: a[c] * x + b[c]): a fine sum of x by
+/// a[c] plus b[c], requantized once.
+bool lower_batch_norm(Graph& graph, Node& bn) {
+  const std::optional<Activation> x = dequantized(bn.input(0));
+  Node* q = bn.outputs().size() == 1 ? sole_quantizer(graph, bn) : nullptr;
+  if (!x || q == nullptr || x->values->shape().rank() < 2) return false;
+  std::vector<std::vector<double>> parameters; // scale, bias, mean, variance
+  for (std::size_t i = 1; i <= 4; ++i) {
+    const Value* input = bn.input(i);
+    if (input == nullptr || input->constant() == nullptr) return false;
+    parameters.push_back(input->constant()->to_doubles());
+  }
+  const double epsilon = bn.attr<double>("epsilon");
+  const double to_output = 1.0 / per_tensor(*q)->scale;
+  std::vector<double> factor, bias;
+  for (std::size_t c = 0; c < parameters[0].size(); ++c) {
+    const double a = parameters[0][c] / std::sqrt(parameters[3][c] + epsilon);
+    factor.push_back(a * to_output);
+    bias.push_back((parameters[1][c] - parameters[2][c] * a) * to_output * fine);
+  }
+  if (!FineSum::fits(*x, factor)) return false;
+  FineSum sum(graph, bn.name());
+  sum.add(*x, factor);
+  sum.add_constant(bias);
+  requantize_into(graph, *q, sum.finish(x->values->shape().rank()), {1.0 / fine}, 1);
+  graph.remove_node(bn);
+  return true;
+}
+
+/// The bounds of a Relu or a Clip with constant (or absent) bounds.
+std::optional<std::pair<double, double>> clamp_bounds(const Node& node) {
+  constexpr double infinity = std::numeric_limits<double>::infinity();
+  if (node.op_type() == "Relu") return std::pair{0.0, infinity};
+  std::pair bounds{-infinity, infinity};
+  for (std::size_t i = 1; i <= 2; ++i) {
+    const Value* bound = node.input(i);
+    if (bound == nullptr) continue;
+    if (bound->constant() == nullptr || bound->constant()->numel() != 1) return std::nullopt;
+    (i == 1 ? bounds.first : bounds.second) = bound->constant()->to_doubles()[0];
+  }
+  return bounds;
+}
+
 /// Relu/Clip between one scale and zero point: clamp(q, round(lo/s) + z, round(hi/s) + z),
 /// since rounding the clipped integer-valued real commutes with clipping.
 bool lower_clamp(Graph& graph, Node& node) {
@@ -388,16 +516,66 @@ bool lower_clamp(Graph& graph, Node& node) {
   return true;
 }
 
+/// An elementwise function of one activation (function_operand: Sigmoid, HardSwish, Tanh,
+/// x * 0.5, ...): a TableLookup of the 256 results of DequantizeLinear -> the function ->
+/// QuantizeLinear, the file's own nodes, so it is exact.
+bool lower_function(Graph& graph, Node& node, const std::vector<std::string>& backends) {
+  const std::optional<std::size_t> operand = function_operand(node);
+  if (!operand) return false;
+  const std::optional<Activation> x = dequantized(node.input(*operand));
+  Node* q = sole_quantizer(graph, node);
+  if (!x || q == nullptr) return false;
+  const auto through = [](const Node& step) {
+    return [&step](Graph& table, const std::string& from) {
+      std::vector<std::string> inputs{from};
+      for (std::size_t i = 1; i < step.inputs().size(); ++i) {
+        inputs.push_back(step.input(i)->name());
+        if (table.find_value(inputs.back()) == nullptr) table.add_constant(inputs.back(), *step.input(i)->constant());
+      }
+      const std::string to = table.unique_name(step.op_type());
+      table.add_node(step.op_type(), inputs, {to}, step.attrs());
+      return to;
+    };
+  };
+  const DataType type = x->values->dtype();
+  const auto dequantize = [&](Graph& table, const std::string& from) {
+    Attributes to;
+    to.set("to", std::string(name(type)));
+    table.add_node("Cast", {from}, {"integers"}, std::move(to)); // tabulate's values are float32
+    return through(*node.input(*operand)->producer())(table, "integers");
+  };
+  const Tensor table = tabulate(node, *operand, type, backends, dequantize, through(*q));
+  Value& constant = graph.add_constant(graph.unique_name(node.name() + "_table"), table);
+  graph.replace_node(*q, "TableLookup", {x->values, &constant});
+  graph.remove_node(node);
+  return true;
+}
+
 bool lower_pass_through(Graph& graph, Node& node) {
   Node* q = sole_quantizer(graph, node);
   if (q == nullptr) return false;
   const Quantization out = *per_tensor(*q);
+  const bool concat = node.op_type() == "Concat";
   std::vector<Value*> inputs = node.inputs();
+  std::vector<std::optional<Activation>> rescale(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i] == nullptr || (i > 0 && node.op_type() != "Concat" && inputs[i]->constant() != nullptr)) continue;
+    if (inputs[i] == nullptr || (i > 0 && !concat && inputs[i]->constant() != nullptr)) continue;
     const std::optional<Activation> x = dequantized(inputs[i]);
-    if (!x || !(x->quantization == out) || x->values->dtype() != out.type) return false;
-    inputs[i] = x->values;
+    if (!x) return false;
+    if (x->quantization == out && x->values->dtype() == out.type) {
+      inputs[i] = x->values;
+      continue;
+    }
+    // Concat's inputs on other scales are requantized to its output's first.
+    if (!concat || !FineSum::fits(*x, {1.0 / out.scale})) return false;
+    rescale[i] = x;
+  }
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (!rescale[i]) continue;
+    FineSum sum(graph, rescale[i]->values->name() + "_rescaled");
+    sum.add(*rescale[i], {1.0 / out.scale});
+    inputs[i] = &requantized(graph, sum.finish(inputs[i]->shape().rank()), {1.0 / fine}, 1, out, nullptr,
+                             rescale[i]->values->name() + "_rescaled");
   }
   Attributes attrs = node.attrs();
   graph.replace_node(node, node.op_type(), inputs, std::move(attrs));
@@ -405,30 +583,24 @@ bool lower_pass_through(Graph& graph, Node& node) {
   return true;
 }
 
-bool lower(Graph& graph, Node& node) {
+bool lower(Graph& graph, Node& node, const std::vector<std::string>& backends) {
   static const std::set<std::string> affine{"Conv", "Gemm", "MatMul"};
   static const std::set<std::string> pass_through{"MaxPool",   "Reshape",   "Flatten",  "Squeeze",
                                                   "Unsqueeze", "Transpose", "Identity", "Concat"};
   const std::string& op = node.op_type();
   if (affine.contains(op)) return lower_affine(graph, node);
-  if (op == "Add") return lower_add(graph, node);
+  if (op == "Add" && lower_add(graph, node)) return true;
+  if (op == "Mul" && lower_product(graph, node)) return true;
+  if (op == "BatchNormalization") return lower_batch_norm(graph, node);
   if (op == "GlobalAveragePool") return lower_global_average(graph, node);
   if (op == "Relu" || op == "Clip") return lower_clamp(graph, node);
   if (pass_through.contains(op)) return lower_pass_through(graph, node);
-  return false;
-}
-
-/// Removes DequantizeLinear nodes nothing reads any more.
-void remove_unread_dequantizers(Graph& graph) {
-  for (Node* node : graph.nodes())
-    if (node->op_type() == "DequantizeLinear" && graph.consumers(*node->output()).empty() &&
-        !graph.is_output(*node->output()))
-      graph.remove_node(*node);
+  return lower_function(graph, node, backends);
 }
 
 } // namespace
 
-void qdq_to_integer(Graph& graph, PassContext& /*context*/, const Options& /*options*/) {
+void qdq_to_integer(Graph& graph, PassContext& /*context*/, const Options& options) {
   graph.infer_shapes();
   drop_shifting_zero_points(graph);
   // By name: a lowering removes the QuantizeLinear after its node, which comes later.
@@ -436,9 +608,10 @@ void qdq_to_integer(Graph& graph, PassContext& /*context*/, const Options& /*opt
   for (const Node* node : graph.topological_order()) order.push_back(node->name());
   for (const std::string& name : order) {
     Node* node = graph.find_node(name);
-    if (node != nullptr && lower(graph, *node)) graph.infer_shapes(); // later matches read the new dtypes
+    if (node != nullptr && lower(graph, *node, options.backends))
+      graph.infer_shapes(); // later matches read the new dtypes
   }
-  remove_unread_dequantizers(graph);
+  remove_dead_nodes(graph); // the DequantizeLinear nodes (and their Identity readers) left unread
   graph.infer_shapes();
 }
 

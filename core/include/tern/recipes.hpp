@@ -65,6 +65,10 @@ std::size_t fold_constants(Graph& graph, const std::vector<std::string>& backend
 /// derived values became constants.
 std::size_t fold_shapes(Graph& graph, const std::vector<std::string>& backends);
 
+/// Removes the nodes none of whose outputs is read or a graph output (what other rewrites
+/// leave behind). Returns how many went.
+std::size_t remove_dead_nodes(Graph& graph);
+
 /// Folds an activation (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) into
 /// the Conv or Gemm that produces its input, through the Tern-extension attributes
 /// `activation`, `activation_alpha` and `activation_beta` (oneDNN post-ops): LeakyRelu's

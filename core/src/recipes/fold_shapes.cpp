@@ -88,19 +88,6 @@ std::vector<std::pair<Value*, Tensor>> foldable(const Graph& graph, const Node& 
   return found;
 }
 
-/// Removes nodes none of whose outputs is read or a graph output (what folding left
-/// behind). In reverse order, a producer comes after the readers whose removal frees it.
-void remove_dead_nodes(Graph& graph) {
-  std::vector<Node*> order = graph.topological_order();
-  std::reverse(order.begin(), order.end());
-  for (Node* node : order) {
-    const auto& outputs = node->outputs();
-    if (std::all_of(outputs.begin(), outputs.end(),
-                    [&](const Value* v) { return graph.consumers(*v).empty() && !graph.is_output(*v); }))
-      graph.remove_node(*node);
-  }
-}
-
 } // namespace
 
 std::size_t fold_shapes(Graph& graph, const std::vector<std::string>& backends) {
