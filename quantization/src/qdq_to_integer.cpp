@@ -271,8 +271,77 @@ Ints sums_along(const Tensor& w, std::size_t axis) {
   return sums;
 }
 
-/// One value per channel (or one for all) of a constant, read as doubles.
-double per_channel(const std::vector<double>& values, std::size_t c) { return values[values.size() == 1 ? 0 : c]; }
+/// `value` read through Identity nodes (exporters share a constant between nodes that way).
+const Value* through_identities(const Value* value) {
+  while (value != nullptr && value->constant() == nullptr && value->producer() != nullptr &&
+         value->producer()->op_type() == "Identity")
+    value = value->producer()->input(0);
+  return value;
+}
+
+/// The DequantizeLinear of a 1-D (or scalar) integer constant: its integers, zero points and
+/// scales (one each, or one per element).
+struct QuantizedConstant {
+  Ints values, zero_points;
+  std::vector<double> scales;
+  DataType type;
+
+  double real(std::size_t i) const {
+    const auto at = [&](const auto& v) { return v[v.size() == 1 ? 0 : i]; };
+    return static_cast<double>(values[i] - at(zero_points)) * at(scales);
+  }
+};
+
+std::optional<std::vector<double>> constant_values(const Value* value);
+
+/// The integers of a 1-D constant, or of a per-tensor QuantizeLinear of constant values
+/// (quantizers leave those for parameters that nodes share), computed as ONNX defines it.
+std::optional<Ints> constant_integers(const Value* value) {
+  if (value->constant() != nullptr)
+    return value->constant()->shape().rank() <= 1 ? std::optional(value->constant()->to_int64s()) : std::nullopt;
+  const Node* q = value->producer();
+  if (q == nullptr || q->op_type() != "QuantizeLinear" || !per_tensor(*q)) return std::nullopt;
+  const std::optional<std::vector<double>> real = constant_values(q->input(0));
+  if (!real) return std::nullopt;
+  const Quantization quantization = *per_tensor(*q);
+  const auto scale = static_cast<float>(quantization.scale);
+  Ints values;
+  for (const double x : *real) {
+    const double rounded = std::nearbyint(static_cast<double>(static_cast<float>(x) / scale));
+    values.push_back(static_cast<std::int64_t>(std::clamp(rounded + static_cast<double>(quantization.zero_point),
+                                                          lowest(quantization.type), highest(quantization.type))));
+  }
+  return values;
+}
+
+std::optional<QuantizedConstant> quantized_constant(const Value* value) {
+  const Node* dq = value == nullptr ? nullptr : value->producer();
+  if (dq == nullptr || dq->op_type() != "DequantizeLinear") return std::nullopt;
+  const std::optional<Ints> q = constant_integers(through_identities(dq->input(0)));
+  const Tensor* scale = through_identities(dq->input(1))->constant();
+  const Value* zero = through_identities(dq->input(2));
+  if (!q || scale == nullptr || (zero != nullptr && zero->constant() == nullptr)) return std::nullopt;
+  QuantizedConstant c{*q, zero != nullptr ? zero->constant()->to_int64s() : Ints{0}, scale->to_doubles(),
+                      dq->input(0)->dtype()};
+  if ((c.scales.size() != 1 && c.scales.size() != c.values.size()) ||
+      (c.zero_points.size() != 1 && c.zero_points.size() != c.values.size()))
+    return std::nullopt;
+  return c;
+}
+
+/// The real values of a 1-D float constant or of a DequantizeLinear of constant integers,
+/// read through Identity nodes; nullopt for anything computed.
+std::optional<std::vector<double>> constant_values(const Value* value) {
+  value = through_identities(value);
+  if (value == nullptr) return std::nullopt;
+  if (const Tensor* constant = value->constant(); constant != nullptr && constant->dtype() == DataType::Float32)
+    return constant->shape().rank() <= 1 ? std::optional(constant->to_doubles()) : std::nullopt;
+  const std::optional<QuantizedConstant> q = quantized_constant(value);
+  if (!q) return std::nullopt;
+  std::vector<double> real;
+  for (std::size_t i = 0; i < q->values.size(); ++i) real.push_back(q->real(i));
+  return real;
+}
 
 /// The bias in accumulator units (scale s_x * s_w[c]), zeros when absent: a DequantizeLinear
 /// of int32 on that scale gives its integers as they are; a float constant, or a
@@ -281,34 +350,18 @@ double per_channel(const std::vector<double>& values, std::size_t c) { return va
 std::optional<Ints> accumulator_bias(const Value* value, double x_scale, const std::vector<double>& w_scale) {
   const std::size_t channels = w_scale.size();
   if (value == nullptr) return Ints(channels, 0);
-  while (value->constant() == nullptr && value->producer() != nullptr && value->producer()->op_type() == "Identity")
-    value = value->producer()->input(0);
-  std::vector<double> real;
-  if (const Tensor* constant = value->constant(); constant != nullptr && constant->dtype() == DataType::Float32) {
-    real = constant->to_doubles();
-  } else if (const Node* dq = value->producer(); dq != nullptr && dq->op_type() == "DequantizeLinear") {
-    const Tensor* b = dq->input(0)->constant();
-    const Tensor* scale = dq->input(1)->constant();
-    const Value* zero = dq->input(2);
-    if (b == nullptr || scale == nullptr || (zero != nullptr && zero->constant() == nullptr)) return std::nullopt;
-    const std::vector<double> scales = scale->to_doubles();
-    const Ints q = b->to_int64s();
-    const Ints zeros = zero != nullptr ? zero->constant()->to_int64s() : Ints{0};
-    if (q.size() != channels || (scales.size() != 1 && scales.size() != channels)) return std::nullopt;
-    bool on_unit = b->dtype() == DataType::Int32;
-    for (std::size_t c = 0; c < channels; ++c) {
-      on_unit = on_unit && zeros[zeros.size() == 1 ? 0 : c] == 0 &&
-                std::abs(per_channel(scales, c) / (x_scale * w_scale[c]) - 1.0) <= 1e-6;
-      real.push_back(static_cast<double>(q[c] - zeros[zeros.size() == 1 ? 0 : c]) * per_channel(scales, c));
-    }
-    if (on_unit) return q;
-  } else {
-    return std::nullopt;
+  if (const std::optional<QuantizedConstant> q = quantized_constant(through_identities(value));
+      q && q->type == DataType::Int32 && q->values.size() == channels) {
+    bool on_unit = std::ranges::all_of(q->zero_points, [](std::int64_t z) { return z == 0; });
+    for (std::size_t c = 0; c < channels; ++c)
+      on_unit = on_unit && std::abs(q->scales[q->scales.size() == 1 ? 0 : c] / (x_scale * w_scale[c]) - 1.0) <= 1e-6;
+    if (on_unit) return q->values;
   }
-  if (real.size() != channels) return std::nullopt;
+  const std::optional<std::vector<double>> real = constant_values(value);
+  if (!real || real->size() != channels) return std::nullopt;
   Ints units;
   for (std::size_t c = 0; c < channels; ++c) {
-    const double unit = real[c] / (x_scale * w_scale[c]);
+    const double unit = (*real)[c] / (x_scale * w_scale[c]);
     if (!(std::abs(unit) < int32_top)) return std::nullopt;
     units.push_back(static_cast<std::int64_t>(std::nearbyint(unit)));
   }
@@ -397,23 +450,44 @@ bool lower_add(Graph& graph, Node& add) {
   return true;
 }
 
-/// GlobalAveragePool over a static plane: a depthwise Conv of ones sums each channel's
-/// integers in int32, the zero point's share goes into its bias and 1 / (H*W) into the scale.
-bool lower_global_average(Graph& graph, Node& node) {
+/// The window an average pool averages: the whole (static) plane for GlobalAveragePool;
+/// AveragePool's kernel when it pads nothing (padding would change the count per window).
+std::optional<Ints> pool_window(const Node& node, const Shape& x) {
+  if (node.op_type() == "GlobalAveragePool") {
+    Ints plane;
+    for (std::size_t d = 2; d < x.rank(); ++d) {
+      if (x[d] == Shape::dynamic) return std::nullopt;
+      plane.push_back(x[d]);
+    }
+    return plane;
+  }
+  const auto& attrs = node.attrs();
+  const bool padded =
+      attrs.has("pads") && std::ranges::any_of(node.attr<Ints>("pads"), [](std::int64_t p) { return p != 0; });
+  const bool same = attrs.has("auto_pad") && node.attr<std::string>("auto_pad").starts_with("SAME");
+  const bool dilated = attrs.has("dilations") &&
+                       std::ranges::any_of(node.attr<Ints>("dilations"), [](std::int64_t d) { return d != 1; });
+  if (padded || same || dilated || (attrs.has("ceil_mode") && node.attr<std::int64_t>("ceil_mode") != 0))
+    return std::nullopt;
+  return node.attr<Ints>("kernel_shape");
+}
+
+/// GlobalAveragePool / AveragePool: a depthwise Conv of ones sums each window's integers in
+/// int32, the zero point's share goes into its bias and 1 / (window size) into the scale.
+bool lower_average_pool(Graph& graph, Node& node) {
   const std::optional<Activation> x = dequantized(node.input(0));
   Node* q = sole_quantizer(graph, node);
   if (!x || q == nullptr || x->values->shape().rank() < 3) return false;
-  const Shape& shape = x->values->shape();
-  const std::int64_t channels = shape[1];
-  Ints plane, weights_shape{channels, 1};
+  const std::int64_t channels = x->values->shape()[1];
+  const std::optional<Ints> window = pool_window(node, x->values->shape());
+  if (!window || channels == Shape::dynamic) return false;
+  Ints weights_shape{channels, 1};
   std::int64_t count = 1;
-  for (std::size_t d = 2; d < shape.rank(); ++d) {
-    if (shape[d] == Shape::dynamic) return false;
-    plane.push_back(shape[d]);
-    weights_shape.push_back(shape[d]);
-    count *= shape[d];
+  for (const std::int64_t extent : *window) {
+    weights_shape.push_back(extent);
+    count *= extent;
   }
-  if (channels == Shape::dynamic || 255.0 * static_cast<double>(count) > int32_top) return false;
+  if (255.0 * static_cast<double>(count) > int32_top) return false;
   Value& ones = integer_constant(graph, node.name() + "_ones", Shape(weights_shape),
                                  Ints(static_cast<std::size_t>(channels * count), 1), DataType::Int8);
   Value& bias =
@@ -421,10 +495,43 @@ bool lower_global_average(Graph& graph, Node& node) {
                        Ints(static_cast<std::size_t>(channels), -x->quantization.zero_point * count), DataType::Int32);
   Attributes attrs;
   attrs.set("group", channels);
-  attrs.set("kernel_shape", plane);
+  attrs.set("kernel_shape", *window);
+  if (node.attrs().has("strides")) attrs.set("strides", node.attr<Ints>("strides"));
   Node& sum = graph.replace_node(node, "Conv", {x->values, &ones, &bias}, std::move(attrs));
   const double factor = x->quantization.scale / (static_cast<double>(count) * per_tensor(*q)->scale);
   requantize_into(graph, *q, *sum.output(), {factor}, 1);
+  return true;
+}
+
+/// Pad on one scale and zero point: the integers padded with the constant's integer (the
+/// zero point for 0, what QuantizeLinear makes of it otherwise); edge and reflect modes copy
+/// values, so they take the integers as they are.
+bool lower_pad(Graph& graph, Node& pad) {
+  const std::optional<Activation> x = dequantized(pad.input(0));
+  Node* q = sole_quantizer(graph, pad);
+  if (!x || q == nullptr || !(per_tensor(*q) == x->quantization) || x->values->dtype() != x->quantization.type ||
+      pad.input(1) == nullptr || pad.input(1)->constant() == nullptr)
+    return false;
+  std::vector<Value*> inputs = pad.inputs();
+  inputs[0] = x->values;
+  const std::string mode = pad.attrs().has("mode") ? pad.attr<std::string>("mode") : "constant";
+  if (mode == "constant") {
+    const Value* fill = pad.input(2);
+    if (fill != nullptr && (fill->constant() == nullptr || fill->constant()->numel() != 1)) return false;
+    const double real = fill == nullptr ? 0.0 : fill->constant()->to_doubles()[0];
+    const Quantization& quantization = x->quantization;
+    const double integer = std::clamp(
+        std::nearbyint(static_cast<double>(static_cast<float>(real) / static_cast<float>(quantization.scale))) +
+            static_cast<double>(quantization.zero_point),
+        lowest(quantization.type), highest(quantization.type));
+    Value& value = integer_constant(graph, pad.name() + "_value", Shape{}, {static_cast<std::int64_t>(integer)},
+                                    quantization.type);
+    inputs.resize(std::max<std::size_t>(inputs.size(), 3));
+    inputs[2] = &value;
+  }
+  Attributes attrs = pad.attrs();
+  graph.replace_node(pad, "Pad", inputs, std::move(attrs));
+  graph.bypass_node(*q);
   return true;
 }
 
@@ -459,11 +566,12 @@ bool lower_batch_norm(Graph& graph, Node& bn) {
   const std::optional<Activation> x = dequantized(bn.input(0));
   Node* q = bn.outputs().size() == 1 ? sole_quantizer(graph, bn) : nullptr;
   if (!x || q == nullptr || x->values->shape().rank() < 2) return false;
+  const auto channels = static_cast<std::size_t>(x->values->shape()[1]);
   std::vector<std::vector<double>> parameters; // scale, bias, mean, variance
   for (std::size_t i = 1; i <= 4; ++i) {
-    const Value* input = bn.input(i);
-    if (input == nullptr || input->constant() == nullptr) return false;
-    parameters.push_back(input->constant()->to_doubles());
+    std::optional<std::vector<double>> values = constant_values(bn.input(i));
+    if (!values || values->size() != channels) return false;
+    parameters.push_back(std::move(*values));
   }
   const double epsilon = bn.attr<double>("epsilon");
   const double to_output = 1.0 / per_tensor(*q)->scale;
@@ -592,7 +700,8 @@ bool lower(Graph& graph, Node& node, const std::vector<std::string>& backends) {
   if (op == "Add" && lower_add(graph, node)) return true;
   if (op == "Mul" && lower_product(graph, node)) return true;
   if (op == "BatchNormalization") return lower_batch_norm(graph, node);
-  if (op == "GlobalAveragePool") return lower_global_average(graph, node);
+  if (op == "GlobalAveragePool" || op == "AveragePool") return lower_average_pool(graph, node);
+  if (op == "Pad") return lower_pad(graph, node);
   if (op == "Relu" || op == "Clip") return lower_clamp(graph, node);
   if (pass_through.contains(op)) return lower_pass_through(graph, node);
   return lower_function(graph, node, backends);

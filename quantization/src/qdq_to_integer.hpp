@@ -12,7 +12,9 @@
 //     sums at 2^8 times the output's resolution (each term off by 1/512 of a step at most)
 //     plus the zero points' and biases' constants, requantized once by 2^-8;
 //   - Mul of two activations: the int32 product of the centred integers;
-//   - GlobalAveragePool: a depthwise Conv of ones, then a Requantize by s_x / (H*W*s_y);
+//   - GlobalAveragePool, AveragePool without padding: a depthwise Conv of ones, then a
+//     Requantize by s_x / (window size * s_y);
+//   - Pad on one scale and zero point: the integers padded with the constant's integer;
 //   - Relu / Clip on one scale and zero point: a Requantize that only clamps;
 //   - an elementwise function of one activation (Sigmoid, HardSwish, Tanh, x * 0.5, ...): a
 //     TableLookup of its 256 results, computed by the file's own DequantizeLinear, function
@@ -22,8 +24,11 @@
 // An output zero point other than 0 is added in int32 after the Requantize and cast to the
 // 8-bit type. Zero points that only shift the type (int8 -128 is uint8 0, uint8 128 is
 // int8 0) are first rewritten to 0, so most activations need no zero point at all.
-// Whatever matches none of these (other operators, weights with zero points) stays as the
-// file has it: float between DequantizeLinear and QuantizeLinear, its exact ONNX meaning.
+// Parameters may be float constants, DequantizeLinear of constants, or QuantizeLinear ->
+// DequantizeLinear of them, also through Identity nodes (what exporters and quantizers write
+// for parameters that nodes share). Whatever matches none of these (other operators,
+// weights with zero points) stays as the file has it: float between DequantizeLinear and
+// QuantizeLinear, its exact ONNX meaning.
 
 #include "options.hpp"
 

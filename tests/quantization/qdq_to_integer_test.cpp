@@ -94,7 +94,8 @@ Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> e
 /// zp 128) = c; Add(c, m) (int8 zp -128) -> GlobalAveragePool (uint8 zp 10) -> Flatten
 /// -> Gemm (transB 0, per-channel along W's axis 1, int8 zp 5) = y1, MatMul (int8 zp -3)
 /// = y2, Sigmoid(y1) = y3; m -> BatchNormalization (int8 zp 7) -> times c2 (int8 zp -5)
-/// -> Concat with m (each requantized to the output's scale) = y4.
+/// -> Concat with m (each requantized to the output's scale; int8 zp 9) = y4 -> Pad 1 with 0
+/// -> AveragePool 2x2 stride 2 (int8 zp -7) = y5.
 QdqNet mixed_net() {
   QdqNet net;
   Graph& g = net.graph;
@@ -137,8 +138,15 @@ QdqNet mixed_net() {
   g.add_node("Mul", {bn, c2}, {"product"}, {}, "product");
   const std::string product = net.quantized("product", 2.9f / 255, -5, DataType::Int8);
   g.add_node("Concat", {product, m}, {"y4"}, attributes({{"axis", std::int64_t{1}}}), "concat");
-  net.quantized("y4", 3.7f / 255, 0, DataType::Int8);
-  for (const char* output : {"y1_dq", "y2_dq", "y3_dq", "y4_dq"}) g.add_output(output);
+  const std::string y4 = net.quantized("y4", 3.7f / 255, 9, DataType::Int8);
+  // y4 -> Pad 1 with 0 (its integer: the zero point 9) -> AveragePool 2x2 stride 2 (int8 zp -7) = y5
+  g.add_constant("pads", Tensor::from(Shape{8}, DataType::Int64, Ints{0, 0, 1, 1, 0, 0, 1, 1}));
+  g.add_node("Pad", {y4, "pads"}, {"padded"}, {}, "pad");
+  const std::string padded = net.quantized("padded", 3.7f / 255, 9, DataType::Int8);
+  g.add_node("AveragePool", {padded}, {"y5"}, attributes({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
+             "average");
+  net.quantized("y5", 2.3f / 255, -7, DataType::Int8);
+  for (const char* output : {"y1_dq", "y2_dq", "y3_dq", "y4_dq", "y5_dq"}) g.add_output(output);
   g.infer_shapes();
   return net;
 }
@@ -156,11 +164,11 @@ TEST(PtqQdqToInteger, ComputesWhatTheQdqFileMeansOnIntegerKernels) {
   // Every quantized operator now reads and writes integers.
   for (const Node* node : integer.nodes()) {
     const std::string& op = node->op_type();
-    if (op == "Conv" || op == "Gemm" || op == "MatMul" || op == "MaxPool" || op == "Flatten") {
+    if (op == "Conv" || op == "Gemm" || op == "MatMul" || op == "MaxPool" || op == "Flatten" || op == "Pad") {
       EXPECT_NE(node->input(0)->dtype(), DataType::Float32) << node->describe();
     }
     EXPECT_NE(op, "Relu") << "a Relu on one scale is the Requantize's clamp";
-    EXPECT_NE(op, "GlobalAveragePool") << "the average is a depthwise Conv of ones";
+    EXPECT_TRUE(op != "GlobalAveragePool" && op != "AveragePool") << "an average is a depthwise Conv of ones";
     EXPECT_NE(op, "BatchNormalization") << "a per-channel affine is a Requantize by channel plus a constant";
     if (op == "Add" || op == "Mul") {
       EXPECT_EQ(node->output()->dtype(), DataType::Int32) << node->describe();
@@ -173,7 +181,7 @@ TEST(PtqQdqToInteger, ComputesWhatTheQdqFileMeansOnIntegerKernels) {
 
   const std::vector<Tensor> expected = run(net.graph);
   const std::vector<Tensor> actual = run(integer);
-  const std::vector<float> steps{0.0213f, 0.0107f, 1.0f / 255, 3.7f / 255};
+  const std::vector<float> steps{0.0213f, 0.0107f, 1.0f / 255, 3.7f / 255, 2.3f / 255};
   for (std::size_t o = 0; o < expected.size(); ++o) {
     const Tensor& e = expected[o];
     const Tensor& a = actual[o];
