@@ -450,10 +450,11 @@ bool lower_add(Graph& graph, Node& add) {
   return true;
 }
 
-/// The window an average pool averages: the whole (static) plane for GlobalAveragePool;
+/// The window an average pool averages: the whole (static) plane for GlobalAveragePool and
+/// a ReduceMean over every spatial axis;
 /// AveragePool's kernel when it pads nothing (padding would change the count per window).
 std::optional<Ints> pool_window(const Node& node, const Shape& x) {
-  if (node.op_type() == "GlobalAveragePool") {
+  if (node.op_type() == "GlobalAveragePool" || is_global_mean(node)) {
     Ints plane;
     for (std::size_t d = 2; d < x.rank(); ++d) {
       if (x[d] == Shape::dynamic) return std::nullopt;
@@ -497,9 +498,19 @@ bool lower_average_pool(Graph& graph, Node& node) {
   attrs.set("group", channels);
   attrs.set("kernel_shape", *window);
   if (node.attrs().has("strides")) attrs.set("strides", node.attr<Ints>("strides"));
+  // A ReduceMean without keepdims drops the plane's 1s: a Flatten of the averages does.
+  const bool flatten = node.op_type() == "ReduceMean" && node.attrs().get_or<std::int64_t>("keepdims", 1) == 0;
   Node& sum = graph.replace_node(node, "Conv", {x->values, &ones, &bias}, std::move(attrs));
   const double factor = x->quantization.scale / (static_cast<double>(count) * per_tensor(*q)->scale);
-  requantize_into(graph, *q, *sum.output(), {factor}, 1);
+  if (!flatten) {
+    requantize_into(graph, *q, *sum.output(), {factor}, 1);
+    return true;
+  }
+  const std::string base = q->output()->name() + "_averages";
+  Value& averages = requantized(graph, *sum.output(), {factor}, 1, *per_tensor(*q), nullptr, base);
+  Attributes axis;
+  axis.set("axis", std::int64_t{1});
+  graph.replace_node(*q, "Flatten", {&averages}, std::move(axis));
   return true;
 }
 
@@ -667,7 +678,8 @@ bool lower_pass_through(Graph& graph, Node& node) {
   std::vector<Value*> inputs = node.inputs();
   std::vector<std::optional<Activation>> rescale(inputs.size());
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    if (inputs[i] == nullptr || (i > 0 && !concat && inputs[i]->constant() != nullptr)) continue;
+    // Shapes, axes and indices (int64, constant or computed) are not quantized values.
+    if (inputs[i] == nullptr || (i > 0 && !concat && inputs[i]->dtype() != DataType::Float32)) continue;
     const std::optional<Activation> x = dequantized(inputs[i]);
     if (!x) return false;
     if (x->quantization == out && x->values->dtype() == out.type) {
@@ -693,14 +705,14 @@ bool lower_pass_through(Graph& graph, Node& node) {
 
 bool lower(Graph& graph, Node& node, const std::vector<std::string>& backends) {
   static const std::set<std::string> affine{"Conv", "Gemm", "MatMul"};
-  static const std::set<std::string> pass_through{"MaxPool",   "Reshape",   "Flatten",  "Squeeze",
-                                                  "Unsqueeze", "Transpose", "Identity", "Concat"};
+  static const std::set<std::string> pass_through{"MaxPool",   "Reshape",  "Flatten", "Squeeze", "Unsqueeze",
+                                                  "Transpose", "Identity", "Concat",  "Slice"};
   const std::string& op = node.op_type();
   if (affine.contains(op)) return lower_affine(graph, node);
   if (op == "Add" && lower_add(graph, node)) return true;
   if (op == "Mul" && lower_product(graph, node)) return true;
   if (op == "BatchNormalization") return lower_batch_norm(graph, node);
-  if (op == "GlobalAveragePool" || op == "AveragePool") return lower_average_pool(graph, node);
+  if (op == "GlobalAveragePool" || op == "AveragePool" || is_global_mean(node)) return lower_average_pool(graph, node);
   if (op == "Pad") return lower_pad(graph, node);
   if (op == "Relu" || op == "Clip") return lower_clamp(graph, node);
   if (pass_through.contains(op)) return lower_pass_through(graph, node);

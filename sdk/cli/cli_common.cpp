@@ -72,16 +72,15 @@ void apply_input_shapes(Graph& graph, const po::variables_map& args) {
 Graph load_model_argument(const po::variables_map& args) {
   const std::string path = model_argument(args);
   Graph graph = load_model(path);
+  const bool integer = args.count("integer") > 0;
+  check(!integer || ptq::is_quantized(graph) || ptq::is_qdq(graph), [&] {
+    return path + ": --integer needs a quantized model (tern quantize's, or a QDQ model); this one is float";
+  });
+  // A QDQ model's integer form is read off its DequantizeLinear nodes, which folding the
+  // constants of fixed input shapes would turn into float weights: it goes first.
+  if (integer && !ptq::is_quantized(graph)) ptq::qdq_to_integer(graph);
   apply_input_shapes(graph, args);
-  if (args.count("integer") > 0) {
-    check(ptq::is_quantized(graph) || ptq::is_qdq(graph), [&] {
-      return path + ": --integer needs a quantized model (tern quantize's, or a QDQ model); this one is float";
-    });
-    if (ptq::is_quantized(graph))
-      ptq::cast_to_integer(graph);
-    else
-      ptq::qdq_to_integer(graph);
-  }
+  if (integer && ptq::is_quantized(graph)) ptq::cast_to_integer(graph);
   prepare_for_inference(graph);
   return graph;
 }
