@@ -77,9 +77,12 @@ Graph load_model_argument(const po::variables_map& args) {
     return path + ": --integer needs a quantized model (tern quantize's, or a QDQ model); this one is float";
   });
   // A QDQ model's integer form is read off its DequantizeLinear nodes, which folding the
-  // constants of fixed input shapes would turn into float weights: it goes first.
-  if (integer && !ptq::is_quantized(graph)) ptq::qdq_to_integer(graph);
+  // constants of fixed input shapes would turn into float weights: it goes first, and again
+  // after (sizes the shapes fixed let an average over a computed plane become integer).
+  const bool qdq = integer && !ptq::is_quantized(graph);
+  if (qdq) ptq::qdq_to_integer(graph);
   apply_input_shapes(graph, args);
+  if (qdq && args.count("input-shape") > 0) ptq::qdq_to_integer(graph);
   if (integer && ptq::is_quantized(graph)) ptq::cast_to_integer(graph);
   prepare_for_inference(graph);
   return graph;
