@@ -14,8 +14,8 @@ For each example model (sdk/examples/models):
      which ONNX Runtime's fused integer kernels sum exactly on x86 CPUs without VNNI too
      (on full-range weights they saturate there); Tern's own form uses all of ±127. Its
      unfused run (optimisations off, the file's ONNX meaning) is printed beside.
-  4. `tern eval M_qdq.onnx --integer` (the QDQ file imported onto Tern's integer kernels)
-     must be within 0.1 point of ONNX Runtime's unfused run of that file (not of Tern's own
+  4. `tern eval M_qdq.onnx --integer` (the QDQ file imported onto Tern's integer kernels,
+     no Conv/Gemm/MatMul left in float) must be within 0.1 point of ONNX Runtime's unfused run of that file (not of Tern's own
      form: the QDQ file's weights are 7-bit).
 Then ONNX Runtime's own quantize_static (QDQ, per-channel, 100 calibration images) makes a
 QDQ file of each model; `tern run` on it, as the file says (float between QuantizeLinear and
@@ -118,6 +118,14 @@ def tern(build, *args):
     return subprocess.run([str(build / "bin" / "tern"), *args], check=True, capture_output=True, text=True).stdout
 
 
+def float_affine_steps(build, model):
+    """The Conv/Gemm/MatMul steps of `tern bench --integer --profile` that read float32."""
+    profile = json.loads(tern(build, "bench", str(model), "--integer", "--profile", "--json", "--batch", "8",
+                              "--seconds", "0.2", "--profile-runs", "2"))
+    return [step["node"] for step in profile["profile"]["steps"]
+            if step["op"] in FLOAT_AFFINE and step["inputs"].startswith("float32")]
+
+
 def check_model(build, python, work, model, source, max_size_ratio):
     float_file = ROOT / "sdk" / "examples" / "models" / f"{model}.onnx"
     qdq, own = work / f"{model}_qdq.onnx", work / f"{model}_int8.onnx"
@@ -136,6 +144,9 @@ def check_model(build, python, work, model, source, max_size_ratio):
                         f"{integer_kernels or 'no'} integer kernels (ops: {', '.join(ort['ops'])})")
     if abs(ort["top1"] - integer) > 0.001:
         failures.append(f"ONNX Runtime top-1 {ort['top1']:.2%} vs tern eval --integer {integer:.2%}")
+    left_float = float_affine_steps(build, qdq)
+    if left_float:
+        failures.append(f"tern eval --integer of the QDQ file computes {', '.join(left_float)} in float")
     if abs(imported - ort["top1_reference"]) > 0.001:
         failures.append(f"tern eval --integer of the QDQ file {imported:.2%} vs ONNX Runtime's unfused run of it "
                         f"{ort['top1_reference']:.2%}")
@@ -144,13 +155,6 @@ def check_model(build, python, work, model, source, max_size_ratio):
     print(f"| {model} | {integer:.2%} | {imported:.2%} | {ort['top1']:.2%} | {ort['top1_reference']:.2%} | "
           f"{', '.join(integer_kernels)} | {size:.2f}x | {'ok' if not failures else 'FAIL'} |")
     return failures, ort["version"]
-
-
-def float_affine_steps(build, model):
-    """The Conv/Gemm/MatMul steps of `tern bench --integer --profile` that read float32."""
-    profile = json.loads(tern(build, "bench", str(model), "--integer", "--profile", "--json", "--batch", "8"))
-    return [step["node"] for step in profile["profile"]["steps"]
-            if step["op"] in FLOAT_AFFINE and step["inputs"].startswith("float32")]
 
 
 def check_ort_model_on_tern(build, python, work, model, source):

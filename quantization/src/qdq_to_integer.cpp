@@ -395,7 +395,7 @@ bool lower_affine(Graph& graph, Node& node) {
   const std::optional<Activation> x = dequantized(node.input(0));
   Node* q = sole_quantizer(graph, node);
   const Value* w_value = node.input(1);
-  if (!x || q == nullptr || w_value == nullptr || w_value->shape().rank() < 2) return false;
+  if (!x || w_value == nullptr || w_value->shape().rank() < 2) return false;
   if (op == "Gemm" &&
       (node.attr<std::int64_t>("transA") != 0 || node.attr<double>("alpha") != 1.0 || node.attr<double>("beta") != 1.0))
     return false;
@@ -408,28 +408,40 @@ bool lower_affine(Graph& graph, Node& node) {
   const double x_scale = x->quantization.scale;
   std::optional<Ints> bias = accumulator_bias(node.input(2), x_scale, w->scale);
   if (!bias) return false;
-  Attributes attrs = node.attrs();
-  const std::optional<Value*> input = op == "Conv" ? padded_input(graph, node, *x, attrs) : x->values;
-  if (!input) return false;
   const Ints sums = sums_along(*w->values->constant(), w_axis);
   for (std::size_t c = 0; c < bias->size(); ++c) {
     (*bias)[c] -= x->quantization.zero_point * sums[c];
     if (std::abs(static_cast<double>((*bias)[c])) > int32_top) return false;
   }
+  Attributes attrs = node.attrs();
+  const std::optional<Value*> input = op == "Conv" ? padded_input(graph, node, *x, attrs) : x->values;
+  if (!input) return false;
   std::vector<Value*> inputs{*input, w->values};
   Value* bias_value = nullptr;
   if (node.input(2) != nullptr || x->quantization.zero_point != 0)
     bias_value = &integer_constant(graph, node.name() + "_bias_int32", Shape{static_cast<std::int64_t>(bias->size())},
                                    *bias, DataType::Int32);
   if (bias_value != nullptr && op != "MatMul") inputs.push_back(bias_value); // MatMul has no bias input
-  Node& integer = graph.replace_node(node, op, inputs, std::move(attrs));
-  Value* accumulation = integer.output();
+  // Quantized after: the node itself computes the accumulation. A float result (the
+  // network's logits, say) is the accumulation dequantized by s_x * s_w[c] in its place.
+  Value* accumulation = q != nullptr ? graph.replace_node(node, op, inputs, std::move(attrs)).output()
+                                     : &add_node(graph, op, inputs, node.output()->name() + "_int32", std::move(attrs));
   if (bias_value != nullptr && op == "MatMul")
     accumulation = &add_node(graph, "Add", {accumulation, bias_value}, node.name() + "_biased");
+  std::vector<double> unit;
+  for (const double s : w->scale) unit.push_back(x_scale * s);
+  if (q == nullptr) {
+    std::vector<float> scale(unit.begin(), unit.end());
+    Value& scale_value = graph.add_constant(graph.unique_name(node.name() + "_unit"),
+                                            Tensor::from_floats(Shape{static_cast<std::int64_t>(scale.size())}, scale));
+    Attributes axis;
+    axis.set("axis", out_axis);
+    graph.replace_node(node, "DequantizeLinear", {accumulation, &scale_value}, std::move(axis));
+    return true;
+  }
   const double y_scale = per_tensor(*q)->scale;
-  std::vector<double> factors;
-  for (const double s : w->scale) factors.push_back(x_scale * s / y_scale);
-  requantize_into(graph, *q, *accumulation, std::move(factors), out_axis);
+  for (double& factor : unit) factor /= y_scale;
+  requantize_into(graph, *q, *accumulation, std::move(unit), out_axis);
   return true;
 }
 

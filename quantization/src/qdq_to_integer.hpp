@@ -6,8 +6,9 @@
 // result only one QuantizeLinear reads becomes its integer form:
 //   - Conv / Gemm / MatMul with int8 weights (zero point 0): int8/uint8 X, int32
 //     accumulation, X's zero point folded into the bias as b - z_x * sum(W) (padding made
-//     explicit: a Pad of z_x), then a Requantize by s_x * s_w / s_y. An int32 bias on
-//     s_x * s_w is taken as it is; a float one, or one on another scale, is rounded to it;
+//     explicit: a Pad of z_x), then a Requantize by s_x * s_w / s_y, or, where no
+//     QuantizeLinear follows (the logits), a DequantizeLinear by s_x * s_w. An int32 bias
+//     on s_x * s_w is taken as it is; a float one, or one on another scale, is rounded to it;
 //   - Add, Concat of inputs on other scales, a BatchNormalization no Conv absorbed: int32
 //     sums at 2^8 times the output's resolution (each term off by 1/512 of a step at most)
 //     plus the zero points' and biases' constants, requantized once by 2^-8;

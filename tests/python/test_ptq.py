@@ -109,6 +109,17 @@ def test_qdq_report_mixed_precision_and_c_export_from_python(tmp_path, fmnist300
     tern.ptq.to_qdq(qdq)
     assert not tern.ptq.is_quantized(qdq)  # takes the float input as it is
     assert {node.type for node in qdq.nodes} >= {"QuantizeLinear", "DequantizeLinear"}
+    # Imported back onto integer kernels: the Convs and Gemms read integers, and the logits
+    # stay within one step of the QDQ file's float meaning (its last DequantizeLinear's scale).
+    assert tern.ptq.is_qdq(qdq) and not tern.ptq.is_qdq(float_model)
+    integer = qdq.clone()
+    tern.ptq.qdq_to_integer(integer)
+    assert {node.type for node in integer.nodes} >= {"Requantize"}
+    images = tern.read_npy(fmnist300[0])[:64].reshape(64, 1, 28, 28)
+    (meaning,) = tern.SequentialScheduler(qdq).forward(images)
+    (ours,) = tern.SequentialScheduler(integer).forward(images)
+    step = max(float(np.abs(meaning).max()), 1e-6) / 127
+    assert np.abs(ours - meaning).max() <= 1.01 * step
 
     summary = tern.export_c(quantized, tmp_path / "c", name="net")
     assert summary["input_size"] == 784 and summary["output_size"] == 10

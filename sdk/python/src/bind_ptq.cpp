@@ -107,6 +107,11 @@ void bind_steps(py::module_& module) {
   module.def(
       "is_quantized", [](const GraphPtr& graph) { return ptq::is_quantized(*graph); }, py::arg("graph"));
   module.def(
+      "is_qdq", [](const GraphPtr& graph) { return ptq::is_qdq(*graph); }, py::arg("graph"));
+  module.def(
+      "qdq_to_integer", [](const GraphPtr& graph) { unlocked([&] { ptq::qdq_to_integer(*graph); }); },
+      py::arg("graph"));
+  module.def(
       "measure_quality",
       [](const GraphPtr& float_model, const GraphPtr& quantized, const Dataset& calibration,
          const QuantizeOptions& options) {

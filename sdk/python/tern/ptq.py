@@ -26,7 +26,7 @@ __all__ = [
     "Clipping", "QuantizeOptions", "auto_assign_node_precision", "quantize_network",
     "prepare_network", "compute_ranges", "adjust_ranges", "quantize_normalized_network",
     "correct_biases", "fold_quantizers", "cast_to_integer", "to_qdq", "measure_quality", "quantize_mixed_precision",
-    "is_quantized", "scale_input",
+    "is_quantized", "scale_input", "is_qdq", "qdq_to_integer",
 ]
 
 
@@ -153,6 +153,18 @@ def quantize_mixed_precision(graph: Graph, calibration: Dataset, low=None, high=
     low = low or (DataType.int4, DataType.int4, DataType.int16)
     high = high or (DataType.int8, DataType.int8, DataType.int32)
     return _ptq.quantize_mixed_precision(graph, calibration, list(low), list(high), budget, _options(**options))
+
+
+def is_qdq(graph: Graph) -> bool:
+    """True when the graph holds QuantizeLinear or DequantizeLinear nodes (a QDQ model)."""
+    return _ptq.is_qdq(graph)
+
+
+def qdq_to_integer(graph: Graph) -> None:
+    """A QDQ model (to_qdq's, ONNX Runtime's quantize_static's) onto integer kernels: each
+    quantized operator computes on the file's integers, the rest stays float as the file
+    defines it. The graph keeps taking the float input."""
+    _ptq.qdq_to_integer(graph)
 
 
 def is_quantized(graph: Graph) -> bool:
