@@ -87,7 +87,11 @@ int bench(const po::variables_map& args, Output& out) {
   if (const std::size_t native = native_integer_affine_steps(scheduler); native > 0)
     out.text() << native << " integer Conv/Gemm/MatMul step(s) ran on Tern's native int8 kernels (exact, but slower "
                << "than oneDNN's): without VNNI, oneDNN's int8 primitives are exact only for uint8 inputs and weights "
-               << "within ±63. Quantize with --optimize-signs --reduce-range to run most of them on oneDNN.\n";
+               << "within ±63. "
+               << (ptq::is_quantized(graph)
+                       ? "Quantize with --optimize-signs --reduce-range to run most of them on oneDNN.\n"
+                       : "From a QDQ file, the steps with such inputs and weights run there (weights within ±63: "
+                         "tern quantize --format qdq's default, quantize_static's reduce_range=True).\n");
   if (args.count("profile")) {
     const auto passes = args["profile-runs"].as<std::size_t>();
     check(passes > 0, "--profile-runs must be positive");

@@ -2,6 +2,7 @@
 
 #include <tern/model_format.hpp>
 #include <tern/model_stats.hpp>
+#include <tern/ptq.hpp>
 #include <tern/registry.hpp>
 #include <tern/runtime.hpp>
 
@@ -104,6 +105,9 @@ int show_info(const po::variables_map& args, Output& out) {
   // Several backends: also show the plan they make together (nodes leave the first one).
   const nlohmann::json placement =
       backend_list(args).size() > 1 ? show_placement(graph, backend_list(args), out) : nlohmann::json();
+  if (ptq::is_qdq(graph))
+    out.text() << "  a QDQ model: its QuantizeLinear/DequantizeLinear pairs run in float unless tern run, eval or "
+                  "bench get --integer (the quantized ops then compute on integer kernels)\n";
   out.text() << "\nNext: tern eval " << path << " --dataset fashion-mnist, or tern run " << path << " --input x.npy\n";
   out.result() = {{"model", path},
                   {"inputs", inputs},
