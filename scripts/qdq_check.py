@@ -30,7 +30,6 @@ Prints a table and exits 1 when a check fails, 77 when ONNX Runtime cannot be in
 """
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile

@@ -30,8 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from peer_venv import VENV, ensure_venv  # noqa: E402
-from zoo_check import CLASSIFICATION, EXPORTS, export  # noqa: E402
+from peer_venv import VENV  # noqa: E402
+from zoo_check import CLASSIFICATION, EXPORTS, export, exporter_and_peer  # noqa: E402
 
 AFFINE = {"Conv", "Gemm", "MatMul"}
 # Fixed input shapes where dynamic ones leave spatial sizes unknown (shufflenet's channel
@@ -112,16 +112,8 @@ def main():
     parser.add_argument("--work", default=None, help="folder for the files (default: a temporary one)")
     args = parser.parse_args()
     build = Path(args.build).resolve()
-    try:
-        import numpy  # noqa: F401
-        import torch  # noqa: F401  (export() imports it when a file is missing)
-    except ImportError as error:
-        print(f"SKIP: {error} (install python3-torch and python3-torchvision)")
-        return 77
-    try:
-        python = ensure_venv(("onnxruntime", "numpy", "onnx"))
-    except (OSError, subprocess.CalledProcessError) as error:
-        print(f"SKIP: ONNX Runtime could not be installed from PyPI into {VENV}: {error}")
+    python = exporter_and_peer(("onnxruntime", "numpy", "onnx"))
+    if python is None:
         return 77
     models = args.models.split(",")
     unknown = [m for m in models if m not in CLASSIFICATION]

@@ -149,6 +149,23 @@ def export(zoo, name, opset):
     return path, images
 
 
+def exporter_and_peer(packages):
+    """The venv's python with `packages` (ONNX Runtime's), or None after printing why the
+    check is skipped: PyTorch (Debian's, to export) or the venv is missing."""
+    try:
+        import numpy  # noqa: F401
+        import torch  # noqa: F401  (only whether it is there: export() imports it when needed)
+        import torchvision  # noqa: F401
+    except ImportError as error:
+        print(f"SKIP: {error} (install python3-torch and python3-torchvision)")
+        return None
+    try:
+        return ensure_venv(packages)
+    except (OSError, subprocess.CalledProcessError) as error:
+        print(f"SKIP: ONNX Runtime could not be installed from PyPI into {VENV}: {error}")
+        return None
+
+
 def tern(build, threads, *args):
     """(ok, first error line) of one tern command."""
     threads_option = ["--threads", str(threads)] if args[0] != "info" else []
@@ -245,18 +262,10 @@ def main():
     parser.add_argument("--work", default=None, help="folder for tern's outputs (default: a temporary one)")
     args = parser.parse_args()
     build = Path(args.build).resolve()
-    try:
-        import numpy as np
-        import torch  # noqa: F401  (only whether it is there: export() imports it when needed)
-        import torchvision  # noqa: F401
-    except ImportError as error:
-        print(f"SKIP: {error} (install python3-torch and python3-torchvision)")
+    python = exporter_and_peer(("onnxruntime", "numpy"))
+    if python is None:
         return 77
-    try:
-        python = ensure_venv(("onnxruntime", "numpy"))
-    except (OSError, subprocess.CalledProcessError) as error:
-        print(f"SKIP: ONNX Runtime could not be installed from PyPI into {VENV}: {error}")
-        return 77
+    import numpy as np
     if args.quick:
         cases = QUICK
     else:

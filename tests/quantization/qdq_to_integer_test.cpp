@@ -18,6 +18,8 @@
 namespace tern {
 namespace {
 
+using test::attributes;
+
 using Ints = std::vector<std::int64_t>;
 
 /// Builds a QDQ graph: every activation goes through QuantizeLinear -> DequantizeLinear.
@@ -81,12 +83,6 @@ std::vector<float> spread(std::size_t count, float low, float high) {
   for (std::size_t i = 0; i < count; ++i)
     values.push_back(low + (high - low) * static_cast<float>(i) / static_cast<float>(count - 1));
   return values;
-}
-
-Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries) {
-  Attributes attrs;
-  for (const auto& [key, value] : entries) attrs.set(key, value);
-  return attrs;
 }
 
 /// x[N,3,8,8] (int8, zero point 3) -> Conv 3x3 pads 1 (per-channel, bias; int8 zp -20)

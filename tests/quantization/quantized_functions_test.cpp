@@ -19,13 +19,9 @@
 namespace tern {
 namespace {
 
-using Ints = std::vector<std::int64_t>;
+using test::attributes;
 
-Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries) {
-  Attributes attrs;
-  for (const auto& [key, value] : entries) attrs.set(key, value);
-  return attrs;
-}
+using Ints = std::vector<std::int64_t>;
 
 /// x[N, 3, 8, 8] -> Conv(3 -> 8, 3x3) -> HardSwish = h;
 /// squeeze-excitation: ReduceMean(h, [2, 3]) -> Conv 1x1 -> Relu -> Conv 1x1 -> HardSigmoid = s; e = h * s;

@@ -7,6 +7,12 @@
 
 namespace tern::test {
 
+Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries) {
+  Attributes attrs;
+  for (const auto& [key, value] : entries) attrs.set(key, value);
+  return attrs;
+}
+
 Graph relu_chain(int layers, std::int64_t width) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, width});

@@ -16,6 +16,9 @@ Tensor random_tensor(const Shape& shape, std::uint32_t seed, float low = -1.0f, 
 /// Runs a one-input graph on the "reference" backend and returns its first output.
 Tensor run_reference(const Graph& graph, const Tensor& input);
 
+/// Node attributes from {key, value} pairs, e.g. attributes({{"axis", std::int64_t{1}}}).
+Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries);
+
 /// Largest |a[i] - b[i]|; fails the current test when the element counts differ.
 double max_abs_diff(const Tensor& a, const Tensor& b);
 
