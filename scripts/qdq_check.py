@@ -175,8 +175,8 @@ print(json.dumps({"max_difference": float(np.abs(ort - tern).max()),
 """, str(folder / "ort_logits.npy"), str(out)], check=True, capture_output=True, text=True)
         result = json.loads(check.stdout)
         ok = result["max_difference"] <= made["step"] * 1.0001 and result["same_top1"] == 1.0
-        results.append(f"{mode}: {result['max_difference'] / made['step']:.2f} steps, "
-                       f"top-1 {result['same_top1']:.0%} same")
+        results.append(f"{result['max_difference'] / made['step']:.2f} steps, same top-1 on "
+                       f"{result['same_top1']:.0%}")
         if not ok:
             failures.append(f"{model}: Tern ({mode}) on ONNX Runtime's QDQ file differs by "
                             f"{result['max_difference']:.4g} (one step {made['step']:.4g}) or in top-1")
