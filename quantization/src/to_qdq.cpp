@@ -35,17 +35,28 @@ public:
   }
 
   Graph finish() {
-    std::vector<std::string> unsupported;
+    // Nodes without a QDQ form, and how many more only fail because they read their results.
+    std::vector<std::string> causes;
+    std::set<const Value*> unwritten;
+    std::size_t consequences = 0;
     for (const Node* node : in_.topological_order()) {
       if (done_.contains(node)) continue;
       const std::string reason = write(*node);
-      if (!reason.empty()) unsupported.push_back("'" + node->name() + "' (" + node->op_type() + "): " + reason);
+      if (reason.empty()) continue;
+      unwritten.insert(node->outputs().begin(), node->outputs().end());
+      if (std::ranges::any_of(node->inputs(), [&](const Value* in) { return unwritten.contains(in); }))
+        ++consequences;
+      else
+        causes.push_back("'" + node->name() + "' (" + node->op_type() + "): " + reason);
     }
-    check(unsupported.empty(), [&] {
-      std::string text =
-          "cannot write QDQ: " + std::to_string(unsupported.size()) + " node(s) outside the integer graph: ";
-      for (std::size_t i = 0; i < unsupported.size(); ++i) text += (i ? "; " : "") + unsupported[i];
-      return text + " (QDQ covers networks tern quantize casts to integer without --keep-float)";
+    check(causes.empty(), [&] {
+      constexpr std::size_t listed = 6;
+      std::string text = "cannot write QDQ: " + std::to_string(causes.size()) + " node(s) outside the integer graph: ";
+      for (std::size_t i = 0; i < std::min(causes.size(), listed); ++i) text += (i ? "; " : "") + causes[i];
+      if (causes.size() > listed) text += "; and " + std::to_string(causes.size() - listed) + " more";
+      if (consequences > 0) text += " (" + std::to_string(consequences) + " node(s) after them read their results)";
+      return text + ". QDQ covers networks tern quantize casts to integer without --keep-float, except table "
+                    "lookups, int32 products and Concats of differently scaled inputs";
     });
     for (const Value* output : in_.outputs()) out_.add_output(output->name());
     out_.infer_shapes();
@@ -73,6 +84,11 @@ private:
     static const std::set<std::string> byte_ops{"MaxPool",  "Reshape", "Flatten", "Squeeze", "Unsqueeze",
                                                 "Identity", "Relu",    "Concat",  "Resize"};
     if (byte_ops.contains(op) && x != nullptr && scale_.contains(x->name())) return pass_through(node);
+    // A table's output scale is baked into its values, so the file could not dequantize it.
+    if (op == "TableLookup")
+      return "a function tabulated on 8-bit integers (Sigmoid, HardSwish...) has no QDQ form yet";
+    if (op == "Cast" && node.attr<std::string>("to") == "int32")
+      return "an int32 product of two activations (squeeze-excitation, SiLU) has no QDQ form yet";
     return "no QDQ form for it here (it does not read a quantized tensor)";
   }
 
@@ -205,6 +221,7 @@ private:
     const Value* bias = node.op_type() == "MatMul" ? nullptr : node.input(2);
     if (w == nullptr || w->constant() == nullptr || (bias != nullptr && bias->constant() == nullptr))
       return "its weights and bias must be constants";
+    if (!scale_.contains(node.input(0)->name())) return "its input comes from a node without a QDQ form";
     const float s_x = scale_.at(node.input(0)->name());
     if (is_op(reader, "Requantize") && write_pooling(node, *reader)) return "";
     if (is_op(reader, "Requantize")) {

@@ -136,6 +136,22 @@ TEST(PtqQuantizedFunctions, EveryNodeQuantizesAndTheIntegerGraphComputesTheFakeO
   EXPECT_GT(sqnr_db(reference, fake_output), 30.0);
 }
 
+TEST(PtqQuantizedFunctions, TheQdqWriterNamesWhatHasNoQdqFormInOneLine) {
+  // Tables and int32 products have no QDQ form: the error names them, not the nodes after.
+  Graph qdq = fake_quantized();
+  try {
+    ptq::to_qdq(qdq, ptq::QuantizeOptions{});
+    FAIL() << "to_qdq accepted TableLookups";
+  } catch (const Error& error) {
+    const std::string text = error.what();
+    EXPECT_NE(text.find("cannot write QDQ"), std::string::npos) << text;
+    EXPECT_NE(text.find("(TableLookup): a function tabulated"), std::string::npos) << text;
+    EXPECT_EQ(text.find("'fc' (Gemm)"), std::string::npos) << "the Gemm only reads their results: " << text;
+    EXPECT_NE(text.find("after them read their results"), std::string::npos) << text;
+    EXPECT_EQ(text.find('\n'), std::string::npos) << text;
+  }
+}
+
 TEST(PtqQuantizedFunctions, AnOperatorWithoutIntegerFormIsNamedAndKeptInFloatOnlyWhenAsked) {
   const auto hardmax_net = [] {
     Graph graph = zoo_like_net();
