@@ -79,9 +79,10 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
 }
 
 /// oneDNN's primitives run uint8 X with weights within ±63 on every CPU (exact without VNNI
-/// too); the rest depends on the CPU.
-const char* expected_implementation(std::int64_t weight_max, DataType x_type) {
-  return weight_max <= 63 && x_type == DataType::UInt8 ? "onednn" : nullptr;
+/// too), and int8 X into a Conv without padding (shifted to uint8 without VNNI); the rest
+/// depends on the CPU.
+const char* expected_implementation(std::int64_t weight_max, DataType x_type, bool unpadded_conv = false) {
+  return weight_max <= 63 && (x_type == DataType::UInt8 || unpadded_conv) ? "onednn" : nullptr;
 }
 
 void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
@@ -110,8 +111,9 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
                  a, "conv");
   graph.add_output("y");
   const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
+  const bool unpadded = g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
-                      c.constant_weights ? expected_implementation(c.weight_max, x_type) : nullptr),
+                      c.constant_weights ? expected_implementation(c.weight_max, x_type, unpadded) : nullptr),
             expected);
 }
 
@@ -125,6 +127,10 @@ std::vector<ConvCase> conv_cases() {
       {"depthwise", Conv2d{2, 16, 8, 8, 16, 3, 3, 16, 1, 1, 1, 1, 1, 1}},
       {"dilated", Conv2d{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 0, 0, 0, 0, 2, 2}},
       {"computed weights", Conv2d{1, 5, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false},
+      {"1x1 expansion", Conv2d{2, 16, 7, 7, 96, 1, 1}},
+      {"1x1 strides 2, no bias", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2, 0, 0, 0, 0}, false},
+      {"1x1 strides 2, bias", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2, 0, 0, 0, 0}},
+      {"3x3 strides 2, no pads", Conv2d{2, 8, 9, 9, 16, 3, 3, 1, 2, 2, 0, 0, 0, 0}},
   };
 }
 
@@ -135,7 +141,9 @@ TEST(IntegerConv, AccumulatesExactly) {
 
 // Weights within ±63 (--reduce-range), every activation value: with uint8 X oneDNN's int8
 // primitives run them on every CPU, and without VNNI their 16-bit pair sums must not
-// saturate; int8 X runs where it is exact (oneDNN with VNNI, the native kernels without).
+// saturate; int8 X runs where it is exact: oneDNN with VNNI, and without it shifted to
+// uint8 into a Conv without padding (the bias compensating 128 · sum(W)), else the native
+// kernels.
 TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   for (ConvCase c : conv_cases()) {
     c.weight_max = 63;
