@@ -79,11 +79,13 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
 }
 
 /// oneDNN's primitives run uint8 X with weights within ±63 on every CPU (exact without VNNI
-/// too), except 1x1 convolutions with strides, which Tern's native kernels always run; the
-/// rest depends on the CPU.
-const char* expected_implementation(std::int64_t weight_max, DataType x_type, bool strided_pointwise = false) {
+/// too), and int8 X into a Conv without padding (shifted to uint8 without VNNI), except 1x1
+/// convolutions with strides, which Tern's native kernels always run; the rest depends on
+/// the CPU.
+const char* expected_implementation(std::int64_t weight_max, DataType x_type, bool strided_pointwise = false,
+                                    bool unpadded_conv = false) {
   if (strided_pointwise) return "native";
-  return weight_max <= 63 && x_type == DataType::UInt8 ? "onednn" : nullptr;
+  return weight_max <= 63 && (x_type == DataType::UInt8 || unpadded_conv) ? "onednn" : nullptr;
 }
 
 void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
@@ -113,8 +115,10 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
   graph.add_output("y");
   const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
   const bool strided_pointwise = g.kh == 1 && g.kw == 1 && (g.stride_h > 1 || g.stride_w > 1);
+  const bool unpadded = g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
-                      c.constant_weights ? expected_implementation(c.weight_max, x_type, strided_pointwise) : nullptr),
+                      c.constant_weights ? expected_implementation(c.weight_max, x_type, strided_pointwise, unpadded)
+                                         : nullptr),
             expected);
 }
 
@@ -129,8 +133,10 @@ std::vector<ConvCase> conv_cases() {
       {"dilated", Conv2d{1, 4, 9, 9, 4, 3, 3, 1, 1, 1, 0, 0, 0, 0, 2, 2}},
       {"computed weights", Conv2d{1, 5, 6, 6, 7, 3, 3, 1, 1, 1, 1, 1, 1, 1}, true, false},
       {"1x1", Conv2d{2, 16, 7, 7, 24, 1, 1}},
+      {"1x1 expansion", Conv2d{2, 16, 7, 7, 96, 1, 1}},
       {"1x1 strides 2 (ResNet's projections)", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2}},
       {"1x1 strides 2, no bias", Conv2d{2, 8, 8, 8, 16, 1, 1, 1, 2, 2}, false},
+      {"3x3 strides 2, no pads", Conv2d{2, 8, 9, 9, 16, 3, 3, 1, 2, 2, 0, 0, 0, 0}},
   };
 }
 
@@ -141,7 +147,9 @@ TEST(IntegerConv, AccumulatesExactly) {
 
 // Weights within ±63 (--reduce-range), every activation value: with uint8 X oneDNN's int8
 // primitives run them on every CPU, and without VNNI their 16-bit pair sums must not
-// saturate; int8 X runs where it is exact (oneDNN with VNNI, the native kernels without).
+// saturate; int8 X runs where it is exact: oneDNN with VNNI, and without it shifted to
+// uint8 into a Conv without padding (the bias compensating 128 · sum(W)), else the native
+// kernels.
 TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   for (ConvCase c : conv_cases()) {
     c.weight_max = 63;

@@ -6,7 +6,8 @@
 // writes int32 into a kernel-owned tensor that the native requantization then reads.
 // Layouts as for float Conv (layout.hpp): oneDNN picks (nhwc for int8), Tern's plain
 // tensors are reordered in and out (8-bit ones by byte_relayout.hpp's transposes),
-// constant weights packed once.
+// constant weights packed once. Without VNNI an int8 X runs shifted to uint8
+// (integer_support.hpp's shifted_int8_x), its bias compensated.
 #include "byte_relayout.hpp"
 #include "context.hpp"
 #include "dnnl_ops.hpp"
@@ -44,10 +45,16 @@ private:
     require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1], [&] {
       return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group);
     });
-    const bool has_bias = inputs.size() > 2 && inputs[2].defined();
-    if (has_bias)
+    const bool given_bias = inputs.size() > 2 && inputs[2].defined();
+    if (given_bias)
       require(inputs[2].dtype() == DataType::Int32 && inputs[2].shape() == Shape{w[0]},
               [&] { return "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]"; });
+    const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
+    shifted_ = shifted_int8_x(node()) ? Tensor(x, DataType::UInt8) : Tensor();
+    shifted_bias_ =
+        shifted_.defined() ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
+    const bool has_bias = given_bias || shifted_.defined();
+    const Tensor* bias_values = shifted_.defined() ? &shifted_bias_ : constant_input(node(), 2);
     const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
     require(outputs[0].dtype() == y_type,
             [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
@@ -62,12 +69,11 @@ private:
     }
 
     // Requantize in the primitive unless a bias makes its float32 sum unprovable.
-    const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
-    const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 ? 255 : 128;
-    in_primitive_ =
-        requantization_ &&
-        (!has_bias || bias_sum_exact(constant_input(node(), 1), constant_input(node(), 2), w[0], taps, taps, 1, x_max));
-    const memory::data_type src_type = dnnl_type(inputs[0].dtype()), s8 = memory::data_type::s8;
+    const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 || shifted_.defined() ? 255 : 128;
+    in_primitive_ = requantization_ &&
+                    (!has_bias || bias_sum_exact(constant_input(node(), 1), bias_values, w[0], taps, taps, 1, x_max));
+    const memory::data_type src_type = dnnl_type(shifted_.defined() ? DataType::UInt8 : inputs[0].dtype());
+    const memory::data_type s8 = memory::data_type::s8;
     const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
     const dnnl::primitive_attr attr =
         user_scratchpad(in_primitive_ ? requantize_attr(*requantization_, 1) : dnnl::primitive_attr());
@@ -93,10 +99,12 @@ private:
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
-    args_[DNNL_ARG_SRC] = src_.read(inputs[0]);
+    if (shifted_.defined()) shift_to_uint8(inputs[0], shifted_);
+    args_[DNNL_ARG_SRC] = src_.read(shifted_.defined() ? shifted_ : inputs[0]);
     args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
     args_[DNNL_ARG_DST] = dst_.write(target);
-    if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
+    if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end())
+      bind(bias->second, shifted_.defined() ? shifted_bias_ : inputs[2]);
     conv_.execute(args_);
     dst_.written();
     if (!accumulators_.defined()) return;
@@ -105,12 +113,38 @@ private:
                        y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
   }
 
+  /// b - 128 · sum(W) per output channel (b absent: 0), for X shifted by 128.
+  static Tensor compensated_bias(const Tensor& weights, const Tensor* bias, std::int64_t taps) {
+    const std::int64_t channels = weights.shape()[0];
+    Tensor result(Shape{channels}, DataType::Int32);
+    const std::int8_t* w = weights.data<std::int8_t>();
+    for (std::int64_t c = 0; c < channels; ++c) {
+      std::int64_t sum = 0;
+      for (std::int64_t t = 0; t < taps; ++t) sum += w[c * taps + t];
+      const std::int64_t b = bias != nullptr ? bias->data<std::int32_t>()[c] : 0;
+      result.data<std::int32_t>()[c] = static_cast<std::int32_t>(b - 128 * sum);
+    }
+    return result;
+  }
+
+  /// x + 128 as uint8: the top bit of each byte flipped.
+  static void shift_to_uint8(const Tensor& x, Tensor& shifted) {
+    const std::int8_t* in = x.data<std::int8_t>();
+    std::uint8_t* out = shifted.data<std::uint8_t>();
+    const std::int64_t count = x.numel();
+#pragma omp parallel for simd if (count > (1 << 16))
+    for (std::int64_t i = 0; i < count; ++i)
+      out[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(in[i]) ^ 0x80U);
+  }
+
   Primitive conv_;
   ByteRelayout src_, dst_;
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;
   Tensor accumulators_; ///< int32 Y when requantizing after the primitive, else undefined
+  Tensor shifted_;      ///< X + 128 as uint8 when shifted_int8_x, else undefined
+  Tensor shifted_bias_; ///< the bias that compensates the shift
   std::unordered_map<int, memory> args_;
 };
 

@@ -20,6 +20,12 @@ namespace tern::cpu::onednn {
 /// A 1x1 Conv with strides is never taken (a race in oneDNN 2.6's int8 kernel for it).
 bool int8_primitives_exact(const Node& node);
 
+/// True when the Conv kernel runs `node`'s int8 X as uint8 X + 128 (CPUs without VNNI): it
+/// adds 128 to every byte and subtracts 128 · sum(W) per output channel from the bias, so
+/// sum((x + 128) w) + b - 128 sum(w) = sum(x w) + b exactly while no window reaches a pad
+/// (which would read 128 instead of 0): int8_primitives_exact admits only unpadded Convs.
+bool shifted_int8_x(const Node& node);
+
 /// The attributes that make oneDNN requantize in the primitive: output scales (one, or
 /// one per channel along dst dimension `channel_dim`) and a clip to [lo, hi]. oneDNN then
 /// computes clip(float32(acc + bias) * scale) and converts to the dst type rounding half to
