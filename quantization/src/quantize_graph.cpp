@@ -196,7 +196,7 @@ private:
       Value& scaled =
           add("Mul", {&value, &scalar(value.name() + "_inv_scale", 1.0 / format.scale)}, value.name() + "_scaled");
       Value& integer = round_clip(scaled, format.range, value.name());
-      quantized_[&integer] = format;
+      record(integer, format);
       twin = requantized_.emplace(&value, &integer).first;
     }
     set_input(node, index, *twin->second);
@@ -215,6 +215,13 @@ private:
     set_input(clip, 2, scalar(value.name() + "_hi", static_cast<double>(format.range.hi)));
     graph_.bypass_node(*tail);
     removed_.insert(tail);
+  }
+
+  /// `integer`, a quantizer's output, has `format`; its Clip keeps the step (step_key).
+  void record(Value& integer, const Quantized& format) {
+    quantized_[&integer] = format;
+    Node* clip = integer.producer();
+    if (clip != nullptr && clip->op_type() == "Clip") clip->meta().set(step_key, number(format.scale, 17));
   }
 
   void report(const Node& node, const Quantized& format, const std::string& detail) {
@@ -322,7 +329,7 @@ private:
     }
     Value& quantized = requantize_in_place(out, &rescale, output.range);
     absorb_tail(tail, quantized, output);
-    quantized_[&quantized] = output;
+    record(quantized, output);
     const auto [low, high] = std::minmax_element(multiplier.begin(), multiplier.end());
     report(node, output,
            ", weights ±" + std::to_string(weight_range.hi) + (per_channel ? " per channel" : "") + ", rescale " +
@@ -341,7 +348,7 @@ private:
     }
     Value& quantized = requantize_in_place(*node.output(), nullptr, output.range);
     absorb_tail(tail, quantized, output);
-    quantized_[&quantized] = output;
+    record(quantized, output);
     report(node, output, "");
   }
 
@@ -352,7 +359,9 @@ private:
       Value& operand = *node.input(i);
       Value& aligned = add("Mul", {&operand, &scalar(operand.name() + "_to_concat", input.scale / output.scale)},
                            operand.name() + "_aligned");
-      set_input(node, i, round_clip(aligned, output.range, operand.name() + "_aligned"));
+      Value& integer = round_clip(aligned, output.range, operand.name() + "_aligned");
+      record(integer, output);
+      set_input(node, i, integer);
     }
     quantized_[node.output()] = output;
     report(node, output, "");
@@ -366,7 +375,7 @@ private:
     Value& quantized = requantize_in_place(
         *node.output(), &scalar(node.output()->name() + "_rescale", factor / output.scale), output.range);
     absorb_tail(tail, quantized, output);
-    quantized_[&quantized] = output;
+    record(quantized, output);
     report(node, output, detail);
   }
 
@@ -400,7 +409,7 @@ private:
     graph_.replace_node(node, "Mul", {&x, &rescale});
     Value& quantized = requantize_in_place(*node.output(), nullptr, output.range);
     absorb_tail(tail, quantized, output);
-    quantized_[&quantized] = output;
+    record(quantized, output);
     report(node, output, ", a rescale");
   }
 
@@ -415,7 +424,7 @@ private:
   /// (the cpu backend's 8-bit Resize rounds alike).
   void interpolate(Node& node) {
     const Quantized input = quantized_input(node, 0);
-    quantized_[&requantize_in_place(*node.output(), nullptr, input.range)] = input;
+    record(requantize_in_place(*node.output(), nullptr, input.range), input);
     report(node, input, ", blends rounded");
   }
 

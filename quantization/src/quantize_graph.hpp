@@ -14,6 +14,10 @@ namespace tern::ptq {
 inline constexpr const char* input_scale_key = "quantization.ptq.input_scale"; ///< inputs are multiplied by this
 inline constexpr const char* input_limit_key = "quantization.ptq.input_limit"; ///< then clamped to ±this
 inline constexpr const char* input_round_key = "quantization.ptq.input_round"; ///< and rounded when "1"
+/// On each activation quantizer's Clip (its Requantize in the integer graph): the real value
+/// of one step of the integers it makes, which the integer graph's ratios alone cannot tell
+/// (to_qdq writes it as the QuantizeLinear scale).
+inline constexpr const char* step_key = "quantization.ptq.step";
 
 void quantize_normalized_network(Graph& graph, PassContext& context, const Options& options);
 

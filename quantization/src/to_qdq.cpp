@@ -55,8 +55,7 @@ public:
       for (std::size_t i = 0; i < std::min(causes.size(), listed); ++i) text += (i ? "; " : "") + causes[i];
       if (causes.size() > listed) text += "; and " + std::to_string(causes.size() - listed) + " more";
       if (consequences > 0) text += " (" + std::to_string(consequences) + " node(s) after them read their results)";
-      return text + ". QDQ covers networks tern quantize casts to integer without --keep-float, except table "
-                    "lookups, int32 products and Concats of differently scaled inputs";
+      return text;
     });
     for (const Value* output : in_.outputs()) out_.add_output(output->name());
     out_.infer_shapes();
@@ -68,28 +67,38 @@ private:
   std::string write(const Node& node) {
     const std::string& op = node.op_type();
     const Value* x = node.input(0);
-    if (op == "Requantize" && in_.is_input(*x)) return quantize_input(node);
-    // A pending affine node's Requantize and a residual Add's terms: written with the Add,
-    // which comes later in the order.
-    if (op == "Requantize" && pending_.contains(node.output()->name())) return "";
-    if (op == "Requantize" && node.output()->dtype() == DataType::Int32 &&
-        is_op(sole_reader(in_, *node.output()), "Add"))
-      return "";
-    if ((op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul") && is_8bit(x->dtype()))
-      return affine(node);
-    if (op == "Add" && x->dtype() == DataType::Int32) return add(node);
-    if (op == "Requantize" && scale_.contains(x->name())) return requantize(node);
-    if (op == "Resize" && node.attr<std::string>("mode") == "linear" && x != nullptr && scale_.contains(x->name()))
-      return interpolate(node);
-    static const std::set<std::string> byte_ops{"MaxPool",  "Reshape", "Flatten", "Squeeze", "Unsqueeze",
-                                                "Identity", "Relu",    "Concat",  "Resize"};
-    if (byte_ops.contains(op) && x != nullptr && scale_.contains(x->name())) return pass_through(node);
-    // A table's output scale is baked into its values, so the file could not dequantize it.
-    if (op == "TableLookup")
-      return "a function tabulated on 8-bit integers (Sigmoid, HardSwish...) has no QDQ form yet";
-    if (op == "Cast" && node.attr<std::string>("to") == "int32")
-      return "an int32 product of two activations (squeeze-excitation, SiLU) has no QDQ form yet";
-    return "no QDQ form for it here (it does not read a quantized tensor)";
+    if (op == "Requantize") return requantize(node);
+    if ((op == "Conv" || op == "ConvTranspose" || op == "Gemm" || op == "MatMul") && quantized(x)) return affine(node);
+    if (op == "Add" && x != nullptr && x->dtype() == DataType::Int32) return add(node);
+    if (op == "Mul" && node.output()->dtype() == DataType::Int32) return product(node);
+    if (op == "Cast" && quantized(x)) return cast(node);
+    if (op == "TableLookup" && quantized(x)) return table(node);
+    if (op == "Relu" && quantized(x)) return relu(node);
+    if (op == "Resize" && node.attr<std::string>("mode") == "linear" && quantized(x)) return interpolate(node);
+    static const std::set<std::string> byte_ops{"MaxPool",  "Reshape",   "Flatten", "Squeeze", "Unsqueeze",
+                                                "Identity", "Transpose", "Concat",  "Resize",  "Slice",
+                                                "Gather",   "Expand",    "Tile"};
+    if (op == "Pad" && quantized(x)) return pad(node);
+    if (byte_ops.contains(op) && quantized(x)) return pass_through(node);
+    // Float islands (what stays float between a dequantization and the next quantizer) and
+    // shape arithmetic, which reads an 8-bit tensor's shape only.
+    const auto integer = [&](const Value* in) {
+      return in != nullptr && (in->dtype() == DataType::Int32 || (quantized(in) && op != "Shape" && op != "Size"));
+    };
+    if (std::none_of(node.inputs().begin(), node.inputs().end(), integer)) return copy(node);
+    return "no QDQ form for it here";
+  }
+
+  bool quantized(const Value* value) const { return value != nullptr && scale_.contains(value->name()); }
+
+  /// The real value of one step of the integers `quantizer` makes, recorded by quantize_network.
+  static float step(const Node& quantizer) {
+    check(quantizer.meta().has(step_key), [&] {
+      return "cannot write QDQ: " + quantizer.describe() + " carries no " + step_key +
+             " (to_qdq takes the graph quantize_network made, not one loaded from a file): quantize the float "
+             "model again";
+    });
+    return static_cast<float>(std::stod(quantizer.meta().get<std::string>(step_key)));
   }
 
   // ---- building blocks --------------------------------------------------------------
@@ -202,18 +211,53 @@ private:
 
   // ---- the node kinds ---------------------------------------------------------------
 
-  /// Tern's input scaling (x · input_scale) and the input's Requantize as one QuantizeLinear.
-  std::string quantize_input(const Node& node) {
+  /// y = clamp(round(x · c)): from a float x (Tern's input scaling too, for a graph input) a
+  /// QuantizeLinear; from an int32 accumulator, sum or product its float twin's; from 8-bit x
+  /// a DequantizeLinear → QuantizeLinear (a per-channel c as a Mul between). An int32 term
+  /// of a residual sum is written with its Add.
+  std::string requantize(const Node& node) {
+    const Value& x = *node.input(0);
     const std::vector<double> factor = node.attr<std::vector<double>>("scale");
-    if (factor.size() != 1) return "a per-channel input quantizer";
-    quantize(node.input(0)->name(), node.output()->name(), static_cast<float>(1.0 / (input_scale_ * factor[0])),
-             node.attr<std::int64_t>("lo"));
+    const std::string& y = node.output()->name();
+    const std::int64_t lo = node.attr<std::int64_t>("lo");
+    if (node.output()->dtype() == DataType::Int32)
+      return is_op(sole_reader(in_, *node.output()), "Add") ? "" : "an int32 Requantize outside a residual sum";
+    if (const auto twin = float_.find(x.name()); twin != float_.end()) {
+      quantize(twin->second, y, step(node), lo);
+      return "";
+    }
+    if (x.dtype() == DataType::Float32) {
+      if (factor.size() != 1) return "a per-channel quantizer of a float tensor";
+      const double scaling = in_.is_input(x) ? input_scale_ : 1.0;
+      quantize(renamed(x.name()), y, static_cast<float>(1.0 / (scaling * factor[0])), lo);
+      return "";
+    }
+    if (!quantized(&x)) return "a Requantize of an integer tensor without a QDQ form";
+    const float s_y = step(node);
+    quantize(rescaled(dequantized(x.name()), factor, node.attr<std::int64_t>("axis"), x, scale_.at(x.name()), s_y), y,
+             s_y, lo);
     return "";
   }
 
-  /// Conv/ConvTranspose/Gemm/MatMul: requantized (one Requantize reads it) or the network's dequantized
-  /// output (Cast to float32, then Mul by a constant). A requantized output read only by
-  /// residual Adds waits for its Add, which ties its scale to the other operand's.
+  /// Float `real` (rank of `like`) times g = c · to / from along `axis` where g is not 1:
+  /// what an integer factor c between steps `from` and `to` leaves of real values.
+  std::string rescaled(const std::string& real, const std::vector<double>& c, std::int64_t axis, const Value& like,
+                       float from, float to) {
+    std::vector<float> g;
+    for (const double f : c) g.push_back(static_cast<float>(f * to / from));
+    if (std::all_of(g.begin(), g.end(), [](float v) { return std::abs(v - 1.0f) < 1e-5f; })) return real;
+    std::vector<std::int64_t> dims(like.shape().rank(), 1);
+    if (g.size() > 1) dims.at(static_cast<std::size_t>(axis)) = static_cast<std::int64_t>(g.size());
+    const std::string factor = short_name("g");
+    out_.add_constant(factor, Tensor::from_floats(g.size() > 1 ? Shape(dims) : Shape{}, g));
+    const std::string result = short_name("f");
+    out_.add_node("Mul", {real, factor}, {result}, {}, short_name("n"));
+    return result;
+  }
+
+  /// Conv/ConvTranspose/Gemm/MatMul: its float twin (read by its Requantize) or, read
+  /// through Cast → Mul, the dequantized accumulator itself. Weights dequantize to their
+  /// real values: s_w = r · s_y / s_x with r the Requantize's factor.
   std::string affine(const Node& node) {
     const Value& acc = *node.output();
     Node* reader = sole_reader(in_, acc);
@@ -221,46 +265,38 @@ private:
     const Value* bias = node.op_type() == "MatMul" ? nullptr : node.input(2);
     if (w == nullptr || w->constant() == nullptr || (bias != nullptr && bias->constant() == nullptr))
       return "its weights and bias must be constants";
-    if (!scale_.contains(node.input(0)->name())) return "its input comes from a node without a QDQ form";
+    if (write_pooling(node)) return "";
     const float s_x = scale_.at(node.input(0)->name());
-    if (is_op(reader, "Requantize") && write_pooling(node, *reader)) return "";
     if (is_op(reader, "Requantize")) {
-      if (read_only_by_adds(*reader->output())) {
-        pending_[reader->output()->name()] = &node;
-        return "";
-      }
-      // y = round(acc · r) with r = s_x · s_w / s_y: any s_y will do; this one puts the
-      // dequantized weights in [-1, 1].
-      const std::vector<float> r = floats(reader->attr<std::vector<double>>("scale"));
-      write_affine(node, s_x / (127.0f * *std::max_element(r.begin(), r.end())));
+      const float s_y = step(*reader);
+      std::vector<float> s_w;
+      for (const float r : floats(reader->attr<std::vector<double>>("scale"))) s_w.push_back(r * s_y / s_x);
+      float_[acc.name()] = emit_affine(node, s_w, short_name("f"));
       return "";
     }
     const Node* mul = is_op(reader, "Cast") ? sole_reader(in_, *reader->output()) : nullptr;
-    if (!is_op(mul, "Mul") || mul->input(1)->constant() == nullptr || !in_.is_output(*mul->output()))
-      return "its int32 accumulator is read by neither one Requantize nor the output's dequantization";
-    // The network's output: acc · rescale = acc · s_x · s_w.
+    if (!is_op(mul, "Mul") || mul->input(1)->constant() == nullptr)
+      return "its int32 accumulator is read by neither one Requantize nor a dequantization";
+    // acc · c = acc · s_x · s_w: the float result directly.
     std::vector<float> s_w;
     for (const double f : mul->input(1)->constant()->to_doubles()) s_w.push_back(static_cast<float>(f) / s_x);
-    emit_affine(node, s_w, mul->output()->name());
+    emit_affine(node, s_w, renamed(mul->output()->name()));
     done_.insert(reader);
     done_.insert(mul);
     return "";
   }
 
-  /// cast_to_integer's average pooling (a depthwise Conv of int8 ones, then a Requantize of
-  /// scale r = g / window) back as GlobalAveragePool or AveragePool between DequantizeLinear
-  /// and QuantizeLinear: y = round(sum · r) = mean · window · r, so y_scale = x_scale /
-  /// (window · r). False (nothing written) for any other Conv.
-  bool write_pooling(const Node& node, const Node& requantize) {
+  /// cast_to_integer's average pooling (a depthwise Conv of int8 ones: window sums) back as
+  /// GlobalAveragePool or AveragePool of the dequantized input, its float twin. False
+  /// (nothing written) for any other Conv.
+  bool write_pooling(const Node& node) {
     const Value& w = *node.input(1);
     const Shape& x = node.input(0)->shape();
-    const std::vector<double> r = requantize.attr<std::vector<double>>("scale");
-    if (node.op_type() != "Conv" || node.input(2) != nullptr || r.size() != 1 || x.rank() != 4 ||
-        w.shape().rank() != 4 || w.shape()[1] != 1 || node.attr<std::int64_t>("group") != x[1] || w.shape()[0] != x[1])
+    if (node.op_type() != "Conv" || node.input(2) != nullptr || x.rank() != 4 || w.shape().rank() != 4 ||
+        w.shape()[1] != 1 || node.attr<std::int64_t>("group") != x[1] || w.shape()[0] != x[1])
       return false;
     const std::vector<double> ones = w.constant()->to_doubles();
     if (std::any_of(ones.begin(), ones.end(), [](double v) { return v != 1.0; })) return false;
-    const std::int64_t window = w.shape()[2] * w.shape()[3];
     const bool global = w.shape()[2] == x[2] && w.shape()[3] == x[3] && node.output()->shape()[2] == 1 &&
                         node.output()->shape()[3] == 1;
     Attributes attrs;
@@ -273,36 +309,13 @@ private:
     const std::string mean = short_name("f");
     out_.add_node(global ? "GlobalAveragePool" : "AveragePool", {dequantized(node.input(0)->name())}, {mean}, attrs,
                   node.name());
-    const float s_x = scale_.at(node.input(0)->name());
-    quantize(mean, requantize.output()->name(), static_cast<float>(s_x / (static_cast<double>(window) * r[0])),
-             requantize.attr<std::int64_t>("lo"));
-    done_.insert(&requantize);
+    float_[node.output()->name()] = mean;
     return true;
   }
 
-  bool read_only_by_adds(const Value& value) const {
-    const std::vector<Node*> readers = in_.consumers(value);
-    return !readers.empty() && !in_.is_output(value) && std::all_of(readers.begin(), readers.end(), [&](Node* r) {
-      return is_op(r, "Requantize") && r->output()->dtype() == DataType::Int32 &&
-             is_op(sole_reader(in_, *r->output()), "Add");
-    });
-  }
-
-  /// A requantized affine node whose output gets scale `s_y`: s_w = r · s_y / s_x.
-  void write_affine(const Node& node, float s_y) {
-    const Node& requantize = *sole_reader(in_, *node.output());
-    const float s_x = scale_.at(node.input(0)->name());
-    std::vector<float> s_w;
-    for (const float f : floats(requantize.attr<std::vector<double>>("scale"))) s_w.push_back(f * s_y / s_x);
-    const std::string output = short_name("f");
-    emit_affine(node, s_w, output);
-    quantize(output, requantize.output()->name(), s_y, requantize.attr<std::int64_t>("lo"));
-    done_.insert(&requantize);
-  }
-
   /// The float affine node over dequantized input, weights (scale s_w per output channel)
-  /// and bias (scale s_x · s_w), writing `output`.
-  void emit_affine(const Node& node, const std::vector<float>& s_w, const std::string& output) {
+  /// and bias (scale s_x · s_w), writing `output`; returns it.
+  std::string emit_affine(const Node& node, const std::vector<float>& s_w, const std::string& output) {
     const float s_x = scale_.at(node.input(0)->name());
     const bool w_rows = node.op_type() == "Conv" || (node.op_type() == "Gemm" && node.attr<std::int64_t>("transB"));
     std::string x = node.input(0)->name();
@@ -326,78 +339,110 @@ private:
     }
     Attributes attrs = node.attrs();
     out_.add_node(node.op_type(), inputs, {output}, std::move(attrs), node.name());
+    return output;
   }
 
-  /// The residual Add: Add(Requantize(a; c_a), Requantize(b; c_b)) read by Requantizes of
-  /// scale r: y = round((a·c_a + b·c_b)·r), so y_scale = a_scale / (c_a·r).
+  /// The residual sum Add(Requantize(a; c_a), Requantize(b; c_b)) in int32, read by
+  /// Requantizes of factor r: its float twin Add(a·g_a, b·g_b) over the dequantized
+  /// operands, g = c · r · s_y / s_operand (1 but for the float rounding of the factors).
   std::string add(const Node& node) {
-    std::vector<const Node*> terms;
+    const std::vector<Node*> readers = in_.consumers(*node.output());
+    if (readers.empty() || in_.is_output(*node.output()) || !is_op(readers[0], "Requantize") ||
+        readers[0]->attr<std::vector<double>>("scale").size() != 1)
+      return "its int32 sum is read by something other than per-tensor Requantizes";
+    const double unit = readers[0]->attr<std::vector<double>>("scale")[0] * step(*readers[0]);
+    std::vector<std::string> terms;
     for (const Value* in : node.inputs()) {
       const Node* term = in == nullptr ? nullptr : in->producer();
-      if (!is_op(term, "Requantize") || sole_reader(in_, *in) != &node ||
-          !(scale_.contains(term->input(0)->name()) || pending_.contains(term->input(0)->name())) ||
-          term->attr<std::vector<double>>("scale").size() != 1)
+      if (!is_op(term, "Requantize") || !quantized(term->input(0)))
         return "an Add that is not the integer residual sum cast_to_integer writes";
-      terms.push_back(term);
+      const Value& a = *term->input(0);
+      terms.push_back(rescaled(dequantized(a.name()), term->attr<std::vector<double>>("scale"),
+                               term->attr<std::int64_t>("axis"), a, scale_.at(a.name()), static_cast<float>(unit)));
     }
-    const std::vector<Node*> readers = in_.consumers(*node.output());
-    for (const Node* reader : readers)
-      if (!is_op(reader, "Requantize") || reader->attr<std::vector<double>>("scale").size() != 1)
-        return "its sum is read by something other than per-tensor Requantizes";
-    if (readers.empty() || in_.is_output(*node.output())) return "its sum is a graph output";
-
-    settle_operand_scales(*terms[0], *terms[1]);
     const std::string sum = short_name("f");
-    out_.add_node("Add", {dequantized(terms[0]->input(0)->name()), dequantized(terms[1]->input(0)->name())}, {sum}, {},
-                  node.name());
-    const double c_a = terms[0]->attr<std::vector<double>>("scale")[0];
-    for (const Node* reader : readers) {
-      const double r = reader->attr<std::vector<double>>("scale")[0];
-      quantize(sum, reader->output()->name(), static_cast<float>(scale_.at(terms[0]->input(0)->name()) / (c_a * r)),
-               reader->attr<std::int64_t>("lo"));
-      done_.insert(reader);
-    }
-    done_.insert(terms[0]);
-    done_.insert(terms[1]);
+    out_.add_node("Add", terms, {sum}, {}, node.name());
+    float_[node.output()->name()] = sum;
     return "";
   }
 
-  /// Operands a, b of a residual Add need a_scale / c_a = b_scale / c_b (c its term's
-  /// factor). An operand still pending (an affine output only Adds read) takes the scale
-  /// that makes it so; when both are, the first gets the usual choice.
-  void settle_operand_scales(const Node& term_a, const Node& term_b) {
-    const std::string& a = term_a.input(0)->name();
-    const std::string& b = term_b.input(0)->name();
-    const double c_a = term_a.attr<std::vector<double>>("scale")[0];
-    const double c_b = term_b.attr<std::vector<double>>("scale")[0];
-    if (pending_.contains(a) && pending_.contains(b)) {
-      const Node& node = *pending_.at(a);
-      const std::vector<float> r = floats(sole_reader(in_, *node.output())->attr<std::vector<double>>("scale"));
-      write_affine(node, scale_.at(node.input(0)->name()) / (127.0f * *std::max_element(r.begin(), r.end())));
-      pending_.erase(a);
+  /// Mul(Cast(a), Cast(b)) in int32, the product of two activations: its float twin
+  /// Mul(DequantizeLinear(a), DequantizeLinear(b)).
+  std::string product(const Node& node) {
+    std::vector<std::string> factors;
+    for (const Value* in : node.inputs()) {
+      const Node* cast = in == nullptr ? nullptr : in->producer();
+      if (!is_op(cast, "Cast") || !quantized(cast->input(0))) return "an int32 Mul of other than two activations";
+      factors.push_back(dequantized(cast->input(0)->name()));
     }
-    if (pending_.contains(a)) {
-      write_affine(*pending_.at(a), static_cast<float>(scale_.at(b) * c_a / c_b));
-      pending_.erase(a);
-    }
-    if (pending_.contains(b)) {
-      write_affine(*pending_.at(b), static_cast<float>(scale_.at(a) * c_b / c_a));
-      pending_.erase(b);
-    }
-    const double ratio = scale_.at(a) / c_a / (scale_.at(b) / c_b);
-    check(std::abs(ratio - 1.0) < 1e-4, [&] {
-      return "cannot write QDQ: the operands of the Add reading '" + a + "' and '" + b +
-             "' come with scales that no QDQ scale choice reconciles";
-    });
+    const std::string result = short_name("f");
+    out_.add_node("Mul", factors, {result}, {}, node.name());
+    float_[node.output()->name()] = result;
+    return "";
   }
 
-  /// A lone Requantize of an 8-bit tensor: y = round(x·c), so y_scale = x_scale / c.
-  std::string requantize(const Node& node) {
-    const std::vector<double> factor = node.attr<std::vector<double>>("scale");
-    if (factor.size() != 1 || node.output()->dtype() == DataType::Int32) return "a per-channel or int32 Requantize";
+  /// A Cast of 8-bit integers: to int32 for a product (written with it); to float32 (a float
+  /// island's input) a DequantizeLinear: of scale c when a Mul by scalar c reads it (the
+  /// dequantization quantize_network wrote), else of scale 1 (the bare integers).
+  std::string cast(const Node& node) {
     const std::string& x = node.input(0)->name();
-    quantize(dequantized(x), node.output()->name(), static_cast<float>(scale_.at(x) / factor[0]),
-             node.attr<std::int64_t>("lo"));
+    const std::string& to = node.attr<std::string>("to");
+    if (to == "int32") {
+      const std::vector<Node*> readers = in_.consumers(*node.output());
+      return std::all_of(readers.begin(), readers.end(),
+                         [](const Node* r) { return r->op_type() == "Mul" && r->output()->dtype() == DataType::Int32; })
+                 ? ""
+                 : "a Cast of 8-bit integers to int32 read by other than a product";
+    }
+    if (to != "float32") return "a Cast of 8-bit integers to " + to;
+    const Node* mul = sole_reader(in_, *node.output());
+    const Value* c = is_op(mul, "Mul") && mul->input(0) == node.output() ? mul->input(1) : nullptr;
+    const bool scaled = c != nullptr && c->constant() != nullptr && c->constant()->numel() == 1;
+    const std::string output = renamed(scaled ? mul->output()->name() : node.output()->name());
+    out_.add_node("DequantizeLinear",
+                  {renamed(x), scale_constant({scaled ? static_cast<float>(c->constant()->to_doubles()[0]) : 1.0f}),
+                   activation_zero(zero_.at(x))},
+                  {output}, {}, node.name());
+    if (scaled) done_.insert(mul);
+    return "";
+  }
+
+  /// TableLookup: the same table on the QDQ integers, a Gather of its 256 uint8 entries
+  /// indexed by the input (exact; integer runtimes run Cast and Gather on integers).
+  std::string table(const Node& node) {
+    const Value& x = *node.input(0);
+    const Value& y = *node.output();
+    const Tensor& values = *node.input(1)->constant();
+    if (!is_8bit(values.dtype())) return "a table of int32 results";
+    const std::vector<double> entries = values.to_doubles();
+    const std::uint8_t zero_y = *std::min_element(entries.begin(), entries.end()) >= 0 ? 0 : 128;
+    const auto lowest = static_cast<int>(info(x.dtype()).lowest);
+    std::vector<std::uint8_t> qdq_table;
+    for (int u = 0; u < 256; ++u) {
+      const int index = std::clamp(u - zero_.at(x.name()), lowest, lowest + 255) - lowest;
+      const double entry = entries[static_cast<std::size_t>(index)] + zero_y;
+      qdq_table.push_back(static_cast<std::uint8_t>(std::clamp(entry, 0.0, 255.0)));
+    }
+    const std::string table_name = short_name("table");
+    out_.add_constant(table_name, Tensor::from(Shape{256}, DataType::UInt8, qdq_table));
+    Attributes to;
+    to.set("to", std::string("int32"));
+    const std::string index = short_name("i");
+    out_.add_node("Cast", {renamed(x.name())}, {index}, to, short_name("n"));
+    out_.add_node("Gather", {table_name, index}, {renamed(y.name())}, {}, node.name());
+    scale_[y.name()] = step(node);
+    zero_[y.name()] = zero_y;
+    return "";
+  }
+
+  /// Relu on 8-bit integers: nothing to do where the zero point is 0 (already clamped),
+  /// else DequantizeLinear → Relu → QuantizeLinear of the same scale, zero point 0.
+  std::string relu(const Node& node) {
+    const std::string& x = node.input(0)->name();
+    if (zero_.at(x) == 0) return pass_through(node);
+    const std::string result = short_name("f");
+    out_.add_node("Relu", {dequantized(x)}, {result}, {}, node.name());
+    quantize(result, node.output()->name(), scale_.at(x), 0);
     return "";
   }
 
@@ -409,34 +454,26 @@ private:
     if (!is_op(reader, "Requantize") || reader->attr<std::vector<double>>("scale") != std::vector<double>{1.0})
       return "a linear Resize of integers not rounded by one Requantize of scale 1";
     const auto& all = node.inputs();
-    if (std::any_of(all.begin() + 1, all.end(), [](const Value* in) { return in != nullptr && !in->constant(); }))
-      return "a linear Resize whose scales or sizes are computed";
-    const std::string& x = node.input(0)->name();
-    std::vector<std::string> inputs{dequantized(x)};
-    for (std::size_t i = 1; i < all.size(); ++i) inputs.push_back(all[i] == nullptr ? std::string() : copied(*all[i]));
+    std::vector<std::string> inputs{dequantized(node.input(0)->name())};
+    for (std::size_t i = 1; i < all.size(); ++i)
+      inputs.push_back(all[i] == nullptr ? std::string() : input_name(*all[i]));
     const std::string blend = short_name("f");
     Attributes attrs = node.attrs();
     out_.add_node("Resize", inputs, {blend}, std::move(attrs), node.name());
-    quantize(blend, reader->output()->name(), scale_.at(x), reader->attr<std::int64_t>("lo"));
+    quantize(blend, reader->output()->name(), scale_.at(node.input(0)->name()), reader->attr<std::int64_t>("lo"));
     done_.insert(reader);
     return "";
   }
 
-  /// Ops that move or compare 8-bit values keep them, scale and type included.
+  /// Ops that move or select 8-bit values keep them, scale and type included; their 8-bit
+  /// inputs must agree on both.
   std::string pass_through(const Node& node) {
     const std::string& first = node.input(0)->name();
     std::vector<std::string> inputs;
     for (const Value* in : node.inputs()) {
-      if (in == nullptr) {
-        inputs.emplace_back();
-      } else if (in->constant() != nullptr) {
-        inputs.push_back(copied(*in));
-      } else {
-        if (!scale_.contains(in->name()) || scale_.at(in->name()) != scale_.at(first) ||
-            zero_.at(in->name()) != zero_.at(first))
-          return "its inputs have different scales or zero points";
-        inputs.push_back(renamed(in->name()));
-      }
+      if (quantized(in) && (scale_.at(in->name()) != scale_.at(first) || zero_.at(in->name()) != zero_.at(first)))
+        return "its inputs have different scales or zero points";
+      inputs.push_back(in == nullptr ? std::string() : input_name(*in));
     }
     std::vector<std::string> outputs;
     for (const Value* out : node.outputs()) outputs.push_back(renamed(out->name()));
@@ -448,14 +485,50 @@ private:
     return "";
   }
 
+  /// Pad of 8-bit integers: its constant fill moves to the QDQ integers (+ zero point).
+  std::string pad(const Node& node) {
+    const Value* fill = node.inputs().size() > 2 ? node.input(2) : nullptr;
+    if (node.attrs().get_or<std::string>("mode", "constant") != "constant") return pass_through(node);
+    if (fill != nullptr && fill->constant() == nullptr) return "a Pad of 8-bit integers with a computed fill";
+    const std::string& x = node.input(0)->name();
+    const double value = (fill != nullptr ? fill->constant()->to_doubles().at(0) : 0.0) + zero_.at(x);
+    const std::string filled = short_name("pad");
+    out_.add_constant(filled, Tensor::from(Shape{}, DataType::UInt8,
+                                           std::vector{static_cast<std::uint8_t>(std::clamp(value, 0.0, 255.0))}));
+    std::vector<std::string> inputs{renamed(x), input_name(*node.input(1)), filled};
+    for (std::size_t i = 3; i < node.inputs().size(); ++i)
+      inputs.push_back(node.input(i) == nullptr ? std::string() : input_name(*node.input(i)));
+    Attributes attrs = node.attrs();
+    out_.add_node("Pad", inputs, {renamed(node.output()->name())}, std::move(attrs), node.name());
+    scale_[node.output()->name()] = scale_.at(x);
+    zero_[node.output()->name()] = zero_.at(x);
+    constants_.emplace(node.output()->name(), activation_constants(x));
+    return "";
+  }
+
+  /// A node of no 8-bit tensor (a float island's, shape arithmetic), as it is.
+  std::string copy(const Node& node) {
+    std::vector<std::string> inputs, outputs;
+    for (const Value* in : node.inputs()) inputs.push_back(in == nullptr ? std::string() : input_name(*in));
+    for (const Value* out : node.outputs()) outputs.push_back(renamed(out->name()));
+    Attributes attrs = node.attrs();
+    out_.add_node(node.op_type(), inputs, outputs, std::move(attrs), node.name());
+    return "";
+  }
+
+  /// The QDQ graph's name for input `value`, a constant copied over on first use.
+  std::string input_name(const Value& value) {
+    return value.constant() != nullptr ? copied(value) : renamed(value.name());
+  }
+
   const Graph& in_;
   double input_scale_;
   Graph out_;
-  std::map<std::string, float> scale_;         // 8-bit value -> real value of one integer step
-  std::map<std::string, std::uint8_t> zero_;   // its uint8 zero point in the QDQ graph
-  std::map<std::string, int> counters_;        // numbers the short names of each prefix
-  std::set<const Node*> done_;                 // nodes written as part of another's pattern
-  std::map<std::string, const Node*> pending_; // affine outputs waiting for their Add's scale
+  std::map<std::string, float> scale_;       // 8-bit value -> real value of one integer step
+  std::map<std::string, std::uint8_t> zero_; // its uint8 zero point in the QDQ graph
+  std::map<std::string, int> counters_;      // numbers the short names of each prefix
+  std::set<const Node*> done_;               // nodes written as part of another's pattern
+  std::map<std::string, std::string> float_; // int32 accumulator, sum, product -> its float twin
   std::map<std::string, std::pair<std::string, std::string>> constants_; // 8-bit value -> its scale, zero point
   std::map<std::string, std::string> names_;                             // integer-graph name -> QDQ-graph name
   std::map<std::string, std::string> shared_;                            // shared constant's base name -> its name
