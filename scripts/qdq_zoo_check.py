@@ -15,7 +15,15 @@ random weights, opset 13, when missing):
      and only a failure to load, run or compute on integers fails.
 The shapes are what matters here (what quantize_static writes around each op), not accuracy.
 
-    python3 scripts/qdq_zoo_check.py [--models a,b] [--build build]
+With --export, the other direction: Tern's own QDQ files of the same networks in ONNX Runtime.
+  1. `tern quantize NET --format qdq` (calibrated on the network's 2 zoo images);
+  2. ONNX Runtime checks the file (onnx.checker) and runs it with its graph optimisations:
+     every Conv/Gemm/MatMul must be fused into an integer kernel (QLinearConv, QGemm...: no
+     float one left in its optimised graph), tables, products and sums included;
+  3. SQNR in dB against the float network (ONNX Runtime float) of ONNX Runtime's integer
+     run of the file and of Tern's (`tern run FILE --integer`), printed.
+
+    python3 scripts/qdq_zoo_check.py [--export] [--models a,b] [--build build]
 
 Prints a table; exits 1 when a model fails, 77 when PyTorch or ONNX Runtime is missing
 (the CTest zoo.qdq_import runs it).
@@ -64,6 +72,28 @@ print(json.dumps({"ok": True}))
 """
 
 
+# Runs inside the venv: the ONNX checker on Tern's QDQ file, ONNX Runtime's optimised run of
+# it (its optimised graph's op counts) and its float run of the source network. Prints one
+# JSON line.
+ORT_EXPORT = r"""
+import collections, json, sys, numpy as np, onnx, onnxruntime as ort
+qdq, source, images_file, fused_file, float_file, optimized = sys.argv[1:7]
+onnx.checker.check_model(onnx.load(qdq), full_check=True)
+images = np.load(images_file)
+def run(path, optimized_path=None):
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    if optimized_path:
+        options.optimized_model_filepath = optimized_path
+    session = ort.InferenceSession(path, options, providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: images})[0]
+np.save(fused_file, run(qdq, optimized))
+np.save(float_file, run(source))
+print(json.dumps(collections.Counter(n.op_type for n in onnx.load(optimized).graph.node)))
+"""
+FLOAT_AFFINE = {"Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul", "FusedMatMul"}
+
+
 def tern(build, *args):
     result = subprocess.run([str(build / "bin" / "tern"), *args], capture_output=True, text=True)
     if result.returncode != 0:
@@ -105,10 +135,37 @@ def check(build, python, work, name, onnx_file, images):
     return row, failure
 
 
+def check_export(build, python, work, name, onnx_file, images):
+    """(row text, failure or None) for Tern's QDQ file of one network in ONNX Runtime."""
+    import numpy as np
+    qdq, fused, reference = work / f"{name}_tern_qdq.onnx", work / f"{name}_fused.npy", work / f"{name}_float.npy"
+    shape = ["--input-shape", INPUT_SHAPES[name]] if name in INPUT_SHAPES else []
+    try:
+        tern(build, "quantize", str(onnx_file), "--calib", str(images), "--calib-size", "2", "--format", "qdq", "-o",
+             str(qdq))
+        tern(build, "run", str(qdq), "--integer", *shape, "--input", str(images), "--output-dir", str(work / name))
+    except RuntimeError as error:
+        return f"| {name} | - | - | - | - |", f"tern: {error}"
+    made = subprocess.run([str(python), "-c", ORT_EXPORT, str(qdq), str(onnx_file), str(images), str(fused),
+                           str(reference), str(work / f"{name}_optimized.onnx")], capture_output=True, text=True)
+    if made.returncode != 0:
+        lines = made.stderr.strip().splitlines() or ["failed"]
+        return f"| {name} | - | - | - | - |", f"ONNX Runtime: {lines[-1][:300]}"
+    ops = json.loads(made.stdout.strip().splitlines()[-1])
+    float_affine = sum(count for op, count in ops.items() if op in FLOAT_AFFINE)
+    integer = sum(count for op, count in ops.items() if op.startswith("QLinear") or op in {"QGemm", "ConvInteger",
+                                                                                            "MatMulInteger"})
+    reference = np.load(reference)
+    row = (f"| {name} | {sqnr(reference, np.load(fused)):.1f} | {sqnr(reference, np.load(work / name / 'output.npy')):.1f}"
+           f" | {integer} | {float_affine} |")
+    return row, f"{float_affine} Conv/Gemm/MatMul left in float by ONNX Runtime" if float_affine else None
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=str(ROOT / "build"))
     parser.add_argument("--models", default=",".join(CLASSIFICATION))
+    parser.add_argument("--export", action="store_true", help="Tern's QDQ files in ONNX Runtime instead")
     parser.add_argument("--work", default=None, help="folder for the files (default: a temporary one)")
     args = parser.parse_args()
     build = Path(args.build).resolve()
@@ -126,12 +183,17 @@ def main():
     with tempfile.TemporaryDirectory(prefix="tern-qdq-zoo-") as scratch:
         work = Path(args.work or scratch)
         work.mkdir(parents=True, exist_ok=True)
-        print("| network | SQNR dB, tern run --integer vs the file's meaning | SQNR dB, ONNX Runtime's integer "
-              "kernels vs the same | Conv/Gemm/MatMul left in float | float ops left |")
+        if args.export:
+            print("| network | SQNR dB vs float, ONNX Runtime's integer run of Tern's QDQ file | the same file, "
+                  "tern run --integer | integer ops in ONNX Runtime's optimised graph | Conv/Gemm/MatMul left in "
+                  "float |")
+        else:
+            print("| network | SQNR dB, tern run --integer vs the file's meaning | SQNR dB, ONNX Runtime's integer "
+                  "kernels vs the same | Conv/Gemm/MatMul left in float | float ops left |")
         print("| --- | ---: | ---: | ---: | --- |")
         for name in models:
             onnx_file, images = export(zoo, name, 13)
-            row, failure = check(build, python, work, name, onnx_file, images)
+            row, failure = (check_export if args.export else check)(build, python, work, name, onnx_file, images)
             print(row, flush=True)
             if failure:
                 failures.append(f"{name}: {failure}")

@@ -90,7 +90,8 @@ void cast_to_integer(Graph& graph, const QuantizeOptions& options = {});
 /// The quantized graph in ONNX's QDQ form (QuantizeLinear/DequantizeLinear around float ops,
 /// int8 weights, int32 biases) that integer runtimes fuse into their int8 kernels; it takes
 /// the float input as it is (its first QuantizeLinear does the input scaling), so it is no
-/// longer is_quantized(). Throws for nodes outside the integer graph (--keep-float ones).
+/// longer is_quantized(). Takes the graph quantize_network made (each quantizer carries its
+/// real step); throws for one read back from a file, which has lost them.
 void to_qdq(Graph& graph, const QuantizeOptions& options = {});
 /// True when the graph holds QuantizeLinear or DequantizeLinear nodes (a QDQ model).
 bool is_qdq(const Graph& graph);

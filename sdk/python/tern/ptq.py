@@ -134,7 +134,8 @@ def cast_to_integer(graph: Graph, **options) -> None:
 
 def to_qdq(graph: Graph, **options) -> None:
     """The quantized graph in ONNX's QDQ form (QuantizeLinear/DequantizeLinear) for integer
-    runtimes such as ONNX Runtime; it then takes the float input as it is."""
+    runtimes such as ONNX Runtime; it then takes the float input as it is. Takes the graph
+    quantize_network made (not one read back from a file: quantize again)."""
     _ptq.to_qdq(graph, _options(**options))
 
 
