@@ -19,7 +19,8 @@ With --export, the other direction: Tern's own QDQ files of the same networks in
   1. `tern quantize NET --format qdq` (calibrated on the network's 2 zoo images);
   2. ONNX Runtime checks the file (onnx.checker) and runs it with its graph optimisations:
      every Conv/Gemm/MatMul must be fused into an integer kernel (QLinearConv, QGemm...: no
-     float one left in its optimised graph), tables, products and sums included;
+     float one left in its optimised graph), tables, products and sums included (it has no
+     integer ConvTranspose: that one stays float there);
   3. SQNR in dB against the float network (ONNX Runtime float) of ONNX Runtime's integer
      run of the file and of Tern's (`tern run FILE --integer`), printed.
 
@@ -39,7 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 from peer_venv import VENV  # noqa: E402
-from zoo_check import CLASSIFICATION, EXPORTS, export, exporter_and_peer  # noqa: E402
+from zoo_check import CLASSIFICATION, EXPORTS, SIZES, export, exporter_and_peer  # noqa: E402
 
 AFFINE = {"Conv", "Gemm", "MatMul"}
 # Fixed input shapes where dynamic ones leave spatial sizes unknown (shufflenet's channel
@@ -92,6 +93,10 @@ np.save(float_file, run(source))
 print(json.dumps(collections.Counter(n.op_type for n in onnx.load(optimized).graph.node)))
 """
 FLOAT_AFFINE = {"Conv", "FusedConv", "Gemm", "FusedGemm", "MatMul", "FusedMatMul"}
+# Beyond the classification networks: a segmentation head (Resize, Concat of scales) and the
+# ConvTranspose decoder, whose ConvTransposes ONNX Runtime's CPU provider runs in float
+# between DequantizeLinear and QuantizeLinear (it has no integer kernel for them).
+EXPORT_EXTRAS = ["lraspp_mobilenet_v3_large", "convtranspose_decoder"]
 
 
 def tern(build, *args):
@@ -164,7 +169,8 @@ def check_export(build, python, work, name, onnx_file, images):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", default=str(ROOT / "build"))
-    parser.add_argument("--models", default=",".join(CLASSIFICATION))
+    parser.add_argument("--models", default=None, help="default: the classification networks (with --export also "
+                        "MobileNetV3's segmentation network and the ConvTranspose decoder; any zoo network there)")
     parser.add_argument("--export", action="store_true", help="Tern's QDQ files in ONNX Runtime instead")
     parser.add_argument("--work", default=None, help="folder for the files (default: a temporary one)")
     args = parser.parse_args()
@@ -172,10 +178,11 @@ def main():
     python = exporter_and_peer(("onnxruntime", "numpy", "onnx"))
     if python is None:
         return 77
-    models = args.models.split(",")
-    unknown = [m for m in models if m not in CLASSIFICATION]
+    models = args.models.split(",") if args.models else list(CLASSIFICATION) + (EXPORT_EXTRAS if args.export else [])
+    known = SIZES if args.export else CLASSIFICATION
+    unknown = [m for m in models if m not in known]
     if unknown:
-        parser.error(f"unknown models {unknown} (known: {', '.join(CLASSIFICATION)})")
+        parser.error(f"unknown models {unknown} (known: {', '.join(known)})")
     zoo = build / "zoo" / EXPORTS
     zoo.mkdir(parents=True, exist_ok=True)
     start = time.time()
