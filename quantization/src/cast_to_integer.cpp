@@ -2,6 +2,7 @@
 
 #include "op_roles.hpp"
 #include "quantize_graph.hpp"
+#include "requantize.hpp"
 #include "tabulate.hpp"
 
 #include <tern/error.hpp>
@@ -20,20 +21,11 @@ using Ints = std::vector<std::int64_t>;
 
 bool scalar_constant(const Value* value) { return value && value->constant() && value->constant()->numel() == 1; }
 
-std::string integer_type(std::int64_t lo, std::int64_t hi) {
-  if (lo >= -128 && hi <= 127) return "int8";
-  if (lo >= 0 && hi <= 255) return "uint8";
-  return "int32";
-}
-
-Attributes requantize_attributes(std::vector<double> scale, std::int64_t axis, std::int64_t lo, std::int64_t hi) {
-  Attributes attrs;
-  attrs.set("scale", std::move(scale));
-  attrs.set("axis", axis);
-  attrs.set("lo", lo);
-  attrs.set("hi", hi);
-  attrs.set("to", integer_type(lo, hi));
-  return attrs;
+/// The narrowest type that holds [lo, hi].
+DataType integer_type(std::int64_t lo, std::int64_t hi) {
+  if (lo >= -128 && hi <= 127) return DataType::Int8;
+  if (lo >= 0 && hi <= 255) return DataType::UInt8;
+  return DataType::Int32;
 }
 
 /// The axis of a tensor of rank `rank` along which a factor of shape `factor` varies (its
@@ -70,7 +62,7 @@ std::size_t fuse_quantizers(Graph& graph) {
     constexpr double int32_top = 2147483647.0;
     const auto lo = static_cast<std::int64_t>(std::max(clip->input(1)->constant()->to_doubles()[0], -int32_top));
     const auto hi = static_cast<std::int64_t>(std::min(clip->input(2)->constant()->to_doubles()[0], int32_top));
-    graph.replace_node(*clip, "Requantize", {source}, requantize_attributes(scale, axis, lo, hi));
+    graph.replace_node(*clip, "Requantize", {source}, requantize_attributes(scale, axis, lo, hi, integer_type(lo, hi)));
     graph.remove_node(*round);
     if (multiply != nullptr) graph.remove_node(*multiply);
     ++fused;
@@ -221,7 +213,7 @@ void integer_add(Graph& graph, Node& add, const std::set<const Value*>& integers
     const std::string name = graph.unique_name(operand.integer->name() + "_int32");
     terms.push_back(graph
                         .add_node("Requantize", {operand.integer->name()}, {name},
-                                  requantize_attributes(scale, operand.axis, int32_lo, int32_hi))
+                                  requantize_attributes(scale, operand.axis, int32_lo, int32_hi, DataType::Int32))
                         .output());
     float_nodes.insert(float_nodes.end(), operand.float_nodes.begin(), operand.float_nodes.end());
   }
@@ -341,7 +333,8 @@ void cast_to_integer(Graph& graph, PassContext&, const Options& options) {
   const auto limit = static_cast<std::int64_t>(std::stod(graph.meta().get<std::string>(input_limit_key)));
   for (Value* input : std::vector<Value*>(graph.inputs()))
     if (!graph.consumers(*input).empty())
-      graph.insert_after(*input, "Requantize", requantize_attributes({1.0}, 1, -limit, limit));
+      graph.insert_after(*input, "Requantize",
+                         requantize_attributes({1.0}, 1, -limit, limit, integer_type(-limit, limit)));
 
   // Operators the cpu backend runs on 8-bit integers as they are.
   static const std::set<std::string> integer_ops{"MaxPool", "Reshape",   "Flatten", "Transpose",  "Identity",

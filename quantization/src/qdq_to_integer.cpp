@@ -1,6 +1,7 @@
 #include "qdq_to_integer.hpp"
 
 #include "op_roles.hpp"
+#include "requantize.hpp"
 #include "tabulate.hpp"
 
 #include <tern/error.hpp>
@@ -18,6 +19,9 @@ namespace {
 using Ints = std::vector<std::int64_t>;
 
 constexpr double int32_top = 2147483647.0;
+
+/// A bound held as a double (an integer type's lowest or highest, shifted by a zero point).
+std::int64_t as_integer(double bound) { return static_cast<std::int64_t>(bound); }
 
 bool is_8bit(DataType type) { return type == DataType::Int8 || type == DataType::UInt8; }
 
@@ -96,16 +100,6 @@ Value& add_node(Graph& graph, const std::string& op, const std::vector<Value*>& 
   return *graph.add_node(op, names, {graph.unique_name(base)}, std::move(attrs)).output();
 }
 
-Attributes requantize_attributes(std::vector<double> scale, std::int64_t axis, double lo, double hi, DataType to) {
-  Attributes attrs;
-  attrs.set("scale", std::move(scale));
-  attrs.set("axis", axis);
-  attrs.set("lo", static_cast<std::int64_t>(lo));
-  attrs.set("hi", static_cast<std::int64_t>(hi));
-  attrs.set("to", std::string(name(to)));
-  return attrs;
-}
-
 /// The integer steps that turn `accumulation` (real value accumulation * scale[c] *
 /// out.scale) into `out`'s integers: a Requantize, and for a zero point other than 0 an
 /// int32 Add of it and a Cast. The last step takes the place of QuantizeLinear `q` (its
@@ -119,9 +113,11 @@ Value& requantized(Graph& graph, Value& accumulation, std::vector<double> scale,
   const double lo = lowest(out.type) - static_cast<double>(out.zero_point);
   const double hi = highest(out.type) - static_cast<double>(out.zero_point);
   if (out.zero_point == 0)
-    return last("Requantize", accumulation, requantize_attributes(std::move(scale), axis, lo, hi, out.type));
-  Value& centred = add_node(graph, "Requantize", {&accumulation}, base + "_centred",
-                            requantize_attributes(std::move(scale), axis, lo, hi, DataType::Int32));
+    return last("Requantize", accumulation,
+                requantize_attributes(std::move(scale), axis, as_integer(lo), as_integer(hi), out.type));
+  Value& centred =
+      add_node(graph, "Requantize", {&accumulation}, base + "_centred",
+               requantize_attributes(std::move(scale), axis, as_integer(lo), as_integer(hi), DataType::Int32));
   Value& zero = integer_constant(graph, base + "_zero_point", Shape{}, {out.zero_point}, DataType::Int32);
   Value& shifted = add_node(graph, "Add", {&centred, &zero}, base + "_int32");
   Attributes cast;
@@ -158,8 +154,9 @@ public:
     std::vector<double> zero_share;
     for (const double f : scale) zero_share.push_back(-static_cast<double>(x.quantization.zero_point) * f);
     add_constant(zero_share);
-    Value& term = add_node(graph_, "Requantize", {x.values}, x.values->name() + "_fine",
-                           requantize_attributes(scale, 1, -int32_top, int32_top, DataType::Int32));
+    Value& term =
+        add_node(graph_, "Requantize", {x.values}, x.values->name() + "_fine",
+                 requantize_attributes(scale, 1, as_integer(-int32_top), as_integer(int32_top), DataType::Int32));
     sum_ = sum_ == nullptr ? &term : &add_node(graph_, "Add", {sum_, &term}, base_ + "_sum");
   }
 
@@ -642,7 +639,8 @@ bool lower_clamp(Graph& graph, Node& node) {
   const double lo = std::max(lowest(quantization.type), step(bounds->first));
   const double hi = std::min(highest(quantization.type), step(bounds->second));
   if (lo > hi) return false;
-  graph.replace_node(*q, "Requantize", {x->values}, requantize_attributes({1.0}, 1, lo, hi, quantization.type));
+  graph.replace_node(*q, "Requantize", {x->values},
+                     requantize_attributes({1.0}, 1, as_integer(lo), as_integer(hi), quantization.type));
   graph.remove_node(node);
   return true;
 }
