@@ -78,14 +78,13 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
   return tern::test::random_values(count, weight_max == 127 ? -128 : -weight_max, weight_max, seed);
 }
 
-/// oneDNN's primitives run uint8 X with weights within ±63 on every CPU (exact without VNNI
-/// too), and int8 X into a Conv without padding (shifted to uint8 without VNNI), except 1x1
+/// oneDNN's primitives run a Conv of 8-bit X with weights within ±63 on every CPU (exact
+/// without VNNI too: int8 X shifted to uint8 there; a Gemm's int8 A is not), except 1x1
 /// convolutions with strides, which Tern's native kernels always run; the rest depends on
 /// the CPU.
-const char* expected_implementation(std::int64_t weight_max, DataType x_type, bool strided_pointwise = false,
-                                    bool unpadded_conv = false) {
+const char* expected_implementation(std::int64_t weight_max, bool strided_pointwise = false) {
   if (strided_pointwise) return "native";
-  return weight_max <= 63 && (x_type == DataType::UInt8 || unpadded_conv) ? "onednn" : nullptr;
+  return weight_max <= 63 ? "onednn" : nullptr;
 }
 
 void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
@@ -115,10 +114,8 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
   graph.add_output("y");
   const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
   const bool strided_pointwise = g.kh == 1 && g.kw == 1 && (g.stride_h > 1 || g.stride_w > 1);
-  const bool unpadded = g.pad_top == 0 && g.pad_left == 0 && g.pad_bottom == 0 && g.pad_right == 0;
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
-                      c.constant_weights ? expected_implementation(c.weight_max, x_type, strided_pointwise, unpadded)
-                                         : nullptr),
+                      c.constant_weights ? expected_implementation(c.weight_max, strided_pointwise) : nullptr),
             expected);
 }
 
@@ -147,9 +144,8 @@ TEST(IntegerConv, AccumulatesExactly) {
 
 // Weights within ±63 (--reduce-range), every activation value: with uint8 X oneDNN's int8
 // primitives run them on every CPU, and without VNNI their 16-bit pair sums must not
-// saturate; int8 X runs where it is exact: oneDNN with VNNI, and without it shifted to
-// uint8 into a Conv without padding (the bias compensating 128 · sum(W)), else the native
-// kernels.
+// saturate; int8 X runs on oneDNN too: as it is with VNNI, without it shifted to uint8
+// (the bias compensating 128 · sum(W), pads filled with the shifted zero, 128).
 TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   for (ConvCase c : conv_cases()) {
     c.weight_max = 63;
@@ -205,7 +201,7 @@ void check_gemm(const GemmCase& c, DataType a_type, const Fused& fused) {
   graph.add_output("y");
   const Values expected = expected_output(tern::test::matmul(a, b, bias, rows, k, c.n, c.trans_b), fused, c.n, 1);
   EXPECT_EQ(run_graph(graph, {tern::test::typed(c.a, a_type, a)}, output_type(fused),
-                      expected_implementation(c.weight_max, a_type)),
+                      c.weight_max <= 63 && a_type == DataType::UInt8 ? "onednn" : nullptr),
             expected);
 }
 

@@ -7,7 +7,8 @@
 // Layouts as for float Conv (layout.hpp): oneDNN picks (nhwc for int8), Tern's plain
 // tensors are reordered in and out (8-bit ones by byte_relayout.hpp's transposes),
 // constant weights packed once. Without VNNI an int8 X runs shifted to uint8
-// (integer_support.hpp's shifted_int8_x), its bias compensated.
+// (integer_support.hpp's shifted_int8_x), its bias compensated, and padded by the kernel
+// itself with 128 (the shifted zero) where the Conv pads: oneDNN would pad with 0.
 #include "byte_relayout.hpp"
 #include "context.hpp"
 #include "dnnl_ops.hpp"
@@ -50,7 +51,8 @@ private:
       require(inputs[2].dtype() == DataType::Int32 && inputs[2].shape() == Shape{w[0]},
               [&] { return "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]"; });
     const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
-    shifted_ = shifted_int8_x(node()) ? Tensor(x, DataType::UInt8) : Tensor();
+    Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
+    shifted_ = shifted_int8_x(node()) ? padded_shift_buffer(x, window) : Tensor();
     shifted_bias_ =
         shifted_.defined() ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
     const bool has_bias = given_bias || shifted_.defined();
@@ -59,7 +61,12 @@ private:
     require(outputs[0].dtype() == y_type,
             [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
 
-    const Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
+    if (shifted_.defined()) { // the buffer holds the pads: the primitive reads no more
+      pads_begin_ = window.pads_begin;
+      std::ranges::fill(window.pads_begin, 0);
+      std::ranges::fill(window.pads_end, 0);
+    }
+    const Shape& src = shifted_.defined() ? shifted_.shape() : x;
     Dims dilations;
     for (const std::int64_t d : window.dilations) dilations.push_back(d - 1); // oneDNN counts the gaps
     Dims weight_dims = dims_of(w);
@@ -81,7 +88,7 @@ private:
     // oneDNN's int8 kernels take channels last (nhwc) only: a plain or channel-blocked dst
     // gets its reference loop (checked in 2.6), so "any" it is, reordered to Tern's nchw.
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                               any(dims_of(x), src_type), any(weight_dims, s8), bias,
+                                               any(dims_of(src), src_type), any(weight_dims, s8), bias,
                                                any(dims_of(y), dst_type), window.strides, dilations, window.pads_begin,
                                                window.pads_end);
     const dnnl::convolution_forward::primitive_desc pd(desc, attr, engine(), /*allow_empty=*/true);
@@ -89,7 +96,7 @@ private:
       return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
     });
     conv_ = Primitive(pd);
-    src_.prepare(plain_desc(dims_of(x), src_type), pd.src_desc(), ScratchSlot::Source);
+    src_.prepare(plain_desc(dims_of(src), src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
     dst_.prepare(plain_desc(dims_of(y), dst_type), pd.dst_desc(), ScratchSlot::Destination);
     accumulators_ = requantization_ && !in_primitive_ ? Tensor(y, DataType::Int32) : Tensor();
@@ -99,7 +106,7 @@ private:
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
-    if (shifted_.defined()) shift_to_uint8(inputs[0], shifted_);
+    if (shifted_.defined()) shift_to_uint8(inputs[0], shifted_, pads_begin_);
     args_[DNNL_ARG_SRC] = src_.read(shifted_.defined() ? shifted_ : inputs[0]);
     args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
     args_[DNNL_ARG_DST] = dst_.write(target);
@@ -127,14 +134,44 @@ private:
     return result;
   }
 
-  /// x + 128 as uint8: the top bit of each byte flipped.
-  static void shift_to_uint8(const Tensor& x, Tensor& shifted) {
+  /// The uint8 buffer of X shifted and padded as `window` pads it, its pads 128 (0 shifted)
+  /// once and for all: execute writes only the inside.
+  static Tensor padded_shift_buffer(const Shape& x, const Window& window) {
+    std::vector<std::int64_t> dims{x[0], x[1]};
+    for (std::size_t d = 0; d + 2 < x.rank(); ++d) dims.push_back(x[d + 2] + window.pads_begin[d] + window.pads_end[d]);
+    Tensor buffer{Shape(dims), DataType::UInt8};
+    std::fill_n(buffer.data<std::uint8_t>(), buffer.numel(), std::uint8_t{0x80});
+    return buffer;
+  }
+
+  /// x + 128 as uint8 (the top bit of each byte flipped) into the inside of `shifted`, which
+  /// is x padded by `pads_begin` before each spatial axis (and as much as fits after).
+  static void shift_to_uint8(const Tensor& x, Tensor& shifted, const std::vector<std::int64_t>& pads_begin) {
+    // Spatial axes as [D, H, W] (missing ones of size 1, unpadded): rows of W bytes.
+    const auto spatial = [](const Shape& s, std::size_t axis) { // axis 0..2 of [D, H, W]
+      const std::size_t from = s.rank() - 2 < 3 ? 3 - (s.rank() - 2) : 0;
+      return axis < from ? std::int64_t{1} : s[2 + axis - from];
+    };
+    const auto pad = [&](std::size_t axis) {
+      const std::size_t from = 3 - pads_begin.size();
+      return axis < from ? std::int64_t{0} : pads_begin[axis - from];
+    };
+    const Shape& in_shape = x.shape();
+    const Shape& out_shape = shifted.shape();
+    const std::int64_t depth = spatial(in_shape, 0), height = spatial(in_shape, 1), width = spatial(in_shape, 2);
+    const std::int64_t out_depth = spatial(out_shape, 0), out_height = spatial(out_shape, 1),
+                       out_width = spatial(out_shape, 2);
+    const std::int64_t planes = in_shape[0] * in_shape[1], rows = depth * height;
     const std::int8_t* in = x.data<std::int8_t>();
     std::uint8_t* out = shifted.data<std::uint8_t>();
-    const std::int64_t count = x.numel();
-#pragma omp parallel for simd if (count > (1 << 16))
-    for (std::int64_t i = 0; i < count; ++i)
-      out[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(in[i]) ^ 0x80U);
+#pragma omp parallel for if (x.numel() > (1 << 16))
+    for (std::int64_t row = 0; row < planes * rows; ++row) {
+      const std::int64_t plane = row / rows, d = row % rows / height, h = row % height;
+      const std::int8_t* from = in + row * width;
+      std::uint8_t* to = out + ((plane * out_depth + d + pad(0)) * out_height + h + pad(1)) * out_width + pad(2);
+      for (std::int64_t i = 0; i < width; ++i)
+        to[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(from[i]) ^ 0x80U);
+    }
   }
 
   Primitive conv_;
@@ -142,9 +179,10 @@ private:
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;
-  Tensor accumulators_; ///< int32 Y when requantizing after the primitive, else undefined
-  Tensor shifted_;      ///< X + 128 as uint8 when shifted_int8_x, else undefined
-  Tensor shifted_bias_; ///< the bias that compensates the shift
+  Tensor accumulators_;                  ///< int32 Y when requantizing after the primitive, else undefined
+  Tensor shifted_;                       ///< X + 128 as uint8, padded with 128, when shifted_int8_x, else undefined
+  std::vector<std::int64_t> pads_begin_; ///< where X starts inside shifted_ along each spatial axis
+  Tensor shifted_bias_;                  ///< the bias that compensates the shift
   std::unordered_map<int, memory> args_;
 };
 

@@ -47,15 +47,9 @@ bool strided_pointwise_conv(const Node& node) {
   return std::any_of(strides.begin(), strides.end(), [](std::int64_t s) { return s > 1; });
 }
 
-/// A Conv whose windows never reach past X's edges (no pads, no auto_pad) and whose bias,
-/// if any, is a constant (the shift's compensation is computed once).
-bool unpadded_conv(const Node& node) {
-  if (node.op_type() != "Conv" || (node.input(2) != nullptr && constant_input(node, 2) == nullptr)) return false;
-  const std::string auto_pad = node.attrs().get_or<std::string>("auto_pad", "NOTSET");
-  if (auto_pad != "NOTSET" && auto_pad != "VALID") return false;
-  if (!node.attrs().has("pads")) return true;
-  const auto pads = node.attr<std::vector<std::int64_t>>("pads");
-  return std::all_of(pads.begin(), pads.end(), [](std::int64_t p) { return p == 0; });
+/// A Conv whose bias, if any, is a constant (the shift's compensation is computed once).
+bool constant_bias_conv(const Node& node) {
+  return node.op_type() == "Conv" && (node.input(2) == nullptr || constant_input(node, 2) != nullptr);
 }
 
 } // namespace
@@ -68,8 +62,8 @@ bool int8_primitives_exact(const Node& node) {
   if (x == nullptr || weights == nullptr || !within_saturation_free_range(*weights)) return false;
   // oneDNN's own int8 X is not exact: it halves the weights (its s8s8 scale adjustment) to
   // keep X + 128 from saturating, and rounds odd ones. The Conv kernel shifts X to uint8
-  // itself instead (shifted_int8_x), which padding would break.
-  return x->dtype() == DataType::UInt8 || (x->dtype() == DataType::Int8 && unpadded_conv(node));
+  // itself instead (shifted_int8_x), padding it with the shifted zero.
+  return x->dtype() == DataType::UInt8 || (x->dtype() == DataType::Int8 && constant_bias_conv(node));
 }
 
 bool shifted_int8_x(const Node& node) {
@@ -113,7 +107,7 @@ namespace tern::cpu {
 std::string int8_primitives_support(const KernelQuery& query) {
   if (onednn::int8_primitives_exact(query.node)) return {};
   return "oneDNN's int8 primitives are exact on this CPU (no VNNI) only for constant weights within ±63 "
-         "(tern quantize --reduce-range) with uint8 X (--optimize-signs), or int8 X into a Conv without padding; "
+         "(tern quantize --reduce-range) with uint8 X (--optimize-signs), or int8 X into a Conv with a constant bias; "
          "never taken for a 1x1 Conv with strides";
 }
 

@@ -22,8 +22,8 @@ bool int8_primitives_exact(const Node& node);
 
 /// True when the Conv kernel runs `node`'s int8 X as uint8 X + 128 (CPUs without VNNI): it
 /// adds 128 to every byte and subtracts 128 · sum(W) per output channel from the bias, so
-/// sum((x + 128) w) + b - 128 sum(w) = sum(x w) + b exactly while no window reaches a pad
-/// (which would read 128 instead of 0): int8_primitives_exact admits only unpadded Convs.
+/// sum((x + 128) w) + b - 128 sum(w) = sum(x w) + b exactly; it pads X itself with 128 (the
+/// shifted zero), where oneDNN would pad with 0. The bias must be constant (compensated once).
 bool shifted_int8_x(const Node& node);
 
 /// The attributes that make oneDNN requantize in the primitive: output scales (one, or
