@@ -156,6 +156,24 @@ TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   }
 }
 
+// A 1-D Conv pads one axis only: the shifted int8 X's buffer must pad it alone (a 2-D
+// convolution of height 1 is the reference).
+TEST(IntegerConv, OneDimensionalPaddedConvOfInt8RunsExactly) {
+  const tern::test::Conv2d g{2, 4, 1, 11, 6, 1, 3, 1, 1, 2, 0, 2, 0, 1};
+  const Values x = tern::test::random_x(g.n * g.c * g.w, DataType::Int8, 41);
+  const Values w = weights(g.m * g.c * g.kw, 63, 42);
+  const Values b = tern::test::random_values(g.m, -1000, 1000, 43);
+  Graph graph;
+  graph.add_input("x", DataType::Int8, Shape{g.n, g.c, g.w});
+  graph.add_constant("w", tern::test::typed(Shape{g.m, g.c, g.kw}, DataType::Int8, w));
+  graph.add_constant("b", tern::test::typed(Shape{g.m}, DataType::Int32, b));
+  graph.add_node("Conv", {"x", "w", "b"}, {"y"},
+                 tern::test::attrs({{"strides", Ints{g.stride_w}}, {"pads", Ints{g.pad_left, g.pad_right}}}), "conv");
+  graph.add_output("y");
+  EXPECT_EQ(run_graph(graph, {tern::test::typed(Shape{g.n, g.c, g.w}, DataType::Int8, x)}, DataType::Int32, "onednn"),
+            tern::test::conv2d(g, x, w, b));
+}
+
 TEST(IntegerConv, FusedRequantizeEqualsRequantizedAccumulation) {
   const Fused per_channel_int8{{0.0011f, 0.0007f, 0.0023f, 0.0005f, 0.0013f, 0.0031f, 0.0009f, 0.0017f}};
   const Fused per_tensor_uint8{{0.0019f}, 0, 255, "uint8"};
