@@ -327,8 +327,7 @@ private:
       const std::string flat = short_name("flat");
       out_.add_node("Flatten", {renamed(x)}, {flat}, axis);
       names_[flat] = flat;
-      scale_[flat] = scale_.at(x);
-      zero_[flat] = zero_.at(x);
+      same_quantization(flat, x);
       x = flat;
     }
     std::vector<std::string> inputs{dequantized(x), dequantized_constant(*node.input(1), s_w, w_rows ? 0 : 1)};
@@ -479,9 +478,7 @@ private:
     for (const Value* out : node.outputs()) outputs.push_back(renamed(out->name()));
     Attributes attrs = node.attrs();
     out_.add_node(node.op_type(), inputs, outputs, std::move(attrs), node.name());
-    scale_[node.output()->name()] = scale_.at(first);
-    zero_[node.output()->name()] = zero_.at(first);
-    constants_.emplace(node.output()->name(), activation_constants(first));
+    same_quantization(node.output()->name(), first);
     return "";
   }
 
@@ -500,10 +497,15 @@ private:
       inputs.push_back(node.input(i) == nullptr ? std::string() : input_name(*node.input(i)));
     Attributes attrs = node.attrs();
     out_.add_node("Pad", inputs, {renamed(node.output()->name())}, std::move(attrs), node.name());
-    scale_[node.output()->name()] = scale_.at(x);
-    zero_[node.output()->name()] = zero_.at(x);
-    constants_.emplace(node.output()->name(), activation_constants(x));
+    same_quantization(node.output()->name(), x);
     return "";
+  }
+
+  /// 8-bit value `to` holds `from`'s integers: same scale and zero point (constants shared).
+  void same_quantization(const std::string& to, const std::string& from) {
+    scale_[to] = scale_.at(from);
+    zero_[to] = zero_.at(from);
+    constants_.emplace(to, activation_constants(from));
   }
 
   /// A node of no 8-bit tensor (a float island's, shape arithmetic), as it is.
