@@ -17,6 +17,7 @@
 
 #include <tern/window.hpp>
 
+#include <array>
 #include <unordered_map>
 
 namespace tern::cpu {
@@ -147,28 +148,22 @@ private:
   /// x + 128 as uint8 (the top bit of each byte flipped) into the inside of `shifted`, which
   /// is x padded by `pads_begin` before each spatial axis (and as much as fits after).
   static void shift_to_uint8(const Tensor& x, Tensor& shifted, const std::vector<std::int64_t>& pads_begin) {
-    // Spatial axes as [D, H, W] (missing ones of size 1, unpadded): rows of W bytes.
-    const auto spatial = [](const Shape& s, std::size_t axis) { // axis 0..2 of [D, H, W]
-      const std::size_t from = s.rank() - 2 < 3 ? 3 - (s.rank() - 2) : 0;
-      return axis < from ? std::int64_t{1} : s[2 + axis - from];
-    };
-    const auto pad = [&](std::size_t axis) {
-      const std::size_t from = 3 - pads_begin.size();
-      return axis < from ? std::int64_t{0} : pads_begin[axis - from];
-    };
-    const Shape& in_shape = x.shape();
-    const Shape& out_shape = shifted.shape();
-    const std::int64_t depth = spatial(in_shape, 0), height = spatial(in_shape, 1), width = spatial(in_shape, 2);
-    const std::int64_t out_depth = spatial(out_shape, 0), out_height = spatial(out_shape, 1),
-                       out_width = spatial(out_shape, 2);
-    const std::int64_t planes = in_shape[0] * in_shape[1], rows = depth * height;
-    const std::int8_t* in = x.data<std::int8_t>();
-    std::uint8_t* out = shifted.data<std::uint8_t>();
+    // Spatial axes as [D, H, W], right-aligned (a missing one: size 1, no pad): rows of W bytes.
+    std::array<std::int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, pad{0, 0, 0};
+    const std::size_t spatial = x.shape().rank() - 2, first = 3 - spatial;
+    for (std::size_t d = 0; d < spatial; ++d) {
+      in[first + d] = x.shape()[2 + d];
+      out[first + d] = shifted.shape()[2 + d];
+      pad[first + d] = pads_begin[d];
+    }
+    const std::int64_t planes = x.shape()[0] * x.shape()[1], rows = in[0] * in[1], width = in[2];
+    const std::int8_t* from_x = x.data<std::int8_t>();
+    std::uint8_t* to_shifted = shifted.data<std::uint8_t>();
 #pragma omp parallel for if (x.numel() > (1 << 16))
     for (std::int64_t row = 0; row < planes * rows; ++row) {
-      const std::int64_t plane = row / rows, d = row % rows / height, h = row % height;
-      const std::int8_t* from = in + row * width;
-      std::uint8_t* to = out + ((plane * out_depth + d + pad(0)) * out_height + h + pad(1)) * out_width + pad(2);
+      const std::int64_t plane = row / rows, d = row % rows / in[1], h = row % in[1];
+      const std::int8_t* from = from_x + row * width;
+      std::uint8_t* to = to_shifted + ((plane * out[0] + d + pad[0]) * out[1] + h + pad[1]) * out[2] + pad[2];
       for (std::int64_t i = 0; i < width; ++i)
         to[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(from[i]) ^ 0x80U);
     }
