@@ -221,6 +221,7 @@ std::vector<tern::KernelDef> kernel_table() {
       {"MatMul", {int8_x, i8}, make_integer_matmul, int8_primitives_support, onednn},
       {"MatMul", {int8_x, i8}, make_native_integer_matmul, nullptr, native},
       {"Requantize", {one_of({f32, i32, i8, u8})}, make_requantize, nullptr, native},
+      {"RequantizeAdd", {int8_x, int8_x}, make_requantize_add, nullptr, native},
       {"TableLookup", {int8_x, one_of({i8, u8, i32})}, make_table_lookup, nullptr, native},
       {"MaxPool", {int8_x}, make_integer_max_pool, pool_support, native},
       {"Relu", {int8_x}, make_integer_relu, nullptr, native},

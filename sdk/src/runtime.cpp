@@ -16,6 +16,7 @@ void prepare_for_inference(Graph& graph) {
   fold_batchnorm(graph);
   fuse_activations(graph);
   fuse_requantize(graph);
+  fuse_requantize_add(graph);
 }
 
 void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,

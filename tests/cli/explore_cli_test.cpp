@@ -169,13 +169,17 @@ TEST(ExploreCli, QuantizeWritesBeforeAndAfterPages) {
       EXPECT_TRUE(node["quantization"].contains("quantization.ptq.scale"));
     }
   EXPECT_TRUE(found);
-  // The residual Adds of the integer graph sum in int32: so they say.
+  // The page shows the graph as it runs: each residual Add of the integer graph (int32
+  // terms of two 8-bit branches, summed, requantized) as one RequantizeAdd of 8-bit values.
   int adds = 0;
-  for (const nlohmann::json& node : after["graphs"][0]["nodes"])
-    if (node["op"] == "Add") {
+  for (const nlohmann::json& node : after["graphs"][0]["nodes"]) {
+    EXPECT_NE(node["op"], "Add") << node["name"];
+    if (node["op"] == "RequantizeAdd") {
       ++adds;
-      EXPECT_EQ(node["precision"], "int32") << node["name"];
+      EXPECT_EQ(node["inputs"].size(), 2u) << node["name"];
+      EXPECT_TRUE(node["precision"] == "uint8" || node["precision"] == "int8") << node["name"];
     }
+  }
   EXPECT_EQ(adds, 3);
 }
 

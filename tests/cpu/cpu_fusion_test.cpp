@@ -83,6 +83,17 @@ TEST(CpuFusion, ConvMaxPoolWithPaddedChannelBlocksAndCeilMode) {
   expect_fused_equals_apart(conv_pool(5, 20, pool), 5);
 }
 
+TEST(CpuFusion, ConvMaxPoolWithDilationsAndUnevenWindows) {
+  // 12 channels leave part of the last 8- or 16-channel block unused; 2x3 windows, dilated
+  // along H, strided along W, pads that windows read past.
+  Attributes pool;
+  pool.set("kernel_shape", Ints{2, 3});
+  pool.set("strides", Ints{1, 2});
+  pool.set("dilations", Ints{2, 1});
+  pool.set("pads", Ints{0, 1, 1, 0});
+  expect_fused_equals_apart(conv_pool(4, 12, pool), 4);
+}
+
 TEST(CpuFusion, ConvMaxPoolBelowSixteenChannels) {
   // oneDNN picks the dst layout itself below 16 channels; the pooling follows it.
   expect_fused_equals_apart(conv_pool(2, 6, pool_2x2()), 2);

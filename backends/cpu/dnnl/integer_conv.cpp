@@ -53,21 +53,33 @@ private:
               [&] { return "B is " + inputs[2].describe() + "; expected int32[" + std::to_string(w[0]) + "]"; });
     const std::int64_t taps = w.numel() / std::max<std::int64_t>(w[0], 1);
     Window window = resolve_window(node(), x, std::vector<std::int64_t>(w.begin() + 2, w.end()));
-    shifted_ = shifted_int8_x(node()) ? padded_shift_buffer(x, window) : Tensor();
-    shifted_bias_ =
-        shifted_.defined() ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
-    const bool has_bias = given_bias || shifted_.defined();
-    const Tensor* bias_values = shifted_.defined() ? &shifted_bias_ : constant_input(node(), 2);
+    shift_ = shifted_int8_x(node());
+    // A strided 1x1 Conv reads only every stride-th pixel: the kernel gathers them (shifting
+    // them too when it shifts) and the primitive runs unstrided. oneDNN's own gathering for
+    // it gave wrong int8 sums about once in eight runs on two threads (AVX2, oneDNN 2.6).
+    const bool gathers = taps == w[1] && std::ranges::all_of(window.strides, [](std::int64_t s) { return s >= 1; }) &&
+                         std::ranges::any_of(window.strides, [](std::int64_t s) { return s > 1; }) &&
+                         std::ranges::all_of(window.pads_begin, [](std::int64_t p) { return p == 0; }) &&
+                         std::ranges::all_of(window.pads_end, [](std::int64_t p) { return p == 0; });
+    staging_ = gathers ? Staging::Gather : shift_ ? Staging::ShiftAndPad : Staging::None;
+    staged_ = gathers ? gather_buffer(x, y, shift_ ? DataType::UInt8 : inputs[0].dtype())
+              : shift_ ? padded_shift_buffer(x, window)
+                       : Tensor();
+    shifted_bias_ = shift_ ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
+    const bool has_bias = given_bias || shift_;
+    const Tensor* bias_values = shift_ ? &shifted_bias_ : constant_input(node(), 2);
     const DataType y_type = requantization_ ? requantization_->to : DataType::Int32;
     require(outputs[0].dtype() == y_type,
             [&] { return "Y is " + outputs[0].describe() + ", expected " + std::string(name(y_type)); });
 
-    if (shifted_.defined()) { // the buffer holds the pads: the primitive reads no more
-      pads_begin_ = window.pads_begin;
+    strides_ = window.strides;
+    pads_begin_ = window.pads_begin;
+    if (staged_.defined()) { // the buffer holds the pads and the strides: the primitive reads no more
       std::ranges::fill(window.pads_begin, 0);
       std::ranges::fill(window.pads_end, 0);
+      if (gathers) std::ranges::fill(window.strides, 1);
     }
-    const Shape& src = shifted_.defined() ? shifted_.shape() : x;
+    const Shape& src = staged_.defined() ? staged_.shape() : x;
     Dims dilations;
     for (const std::int64_t d : window.dilations) dilations.push_back(d - 1); // oneDNN counts the gaps
     Dims weight_dims = dims_of(w);
@@ -77,10 +89,10 @@ private:
     }
 
     // Requantize in the primitive unless a bias makes its float32 sum unprovable.
-    const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 || shifted_.defined() ? 255 : 128;
+    const std::int64_t x_max = inputs[0].dtype() == DataType::UInt8 || shift_ ? 255 : 128;
     in_primitive_ = requantization_ &&
                     (!has_bias || bias_sum_exact(constant_input(node(), 1), bias_values, w[0], taps, taps, 1, x_max));
-    const memory::data_type src_type = dnnl_type(shifted_.defined() ? DataType::UInt8 : inputs[0].dtype());
+    const memory::data_type src_type = dnnl_type(shift_ ? DataType::UInt8 : inputs[0].dtype());
     const memory::data_type s8 = memory::data_type::s8;
     const memory::data_type dst_type = in_primitive_ ? dnnl_type(y_type) : memory::data_type::s32;
     const dnnl::primitive_attr attr =
@@ -107,12 +119,13 @@ private:
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
-    if (shifted_.defined()) shift_to_uint8(inputs[0], shifted_, pads_begin_);
-    args_[DNNL_ARG_SRC] = src_.read(shifted_.defined() ? shifted_ : inputs[0]);
+    if (staging_ == Staging::ShiftAndPad) shift_to_uint8(inputs[0], staged_, pads_begin_);
+    if (staging_ == Staging::Gather) gather(inputs[0], staged_, strides_, shift_);
+    args_[DNNL_ARG_SRC] = src_.read(staged_.defined() ? staged_ : inputs[0]);
     args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
     args_[DNNL_ARG_DST] = dst_.write(target);
     if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end())
-      bind(bias->second, shifted_.defined() ? shifted_bias_ : inputs[2]);
+      bind(bias->second, shift_ ? shifted_bias_ : inputs[2]);
     conv_.execute(args_);
     dst_.written();
     if (!accumulators_.defined()) return;
@@ -169,14 +182,55 @@ private:
     }
   }
 
+  /// The 8-bit buffer of the pixels a strided 1x1 Conv reads: X's batch and channels, Y's
+  /// spatial sizes.
+  static Tensor gather_buffer(const Shape& x, const Shape& y, DataType type) {
+    std::vector<std::int64_t> dims(y.begin(), y.end());
+    dims[1] = x[1];
+    return Tensor(Shape(dims), type);
+  }
+
+  /// Every strides-th pixel of x (8-bit, no pads) into `gathered`, its top bit flipped when
+  /// `flip` (the int8 shift).
+  static void gather(const Tensor& x, Tensor& gathered, const std::vector<std::int64_t>& strides, bool flip) {
+    // Spatial axes as [D, H, W], right-aligned as in shift_to_uint8.
+    std::array<std::int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, step{1, 1, 1};
+    const std::size_t spatial = x.shape().rank() - 2, first = 3 - spatial;
+    for (std::size_t d = 0; d < spatial; ++d) {
+      in[first + d] = x.shape()[2 + d];
+      out[first + d] = gathered.shape()[2 + d];
+      step[first + d] = strides[d];
+    }
+    const std::int64_t planes = x.shape()[0] * x.shape()[1], rows = out[0] * out[1], width = out[2];
+    const std::uint8_t mask = flip ? 0x80U : 0U;
+    const auto* from_x = static_cast<const std::uint8_t*>(x.raw());
+    auto* to_gathered = static_cast<std::uint8_t*>(gathered.raw());
+#pragma omp parallel for if (gathered.numel() > (1 << 16))
+    for (std::int64_t row = 0; row < planes * rows; ++row) {
+      const std::int64_t plane = row / rows, d = row % rows / out[1], h = row % out[1];
+      const std::uint8_t* from = from_x + ((plane * in[0] + d * step[0]) * in[1] + h * step[1]) * in[2];
+      std::uint8_t* to = to_gathered + row * width;
+      for (std::int64_t i = 0; i < width; ++i) to[i] = static_cast<std::uint8_t>(from[i * step[2]] ^ mask);
+    }
+  }
+
   Primitive conv_;
   ByteRelayout src_, dst_;
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;
   Tensor accumulators_;                  ///< int32 Y when requantizing after the primitive, else undefined
-  Tensor shifted_;                       ///< X + 128 as uint8, padded with 128, when shifted_int8_x, else undefined
-  std::vector<std::int64_t> pads_begin_; ///< where X starts inside shifted_ along each spatial axis
+  /// What the kernel does to X before the primitive reads it.
+  enum class Staging {
+    None,
+    ShiftAndPad, ///< X + 128 as uint8 (shifted_int8_x), padded with 128 (the shifted zero)
+    Gather,      ///< a strided 1x1 Conv's pixels, shifted when shift_
+  };
+  Staging staging_ = Staging::None;
+  bool shift_ = false;                   ///< X is int8 run as X + 128 (shifted_int8_x)
+  Tensor staged_;                        ///< X as staged_ says (undefined for None)
+  std::vector<std::int64_t> strides_;    ///< the Conv's strides (Gather)
+  std::vector<std::int64_t> pads_begin_; ///< where X starts inside staged_ along each spatial axis (ShiftAndPad)
   Tensor shifted_bias_;                  ///< the bias that compensates the shift
   std::unordered_map<int, memory> args_;
 };

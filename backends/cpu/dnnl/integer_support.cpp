@@ -34,17 +34,20 @@ bool within_saturation_free_range(const Tensor& weights) {
                      [](std::int8_t v) { return v >= -saturation_free_weight && v <= saturation_free_weight; });
 }
 
-/// A 1x1 Conv with a stride above 1: oneDNN 2.6 runs it by first copying the strided pixels
-/// ("reduce to unit stride"), and its int8 form gave wrong sums about once in eight runs on
-/// two OpenMP threads here (AVX2; never on one thread). Until that is understood, Tern's
-/// native kernels run these (ResNet's projections: a small share of the time).
-bool strided_pointwise_conv(const Node& node) {
+/// A 1x1 Conv with a stride above 1 and explicit pads: oneDNN 2.6 runs it by first copying
+/// the strided pixels ("reduce to unit stride"), and its int8 form gave wrong sums about
+/// once in eight runs on two OpenMP threads here (AVX2; never on one thread). Without pads
+/// (ResNet's projections) the Conv kernel gathers the pixels itself and the primitive runs
+/// unstrided; with pads (which no exporter writes for a 1x1) Tern's native kernels run it.
+bool padded_strided_pointwise_conv(const Node& node) {
   if (node.op_type() != "Conv" || node.input(1) == nullptr) return false;
   const Shape& w = node.input(1)->shape();
   const bool pointwise = w.rank() >= 3 && std::all_of(w.begin() + 2, w.end(), [](std::int64_t k) { return k == 1; });
-  if (!pointwise || !node.attrs().has("strides")) return false;
+  if (!pointwise || !node.attrs().has("strides") || !node.attrs().has("pads")) return false;
   const auto strides = node.attr<std::vector<std::int64_t>>("strides");
-  return std::any_of(strides.begin(), strides.end(), [](std::int64_t s) { return s > 1; });
+  const auto pads = node.attr<std::vector<std::int64_t>>("pads");
+  return std::any_of(strides.begin(), strides.end(), [](std::int64_t s) { return s > 1; }) &&
+         std::any_of(pads.begin(), pads.end(), [](std::int64_t p) { return p != 0; });
 }
 
 /// A Conv whose bias, if any, is a constant (the shift's compensation is computed once).
@@ -55,7 +58,7 @@ bool constant_bias_conv(const Node& node) {
 } // namespace
 
 bool int8_primitives_exact(const Node& node) {
-  if (strided_pointwise_conv(node)) return false;
+  if (padded_strided_pointwise_conv(node)) return false;
   if (has_vnni()) return true;
   const Value* x = node.input(0);
   const Tensor* weights = constant_input(node, 1);
@@ -108,7 +111,7 @@ std::string int8_primitives_support(const KernelQuery& query) {
   if (onednn::int8_primitives_exact(query.node)) return {};
   return "oneDNN's int8 primitives are exact on this CPU (no VNNI) only for constant weights within ±63 "
          "(tern quantize --reduce-range) with uint8 X (--optimize-signs), or int8 X into a Conv with a constant bias; "
-         "never taken for a 1x1 Conv with strides";
+         "never taken for a 1x1 Conv with strides and pads";
 }
 
 } // namespace tern::cpu

@@ -124,10 +124,12 @@ std::unique_ptr<Kernel> make_quantize_linear(const Node& node);
 /// DequantizeLinear int8/uint8/int32 -> float32, per tensor or per "axis".
 std::unique_ptr<Kernel> make_dequantize_linear(const Node& node);
 
-// requantize.cpp, integer_conv.cpp, integer_matmul.cpp, integer_relu.cpp, integer_pool.cpp: integer execution
-// (see the core's integer_affine.hpp and native/requantize.hpp).
+// requantize.cpp, requantize_add.cpp, integer_conv.cpp, integer_matmul.cpp, integer_relu.cpp, integer_pool.cpp: integer
+// execution (see the core's integer_affine.hpp and native/requantize.hpp).
 /// Requantize: float32/int32/int8/uint8 -> int8/uint8/int32, per tensor or per "axis".
 std::unique_ptr<Kernel> make_requantize(const Node& node);
+/// RequantizeAdd (requantize_add.cpp): the integer residual Add of two 8-bit branches.
+std::unique_ptr<Kernel> make_requantize_add(const Node& node);
 /// Conv, Gemm, MatMul on int8/uint8 X and int8 W with exact int32 accumulation (and the
 /// fused requantize_* attributes): the path for CPUs without VNNI (make_integer_conv, ...
 /// in ../dnnl/dnnl_ops.hpp choose).

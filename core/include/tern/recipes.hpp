@@ -88,4 +88,13 @@ std::size_t fuse_activations(Graph& graph);
 /// graph that does not infer). A graph output keeps its name. Returns how many were folded.
 std::size_t fuse_requantize(Graph& graph);
 
+/// Folds the integer residual Add, Requantize(Add(Requantize(a) -> int32, Requantize(b) ->
+/// int32)) -> int8/uint8 with a and b 8-bit, into one RequantizeAdd(a, b) node: the backend
+/// reads each branch once and writes the 8-bit sum. Only where each int32 value has the one
+/// reader, none is a graph output, the term Requantizes clamp at int32's bounds, a and b
+/// have one shape, per-channel scales share one axis, and the two terms cannot overflow
+/// int32 together. The last Requantize's node (name, meta) gives way to the new one, whose
+/// output is the same value. Infers the graph's types. Returns how many were folded.
+std::size_t fuse_requantize_add(Graph& graph);
+
 } // namespace tern

@@ -28,7 +28,8 @@ std::vector<OpSchema>
 reduce_schemas(); ///< reduce_ops.cpp: ReduceSum, ReduceMean, ReduceMax, ... ReduceLogSumExp, ArgMax, ArgMin
 std::vector<OpSchema>
 logic_schemas(); ///< logic_ops.cpp: Equal, Greater, Less, GreaterOrEqual, LessOrEqual, Not, And, Or, Xor, Where
-std::vector<OpSchema> requantize_schemas(); ///< requantize.cpp: Requantize (integer execution, see integer_affine.hpp)
+std::vector<OpSchema> requantize_schemas();   ///< requantize.cpp: Requantize, RequantizeAdd (integer execution, see
+                                              ///< integer_affine.hpp)
 std::vector<OpSchema> table_lookup_schemas(); ///< table_lookup.cpp: TableLookup (integer execution of functions)
 
 } // namespace tern::detail

@@ -40,7 +40,8 @@ struct Placement {
 
 /// The rewrites every runtime applies before running a graph, in place: BatchNorm folded
 /// into Conv/Gemm, activations fused into them, integer Conv/Gemm/MatMul fused with the
-/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives).
+/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives), and
+/// integer residual Adds as one RequantizeAdd each.
 void prepare_for_inference(Graph& graph);
 
 /// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves

@@ -1,0 +1,117 @@
+// RequantizeAdd (the core's fuse_requantize_add): an integer residual Add in one pass,
+// y = Requantize(t_a + t_b) with each term t = round(float32(x) * scale[c]) an int32, as the
+// four nodes it replaces compute it: both branches read once, the 8-bit sum written once.
+#include "native/common.hpp"
+#include "native/native_ops.hpp"
+#include "native/requantize.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace tern::cpu {
+namespace {
+
+using native::Requantization;
+
+template <class T> constexpr bool eight_bit = std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>;
+
+/// Round half to even of a double below 2^51 in magnitude (the terms reach 2^31), by the
+/// same default-mode trick as round_half_even_small: vectorisable arithmetic, not libm.
+inline double round_half_even_term(double x) {
+  constexpr double magic = 6755399441055744.0; // 1.5 * 2^52
+  return (x + magic) - magic;
+}
+
+/// One row of `count` elements, all of channel scales (sa, sb, s). The terms and their sum
+/// are exact in double (the recipe fuses only sums within int32); float32(sum) then rounds as
+/// the int32 -> float32 conversion of the unfused Requantize does.
+template <class A, class B, class Y>
+void add_row(const A* a, const B* b, Y* y, std::int64_t count, float sa, float sb, float s, float lo, float hi) {
+#pragma omp simd
+  for (std::int64_t i = 0; i < count; ++i) {
+    const double ta = round_half_even_term(static_cast<double>(static_cast<float>(a[i]) * sa));
+    const double tb = round_half_even_term(static_cast<double>(static_cast<float>(b[i]) * sb));
+    const float v = static_cast<float>(ta + tb) * s;
+    y[i] = static_cast<Y>(native::round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo));
+  }
+}
+
+class RequantizeAddKernel final : public Kernel {
+public:
+  explicit RequantizeAddKernel(const Node& node)
+      : node_(node), a_scale_(floats(node, "a_scale")), b_scale_(floats(node, "b_scale")),
+        sum_(*native::requantization_of(node, "")), axis_(node.attr<std::int64_t>("axis")) {}
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    native::require_arity(node_, inputs, outputs, 2, 2, 1, 1);
+    const Tensor& a = inputs[0];
+    const Tensor& b = inputs[1];
+    Tensor& y = outputs[0];
+    for (const Tensor* x : {&a, &b})
+      native::require(node_, x->dtype() == DataType::Int8 || x->dtype() == DataType::UInt8,
+                      "the operands must be int8 or uint8, not " + std::string(name(x->dtype())));
+    native::require_shape(node_, b.shape(), a.shape(), "input 1");
+    native::require_dtype(node_, y, sum_.to, "output");
+    native::require_shape(node_, y.shape(), a.shape(), "output");
+    const Shape& shape = a.shape();
+    std::int64_t channels = 1, inner = shape.numel();
+    const std::size_t per_channel = std::max({a_scale_.size(), b_scale_.size(), sum_.scale.size()});
+    if (per_channel != 1) {
+      const std::size_t axis = native::normalize_axis(node_, axis_, shape.rank(), "attribute 'axis'");
+      channels = shape[axis];
+      inner = 1;
+      for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
+      for (const std::size_t count : {a_scale_.size(), b_scale_.size(), sum_.scale.size()})
+        native::require(node_, count == 1 || static_cast<std::int64_t>(count) == channels,
+                        "a scale has " + std::to_string(count) + " values, but axis " + std::to_string(axis) + " of " +
+                            shape.to_string() + " has " + std::to_string(channels));
+    }
+    dispatch(a.dtype(), [&](auto a_tag) {
+      dispatch(b.dtype(), [&](auto b_tag) {
+        dispatch(y.dtype(), [&](auto y_tag) {
+          using A = typename decltype(a_tag)::type;
+          using B = typename decltype(b_tag)::type;
+          using Y = typename decltype(y_tag)::type;
+          if constexpr (eight_bit<A> && eight_bit<B> && eight_bit<Y>)
+            add(a.data<A>(), b.data<B>(), y.data<Y>(), shape.numel() / std::max<std::int64_t>(channels * inner, 1),
+                channels, inner);
+        });
+      });
+    });
+  }
+
+private:
+  static std::vector<float> floats(const Node& node, const std::string& key) {
+    std::vector<float> values;
+    for (const double v : node.attr<std::vector<double>>(key)) values.push_back(static_cast<float>(v));
+    return values;
+  }
+
+  static float of_channel(const std::vector<float>& scale, std::int64_t c) {
+    return scale[scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
+  }
+
+  /// [outer, channels, inner] rows, OpenMP over them when there is enough work.
+  template <class A, class B, class Y>
+  void add(const A* a, const B* b, Y* y, std::int64_t outer, std::int64_t channels, std::int64_t inner) const {
+    const auto lo = static_cast<float>(sum_.lo), hi = static_cast<float>(sum_.hi);
+    const std::int64_t rows = outer * channels;
+#pragma omp parallel for if (rows * inner > (1 << 15))
+    for (std::int64_t row = 0; row < rows; ++row) {
+      const std::int64_t c = row % channels, first = row * inner;
+      add_row(a + first, b + first, y + first, inner, of_channel(a_scale_, c), of_channel(b_scale_, c),
+              of_channel(sum_.scale, c), lo, hi);
+    }
+  }
+
+  const Node& node_;
+  const std::vector<float> a_scale_, b_scale_;
+  const Requantization sum_;
+  const std::int64_t axis_;
+};
+
+} // namespace
+
+std::unique_ptr<Kernel> make_requantize_add(const Node& node) { return std::make_unique<RequantizeAddKernel>(node); }
+
+} // namespace tern::cpu
