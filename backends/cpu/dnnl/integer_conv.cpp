@@ -62,8 +62,8 @@ private:
                          std::ranges::all_of(window.pads_begin, [](std::int64_t p) { return p == 0; }) &&
                          std::ranges::all_of(window.pads_end, [](std::int64_t p) { return p == 0; });
     staging_ = gathers ? Staging::Gather : shift_ ? Staging::ShiftAndPad : Staging::None;
-    staged_ = gathers ? gather_buffer(x, y, shift_ ? DataType::UInt8 : inputs[0].dtype())
-              : shift_ ? padded_shift_buffer(x, window)
+    staged_ = gathers  ? gather_buffer(x, y, shift_ ? DataType::UInt8 : inputs[0].dtype())
+               : shift_ ? padded_shift_buffer(x, window)
                        : Tensor();
     shifted_bias_ = shift_ ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
     const bool has_bias = given_bias || shift_;
@@ -219,7 +219,7 @@ private:
   WeightsOperand weights_;
   const std::optional<native::Requantization> requantization_;
   bool in_primitive_ = false;
-  Tensor accumulators_;                  ///< int32 Y when requantizing after the primitive, else undefined
+  Tensor accumulators_; ///< int32 Y when requantizing after the primitive, else undefined
   /// What the kernel does to X before the primitive reads it.
   enum class Staging {
     None,
