@@ -83,9 +83,9 @@ std::vector<std::int64_t> tap_offsets(const MaxWindow& g, const ChannelBlocks& l
 /// block of B channels at a time: the B lanes of each tap in one vector maximum, in a local
 /// accumulator (no aliasing, so the compiler keeps it in registers), the block's outputs
 /// gathered in a tile and written plane by plane. B = 0: layout.block, known at run time.
-template <std::int64_t B>
-void max_pool_blocks(const float* x, const ChannelBlocks& layout, const std::vector<std::int64_t>& offsets,
-                     std::int64_t taps, std::int64_t batch, std::int64_t channels, float* y) {
+template <std::int64_t B> void max_pool_blocks(const float* x, const ChannelBlocks& layout,
+                                               const std::vector<std::int64_t>& offsets, std::int64_t taps,
+                                               std::int64_t batch, std::int64_t channels, float* y) {
   const std::int64_t block = B > 0 ? B : layout.block;
   const std::int64_t blocks = (channels + block - 1) / block;
   const std::int64_t positions = static_cast<std::int64_t>(offsets.size()) / taps;
@@ -166,11 +166,11 @@ private:
   }
 
   Convolution conv_;
-  dnnl::memory intermediate_; ///< the convolution's output, in its layout, in scratch
-  void* bound_ = nullptr;     ///< the scratch buffer intermediate_ points to
-  ChannelBlocks layout_;      ///< intermediate_'s layout
-  std::int64_t taps_ = 1;              ///< taps per window
-  std::vector<std::int64_t> offsets_;  ///< tap_offsets of the pool's window over layout_
+  dnnl::memory intermediate_;         ///< the convolution's output, in its layout, in scratch
+  void* bound_ = nullptr;             ///< the scratch buffer intermediate_ points to
+  ChannelBlocks layout_;              ///< intermediate_'s layout
+  std::int64_t taps_ = 1;             ///< taps per window
+  std::vector<std::int64_t> offsets_; ///< tap_offsets of the pool's window over layout_
 };
 
 } // namespace
