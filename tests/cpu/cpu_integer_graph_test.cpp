@@ -115,7 +115,8 @@ TEST(IntegerGraph, MaxPoolWindowsMatchNaiveLoops) {
     std::int64_t ceil_mode = 0;
   };
   // 2x2/2 on wide rows (vector blocks and overlapping tails), odd sizes (a dropped last
-  // column/row), then windows with pads, overlap, dilation and ceil_mode (offset table).
+  // column/row), then windows with pads, overlap, dilation and ceil_mode (rows, then
+  // columns): ResNet's 3x3/2 with pads 1, and windows that ceil_mode lets past the end.
   const std::vector<Case> cases{
       {Shape{2, 3, 40, 50}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
       {Shape{3, 5, 11, 11}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}},
@@ -123,6 +124,9 @@ TEST(IntegerGraph, MaxPoolWindowsMatchNaiveLoops) {
       {Shape{2, 3, 9, 10}, {3, 3}, {1, 1}, {1, 1, 1, 1}, {1, 1}},
       {Shape{2, 2, 10, 9}, {3, 2}, {2, 3}, {1, 0, 0, 1}, {2, 1}},
       {Shape{1, 3, 7, 7}, {2, 2}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+      {Shape{2, 4, 12, 14}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}},
+      {Shape{1, 3, 8, 9}, {3, 3}, {2, 2}, {0, 0, 0, 0}, {1, 1}, 1},
+      {Shape{1, 2, 13, 6}, {1, 4}, {3, 1}, {0, 2, 0, 1}, {1, 1}},
   };
   for (const DataType type : {DataType::Int8, DataType::UInt8}) {
     for (const Case& c : cases) {

@@ -1,9 +1,9 @@
 // MaxPool on int8 and uint8 in Tern's plain nchw layout. oneDNN's int8 pooling is fast only
 // in channels-last layouts and its 8-bit reorders to and from nchw cost more than the pool
 // itself (LeNet at batch 64: two 0.45 ms reorders around a 0.23 ms pool); on nchw it runs
-// its reference loop. Here: SSE2 for the 2x2/2 pool, a table of window offsets for the
-// rest. 1-, 2- and 3-D (run as 3-D), pads (never part of a maximum), strides, dilations;
-// the output size (ceil_mode included) is the one the schema inferred.
+// its reference loop. Here: SSE2 for the 2x2/2 pool, rows then columns for other 2-D
+// pools, a table of window offsets for 3-D ones. 1-, 2- and 3-D (run as 3-D), pads (never part of a maximum), strides,
+// dilations; the output size (ceil_mode included) is the one the schema inferred.
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
 
@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <type_traits>
 
 #if defined(__SSE2__)
@@ -107,8 +108,56 @@ template <class T> void pool_2x2(const PoolGeometry& g, const T* x, T* y, std::u
   for (; k < count; ++k) result[k] = std::max(pairs[2 * k], pairs[2 * k + 1]) ^ flip;
 }
 
-// Each plane gathers its outputs through the offsets table: a few loads and maxima per
-// output, no bounds checks. The common 2x2/2 pool takes pool_2x2() instead.
+/// Every window has a tap inside the input along each axis (else its maximum is undefined).
+void require_windows_reach_the_input(const PoolGeometry& g) {
+  for (std::size_t a = 0; a < 3; ++a)
+    for (std::int64_t o = 0; o < g.out[a]; ++o) {
+      bool inside = false;
+      for (std::int64_t k = 0; k < g.kernel[a] && !inside; ++k) {
+        const std::int64_t i = o * g.stride[a] + k * g.dilation[a] - g.pad[a];
+        inside = i >= 0 && i < g.in[a];
+      }
+      check(inside, "a MaxPool window lies entirely in the padding");
+    }
+}
+
+/// The width of a 2-D pool's row buffer: the input row with its pads on both sides, as far
+/// as the last window reaches.
+std::int64_t padded_row_width(const PoolGeometry& g) {
+  return std::max((g.out[2] - 1) * g.stride[2] + (g.kernel[2] - 1) * g.dilation[2] + 1, g.pad[2] + g.in[2]);
+}
+
+/// A 2-D pool of one plane in two passes that vectorise: per output row, the maximum of
+/// its window's input rows over the whole width (into `row`, whose pads hold T's lowest
+/// value, which never wins: every window reaches the input), then each output the maximum
+/// of its window's columns of `row`. kernel·kernel loads per output become kernel + kernel.
+template <class T> void pool_rows(const PoolGeometry& g, const T* x, T* y, T* row) {
+  const std::int64_t width = g.in[2];
+  T* inside = row + g.pad[2];
+  for (std::int64_t oh = 0; oh < g.out[1]; ++oh) {
+    bool first = true;
+    for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh) {
+      const std::int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
+      if (ih < 0 || ih >= g.in[1]) continue;
+      const T* source = x + ih * width;
+      if (first)
+        std::copy_n(source, width, inside);
+      else
+        for (std::int64_t w = 0; w < width; ++w) inside[w] = std::max(inside[w], source[w]);
+      first = false;
+    }
+    T* out = y + oh * g.out[2];
+    for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
+      const T* window = row + ow * g.stride[2];
+      T best = window[0];
+      for (std::int64_t kw = 1; kw < g.kernel[2]; ++kw) best = std::max(best, window[kw * g.dilation[2]]);
+      out[ow] = best;
+    }
+  }
+}
+
+// The common 2x2/2 pool takes pool_2x2(), other 2-D pools pool_rows(); 3-D ones gather
+// each output through the offsets table: a few loads and maxima per output, no bounds checks.
 template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
   const std::int64_t in_plane = g.in[0] * g.in[1] * g.in[2], out_plane = g.out[0] * g.out[1] * g.out[2];
   if (is_2x2_stride_2(g)) {
@@ -117,6 +166,16 @@ template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
       std::vector<std::uint8_t> pairs(static_cast<std::size_t>(2 * out_plane));
 #pragma omp for
       for (std::int64_t p = 0; p < g.planes; ++p) pool_2x2(g, x + p * in_plane, y + p * out_plane, pairs.data());
+    }
+    return;
+  }
+  if (g.in[0] == 1 && g.kernel[0] == 1) {
+    require_windows_reach_the_input(g);
+#pragma omp parallel if (g.planes * out_plane > (1 << 14))
+    {
+      std::vector<T> row(static_cast<std::size_t>(padded_row_width(g)), std::numeric_limits<T>::lowest());
+#pragma omp for
+      for (std::int64_t p = 0; p < g.planes; ++p) pool_rows(g, x + p * in_plane, y + p * out_plane, row.data());
     }
     return;
   }
