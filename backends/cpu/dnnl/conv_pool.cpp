@@ -10,6 +10,8 @@
 #include "layout.hpp"
 #include "pool.hpp"
 
+#include "native/pool_window.hpp"
+
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -19,7 +21,8 @@ namespace tern::cpu {
 namespace {
 
 using namespace onednn;
-using Dims3 = std::array<std::int64_t, 3>;
+using native::Dims3;
+using native::PoolGeometry;
 
 /// Where element (n, c, d, h, w) of a layout with at most one block, of channels, lies:
 /// n · stride[0] + (c / block) · stride[1] + ... + c % block (plain and channels-last
@@ -48,35 +51,6 @@ ChannelBlocks channel_blocks(const dnnl::memory::desc& md) {
   const int spatial = d.ndims - 2;
   for (int a = 0; a < spatial; ++a) layout.spatial[static_cast<std::size_t>(3 - spatial + a)] = blocking.strides[2 + a];
   return layout;
-}
-
-/// A max pool's window over right-aligned [D, H, W] axes.
-struct MaxWindow {
-  Dims3 in{1, 1, 1}, out{1, 1, 1}, kernel{1, 1, 1}, stride{1, 1, 1}, dilation{1, 1, 1}, pad{0, 0, 0};
-};
-
-/// For every output position, the offsets in `layout` of its window's taps, `taps` per
-/// position. A tap in the padding repeats one inside the window (every window has one): a
-/// maximum does not change when a value counts twice, so the pooling loop has no branch.
-std::vector<std::int64_t> tap_offsets(const MaxWindow& g, const ChannelBlocks& layout, std::int64_t taps) {
-  std::vector<std::int64_t> offsets, window;
-  for (std::int64_t od = 0; od < g.out[0]; ++od)
-    for (std::int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
-        window.clear();
-        for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd)
-          for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh)
-            for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-              const std::int64_t id = od * g.stride[0] + kd * g.dilation[0] - g.pad[0];
-              const std::int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
-              const std::int64_t iw = ow * g.stride[2] + kw * g.dilation[2] - g.pad[2];
-              if (id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2])
-                window.push_back(id * layout.spatial[0] + ih * layout.spatial[1] + iw * layout.spatial[2]);
-            }
-        check(!window.empty(), "a MaxPool window lies entirely in the padding");
-        for (std::int64_t t = 0; t < taps; ++t) offsets.push_back(window[static_cast<std::size_t>(t) % window.size()]);
-      }
-  return offsets;
 }
 
 /// Pools x (channel-blocked as `layout`, [N, C, ...]) into plain y [N, C, positions...], one
@@ -135,7 +109,7 @@ private:
     // The window as oneDNN's pooling would take it (ceil_mode's output size through the
     // end padding, which a maximum never reads).
     const Pooling pooling(node(), PoolKind::Max, conv_y, y);
-    MaxWindow window;
+    PoolGeometry window;
     const std::size_t spatial = y.rank() - 2, first = 3 - spatial;
     for (std::size_t a = 0; a < spatial; ++a) {
       window.in[first + a] = conv_y[2 + a];
@@ -146,7 +120,7 @@ private:
       window.pad[first + a] = pooling.pads_begin[a];
     }
     taps_ = window.kernel[0] * window.kernel[1] * window.kernel[2];
-    offsets_ = tap_offsets(window, layout_, taps_);
+    offsets_ = native::window_offsets(window, layout_.spatial);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -170,7 +144,7 @@ private:
   void* bound_ = nullptr;             ///< the scratch buffer intermediate_ points to
   ChannelBlocks layout_;              ///< intermediate_'s layout
   std::int64_t taps_ = 1;             ///< taps per window
-  std::vector<std::int64_t> offsets_; ///< tap_offsets of the pool's window over layout_
+  std::vector<std::int64_t> offsets_; ///< native::window_offsets of the pool over layout_
 };
 
 } // namespace

@@ -6,6 +6,7 @@
 // dilations; the output size (ceil_mode included) is the one the schema inferred.
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
+#include "native/pool_window.hpp"
 
 #include <tern/window.hpp>
 
@@ -21,39 +22,8 @@
 namespace tern::cpu {
 namespace {
 
-using Dims3 = std::array<std::int64_t, 3>;
-
-struct PoolGeometry {
-  std::int64_t planes = 0; ///< N * C
-  Dims3 in{1, 1, 1}, out{1, 1, 1}, kernel{1, 1, 1}, stride{1, 1, 1}, dilation{1, 1, 1}, pad{0, 0, 0};
-};
-
-/// For every output position of a plane, the input offsets of its window's taps, `taps`
-/// per position. A tap in the padding repeats one inside the window (every window has
-/// one): a maximum does not change when a value is counted twice, so the loop that uses
-/// the table has no branch.
-std::vector<std::int32_t> window_offsets(const PoolGeometry& g, std::int64_t taps) {
-  std::vector<std::int32_t> offsets;
-  offsets.reserve(static_cast<std::size_t>(g.out[0] * g.out[1] * g.out[2] * taps));
-  std::vector<std::int32_t> window;
-  for (std::int64_t od = 0; od < g.out[0]; ++od)
-    for (std::int64_t oh = 0; oh < g.out[1]; ++oh)
-      for (std::int64_t ow = 0; ow < g.out[2]; ++ow) {
-        window.clear();
-        for (std::int64_t kd = 0; kd < g.kernel[0]; ++kd)
-          for (std::int64_t kh = 0; kh < g.kernel[1]; ++kh)
-            for (std::int64_t kw = 0; kw < g.kernel[2]; ++kw) {
-              const std::int64_t id = od * g.stride[0] + kd * g.dilation[0] - g.pad[0];
-              const std::int64_t ih = oh * g.stride[1] + kh * g.dilation[1] - g.pad[1];
-              const std::int64_t iw = ow * g.stride[2] + kw * g.dilation[2] - g.pad[2];
-              if (id >= 0 && id < g.in[0] && ih >= 0 && ih < g.in[1] && iw >= 0 && iw < g.in[2])
-                window.push_back(static_cast<std::int32_t>((id * g.in[1] + ih) * g.in[2] + iw));
-            }
-        check(!window.empty(), "a MaxPool window lies entirely in the padding");
-        for (std::int64_t t = 0; t < taps; ++t) offsets.push_back(window[static_cast<std::size_t>(t) % window.size()]);
-      }
-  return offsets;
-}
+using native::Dims3;
+using native::PoolGeometry;
 
 /// True for the pool of nearly every CNN: 2-D, 2x2 windows, stride 2, no dilation, no
 /// window reaching past the input. pool_2x2() handles it with SSE2.
@@ -180,12 +150,12 @@ template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
     return;
   }
   const std::int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
-  const std::vector<std::int32_t> offsets = window_offsets(g, taps);
+  const std::vector<std::int64_t> offsets = native::window_offsets(g, {g.in[1] * g.in[2], g.in[2], 1});
 #pragma omp parallel for if (g.planes * out_plane > (1 << 14))
   for (std::int64_t p = 0; p < g.planes; ++p) {
     const T* x_plane = x + p * in_plane;
     T* y_plane = y + p * out_plane;
-    const std::int32_t* tap = offsets.data();
+    const std::int64_t* tap = offsets.data();
     for (std::int64_t o = 0; o < out_plane; ++o, tap += taps) {
       T best = x_plane[tap[0]];
       for (std::int64_t t = 1; t < taps; ++t) best = std::max(best, x_plane[tap[t]]);
