@@ -8,7 +8,9 @@
 // tensors are reordered in and out (8-bit ones by byte_relayout.hpp's transposes),
 // constant weights packed once. Without VNNI an int8 X runs shifted to uint8
 // (integer_support.hpp's shifted_int8_x), its bias compensated, and padded by the kernel
-// itself with 128 (the shifted zero) where the Conv pads: oneDNN would pad with 0.
+// itself with 128 (the shifted zero) where the Conv pads: oneDNN would pad with 0. A
+// strided 1x1 Conv has the kernel gather the pixels it reads, and the primitive runs
+// unstrided.
 #include "byte_relayout.hpp"
 #include "context.hpp"
 #include "dnnl_ops.hpp"
@@ -57,8 +59,7 @@ private:
     // A strided 1x1 Conv reads only every stride-th pixel: the kernel gathers them (shifting
     // them too when it shifts) and the primitive runs unstrided. oneDNN's own gathering for
     // it gave wrong int8 sums about once in eight runs on two threads (AVX2, oneDNN 2.6).
-    const bool gathers = taps == w[1] && std::ranges::all_of(window.strides, [](std::int64_t s) { return s >= 1; }) &&
-                         std::ranges::any_of(window.strides, [](std::int64_t s) { return s > 1; }) &&
+    const bool gathers = taps == w[1] && std::ranges::any_of(window.strides, [](std::int64_t s) { return s > 1; }) &&
                          std::ranges::all_of(window.pads_begin, [](std::int64_t p) { return p == 0; }) &&
                          std::ranges::all_of(window.pads_end, [](std::int64_t p) { return p == 0; });
     staging_ = gathers ? Staging::Gather : shift_ ? Staging::ShiftAndPad : Staging::None;
@@ -228,7 +229,7 @@ private:
   };
   Staging staging_ = Staging::None;
   bool shift_ = false;                   ///< X is int8 run as X + 128 (shifted_int8_x)
-  Tensor staged_;                        ///< X as staged_ says (undefined for None)
+  Tensor staged_;                        ///< X as staging_ says (undefined for None)
   std::vector<std::int64_t> strides_;    ///< the Conv's strides (Gather)
   std::vector<std::int64_t> pads_begin_; ///< where X starts inside staged_ along each spatial axis (ShiftAndPad)
   Tensor shifted_bias_;                  ///< the bias that compensates the shift
