@@ -13,28 +13,32 @@ void fail(const Node& node, const std::string& message) {
 
 void require_arity(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs, std::size_t required,
                    std::size_t max_inputs, std::size_t min_outputs, std::size_t max_outputs) {
-  require(node, inputs.size() >= required && inputs.size() <= max_inputs,
-          "got " + std::to_string(inputs.size()) + " inputs, expected " + std::to_string(required) + " to " +
-              std::to_string(max_inputs));
+  // Every native kernel checks this on every run: messages are built only on failure.
+  require(node, inputs.size() >= required && inputs.size() <= max_inputs, [&] {
+    return "got " + std::to_string(inputs.size()) + " inputs, expected " + std::to_string(required) + " to " +
+           std::to_string(max_inputs);
+  });
   for (std::size_t i = 0; i < required; ++i)
-    require(node, inputs[i].defined(), "input " + std::to_string(i) + " is required but absent");
-  require(node, outputs.size() >= min_outputs && outputs.size() <= max_outputs,
-          "got " + std::to_string(outputs.size()) + " outputs, expected " + std::to_string(min_outputs) + " to " +
-              std::to_string(max_outputs));
+    require(node, inputs[i].defined(), [&] { return "input " + std::to_string(i) + " is required but absent"; });
+  require(node, outputs.size() >= min_outputs && outputs.size() <= max_outputs, [&] {
+    return "got " + std::to_string(outputs.size()) + " outputs, expected " + std::to_string(min_outputs) + " to " +
+           std::to_string(max_outputs);
+  });
 }
 
 void require_dtype(const Node& node, const Tensor& tensor, DataType dtype, const std::string& what) {
   require(node, tensor.dtype() == dtype,
-          what + " is " + std::string(name(tensor.dtype())) + ", expected " + std::string(name(dtype)));
+          [&] { return what + " is " + std::string(name(tensor.dtype())) + ", expected " + std::string(name(dtype)); });
 }
 
 void require_shape(const Node& node, const Shape& actual, const Shape& expected, const std::string& what) {
-  require(node, actual == expected, what + " has shape " + actual.to_string() + ", expected " + expected.to_string());
+  require(node, actual == expected,
+          [&] { return what + " has shape " + actual.to_string() + ", expected " + expected.to_string(); });
 }
 
 void require_same_bytes(const Node& node, const Tensor& input, const Tensor& output) {
   require(node, input.dtype() == output.dtype() && input.numel() == output.numel(),
-          "output " + output.describe() + " does not hold the elements of input " + input.describe());
+          [&] { return "output " + output.describe() + " does not hold the elements of input " + input.describe(); });
 }
 
 std::vector<std::int64_t> strides_of(const Shape& shape) {

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace tern::cpu::native {
@@ -20,6 +21,13 @@ namespace tern::cpu::native {
 /// fail(node, message) unless `condition`.
 inline void require(const Node& node, bool condition, const std::string& message) {
   if (!condition) fail(node, message);
+}
+/// require() whose message is built only on failure: for checks on every run, where
+/// building it (shapes to text) would cost more than a small kernel's work.
+template <class MakeMessage>
+requires std::is_invocable_r_v<std::string, MakeMessage>
+void require(const Node& node, bool condition, MakeMessage&& make_message) {
+  if (!condition) fail(node, make_message());
 }
 
 /// Checks the argument counts a kernel was given: inputs in [min_inputs, max_inputs] with

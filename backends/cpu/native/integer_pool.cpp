@@ -169,12 +169,12 @@ void integer_max_pool(const Node& node, std::span<const Tensor> inputs, std::spa
   const Tensor& x = inputs[0];
   Tensor& y = outputs[0];
   native::require(node, x.dtype() == DataType::Int8 || x.dtype() == DataType::UInt8,
-                  "X is " + x.describe() + ", expected int8 or uint8");
+                  [&] { return "X is " + x.describe() + ", expected int8 or uint8"; });
   native::require_dtype(node, y, x.dtype(), "Y");
   const Shape& xs = x.shape();
   const Shape& ys = y.shape();
   native::require(node, xs.rank() >= 3 && xs.rank() <= 5 && ys.rank() == xs.rank() && ys[0] == xs[0] && ys[1] == xs[1],
-                  "X " + xs.to_string() + ", Y " + ys.to_string() + ": expected 1-, 2- or 3-D pooling");
+                  [&] { return "X " + xs.to_string() + ", Y " + ys.to_string() + ": expected 1-, 2- or 3-D pooling"; });
   const Window window = resolve_window(node, xs, node.attr<std::vector<std::int64_t>>("kernel_shape"));
   PoolGeometry g;
   g.planes = xs[0] * xs[1];

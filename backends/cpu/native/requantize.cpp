@@ -102,7 +102,7 @@ public:
     const DataType in = x.dtype();
     native::require(node_,
                     in == DataType::Float32 || in == DataType::Int32 || in == DataType::Int8 || in == DataType::UInt8,
-                    "x is " + std::string(name(in)) + ", expected float32, int32, int8 or uint8");
+                    [&] { return "x is " + std::string(name(in)) + ", expected float32, int32, int8 or uint8"; });
     native::require_dtype(node_, y, requantization_.to, "output");
     native::require_shape(node_, y.shape(), x.shape(), "output");
     std::int64_t channels = 1, inner = 1;
@@ -110,9 +110,10 @@ public:
       const Shape& shape = x.shape();
       const std::size_t axis = native::normalize_axis(node_, axis_, shape.rank(), "attribute 'axis'");
       channels = shape[axis];
-      native::require(node_, static_cast<std::int64_t>(requantization_.scale.size()) == channels,
-                      "the scale has " + std::to_string(requantization_.scale.size()) + " values, but axis " +
-                          std::to_string(axis) + " of x " + shape.to_string() + " has " + std::to_string(channels));
+      native::require(node_, static_cast<std::int64_t>(requantization_.scale.size()) == channels, [&] {
+        return "the scale has " + std::to_string(requantization_.scale.size()) + " values, but axis " +
+               std::to_string(axis) + " of x " + shape.to_string() + " has " + std::to_string(channels);
+      });
       for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
     }
     native::requantize(requantization_, x, y, channels, inner);

@@ -49,7 +49,7 @@ public:
     Tensor& y = outputs[0];
     for (const Tensor* x : {&a, &b})
       native::require(node_, x->dtype() == DataType::Int8 || x->dtype() == DataType::UInt8,
-                      "the operands must be int8 or uint8, not " + std::string(name(x->dtype())));
+                      [&] { return "the operands must be int8 or uint8, not " + std::string(name(x->dtype())); });
     native::require_shape(node_, b.shape(), a.shape(), "input 1");
     native::require_dtype(node_, y, sum_.to, "output");
     native::require_shape(node_, y.shape(), a.shape(), "output");
@@ -62,9 +62,10 @@ public:
       inner = 1;
       for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
       for (const std::size_t count : {a_scale_.size(), b_scale_.size(), sum_.scale.size()})
-        native::require(node_, count == 1 || static_cast<std::int64_t>(count) == channels,
-                        "a scale has " + std::to_string(count) + " values, but axis " + std::to_string(axis) + " of " +
-                            shape.to_string() + " has " + std::to_string(channels));
+        native::require(node_, count == 1 || static_cast<std::int64_t>(count) == channels, [&] {
+          return "a scale has " + std::to_string(count) + " values, but axis " + std::to_string(axis) + " of " +
+                 shape.to_string() + " has " + std::to_string(channels);
+        });
     }
     dispatch(a.dtype(), [&](auto a_tag) {
       dispatch(b.dtype(), [&](auto b_tag) {

@@ -26,7 +26,7 @@ void table_lookup(const Node& node, std::span<const Tensor> inputs, std::span<Te
   const Tensor& table = inputs[1];
   Tensor& y = outputs[0];
   native::require(node, x.dtype() == DataType::Int8 || x.dtype() == DataType::UInt8,
-                  "x is " + std::string(name(x.dtype())) + ", expected int8 or uint8");
+                  [&] { return "x is " + std::string(name(x.dtype())) + ", expected int8 or uint8"; });
   native::require_shape(node, table.shape(), Shape{256}, "table");
   native::require_dtype(node, y, table.dtype(), "output");
   native::require_shape(node, y.shape(), x.shape(), "output");
