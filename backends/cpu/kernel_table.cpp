@@ -216,6 +216,12 @@ std::vector<tern::KernelDef> kernel_table() {
       // oneDNN's int8 primitives where they are exact (VNNI), the native kernels otherwise.
       {"Conv", {int8_x, i8, optional(i32)}, make_integer_conv, both(conv_support, int8_primitives_support), onednn},
       {"Conv", {int8_x, i8, optional(i32)}, make_native_integer_conv, conv_support, native},
+      // the same on channels-last X and Y (the core's channels_last_integer_convs writes it)
+      {"ConvChannelsLast",
+       {int8_x, i8, optional(i32)},
+       make_integer_conv_channels_last,
+       both(conv_support, int8_primitives_support),
+       onednn},
       {"Gemm", {int8_x, i8, optional(i32)}, make_integer_gemm, int8_primitives_support, onednn},
       {"Gemm", {int8_x, i8, optional(i32)}, make_native_integer_gemm, nullptr, native},
       {"MatMul", {int8_x, i8}, make_integer_matmul, int8_primitives_support, onednn},

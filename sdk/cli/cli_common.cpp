@@ -84,7 +84,7 @@ Graph load_model_argument(const po::variables_map& args) {
   apply_input_shapes(graph, args);
   if (qdq && args.count("input-shape") > 0) ptq::qdq_to_integer(graph);
   if (integer && ptq::is_quantized(graph)) ptq::cast_to_integer(graph);
-  prepare_for_inference(graph);
+  prepare_for_inference(graph, args.count("backend") ? backend_list(args) : std::vector<std::string>{"cpu"});
   return graph;
 }
 

@@ -12,11 +12,12 @@
 
 namespace tern {
 
-void prepare_for_inference(Graph& graph) {
+void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends) {
   fold_batchnorm(graph);
   fuse_activations(graph);
   fuse_requantize(graph);
   fuse_requantize_add(graph);
+  channels_last_integer_convs(graph, backends);
 }
 
 void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,
@@ -42,9 +43,9 @@ void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,
   graph.infer_shapes();
 }
 
-Graph load_for_inference(const std::filesystem::path& path) {
+Graph load_for_inference(const std::filesystem::path& path, const std::vector<std::string>& backends) {
   Graph graph = load_model(path);
-  prepare_for_inference(graph);
+  prepare_for_inference(graph, backends);
   return graph;
 }
 
@@ -77,7 +78,7 @@ Runtime::Runtime(Graph graph, std::vector<std::string> backends)
 }
 
 Runtime::Runtime(const std::filesystem::path& model, std::vector<std::string> backends)
-    : Runtime(load_for_inference(model), std::move(backends)) {}
+    : Runtime(load_for_inference(model, backends), backends) {} // a copy: argument order is unspecified
 
 Runtime::~Runtime() = default;
 Runtime::Runtime(Runtime&&) noexcept = default;

@@ -83,11 +83,26 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
 /// Conv's pixels gathered by the kernel); the rest depends on the CPU.
 const char* expected_implementation(std::int64_t weight_max) { return weight_max <= 63 ? "onednn" : nullptr; }
 
-void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
+/// [N, C, H, W] values as [N, H, W, C].
+Values nhwc(const Values& nchw, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
+  Values result(nchw.size());
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < c; ++k)
+      for (std::int64_t y = 0; y < h; ++y)
+        for (std::int64_t x = 0; x < w; ++x)
+          result[static_cast<std::size_t>(((i * h + y) * w + x) * c + k)] =
+              nchw[static_cast<std::size_t>(((i * c + k) * h + y) * w + x)];
+  return result;
+}
+
+/// The case as a Conv, or with `channels_last` as a ConvChannelsLast (X and Y [N, H, W, C]).
+void check_conv(const ConvCase& c, DataType x_type, const Fused& fused, bool channels_last = false) {
   const auto& g = c.g;
-  SCOPED_TRACE(std::string(c.label) + ", X " + std::string(name(x_type)));
-  const Shape x_shape{g.n, g.c, g.h, g.w}, w_shape{g.m, g.c / g.group, g.kh, g.kw};
-  const Values x = tern::test::random_x(x_shape.numel(), x_type, 11);
+  SCOPED_TRACE(std::string(c.label) + ", X " + std::string(name(x_type)) + (channels_last ? ", channels last" : ""));
+  const Shape x_shape = channels_last ? Shape{g.n, g.h, g.w, g.c} : Shape{g.n, g.c, g.h, g.w};
+  const Shape w_shape{g.m, g.c / g.group, g.kh, g.kw};
+  const Values x_nchw = tern::test::random_x(x_shape.numel(), x_type, 11);
+  const Values x = channels_last ? nhwc(x_nchw, g.n, g.c, g.h, g.w) : x_nchw;
   const Values w = weights(w_shape.numel(), c.weight_max, 12);
   const Values b = c.bias ? tern::test::random_values(g.m, -c.bias_range, c.bias_range, 13) : Values{};
   Graph graph;
@@ -105,10 +120,12 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused) {
                                     {"pads", Ints{g.pad_top, g.pad_left, g.pad_bottom, g.pad_right}},
                                     {"dilations", Ints{g.dilation_h, g.dilation_w}}});
   add_fused(a, fused);
-  graph.add_node("Conv", c.bias ? std::vector<std::string>{"x", "w", "b"} : std::vector<std::string>{"x", "w"}, {"y"},
-                 a, "conv");
+  graph.add_node(channels_last ? "ConvChannelsLast" : "Conv",
+                 c.bias ? std::vector<std::string>{"x", "w", "b"} : std::vector<std::string>{"x", "w"}, {"y"}, a,
+                 "conv");
   graph.add_output("y");
-  const Values expected = expected_output(tern::test::conv2d(g, x, w, b), fused, g.m, g.out_h() * g.out_w());
+  const Values expected_nchw = expected_output(tern::test::conv2d(g, x_nchw, w, b), fused, g.m, g.out_h() * g.out_w());
+  const Values expected = channels_last ? nhwc(expected_nchw, g.n, g.m, g.out_h(), g.out_w()) : expected_nchw;
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
                       c.constant_weights ? expected_implementation(c.weight_max) : nullptr),
             expected);
@@ -149,6 +166,27 @@ TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
       check_conv(c, x_type, {});
       check_conv(c, x_type, {{0.0023f}, -128, 127, "int8"});
     }
+  }
+}
+
+// ConvChannelsLast (what channels_last_integer_convs writes where oneDNN runs a Conv):
+// the same cases on [N, H, W, C] X and Y, read and written in place by the primitive, with
+// the int8 shift's padded copy, the strided 1x1 gather and the requantization after the
+// primitive (bias near 2^24) done on channels-last pixels.
+TEST(IntegerConv, ChannelsLastMatchesNaiveLoops) {
+  const Fused per_channel{{0.0011f, 0.0007f, 0.0023f, 0.0005f, 0.0013f, 0.0031f, 0.0009f, 0.0017f}};
+  for (ConvCase c : conv_cases()) {
+    if (!c.constant_weights) continue; // no kernel runs those channels last: the recipe leaves them be
+    c.weight_max = 63;
+    for (const DataType x_type : {DataType::UInt8, DataType::Int8}) {
+      check_conv(c, x_type, {}, true);
+      check_conv(c, x_type, {{0.0023f}, -128, 127, "int8"}, true);
+    }
+  }
+  for (const DataType x_type : {DataType::UInt8, DataType::Int8}) {
+    const tern::test::Conv2d g{2, 4, 8, 8, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1};
+    check_conv({"per channel", g, true, true, 100000, 63}, x_type, per_channel, true);
+    check_conv({"bias near 2^24", g, true, true, 16000000, 63}, x_type, per_channel, true);
   }
 }
 

@@ -9,6 +9,7 @@
 #include "graphs.hpp"
 #include "op_testing.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -62,6 +63,33 @@ TEST(CpuNative, TransposeDefaultReversesAxesOfAnyDtype) {
   const Tensor y = run_one("Transpose", {input("x", x)});
   ASSERT_EQ(y.shape(), (Shape{3, 2}));
   EXPECT_EQ(values<std::int8_t>(y), (std::vector<std::int8_t>{1, 4, 2, 5, 3, 6}));
+}
+
+// Byte tensors take a tiled path where the perm swaps two runs of axes (to and from
+// channels last among them) and the row loop otherwise: every perm of rank 4 against the
+// index arithmetic, at sizes that leave partial tiles.
+TEST(CpuNative, ByteTransposesFollowEveryPermutation) {
+  const Shape shape{3, 17, 5, 19};
+  std::vector<std::uint8_t> data(static_cast<std::size_t>(shape.numel()));
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 % 251);
+  const Tensor x = Tensor::from(shape, DataType::UInt8, data);
+  const std::vector<std::int64_t> in_strides{17 * 5 * 19, 5 * 19, 19, 1};
+  Ints perm{0, 1, 2, 3};
+  do {
+    SCOPED_TRACE(::testing::PrintToString(perm));
+    const Tensor y = run_one("Transpose", {input("x", x)}, attrs({{"perm", perm}}));
+    const std::vector<std::uint8_t> out = values<std::uint8_t>(y);
+    std::size_t k = 0;
+    std::int64_t index[4];
+    for (index[0] = 0; index[0] < shape[static_cast<std::size_t>(perm[0])]; ++index[0])
+      for (index[1] = 0; index[1] < shape[static_cast<std::size_t>(perm[1])]; ++index[1])
+        for (index[2] = 0; index[2] < shape[static_cast<std::size_t>(perm[2])]; ++index[2])
+          for (index[3] = 0; index[3] < shape[static_cast<std::size_t>(perm[3])]; ++index[3], ++k) {
+            std::int64_t source = 0;
+            for (std::size_t d = 0; d < 4; ++d) source += index[d] * in_strides[static_cast<std::size_t>(perm[d])];
+            ASSERT_EQ(out[k], data[static_cast<std::size_t>(source)]) << "at output element " << k;
+          }
+  } while (std::next_permutation(perm.begin(), perm.end()));
 }
 
 TEST(CpuNative, PadReflectAndEdgeOnTheOnnxExampleData) {

@@ -3,16 +3,12 @@
 #include "native/transpose_bytes.hpp"
 
 namespace tern::cpu::onednn {
-namespace {
 
-/// `dims` ([N, C, spatial...], rank 3 to 5) of `type` with the channels innermost.
 dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type) {
   using tag = dnnl::memory::format_tag;
   static constexpr tag last[] = {tag::acb, tag::acdb, tag::acdeb};
   return dnnl::memory::desc(dims, type, last[dims.size() - 3]);
 }
-
-} // namespace
 
 void ByteRelayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot) {
   const Dims dims = plain.dims();

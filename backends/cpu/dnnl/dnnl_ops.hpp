@@ -56,6 +56,8 @@ std::unique_ptr<Kernel> make_eltwise(const Node& node);
 /// int8_primitives_support declines the nodes these would not compute exactly, which the
 /// native rows after them then run.
 std::unique_ptr<Kernel> make_integer_conv(const Node& node);
+/// The same for ConvChannelsLast: X and Y channels last, as oneDNN's int8 kernels take them.
+std::unique_ptr<Kernel> make_integer_conv_channels_last(const Node& node);
 std::unique_ptr<Kernel> make_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_integer_matmul(const Node& node);
 /// Declines the nodes oneDNN's int8 primitives would not compute exactly on this CPU (no

@@ -6,7 +6,8 @@
 // writes int32 into a kernel-owned tensor that the native requantization then reads.
 // Layouts as for float Conv (layout.hpp): oneDNN picks (nhwc for int8), Tern's plain
 // tensors are reordered in and out (8-bit ones by byte_relayout.hpp's transposes),
-// constant weights packed once. Without VNNI an int8 X runs shifted to uint8
+// constant weights packed once; ConvChannelsLast's X and Y are nhwc already and are read
+// and written in place. Without VNNI an int8 X runs shifted to uint8
 // (integer_support.hpp's shifted_int8_x), its bias compensated, and padded by the kernel
 // itself with 128 (the shifted zero) where the Conv pads: oneDNN would pad with 0. A
 // strided 1x1 Conv has the kernel gather the pixels it reads, and the primitive runs
@@ -17,6 +18,7 @@
 #include "integer_support.hpp"
 #include "layout.hpp"
 
+#include <tern/channels_last.hpp>
 #include <tern/window.hpp>
 
 #include <array>
@@ -28,17 +30,46 @@ namespace {
 using namespace onednn;
 using dnnl::memory;
 
+/// An 8-bit tensor [N, C, D...] as planes of [D, H, W] pixels (spatial axes right-aligned,
+/// a missing one of size 1) of `pixel` bytes each: channels first, one plane per image and
+/// channel, 1-byte pixels; channels last, one plane per image, C-byte pixels.
+struct PixelPlanes {
+  std::int64_t planes = 1, pixel = 1;
+  std::array<std::int64_t, 3> dims{1, 1, 1};
+};
+
+/// Per-axis `values` (one per spatial axis) right-aligned into [D, H, W], `fill` where missing.
+std::array<std::int64_t, 3> right_aligned(std::span<const std::int64_t> values, std::int64_t fill) {
+  std::array<std::int64_t, 3> aligned{fill, fill, fill};
+  std::ranges::copy(values, aligned.end() - static_cast<std::ptrdiff_t>(values.size()));
+  return aligned;
+}
+
+PixelPlanes pixel_planes(const Shape& first, bool channels_last) {
+  return {channels_last ? first[0] : first[0] * first[1], channels_last ? first[1] : 1,
+          right_aligned(std::span(first.begin() + 2, first.end()), 1)};
+}
+
 class IntegerConvKernel final : public DnnlKernel {
 public:
-  explicit IntegerConvKernel(const Node& node)
-      : DnnlKernel(node, {DataType::Int8, DataType::UInt8, DataType::Int32}),
+  IntegerConvKernel(const Node& node, bool channels_last)
+      : DnnlKernel(node, {DataType::Int8, DataType::UInt8, DataType::Int32}), channels_last_(channels_last),
         weights_(constant_input(node, 1) != nullptr), requantization_(native::requantization_of(node, "requantize_")) {}
 
 private:
+  /// `shape` as [N, C, D...] (a ConvChannelsLast's X and Y are [N, D..., C]).
+  Shape channels_first_view(const Shape& shape) const {
+    return channels_last_ ? permuted(shape, to_channels_first(shape.rank())) : shape;
+  }
+  /// The layout in which Tern's tensor of `dims` ([N, C, D...]) holds its elements.
+  memory::desc tensor_desc(const Shape& dims, memory::data_type type) const {
+    return channels_last_ ? onednn::channels_last(dims_of(dims), type) : plain_desc(dims_of(dims), type);
+  }
+
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    const Shape& x = inputs[0].shape();
+    const Shape x = channels_first_view(inputs[0].shape());
     const Shape& w = inputs[1].shape();
-    const Shape& y = outputs[0].shape();
+    const Shape y = channels_first_view(outputs[0].shape());
     require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8, [&] {
       return "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe();
     });
@@ -66,6 +97,8 @@ private:
     staged_ = gathers  ? gather_buffer(x, y, shift_ ? DataType::UInt8 : inputs[0].dtype())
                : shift_ ? padded_shift_buffer(x, window)
                        : Tensor();
+    x_planes_ = pixel_planes(x, channels_last_);
+    if (staged_.defined()) staged_planes_ = pixel_planes(staged_.shape(), channels_last_);
     shifted_bias_ = shift_ ? compensated_bias(inputs[1], given_bias ? &inputs[2] : nullptr, taps) : Tensor();
     const bool has_bias = given_bias || shift_;
     const Tensor* bias_values = shift_ ? &shifted_bias_ : constant_input(node(), 2);
@@ -110,18 +143,21 @@ private:
       return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
     });
     conv_ = Primitive(pd);
-    src_.prepare(plain_desc(dims_of(src), src_type), pd.src_desc(), ScratchSlot::Source);
+    src_.prepare(tensor_desc(src, src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
-    dst_.prepare(plain_desc(dims_of(y), dst_type), pd.dst_desc(), ScratchSlot::Destination);
-    accumulators_ = requantization_ && !in_primitive_ ? Tensor(y, DataType::Int32) : Tensor();
+    dst_.prepare(tensor_desc(y, dst_type), pd.dst_desc(), ScratchSlot::Destination);
+    accumulators_ = requantization_ && !in_primitive_ ? Tensor(outputs[0].shape(), DataType::Int32) : Tensor();
+    // The requantization's channels: Y's second axis, or its last (a pixel's values).
+    requantized_channels_ = y[1];
+    requantized_inner_ = channels_last_ ? 1 : y.numel() / std::max<std::int64_t>(y[0] * y[1], 1);
     args_.clear();
     if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
-    if (staging_ == Staging::ShiftAndPad) shift_to_uint8(inputs[0], staged_, pads_begin_);
-    if (staging_ == Staging::Gather) gather(inputs[0], staged_, strides_, shift_);
+    if (staging_ == Staging::ShiftAndPad) shift_to_uint8(inputs[0], x_planes_, staged_, staged_planes_, pads_begin_);
+    if (staging_ == Staging::Gather) gather(inputs[0], x_planes_, staged_, staged_planes_, strides_, shift_);
     args_[DNNL_ARG_SRC] = src_.read(staged_.defined() ? staged_ : inputs[0]);
     args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
     args_[DNNL_ARG_DST] = dst_.write(target);
@@ -130,9 +166,7 @@ private:
     conv_.execute(args_);
     dst_.written();
     if (!accumulators_.defined()) return;
-    const Shape& y = outputs[0].shape();
-    native::requantize(*requantization_, accumulators_, outputs[0], y[1],
-                       y.numel() / std::max<std::int64_t>(y[0] * y[1], 1));
+    native::requantize(*requantization_, accumulators_, outputs[0], requantized_channels_, requantized_inner_);
   }
 
   /// b - 128 · sum(W) per output channel (b absent: 0), for X shifted by 128.
@@ -161,24 +195,20 @@ private:
 
   /// x + 128 as uint8 (the top bit of each byte flipped) into the inside of `shifted`, which
   /// is x padded by `pads_begin` before each spatial axis (and as much as fits after).
-  static void shift_to_uint8(const Tensor& x, Tensor& shifted, const std::vector<std::int64_t>& pads_begin) {
-    // Spatial axes as [D, H, W], right-aligned (a missing one: size 1, no pad): rows of W bytes.
-    std::array<std::int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, pad{0, 0, 0};
-    const std::size_t spatial = x.shape().rank() - 2, first = 3 - spatial;
-    for (std::size_t d = 0; d < spatial; ++d) {
-      in[first + d] = x.shape()[2 + d];
-      out[first + d] = shifted.shape()[2 + d];
-      pad[first + d] = pads_begin[d];
-    }
-    const std::int64_t planes = x.shape()[0] * x.shape()[1], rows = in[0] * in[1], width = in[2];
+  static void shift_to_uint8(const Tensor& x, const PixelPlanes& in, Tensor& shifted, const PixelPlanes& out,
+                             const std::vector<std::int64_t>& pads_begin) {
+    const std::array<std::int64_t, 3> pad = right_aligned(pads_begin, 0);
+    const std::int64_t rows = in.dims[0] * in.dims[1], row_bytes = in.dims[2] * in.pixel;
     const std::int8_t* from_x = x.data<std::int8_t>();
     std::uint8_t* to_shifted = shifted.data<std::uint8_t>();
 #pragma omp parallel for if (x.numel() > (1 << 16))
-    for (std::int64_t row = 0; row < planes * rows; ++row) {
-      const std::int64_t plane = row / rows, d = row % rows / in[1], h = row % in[1];
-      const std::int8_t* from = from_x + row * width;
-      std::uint8_t* to = to_shifted + ((plane * out[0] + d + pad[0]) * out[1] + h + pad[1]) * out[2] + pad[2];
-      for (std::int64_t i = 0; i < width; ++i)
+    for (std::int64_t row = 0; row < in.planes * rows; ++row) {
+      const std::int64_t plane = row / rows, d = row % rows / in.dims[1], h = row % in.dims[1];
+      const std::int8_t* from = from_x + row * row_bytes;
+      std::uint8_t* to =
+          to_shifted +
+          (((plane * out.dims[0] + d + pad[0]) * out.dims[1] + h + pad[1]) * out.dims[2] + pad[2]) * out.pixel;
+      for (std::int64_t i = 0; i < row_bytes; ++i)
         to[i] = static_cast<std::uint8_t>(static_cast<std::uint8_t>(from[i]) ^ 0x80U);
     }
   }
@@ -193,28 +223,26 @@ private:
 
   /// Every strides-th pixel of x (8-bit, no pads) into `gathered`, its top bit flipped when
   /// `flip` (the int8 shift).
-  static void gather(const Tensor& x, Tensor& gathered, const std::vector<std::int64_t>& strides, bool flip) {
-    // Spatial axes as [D, H, W], right-aligned as in shift_to_uint8.
-    std::array<std::int64_t, 3> in{1, 1, 1}, out{1, 1, 1}, step{1, 1, 1};
-    const std::size_t spatial = x.shape().rank() - 2, first = 3 - spatial;
-    for (std::size_t d = 0; d < spatial; ++d) {
-      in[first + d] = x.shape()[2 + d];
-      out[first + d] = gathered.shape()[2 + d];
-      step[first + d] = strides[d];
-    }
-    const std::int64_t planes = x.shape()[0] * x.shape()[1], rows = out[0] * out[1], width = out[2];
+  static void gather(const Tensor& x, const PixelPlanes& in, Tensor& gathered, const PixelPlanes& out,
+                     const std::vector<std::int64_t>& strides, bool flip) {
+    const std::array<std::int64_t, 3> step = right_aligned(strides, 1);
+    const std::int64_t rows = out.dims[0] * out.dims[1], width = out.dims[2], pixel = in.pixel;
     const std::uint8_t mask = flip ? 0x80U : 0U;
     const auto* from_x = static_cast<const std::uint8_t*>(x.raw());
     auto* to_gathered = static_cast<std::uint8_t*>(gathered.raw());
 #pragma omp parallel for if (gathered.numel() > (1 << 16))
-    for (std::int64_t row = 0; row < planes * rows; ++row) {
-      const std::int64_t plane = row / rows, d = row % rows / out[1], h = row % out[1];
-      const std::uint8_t* from = from_x + ((plane * in[0] + d * step[0]) * in[1] + h * step[1]) * in[2];
-      std::uint8_t* to = to_gathered + row * width;
-      for (std::int64_t i = 0; i < width; ++i) to[i] = static_cast<std::uint8_t>(from[i * step[2]] ^ mask);
+    for (std::int64_t row = 0; row < out.planes * rows; ++row) {
+      const std::int64_t plane = row / rows, d = row % rows / out.dims[1], h = row % out.dims[1];
+      const std::uint8_t* from =
+          from_x + ((plane * in.dims[0] + d * step[0]) * in.dims[1] + h * step[1]) * in.dims[2] * pixel;
+      std::uint8_t* to = to_gathered + row * width * pixel;
+      for (std::int64_t i = 0; i < width; ++i)
+        for (std::int64_t c = 0; c < pixel; ++c)
+          to[i * pixel + c] = static_cast<std::uint8_t>(from[i * step[2] * pixel + c] ^ mask);
     }
   }
 
+  const bool channels_last_; ///< ConvChannelsLast: X and Y are [N, D..., C]
   Primitive conv_;
   ByteRelayout src_, dst_;
   WeightsOperand weights_;
@@ -232,12 +260,18 @@ private:
   Tensor staged_;                        ///< X as staging_ says (undefined for None)
   std::vector<std::int64_t> strides_;    ///< the Conv's strides (Gather)
   std::vector<std::int64_t> pads_begin_; ///< where X starts inside staged_ along each spatial axis (ShiftAndPad)
-  Tensor shifted_bias_;                  ///< the bias that compensates the shift
+  PixelPlanes x_planes_, staged_planes_; ///< X's and staged_'s pixels (staged_ shares X's layout)
+  std::int64_t requantized_channels_ = 0, requantized_inner_ = 0; ///< Y's geometry for native::requantize
+  Tensor shifted_bias_;                                           ///< the bias that compensates the shift
   std::unordered_map<int, memory> args_;
 };
 
 } // namespace
 
-std::unique_ptr<Kernel> make_integer_conv(const Node& node) { return std::make_unique<IntegerConvKernel>(node); }
+std::unique_ptr<Kernel> make_integer_conv(const Node& node) { return std::make_unique<IntegerConvKernel>(node, false); }
+
+std::unique_ptr<Kernel> make_integer_conv_channels_last(const Node& node) {
+  return std::make_unique<IntegerConvKernel>(node, true);
+}
 
 } // namespace tern::cpu

@@ -34,13 +34,16 @@ bool within_saturation_free_range(const Tensor& weights) {
                      [](std::int8_t v) { return v >= -saturation_free_weight && v <= saturation_free_weight; });
 }
 
+/// Conv or ConvChannelsLast (the same convolution on another layout).
+bool is_conv(const Node& node) { return node.op_type() == "Conv" || node.op_type() == "ConvChannelsLast"; }
+
 /// A 1x1 Conv with a stride above 1 and explicit pads: oneDNN 2.6 runs it by first copying
 /// the strided pixels ("reduce to unit stride"), and its int8 form gave wrong sums about
 /// once in eight runs on two OpenMP threads here (AVX2; never on one thread). Without pads
 /// (ResNet's projections) the Conv kernel gathers the pixels itself and the primitive runs
 /// unstrided; with pads (which no exporter writes for a 1x1) Tern's native kernels run it.
 bool padded_strided_pointwise_conv(const Node& node) {
-  if (node.op_type() != "Conv" || node.input(1) == nullptr) return false;
+  if (!is_conv(node) || node.input(1) == nullptr) return false;
   const Shape& w = node.input(1)->shape();
   const bool pointwise = w.rank() >= 3 && std::all_of(w.begin() + 2, w.end(), [](std::int64_t k) { return k == 1; });
   if (!pointwise || !node.attrs().has("strides") || !node.attrs().has("pads")) return false;
@@ -52,7 +55,7 @@ bool padded_strided_pointwise_conv(const Node& node) {
 
 /// A Conv whose bias, if any, is a constant (the shift's compensation is computed once).
 bool constant_bias_conv(const Node& node) {
-  return node.op_type() == "Conv" && (node.input(2) == nullptr || constant_input(node, 2) != nullptr);
+  return is_conv(node) && (node.input(2) == nullptr || constant_input(node, 2) != nullptr);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 // a fixed stride, so the index math runs once per row, not once per element.
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
+#include "native/transpose_bytes.hpp"
 
 #include <numeric>
 
@@ -35,6 +36,7 @@ public:
     native::require(node_, y.dtype() == x.dtype(), "output dtype differs from the input's");
     native::require_shape(node_, y.shape(), Shape(dims), "output");
     if (y.numel() == 0) return;
+    if (size_of(x.dtype()) == 1 && transpose_blocks(x, y, perm)) return;
 
     // source[d]: the input stride of output axis d.
     const std::vector<std::int64_t> in_strides = native::strides_of(x.shape());
@@ -62,6 +64,29 @@ public:
   }
 
 private:
+  /// Byte tensors whose perm swaps two runs of axes after leading ones, [0..a) [b..r) [a..b)
+  /// (to and from channels last: [N, C, S...] <-> [N, S..., C]), are batched matrix
+  /// transposes: transpose_bytes' tiles. False (nothing done) for any other perm.
+  static bool transpose_blocks(const Tensor& x, Tensor& y, const std::vector<std::int64_t>& perm) {
+    const auto rank = static_cast<std::int64_t>(perm.size());
+    std::int64_t a = 0;
+    while (a < rank && perm[static_cast<std::size_t>(a)] == a) ++a;
+    if (a == rank) return false;
+    const std::int64_t b = perm[static_cast<std::size_t>(a)];
+    for (std::int64_t i = a; i < rank; ++i) {
+      const std::int64_t expected = i < a + rank - b ? b + (i - a) : a + (i - a - (rank - b));
+      if (perm[static_cast<std::size_t>(i)] != expected) return false;
+    }
+    const auto product = [&](std::int64_t from, std::int64_t to) {
+      std::int64_t p = 1;
+      for (std::int64_t d = from; d < to; ++d) p *= x.shape()[static_cast<std::size_t>(d)];
+      return p;
+    };
+    native::transpose_bytes(static_cast<const std::uint8_t*>(x.raw()), static_cast<std::uint8_t*>(y.raw()),
+                            product(0, a), product(a, b), product(b, rank));
+    return true;
+  }
+
   const Node& node_;
   std::vector<std::int64_t> perm_;
 };

@@ -5,6 +5,7 @@
 #include "integer_affine.hpp"
 #include <tern/schema_helpers.hpp>
 
+#include <tern/channels_last.hpp>
 #include <tern/window.hpp>
 
 #include <algorithm>
@@ -17,9 +18,8 @@ using Ints = std::vector<std::int64_t>;
 AttributeSpec auto_pad_attr() { return string_attr("auto_pad", "NOTSET"); }
 
 /// [N, channels, spatial...]: sliding the node's window (tern::resolve_window, the one
-/// shared with backends) with `kernel` over input 0.
-Shape window_output(const InferenceContext& ctx, const Ints& kernel, std::int64_t channels) {
-  const Shape& x = ctx.shape(0);
+/// shared with backends) with `kernel` over `x`, input 0 seen channels first.
+Shape window_output(const InferenceContext& ctx, const Shape& x, const Ints& kernel, std::int64_t channels) {
   Ints dims{x[0], channels};
   const Ints spatial = window_output_sizes(ctx.node(), resolve_window(ctx.node(), x, kernel), x);
   dims.insert(dims.end(), spatial.begin(), spatial.end());
@@ -42,14 +42,15 @@ Ints kernel_of(InferenceContext& ctx, const Shape& w) {
   return declared;
 }
 
-void infer_conv(InferenceContext& ctx) {
+/// Conv, its X and Y channels last when `channels_last` (ConvChannelsLast), W as ONNX's.
+void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   const bool integer = integer_affine(ctx, 2);
   if (!integer) {
     require_float(ctx, 0);
     require_same_dtype(ctx, 0, 1);
   }
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape& x = ctx.shape(0);
+  const Shape x = channels_last ? permuted(ctx.shape(0), to_channels_first(ctx.shape(0).rank())) : ctx.shape(0);
   const Shape& w = ctx.shape(1);
   require_rank(ctx, 1, x.rank(), x.rank());
 
@@ -83,8 +84,12 @@ void infer_conv(InferenceContext& ctx) {
   }
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
-  ctx.set_output(0, y, window_output(ctx, kernel, w[0]));
+  const Shape out = window_output(ctx, x, kernel, w[0]);
+  ctx.set_output(0, y, channels_last ? permuted(out, to_channels_last(out.rank())) : out);
 }
+
+void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, false); }
+void infer_conv_channels_last(InferenceContext& ctx) { infer_conv_in(ctx, true); }
 
 // ConvTranspose: W is [C, M/group, k1, ...] (input channels first, the transpose of Conv's),
 // Y [N, M, ...] with the sizes tern::resolve_transposed_window gives (shared with kernels).
@@ -130,7 +135,7 @@ void infer_conv_transpose(InferenceContext& ctx) {
 /// against the rank by resolve_window(); ceil_mode is read by window_output_sizes()).
 Shape pool_output(const InferenceContext& ctx) {
   require_rank(ctx, 0, 3, SIZE_MAX);
-  return window_output(ctx, ctx.attr<Ints>("kernel_shape"), ctx.shape(0)[1]);
+  return window_output(ctx, ctx.shape(0), ctx.attr<Ints>("kernel_shape"), ctx.shape(0)[1]);
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -165,11 +170,13 @@ std::vector<OpSchema> conv_pool_schemas() {
   // pads, strides, dilations (and Conv's kernel_shape) have no schema default: ONNX's
   // depends on the input rank (or W), so resolve_window() and infer_conv() fill it in.
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
+  const std::vector<AttributeSpec> conv_attrs = with_fused_requantize(with_fused_activation(
+      {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("pads"), ints("strides")}));
   return {
-      {"Conv", 2, 3, 1, 1,
-       with_fused_requantize(with_fused_activation({auto_pad_attr(), ints("dilations"), int_attr("group", 1),
-                                                    ints("kernel_shape"), ints("pads"), ints("strides")})),
-       infer_conv},
+      {"Conv", 2, 3, 1, 1, conv_attrs, infer_conv},
+      // Tern's: Conv on X [N, D..., C] giving Y [N, D..., M] (W, B and attributes as
+      // Conv's), what channels_last_integer_convs writes where a backend runs it.
+      {"ConvChannelsLast", 2, 3, 1, 1, conv_attrs, infer_conv_channels_last},
       {"ConvTranspose",
        2,
        3,

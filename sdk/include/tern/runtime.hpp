@@ -40,9 +40,10 @@ struct Placement {
 
 /// The rewrites every runtime applies before running a graph, in place: BatchNorm folded
 /// into Conv/Gemm, activations fused into them, integer Conv/Gemm/MatMul fused with the
-/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives), and
-/// integer residual Adds as one RequantizeAdd each.
-void prepare_for_inference(Graph& graph);
+/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives),
+/// integer residual Adds as one RequantizeAdd each, and integer Convs channels last where
+/// the backend of `backends` that runs them can (channels_last_integer_convs).
+void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends = {"cpu"});
 
 /// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves
 /// dynamic given, its static ones repeated), then folds what becomes constant: the Shape
@@ -55,7 +56,7 @@ void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,
 
 /// Loads a model file for inference: the format plugin by extension, then
 /// prepare_for_inference; results are unchanged up to float rounding.
-Graph load_for_inference(const std::filesystem::path& path);
+Graph load_for_inference(const std::filesystem::path& path, const std::vector<std::string>& backends = {"cpu"});
 
 /// A model compiled for a backend preference list, ready to run many times.
 class Runtime {
@@ -74,7 +75,7 @@ public:
   /// not share memory by explicit copies). Throws tern::Error naming a node no backend
   /// can run.
   Runtime(Graph graph, std::vector<std::string> backends);
-  /// load_for_inference(model), then as above.
+  /// load_for_inference(model, backends), then as above.
   Runtime(const std::filesystem::path& model, std::vector<std::string> backends);
   ~Runtime();
   /// Movable (the compiled plan moves with it); not copyable.

@@ -1,0 +1,153 @@
+// channels_last_integer_convs on "cpu": which Convs it turns, the Transposes it leaves (at
+// the edges of the integer region only), the per-channel axes it renumbers, and that the
+// rewritten graph computes, bit for bit, what the graph computed before (every node of it
+// integer arithmetic, each kernel tested against naive loops in its own suite).
+#include "integer_reference.hpp"
+#include "op_testing.hpp"
+
+#include <tern/recipes.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace {
+
+using tern::Attributes;
+using tern::DataType;
+using tern::Graph;
+using tern::Shape;
+using tern::Tensor;
+using tern::test::Values;
+using Ints = std::vector<std::int64_t>;
+
+std::size_t count_of(const Graph& graph, const std::string& op_type) {
+  const std::vector<tern::Node*> nodes = graph.nodes();
+  return static_cast<std::size_t>(
+      std::ranges::count_if(nodes, [&](const tern::Node* node) { return node->op_type() == op_type; }));
+}
+
+/// The requantization a Conv writes its 8-bit output with (tern::fuse_requantize's attributes).
+void requantize_output(Attributes& a, std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to) {
+  a.set("requantize_scale", std::move(scale));
+  a.set("requantize_lo", lo);
+  a.set("requantize_hi", hi);
+  a.set("requantize_to", std::string(to));
+}
+
+/// An int8 region as the PTQ writes it: float x quantized, a 3x3 Conv to uint8, a 1x1 Conv
+/// to int8, a residual RequantizeAdd with per-channel scales along axis 1, a Relu, and a
+/// strided depthwise Conv giving int32 sums. Outputs: the Relu's int8 "z" and the sums "y".
+/// `weight_max` bounds the weights (±63: oneDNN runs them on every CPU).
+Graph int8_region(std::int64_t weight_max) {
+  constexpr std::int64_t c = 8;
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, c, 7, 6});
+  const auto weights = [&](Shape shape, std::uint32_t seed) {
+    return tern::test::typed(shape, DataType::Int8,
+                             tern::test::random_values(shape.numel(), -weight_max, weight_max, seed));
+  };
+  graph.add_constant("w1", weights(Shape{c, c, 3, 3}, 1));
+  graph.add_constant("b1", tern::test::typed(Shape{c}, DataType::Int32, tern::test::random_values(c, -900, 900, 2)));
+  graph.add_constant("w2", weights(Shape{c, c, 1, 1}, 3));
+  graph.add_constant("w3", weights(Shape{c, 1, 3, 3}, 4));
+  graph.add_node("Requantize", {"x"}, {"q"},
+                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
+                                    {"lo", std::int64_t{-128}},
+                                    {"hi", std::int64_t{127}},
+                                    {"to", std::string("int8")}}));
+  Attributes conv1 = tern::test::attrs({{"pads", Ints{1, 1, 1, 1}}});
+  requantize_output(conv1, {0.004}, 0, 255, "uint8");
+  graph.add_node("Conv", {"q", "w1", "b1"}, {"a"}, conv1, "conv1");
+  Attributes conv2;
+  requantize_output(conv2, {0.01, 0.02, 0.015, 0.03, 0.005, 0.01, 0.02, 0.025}, -128, 127, "int8");
+  graph.add_node("Conv", {"a", "w2"}, {"b"}, conv2, "conv2");
+  graph.add_node("RequantizeAdd", {"b", "q"}, {"r"},
+                 tern::test::attrs({{"a_scale", std::vector<double>{9, 10, 11, 12, 13, 14, 15, 16}},
+                                    {"b_scale", std::vector<double>{8}},
+                                    {"axis", std::int64_t{1}},
+                                    {"scale", std::vector<double>{0.07}},
+                                    {"lo", std::int64_t{-128}},
+                                    {"hi", std::int64_t{127}},
+                                    {"to", std::string("int8")}}),
+                 "add");
+  graph.add_node("Relu", {"r"}, {"z"});
+  graph.add_node("Conv", {"z", "w3"}, {"y"},
+                 tern::test::attrs({{"group", c}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}}), "conv3");
+  graph.add_output("z");
+  graph.add_output("y");
+  return graph;
+}
+
+std::vector<Tensor> run(const Graph& graph, const Tensor& x) {
+  tern::SequentialScheduler scheduler(graph, {"cpu"});
+  return scheduler.forward({x});
+}
+
+/// The implementation "cpu" picks for node `name` of `graph`.
+std::string implementation_of(const Graph& graph, const std::string& name) {
+  tern::SequentialScheduler scheduler(graph, {"cpu"});
+  for (const tern::PlanStep& step : scheduler.plan())
+    if (step.node->name() == name) return step.implementation;
+  return {};
+}
+
+const Tensor input = Tensor::from_floats(Shape{2, 8, 7, 6}, [] {
+  std::vector<float> values(2 * 8 * 7 * 6);
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = static_cast<float>((i * 37) % 101) / 31.0f - 1.6f;
+  return values;
+}());
+
+TEST(IntegerChannelsLast, TheRegionRunsChannelsLastWithTransposesAtItsEdges) {
+  Graph graph = int8_region(63);
+  const std::vector<Tensor> before = run(graph, input);
+  EXPECT_EQ(tern::channels_last_integer_convs(graph, {"cpu"}), 3U);
+  EXPECT_EQ(count_of(graph, "Conv"), 0U);
+  EXPECT_EQ(count_of(graph, "ConvChannelsLast"), 3U);
+  // In: the quantized x, read by conv1 and the RequantizeAdd through one Transpose. Out:
+  // one for each graph output ("z" also feeds conv3, which reads the Relu's own output).
+  EXPECT_EQ(count_of(graph, "Transpose"), 3U);
+  const tern::Node* add = graph.find_node("add");
+  ASSERT_NE(add, nullptr);
+  EXPECT_EQ(add->attr<std::int64_t>("axis"), 3); // the channels of [N, H, W, C]
+  EXPECT_EQ(add->output()->shape(), (Shape{2, 7, 6, 8}));
+  EXPECT_EQ(graph.value("z").shape(), (Shape{2, 8, 7, 6}));
+  EXPECT_EQ(graph.value("y").shape(), (Shape{2, 8, 4, 3}));
+
+  const std::vector<Tensor> after = run(graph, input);
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i].dtype(), before[i].dtype());
+    EXPECT_EQ(after[i].shape(), before[i].shape());
+    EXPECT_EQ(after[i].to_int64s(), before[i].to_int64s()) << "output " << i;
+  }
+}
+
+// Weights beyond ±63: without VNNI "cpu" runs such a Conv on its native kernels, which have
+// no channels-last form, so the recipe must leave it a Conv there (and turn it with VNNI).
+TEST(IntegerChannelsLast, OnlyConvsTheBackendRunsChannelsLastAreTurned) {
+  Graph graph = int8_region(127);
+  const bool onednn = implementation_of(graph, "conv1") == "onednn";
+  const std::vector<Tensor> before = run(graph, input);
+  tern::channels_last_integer_convs(graph, {"cpu"});
+  EXPECT_EQ(graph.find_node("conv1")->op_type(), onednn ? "ConvChannelsLast" : "Conv");
+  const std::vector<Tensor> after = run(graph, input);
+  for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].to_int64s(), before[i].to_int64s());
+}
+
+TEST(IntegerChannelsLast, FloatGraphsAndUnknownBackendsAreLeftAlone) {
+  Graph unknown = int8_region(63);
+  EXPECT_EQ(tern::channels_last_integer_convs(unknown, {"no-such-backend"}), 0U);
+  EXPECT_EQ(count_of(unknown, "Conv"), 3U);
+  EXPECT_EQ(count_of(unknown, "Transpose"), 0U);
+
+  Graph float_graph;
+  float_graph.add_input("x", DataType::Float32, Shape{1, 2, 5, 5});
+  float_graph.add_constant("w", Tensor::from_floats(Shape{3, 2, 3, 3}, std::vector<float>(54, 0.5f)));
+  float_graph.add_node("Conv", {"x", "w"}, {"y"});
+  float_graph.add_output("y");
+  EXPECT_EQ(tern::channels_last_integer_convs(float_graph, {"cpu"}), 0U);
+  EXPECT_EQ(count_of(float_graph, "Conv"), 1U);
+}
+
+} // namespace
