@@ -216,7 +216,7 @@ std::vector<tern::KernelDef> kernel_table() {
       // oneDNN's int8 primitives where they are exact (VNNI), the native kernels otherwise.
       {"Conv", {int8_x, i8, optional(i32)}, make_integer_conv, both(conv_support, int8_primitives_support), onednn},
       {"Conv", {int8_x, i8, optional(i32)}, make_native_integer_conv, conv_support, native},
-      // the same on channels-last X and Y (the core's channels_last_integer_convs writes it)
+      // the same on channels-last X and Y (the core's channels_last_integer_ops writes it)
       {"ConvChannelsLast",
        {int8_x, i8, optional(i32)},
        make_integer_conv_channels_last,
@@ -230,6 +230,7 @@ std::vector<tern::KernelDef> kernel_table() {
       {"RequantizeAdd", {int8_x, int8_x}, make_requantize_add, nullptr, native},
       {"TableLookup", {int8_x, one_of({i8, u8, i32})}, make_table_lookup, nullptr, native},
       {"MaxPool", {int8_x}, make_integer_max_pool, pool_support, native},
+      {"MaxPoolChannelsLast", {int8_x}, make_integer_max_pool_channels_last, pool_support, native},
       {"Relu", {int8_x}, make_integer_relu, nullptr, native},
       // --- the PTQ's statistics (the reference for the "cuda" plugin's kernels) ----------
       {"PtqRange", {f32}, make_ptq_range, nullptr, native},

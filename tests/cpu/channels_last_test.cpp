@@ -1,4 +1,4 @@
-// channels_last_integer_convs on "cpu": which Convs it turns, the Transposes it leaves (at
+// channels_last_integer_ops on "cpu": which Convs it turns, the Transposes it leaves (at
 // the edges of the integer region only), the per-channel axes it renumbers, and that the
 // rewritten graph computes, bit for bit, what the graph computed before (every node of it
 // integer arithmetic, each kernel tested against naive loops in its own suite).
@@ -101,7 +101,7 @@ const Tensor input = Tensor::from_floats(Shape{2, 8, 7, 6}, [] {
 TEST(IntegerChannelsLast, TheRegionRunsChannelsLastWithTransposesAtItsEdges) {
   Graph graph = int8_region(63);
   const std::vector<Tensor> before = run(graph, input);
-  EXPECT_EQ(tern::channels_last_integer_convs(graph, {"cpu"}), 3U);
+  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 3U);
   EXPECT_EQ(count_of(graph, "Conv"), 0U);
   EXPECT_EQ(count_of(graph, "ConvChannelsLast"), 3U);
   // In: the quantized x, read by conv1 and the RequantizeAdd through one Transpose. Out:
@@ -123,13 +123,56 @@ TEST(IntegerChannelsLast, TheRegionRunsChannelsLastWithTransposesAtItsEdges) {
   }
 }
 
+// A pool and a Concat between Convs (the shapes of LeNet's and Inception's blocks): the
+// MaxPool runs as MaxPoolChannelsLast, the Concat joins channels along the last axis, and
+// the region has one Transpose in and one out.
+TEST(IntegerChannelsLast, PoolsAndConcatsBetweenConvsStayChannelsLast) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6});
+  const auto weights = [&](const char* name, Shape shape, std::uint32_t seed) {
+    graph.add_constant(
+        name, tern::test::typed(shape, DataType::Int8, tern::test::random_values(shape.numel(), -63, 63, seed)));
+  };
+  weights("w1", Shape{8, 8, 3, 3}, 5);
+  weights("w2", Shape{4, 8, 1, 1}, 6);
+  weights("w3", Shape{4, 8, 3, 3}, 7);
+  weights("w4", Shape{6, 8, 1, 1}, 8);
+  graph.add_node("Requantize", {"x"}, {"q"},
+                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
+                                    {"lo", std::int64_t{-128}},
+                                    {"hi", std::int64_t{127}},
+                                    {"to", std::string("int8")}}));
+  const auto conv = [&](const char* x, const char* w, const char* y, Ints pads, bool requantized) {
+    Attributes a = tern::test::attrs({{"pads", std::move(pads)}});
+    if (requantized) requantize_output(a, {0.003}, 0, 255, "uint8");
+    graph.add_node("Conv", {x, w}, {y}, a, y);
+  };
+  conv("q", "w1", "a", {1, 1, 1, 1}, true);
+  graph.add_node("MaxPool", {"a"}, {"p"}, tern::test::attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
+                 "pool");
+  conv("p", "w2", "b", {0, 0, 0, 0}, true);
+  conv("p", "w3", "c", {1, 1, 1, 1}, true);
+  graph.add_node("Concat", {"b", "c"}, {"cat"}, tern::test::attrs({{"axis", std::int64_t{1}}}), "concat");
+  conv("cat", "w4", "y", {0, 0, 0, 0}, false);
+  graph.add_output("y");
+
+  const std::vector<Tensor> before = run(graph, input);
+  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 4U);
+  EXPECT_EQ(graph.find_node("pool")->op_type(), "MaxPoolChannelsLast");
+  EXPECT_EQ(graph.find_node("concat")->attr<std::int64_t>("axis"), 3);
+  EXPECT_EQ(count_of(graph, "Transpose"), 2U);
+  const std::vector<Tensor> after = run(graph, input);
+  EXPECT_EQ(after.at(0).shape(), (Shape{2, 6, 3, 3}));
+  EXPECT_EQ(after.at(0).to_int64s(), before.at(0).to_int64s());
+}
+
 // Weights beyond ±63: without VNNI "cpu" runs such a Conv on its native kernels, which have
 // no channels-last form, so the recipe must leave it a Conv there (and turn it with VNNI).
 TEST(IntegerChannelsLast, OnlyConvsTheBackendRunsChannelsLastAreTurned) {
   Graph graph = int8_region(127);
   const bool onednn = implementation_of(graph, "conv1") == "onednn";
   const std::vector<Tensor> before = run(graph, input);
-  tern::channels_last_integer_convs(graph, {"cpu"});
+  tern::channels_last_integer_ops(graph, {"cpu"});
   EXPECT_EQ(graph.find_node("conv1")->op_type(), onednn ? "ConvChannelsLast" : "Conv");
   const std::vector<Tensor> after = run(graph, input);
   for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].to_int64s(), before[i].to_int64s());
@@ -137,7 +180,7 @@ TEST(IntegerChannelsLast, OnlyConvsTheBackendRunsChannelsLastAreTurned) {
 
 TEST(IntegerChannelsLast, FloatGraphsAndUnknownBackendsAreLeftAlone) {
   Graph unknown = int8_region(63);
-  EXPECT_EQ(tern::channels_last_integer_convs(unknown, {"no-such-backend"}), 0U);
+  EXPECT_EQ(tern::channels_last_integer_ops(unknown, {"no-such-backend"}), 0U);
   EXPECT_EQ(count_of(unknown, "Conv"), 3U);
   EXPECT_EQ(count_of(unknown, "Transpose"), 0U);
 
@@ -146,7 +189,7 @@ TEST(IntegerChannelsLast, FloatGraphsAndUnknownBackendsAreLeftAlone) {
   float_graph.add_constant("w", Tensor::from_floats(Shape{3, 2, 3, 3}, std::vector<float>(54, 0.5f)));
   float_graph.add_node("Conv", {"x", "w"}, {"y"});
   float_graph.add_output("y");
-  EXPECT_EQ(tern::channels_last_integer_convs(float_graph, {"cpu"}), 0U);
+  EXPECT_EQ(tern::channels_last_integer_ops(float_graph, {"cpu"}), 0U);
   EXPECT_EQ(count_of(float_graph, "Conv"), 1U);
 }
 

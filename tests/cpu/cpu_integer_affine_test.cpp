@@ -83,18 +83,6 @@ Values weights(std::int64_t count, std::int64_t weight_max, std::uint32_t seed) 
 /// Conv's pixels gathered by the kernel); the rest depends on the CPU.
 const char* expected_implementation(std::int64_t weight_max) { return weight_max <= 63 ? "onednn" : nullptr; }
 
-/// [N, C, H, W] values as [N, H, W, C].
-Values nhwc(const Values& nchw, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
-  Values result(nchw.size());
-  for (std::int64_t i = 0; i < n; ++i)
-    for (std::int64_t k = 0; k < c; ++k)
-      for (std::int64_t y = 0; y < h; ++y)
-        for (std::int64_t x = 0; x < w; ++x)
-          result[static_cast<std::size_t>(((i * h + y) * w + x) * c + k)] =
-              nchw[static_cast<std::size_t>(((i * c + k) * h + y) * w + x)];
-  return result;
-}
-
 /// The case as a Conv, or with `channels_last` as a ConvChannelsLast (X and Y [N, H, W, C]).
 void check_conv(const ConvCase& c, DataType x_type, const Fused& fused, bool channels_last = false) {
   const auto& g = c.g;
@@ -102,7 +90,7 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused, bool cha
   const Shape x_shape = channels_last ? Shape{g.n, g.h, g.w, g.c} : Shape{g.n, g.c, g.h, g.w};
   const Shape w_shape{g.m, g.c / g.group, g.kh, g.kw};
   const Values x_nchw = tern::test::random_x(x_shape.numel(), x_type, 11);
-  const Values x = channels_last ? nhwc(x_nchw, g.n, g.c, g.h, g.w) : x_nchw;
+  const Values x = channels_last ? tern::test::nhwc(x_nchw, g.n, g.c, g.h, g.w) : x_nchw;
   const Values w = weights(w_shape.numel(), c.weight_max, 12);
   const Values b = c.bias ? tern::test::random_values(g.m, -c.bias_range, c.bias_range, 13) : Values{};
   Graph graph;
@@ -125,7 +113,8 @@ void check_conv(const ConvCase& c, DataType x_type, const Fused& fused, bool cha
                  "conv");
   graph.add_output("y");
   const Values expected_nchw = expected_output(tern::test::conv2d(g, x_nchw, w, b), fused, g.m, g.out_h() * g.out_w());
-  const Values expected = channels_last ? nhwc(expected_nchw, g.n, g.m, g.out_h(), g.out_w()) : expected_nchw;
+  const Values expected =
+      channels_last ? tern::test::nhwc(expected_nchw, g.n, g.m, g.out_h(), g.out_w()) : expected_nchw;
   EXPECT_EQ(run_graph(graph, inputs, output_type(fused),
                       c.constant_weights ? expected_implementation(c.weight_max) : nullptr),
             expected);
@@ -169,7 +158,7 @@ TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   }
 }
 
-// ConvChannelsLast (what channels_last_integer_convs writes where oneDNN runs a Conv):
+// ConvChannelsLast (what channels_last_integer_ops writes where oneDNN runs a Conv):
 // the same cases on [N, H, W, C] X and Y, read and written in place by the primitive, with
 // the int8 shift's padded copy, the strided 1x1 gather and the requantization after the
 // primitive (bias near 2^24) done on channels-last pixels.

@@ -139,9 +139,20 @@ TEST(IntegerGraph, MaxPoolWindowsMatchNaiveLoops) {
       const Tensor y = tern::test::run_one("MaxPool", {tern::test::input("x", tern::test::typed(c.x, type, x))}, a);
       ASSERT_EQ(y.dtype(), type);
       const Shape& ys = y.shape();
-      EXPECT_EQ(y.to_int64s(), naive_max_pool(x, c.x[0] * c.x[1], c.x[2], c.x[3], ys[2], ys[3], c.kernel, c.strides,
-                                              c.pads, c.dilations))
-          << name(type) << " X " << c.x << " kernel " << c.kernel[0] << "x" << c.kernel[1];
+      const Values expected =
+          naive_max_pool(x, c.x[0] * c.x[1], c.x[2], c.x[3], ys[2], ys[3], c.kernel, c.strides, c.pads, c.dilations);
+      EXPECT_EQ(y.to_int64s(), expected) << name(type) << " X " << c.x << " kernel " << c.kernel[0] << "x"
+                                         << c.kernel[1];
+      // The same pool channels last (MaxPoolChannelsLast: X [N, H, W, C], Y [N, H', W', C]).
+      const Shape x_last{c.x[0], c.x[2], c.x[3], c.x[1]};
+      const Tensor y_last = tern::test::run_one(
+          "MaxPoolChannelsLast",
+          {tern::test::input("x",
+                             tern::test::typed(x_last, type, tern::test::nhwc(x, c.x[0], c.x[1], c.x[2], c.x[3])))},
+          a);
+      ASSERT_EQ(y_last.shape(), (Shape{ys[0], ys[2], ys[3], ys[1]}));
+      EXPECT_EQ(y_last.to_int64s(), tern::test::nhwc(expected, ys[0], ys[1], ys[2], ys[3]))
+          << name(type) << " X " << c.x << " channels last, kernel " << c.kernel[0] << "x" << c.kernel[1];
     }
   }
 }

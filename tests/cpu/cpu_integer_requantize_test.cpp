@@ -133,10 +133,15 @@ TEST(IntegerRequantize, ProductIsOneFloat32Multiplication) {
 // The integer residual Add in one node: each 8-bit operand to an int32 term (its scale,
 // clamped to int32), the exact sum, requantized. Scales like the PTQ's (terms near 2^29, so
 // float32(sum) rounds), ties (0.5 and 1.5 on odd values), operands of either sign type,
-// per tensor and per channel, both output types with a narrower [lo, hi].
+// per tensor and per channel (channels first, and last as channels_last_integer_ops writes
+// it), both output types with a narrower [lo, hi].
 TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
-  const Shape shape{2, 3, 5, 7};
-  const std::int64_t channels = 3, inner = 35, int32_max = std::numeric_limits<std::int32_t>::max();
+  const std::int64_t channels = 3, int32_max = std::numeric_limits<std::int32_t>::max();
+  struct Layout {
+    Shape shape;
+    std::int64_t axis, inner;
+  };
+  const std::vector<Layout> layouts{{Shape{2, 3, 5, 7}, 1, 35}, {Shape{2, 5, 7, 3}, 3, 1}, {Shape{2, 5, 7, 3}, -1, 1}};
   struct Case {
     std::vector<double> a_scale, b_scale, scale;
     std::int64_t lo, hi;
@@ -148,31 +153,33 @@ TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
       {{1048576.37, 3.0, 0.5}, {2097152.11}, {1.0 / 8388608.0, 0.75, 0.5}, 0, 6, "uint8"},
       {{12.5}, {0.3, 1.5, 700001.9}, {0.01}, -127, 127, "int8"},
   };
-  for (const DataType a_type : {DataType::Int8, DataType::UInt8})
-    for (const DataType b_type : {DataType::Int8, DataType::UInt8})
-      for (const Case& c : cases) {
-        const Values a = tern::test::random_x(shape.numel(), a_type, 21);
-        const Values b = tern::test::random_x(shape.numel(), b_type, 22);
-        const auto floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
-        const Values ta = tern::test::requantize(a, floats(c.a_scale), channels, inner, -int32_max - 1, int32_max);
-        const Values tb = tern::test::requantize(b, floats(c.b_scale), channels, inner, -int32_max - 1, int32_max);
-        Values sum(ta.size());
-        for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = ta[i] + tb[i];
-        const Values expected = tern::test::requantize(sum, floats(c.scale), channels, inner, c.lo, c.hi);
-        const Attributes attrs = tern::test::attrs({{"a_scale", c.a_scale},
-                                                    {"b_scale", c.b_scale},
-                                                    {"scale", c.scale},
-                                                    {"lo", c.lo},
-                                                    {"hi", c.hi},
-                                                    {"to", std::string(c.to)},
-                                                    {"axis", std::int64_t{1}}});
-        const Tensor y = tern::test::run_one("RequantizeAdd",
-                                             {tern::test::input("a", tern::test::typed(shape, a_type, a)),
-                                              tern::test::input("b", tern::test::typed(shape, b_type, b))},
-                                             attrs);
-        EXPECT_EQ(y.dtype(), std::string(c.to) == "int8" ? DataType::Int8 : DataType::UInt8);
-        EXPECT_EQ(y.to_int64s(), expected) << name(a_type) << " + " << name(b_type) << ", a_scale " << c.a_scale[0];
-      }
+  for (const auto& [shape, axis, inner] : layouts)
+    for (const DataType a_type : {DataType::Int8, DataType::UInt8})
+      for (const DataType b_type : {DataType::Int8, DataType::UInt8})
+        for (const Case& c : cases) {
+          const Values a = tern::test::random_x(shape.numel(), a_type, 21);
+          const Values b = tern::test::random_x(shape.numel(), b_type, 22);
+          const auto floats = [](const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); };
+          const Values ta = tern::test::requantize(a, floats(c.a_scale), channels, inner, -int32_max - 1, int32_max);
+          const Values tb = tern::test::requantize(b, floats(c.b_scale), channels, inner, -int32_max - 1, int32_max);
+          Values sum(ta.size());
+          for (std::size_t i = 0; i < sum.size(); ++i) sum[i] = ta[i] + tb[i];
+          const Values expected = tern::test::requantize(sum, floats(c.scale), channels, inner, c.lo, c.hi);
+          const Attributes attrs = tern::test::attrs({{"a_scale", c.a_scale},
+                                                      {"b_scale", c.b_scale},
+                                                      {"scale", c.scale},
+                                                      {"lo", c.lo},
+                                                      {"hi", c.hi},
+                                                      {"to", std::string(c.to)},
+                                                      {"axis", axis}});
+          const Tensor y = tern::test::run_one("RequantizeAdd",
+                                               {tern::test::input("a", tern::test::typed(shape, a_type, a)),
+                                                tern::test::input("b", tern::test::typed(shape, b_type, b))},
+                                               attrs);
+          EXPECT_EQ(y.dtype(), std::string(c.to) == "int8" ? DataType::Int8 : DataType::UInt8);
+          EXPECT_EQ(y.to_int64s(), expected)
+              << name(a_type) << " + " << name(b_type) << ", a_scale " << c.a_scale[0] << ", axis " << axis;
+        }
 }
 
 } // namespace

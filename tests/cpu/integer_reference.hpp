@@ -51,6 +51,18 @@ inline std::int64_t requantize_value(float x, float scale, std::int64_t lo, std:
 }
 
 /// Requantize over [outer, channels, inner] blocks (one scale, or one per channel).
+/// [N, C, H, W] values as [N, H, W, C] (a channels-last tensor's elements).
+inline Values nhwc(const Values& nchw, std::int64_t n, std::int64_t c, std::int64_t h, std::int64_t w) {
+  Values result(nchw.size());
+  for (std::int64_t i = 0; i < n; ++i)
+    for (std::int64_t k = 0; k < c; ++k)
+      for (std::int64_t y = 0; y < h; ++y)
+        for (std::int64_t x = 0; x < w; ++x)
+          result[static_cast<std::size_t>(((i * h + y) * w + x) * c + k)] =
+              nchw[static_cast<std::size_t>(((i * c + k) * h + y) * w + x)];
+  return result;
+}
+
 inline Values requantize(const Values& x, const std::vector<float>& scale, std::int64_t channels, std::int64_t inner,
                          std::int64_t lo, std::int64_t hi) {
   Values y(x.size());

@@ -1,4 +1,5 @@
-// MaxPool on int8 and uint8 in Tern's plain nchw layout. oneDNN's int8 pooling is fast only
+// MaxPool on int8 and uint8 in Tern's plain nchw layout, and MaxPoolChannelsLast (nhwc:
+// the layout of the int8 Convs around it, see the core's channels_last_integer_ops). oneDNN's int8 pooling is fast only
 // in channels-last layouts and its 8-bit reorders to and from nchw cost more than the pool
 // itself (LeNet at batch 64: two 0.45 ms reorders around a 0.23 ms pool); on nchw it runs
 // its reference loop. Here: SSE2 for the 2x2/2 pool, rows then columns for other 2-D
@@ -8,6 +9,7 @@
 #include "native/native_ops.hpp"
 #include "native/pool_window.hpp"
 
+#include <tern/channels_last.hpp>
 #include <tern/window.hpp>
 
 #include <algorithm>
@@ -126,9 +128,12 @@ template <class T> void pool_rows(const PoolGeometry& g, const T* x, T* y, T* ro
   }
 }
 
+/// True for the 2-D pools pool_rows() runs (other than 2x2/2).
+bool pools_rows(const PoolGeometry& g) { return !is_2x2_stride_2(g) && g.in[0] == 1 && g.kernel[0] == 1; }
+
 // The common 2x2/2 pool takes pool_2x2(), other 2-D pools pool_rows(); 3-D ones gather
 // each output through the offsets table: a few loads and maxima per output, no bounds checks.
-template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
+template <class T> void max_pool(const PoolGeometry& g, const std::vector<std::int64_t>& offsets, const T* x, T* y) {
   const std::int64_t in_plane = g.in[0] * g.in[1] * g.in[2], out_plane = g.out[0] * g.out[1] * g.out[2];
   if (is_2x2_stride_2(g)) {
 #pragma omp parallel if (g.planes * out_plane > (1 << 14))
@@ -139,8 +144,7 @@ template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
     }
     return;
   }
-  if (g.in[0] == 1 && g.kernel[0] == 1) {
-    require_windows_reach_the_input(g);
+  if (pools_rows(g)) {
 #pragma omp parallel if (g.planes * out_plane > (1 << 14))
     {
       std::vector<T> row(static_cast<std::size_t>(padded_row_width(g)), std::numeric_limits<T>::lowest());
@@ -150,7 +154,6 @@ template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
     return;
   }
   const std::int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
-  const std::vector<std::int64_t> offsets = native::window_offsets(g, {g.in[1] * g.in[2], g.in[2], 1});
 #pragma omp parallel for if (g.planes * out_plane > (1 << 14))
   for (std::int64_t p = 0; p < g.planes; ++p) {
     const T* x_plane = x + p * in_plane;
@@ -164,41 +167,120 @@ template <class T> void max_pool(const PoolGeometry& g, const T* x, T* y) {
   }
 }
 
-void integer_max_pool(const Node& node, std::span<const Tensor> inputs, std::span<Tensor> outputs) {
-  native::require_arity(node, inputs, outputs, 1, 1, 1, 1);
-  const Tensor& x = inputs[0];
-  Tensor& y = outputs[0];
-  native::require(node, x.dtype() == DataType::Int8 || x.dtype() == DataType::UInt8,
-                  [&] { return "X is " + x.describe() + ", expected int8 or uint8"; });
-  native::require_dtype(node, y, x.dtype(), "Y");
-  const Shape& xs = x.shape();
-  const Shape& ys = y.shape();
-  native::require(node, xs.rank() >= 3 && xs.rank() <= 5 && ys.rank() == xs.rank() && ys[0] == xs[0] && ys[1] == xs[1],
-                  [&] { return "X " + xs.to_string() + ", Y " + ys.to_string() + ": expected 1-, 2- or 3-D pooling"; });
-  const Window window = resolve_window(node, xs, node.attr<std::vector<std::int64_t>>("kernel_shape"));
-  PoolGeometry g;
-  g.planes = xs[0] * xs[1];
-  const std::size_t spatial = xs.rank() - 2, skip = 3 - spatial;
-  for (std::size_t a = 0; a < spatial; ++a) {
-    g.in[skip + a] = xs[a + 2];
-    g.out[skip + a] = ys[a + 2];
-    g.kernel[skip + a] = window.kernel[a];
-    g.stride[skip + a] = window.strides[a];
-    g.dilation[skip + a] = window.dilations[a];
-    g.pad[skip + a] = window.pads_begin[a];
+/// out[c] = max(out[c], pixel[c]) for `count` bytes ordered as T orders them (flip: see
+/// order_flip), SSE2 16 at a time (GCC does not vectorise the byte loop: bytes may alias).
+template <std::uint8_t flip> void max_bytes(std::uint8_t* out, const std::uint8_t* pixel, std::int64_t count) {
+  std::int64_t c = 0;
+#if defined(__SSE2__)
+  const __m128i flip_bytes = _mm_set1_epi8(static_cast<char>(flip));
+  for (; c + 16 <= count; c += 16) {
+    const __m128i a = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(out + c)), flip_bytes);
+    const __m128i b = _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(pixel + c)), flip_bytes);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_xor_si128(_mm_max_epu8(a, b), flip_bytes));
   }
-  if (x.dtype() == DataType::Int8)
-    max_pool(g, x.data<std::int8_t>(), y.data<std::int8_t>());
-  else
-    max_pool(g, x.data<std::uint8_t>(), y.data<std::uint8_t>());
+#endif
+  for (; c < count; ++c)
+    out[c] = static_cast<std::uint8_t>(std::max<std::uint8_t>(out[c] ^ flip, pixel[c] ^ flip) ^ flip);
 }
+
+/// MaxPool of channels-last X [N, D..., C]: each output pixel the bytewise maximum of its
+/// window's pixels (C contiguous bytes each, found through the tap table), a loop over the
+/// channels that vectorises. `g.planes` counts images.
+template <class T> void max_pool_channels_last(const PoolGeometry& g, std::int64_t channels,
+                                               const std::vector<std::int64_t>& offsets, const T* x, T* y) {
+  constexpr std::uint8_t flip = order_flip<T>;
+  const std::int64_t taps = g.kernel[0] * g.kernel[1] * g.kernel[2];
+  const std::int64_t out_pixels = g.out[0] * g.out[1] * g.out[2];
+  const std::int64_t in_image = g.in[0] * g.in[1] * g.in[2] * channels;
+#pragma omp parallel for if (g.planes * out_pixels * channels > (1 << 14))
+  for (std::int64_t p = 0; p < g.planes * out_pixels; ++p) {
+    const auto* in = reinterpret_cast<const std::uint8_t*>(x + p / out_pixels * in_image);
+    auto* out = reinterpret_cast<std::uint8_t*>(y + p * channels);
+    const std::int64_t* tap = offsets.data() + p % out_pixels * taps;
+    std::copy_n(in + tap[0], channels, out);
+    for (std::int64_t t = 1; t < taps; ++t) max_bytes<flip>(out, in + tap[t], channels);
+  }
+}
+
+/// MaxPool (channels_last: MaxPoolChannelsLast, X and Y [N, D..., C]) of int8 or uint8 X.
+/// The geometry and the tap table are made once per input shape (at batch 1 making the
+/// table cost more than LeNet's pools).
+class IntegerMaxPoolKernel final : public Kernel {
+public:
+  IntegerMaxPoolKernel(const Node& node, bool channels_last) : node_(node), channels_last_(channels_last) {}
+
+  void run(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
+    native::require_arity(node_, inputs, outputs, 1, 1, 1, 1);
+    const Tensor& x = inputs[0];
+    Tensor& y = outputs[0];
+    native::require(node_, x.dtype() == DataType::Int8 || x.dtype() == DataType::UInt8,
+                    [&] { return "X is " + x.describe() + ", expected int8 or uint8"; });
+    native::require_dtype(node_, y, x.dtype(), "Y");
+    if (x.shape() != x_shape_ || y.shape() != y_shape_) plan(x.shape(), y.shape());
+    if (channels_last_ && x.dtype() == DataType::Int8)
+      max_pool_channels_last(g_, channels_, offsets_, x.data<std::int8_t>(), y.data<std::int8_t>());
+    else if (channels_last_)
+      max_pool_channels_last(g_, channels_, offsets_, x.data<std::uint8_t>(), y.data<std::uint8_t>());
+    else if (x.dtype() == DataType::Int8)
+      max_pool(g_, offsets_, x.data<std::int8_t>(), y.data<std::int8_t>());
+    else
+      max_pool(g_, offsets_, x.data<std::uint8_t>(), y.data<std::uint8_t>());
+  }
+
+private:
+  void plan(const Shape& x_shape, const Shape& y_shape) {
+    native::require(node_, x_shape.rank() >= 3 && x_shape.rank() <= 5 && y_shape.rank() == x_shape.rank(), [&] {
+      return "X " + x_shape.to_string() + ", Y " + y_shape.to_string() + ": expected 1-, 2- or 3-D pooling";
+    });
+    // The geometry of [N, C, D...]; channels last, the same tensors seen so.
+    const auto first = [&](const Shape& shape) {
+      return channels_last_ ? permuted(shape, to_channels_first(shape.rank())) : shape;
+    };
+    const Shape xs = first(x_shape), ys = first(y_shape);
+    native::require(node_, ys[0] == xs[0] && ys[1] == xs[1], [&] {
+      return "X " + x_shape.to_string() + ", Y " + y_shape.to_string() + ": expected as many images and channels";
+    });
+    const Window window = resolve_window(node_, xs, node_.attr<std::vector<std::int64_t>>("kernel_shape"));
+    g_ = PoolGeometry();
+    g_.planes = channels_last_ ? xs[0] : xs[0] * xs[1];
+    const std::size_t spatial = xs.rank() - 2, skip = 3 - spatial;
+    for (std::size_t a = 0; a < spatial; ++a) {
+      g_.in[skip + a] = xs[a + 2];
+      g_.out[skip + a] = ys[a + 2];
+      g_.kernel[skip + a] = window.kernel[a];
+      g_.stride[skip + a] = window.strides[a];
+      g_.dilation[skip + a] = window.dilations[a];
+      g_.pad[skip + a] = window.pads_begin[a];
+    }
+    channels_ = xs[1];
+    const std::int64_t pixel = channels_last_ ? channels_ : 1;
+    offsets_.clear();
+    if (!channels_last_ && pools_rows(g_))
+      require_windows_reach_the_input(g_);
+    else if (channels_last_ || !is_2x2_stride_2(g_))
+      offsets_ = native::window_offsets(g_, {g_.in[1] * g_.in[2] * pixel, g_.in[2] * pixel, pixel});
+    x_shape_ = x_shape;
+    y_shape_ = y_shape;
+  }
+
+  const Node& node_;
+  const bool channels_last_;
+  Shape x_shape_, y_shape_; ///< the shapes planned for
+  PoolGeometry g_;
+  std::int64_t channels_ = 0;
+  std::vector<std::int64_t> offsets_; ///< the tap table, where the pool loops over one
+};
 
 } // namespace
 
 std::unique_ptr<Kernel> make_integer_max_pool(const Node& node) {
   // The Indices output would need ONNX's flat-index format; the float kernel refuses it too.
   native::require(node, node.outputs().size() == 1, "MaxPool's Indices output is not supported on int8/uint8");
-  return native::stateless_kernel(node, integer_max_pool);
+  return std::make_unique<IntegerMaxPoolKernel>(node, false);
+}
+
+std::unique_ptr<Kernel> make_integer_max_pool_channels_last(const Node& node) {
+  return std::make_unique<IntegerMaxPoolKernel>(node, true);
 }
 
 } // namespace tern::cpu

@@ -138,8 +138,9 @@ std::unique_ptr<Kernel> make_native_integer_gemm(const Node& node);
 std::unique_ptr<Kernel> make_native_integer_matmul(const Node& node);
 /// Relu on int8 (max(x, 0)) and uint8 (a copy).
 std::unique_ptr<Kernel> make_integer_relu(const Node& node);
-/// MaxPool on int8 and uint8 (integer_pool.cpp), in plain nchw.
+/// MaxPool on int8 and uint8 (integer_pool.cpp), in plain nchw; MaxPoolChannelsLast in nhwc.
 std::unique_ptr<Kernel> make_integer_max_pool(const Node& node);
+std::unique_ptr<Kernel> make_integer_max_pool_channels_last(const Node& node);
 /// TableLookup: int8/uint8 x, a 256-entry int8/uint8/int32 table (table_lookup.cpp).
 std::unique_ptr<Kernel> make_table_lookup(const Node& node);
 

@@ -22,16 +22,20 @@ inline double round_half_even_term(double x) {
   return (x + magic) - magic;
 }
 
-/// One row of `count` elements, all of channel scales (sa, sb, s). The terms and their sum
-/// are exact in double (the recipe fuses only sums within int32); float32(sum) then rounds as
-/// the int32 -> float32 conversion of the unfused Requantize does.
-template <class A, class B, class Y>
-void add_row(const A* a, const B* b, Y* y, std::int64_t count, float sa, float sb, float s, float lo, float hi) {
+/// One row of `count` elements, the scales of element i sa[i], sb[i], s[i] when
+/// `per_element` (a channels-last pixel: one channel each), else sa[0], sb[0], s[0] (a row
+/// of one channel). The terms and their sum are exact in double (the recipe fuses only sums
+/// within int32); float32(sum) then rounds as the int32 -> float32 conversion of the
+/// unfused Requantize does.
+template <bool per_element, class A, class B, class Y> void add_row(const A* a, const B* b, Y* y, std::int64_t count,
+                                                                    const float* sa, const float* sb, const float* s,
+                                                                    float lo, float hi) {
 #pragma omp simd
   for (std::int64_t i = 0; i < count; ++i) {
-    const double ta = round_half_even_term(static_cast<double>(static_cast<float>(a[i]) * sa));
-    const double tb = round_half_even_term(static_cast<double>(static_cast<float>(b[i]) * sb));
-    const float v = static_cast<float>(ta + tb) * s;
+    const std::int64_t k = per_element ? i : 0;
+    const double ta = round_half_even_term(static_cast<double>(static_cast<float>(a[i]) * sa[k]));
+    const double tb = round_half_even_term(static_cast<double>(static_cast<float>(b[i]) * sb[k]));
+    const float v = static_cast<float>(ta + tb) * s[k];
     y[i] = static_cast<Y>(native::round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo));
   }
 }
@@ -88,20 +92,36 @@ private:
     return values;
   }
 
-  static float of_channel(const std::vector<float>& scale, std::int64_t c) {
-    return scale[scale.size() == 1 ? 0 : static_cast<std::size_t>(c)];
+  static const float* of_channel(const std::vector<float>& scale, std::int64_t c) {
+    return scale.data() + (scale.size() == 1 ? 0 : c);
   }
 
-  /// [outer, channels, inner] rows, OpenMP over them when there is enough work.
+  /// One scale per channel (a per-tensor scale repeated).
+  static std::vector<float> per_channel(const std::vector<float>& scale, std::int64_t channels) {
+    return scale.size() == 1 ? std::vector<float>(static_cast<std::size_t>(channels), scale[0]) : scale;
+  }
+
+  /// [outer, channels, inner] rows, OpenMP over them when there is enough work; channels
+  /// last (inner 1), rows of one pixel's channels.
   template <class A, class B, class Y>
   void add(const A* a, const B* b, Y* y, std::int64_t outer, std::int64_t channels, std::int64_t inner) const {
     const auto lo = static_cast<float>(sum_.lo), hi = static_cast<float>(sum_.hi);
+    if (inner == 1 && channels > 1) {
+      const std::vector<float> sa = per_channel(a_scale_, channels), sb = per_channel(b_scale_, channels),
+                               s = per_channel(sum_.scale, channels);
+#pragma omp parallel for if (outer * channels > (1 << 15))
+      for (std::int64_t pixel = 0; pixel < outer; ++pixel) {
+        const std::int64_t first = pixel * channels;
+        add_row<true>(a + first, b + first, y + first, channels, sa.data(), sb.data(), s.data(), lo, hi);
+      }
+      return;
+    }
     const std::int64_t rows = outer * channels;
 #pragma omp parallel for if (rows * inner > (1 << 15))
     for (std::int64_t row = 0; row < rows; ++row) {
       const std::int64_t c = row % channels, first = row * inner;
-      add_row(a + first, b + first, y + first, inner, of_channel(a_scale_, c), of_channel(b_scale_, c),
-              of_channel(sum_.scale, c), lo, hi);
+      add_row<false>(a + first, b + first, y + first, inner, of_channel(a_scale_, c), of_channel(b_scale_, c),
+                     of_channel(sum_.scale, c), lo, hi);
     }
   }
 

@@ -151,6 +151,16 @@ void infer_max_pool(InferenceContext& ctx) {
   if (ctx.output_count() > 1) ctx.set_output(1, DataType::Int64, out);
 }
 
+// MaxPool on X [N, D..., C], Y [N, D'..., C] (no Indices): what channels_last_integer_ops
+// writes for the MaxPool between two channels-last Convs.
+void infer_max_pool_channels_last(InferenceContext& ctx) {
+  require_numeric(ctx, 0);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  const Shape x = permuted(ctx.shape(0), to_channels_first(ctx.shape(0).rank()));
+  const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
+  ctx.set_output(0, ctx.dtype(0), permuted(out, to_channels_last(out.rank())));
+}
+
 void infer_average_pool(InferenceContext& ctx) {
   require_float(ctx, 0);
   ctx.set_output(0, ctx.dtype(0), pool_output(ctx));
@@ -175,7 +185,7 @@ std::vector<OpSchema> conv_pool_schemas() {
   return {
       {"Conv", 2, 3, 1, 1, conv_attrs, infer_conv},
       // Tern's: Conv on X [N, D..., C] giving Y [N, D..., M] (W, B and attributes as
-      // Conv's), what channels_last_integer_convs writes where a backend runs it.
+      // Conv's), what channels_last_integer_ops writes where a backend runs it.
       {"ConvChannelsLast", 2, 3, 1, 1, conv_attrs, infer_conv_channels_last},
       {"ConvTranspose",
        2,
@@ -194,6 +204,15 @@ std::vector<OpSchema> conv_pool_schemas() {
         required_attr("kernel_shape", AttributeType::Ints), ints("pads"), int_attr("storage_order", 0),
         ints("strides")},
        infer_max_pool},
+      {"MaxPoolChannelsLast",
+       1,
+       1,
+       1,
+       1,
+       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"),
+        required_attr("kernel_shape", AttributeType::Ints), ints("pads"), int_attr("storage_order", 0),
+        ints("strides")},
+       infer_max_pool_channels_last},
       {"AveragePool",
        1,
        1,

@@ -1,0 +1,202 @@
+// channels_last_integer_ops: oneDNN's int8 convolutions read and write channels last
+// ([N, D..., C]) and Tern's tensors are channels first (ONNX's), so each integer Conv
+// transposed its 8-bit X in and its Y out: about half of mobilenet_v2's int8 time at batch
+// 1. Written into the graph, the transposes become Transpose nodes that cancel between one
+// Conv and the next and move past the ops that run on either layout (elementwise ones,
+// Concat, and MaxPool through its channels-last form), so an integer region runs channels
+// last from end to end, transposed at its edges only, and the profile shows every
+// transpose left as a step of its own.
+#include <tern/channels_last.hpp>
+#include <tern/error.hpp>
+#include <tern/recipes.hpp>
+#include <tern/registry.hpp>
+
+#include <algorithm>
+#include <limits>
+
+namespace tern {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+/// An op the recipe runs channels last. Its first `data` inputs are tensors in the layout
+/// (the others constants or scalars that have none); with `axis`, its axis attribute names
+/// a tensor axis; `channels_last` is the op type that runs on channels-last tensors where
+/// it differs (a backend must then have a kernel for it).
+struct LayoutRule {
+  const char* op_type;
+  std::size_t data;
+  bool axis;
+  const char* channels_last;
+};
+constexpr std::size_t every_input = std::numeric_limits<std::size_t>::max();
+constexpr LayoutRule layout_rules[] = {
+    {"Conv", 1, false, "ConvChannelsLast"},
+    {"MaxPool", 1, false, "MaxPoolChannelsLast"},
+    {"Requantize", 1, true, nullptr},
+    {"RequantizeAdd", 2, true, nullptr},
+    {"Relu", 1, false, nullptr},
+    {"Clip", 1, false, nullptr},
+    {"Concat", every_input, true, nullptr},
+};
+
+const LayoutRule* rule_of(const Node& node) {
+  const auto found =
+      std::ranges::find_if(layout_rules, [&](const LayoutRule& rule) { return node.op_type() == rule.op_type; });
+  return found == std::end(layout_rules) ? nullptr : &*found;
+}
+
+constexpr const LayoutRule& conv_rule = layout_rules[0];
+
+bool is_8bit(DataType type) { return type == DataType::Int8 || type == DataType::UInt8; }
+
+Attributes perm_attr(const Ints& perm) {
+  Attributes attrs;
+  attrs.set("perm", perm);
+  return attrs;
+}
+
+bool is_transpose(const Node* node, const Ints& perm) {
+  return node != nullptr && node->op_type() == "Transpose" && node->attrs().has("perm") &&
+         node->attr<Ints>("perm") == perm;
+}
+
+/// How many of `node`'s inputs are tensors in the layout.
+std::size_t data_count(const Node& node, const LayoutRule& rule) { return std::min(rule.data, node.inputs().size()); }
+
+/// True when the backend of `backends` that would run `node` (the first with a kernel for
+/// it) runs `rule.channels_last` on its inputs transposed. A backend whose plugin cannot
+/// load runs nothing (the scheduler says why when asked to run the graph).
+bool runs_channels_last(const Node& node, const LayoutRule& rule, const std::vector<std::string>& backends) {
+  const KernelQuery query = query_of(node);
+  KernelQuery turned = query;
+  for (std::size_t i = 0; i < data_count(node, rule); ++i)
+    turned.input_shapes[i] = permuted(query.input_shapes[i], to_channels_last(query.input_shapes[i].rank()));
+  for (const std::string& name : backends) {
+    Backend* found = nullptr;
+    try {
+      found = &backend(name);
+    } catch (const Error&) {
+      continue;
+    }
+    if (Registry::current().choose_kernel(found->name(), query).kernel != nullptr)
+      return Registry::current().choose_kernel(found->name(), turned, rule.channels_last).kernel != nullptr;
+  }
+  return false;
+}
+
+/// `value` (of rank `rank`) channels last: the output of a Transpose of it that already
+/// exists, or of a new one.
+Value& channels_last_of(Graph& graph, Value& value, std::size_t rank) {
+  const Ints perm = to_channels_last(rank);
+  for (Node* reader : graph.consumers(value))
+    if (is_transpose(reader, perm)) return *reader->output();
+  const std::string name = graph.unique_name(value.name() + "_channels_last");
+  return *graph.add_node("Transpose", {value.name()}, {name}, perm_attr(perm)).output();
+}
+
+/// Runs `node` channels last: its data inputs channels last (through the Transposes that
+/// made them channels first where there are, new ones elsewhere), its op type and axis
+/// those of the layout, a Transpose back after it. `rank` is its tensors'.
+void turn(Graph& graph, Node& node, const LayoutRule& rule, std::size_t rank) {
+  const Ints first = to_channels_first(rank);
+  std::vector<Value*> inputs = node.inputs();
+  for (std::size_t i = 0; i < data_count(node, rule); ++i) {
+    Node* producer = inputs[i]->producer();
+    inputs[i] = is_transpose(producer, first) ? producer->input(0) : &channels_last_of(graph, *inputs[i], rank);
+  }
+  Attributes attrs = node.attrs();
+  if (rule.axis) { // axis a of a channels-first tensor is axis first[a] of the channels-last one
+    const auto axis = node.attr<std::int64_t>("axis");
+    attrs.set("axis", first[static_cast<std::size_t>(axis < 0 ? axis + static_cast<std::int64_t>(rank) : axis)]);
+  }
+  Node& turned =
+      graph.replace_node(node, rule.channels_last ? rule.channels_last : node.op_type(), inputs, std::move(attrs));
+  graph.insert_after(*turned.output(), "Transpose", perm_attr(first));
+}
+
+/// An integer Conv (8-bit X, int8 W) of rank 3 to 5: always worth turning, as its kernel
+/// would transpose X and Y itself.
+bool integer_conv(const Node& node) {
+  const Value* x = node.input(0);
+  const Value* w = node.input(1);
+  return node.op_type() == "Conv" && x != nullptr && w != nullptr && is_8bit(x->dtype()) &&
+         w->dtype() == DataType::Int8 && x->shape().rank() >= 3 && x->shape().rank() <= 5;
+}
+
+/// Turns every integer Conv its backend runs channels last. Returns how many.
+std::size_t turn_convs(Graph& graph, const std::vector<std::string>& backends) {
+  // Chosen first, turned after: a turned Conv's output, the next one's X, has no type yet.
+  std::vector<Node*> convs;
+  for (Node* node : graph.nodes())
+    if (integer_conv(*node) && runs_channels_last(*node, conv_rule, backends)) convs.push_back(node);
+  for (Node* conv : convs) turn(graph, *conv, conv_rule, conv->output()->shape().rank());
+  return convs.size();
+}
+
+/// Readers of Transpose(Transpose(v)) read v where the two perms undo each other (not for a
+/// graph output: it keeps its name). Returns how many Transposes it bypassed.
+std::size_t cancel_transposes(Graph& graph) {
+  std::size_t cancelled = 0;
+  for (Node* outer : graph.nodes()) {
+    const Node* inner = outer->op_type() == "Transpose" ? outer->input(0)->producer() : nullptr;
+    if (inner == nullptr || inner->op_type() != "Transpose" || graph.is_output(*outer->output()) ||
+        !outer->attrs().has("perm") || !inner->attrs().has("perm"))
+      continue;
+    const Ints first = inner->attr<Ints>("perm"), second = outer->attr<Ints>("perm");
+    bool identity = first.size() == second.size();
+    for (std::size_t i = 0; identity && i < second.size(); ++i)
+      identity = first[static_cast<std::size_t>(second[i])] == static_cast<std::int64_t>(i);
+    if (!identity) continue;
+    graph.replace_uses(*outer->output(), *inner->input(0));
+    ++cancelled;
+  }
+  return cancelled;
+}
+
+/// Moves a channels-first Transpose below a node of layout_rules that reads it (as its only
+/// reader), turning the node. Its other data inputs, of the same rank, are transposed too.
+/// Returns how many it moved.
+std::size_t sink_transposes(Graph& graph, const std::vector<std::string>& backends) {
+  std::size_t moved = 0;
+  for (Node* node : graph.nodes()) {
+    const LayoutRule* rule = rule_of(*node);
+    if (rule == nullptr || node->outputs().size() != 1 || node->input(0) == nullptr) continue;
+    const std::size_t rank = node->input(0)->shape().rank();
+    if (rank < 3) continue;
+    const Ints first = to_channels_first(rank);
+    bool movable = true, fed = false;
+    for (std::size_t i = 0; movable && i < data_count(*node, *rule); ++i) {
+      const Value* input = node->input(i);
+      movable = input != nullptr && input->shape().rank() == rank;
+      fed = fed || (movable && is_transpose(input->producer(), first) && !graph.is_output(*input) &&
+                    graph.consumers(*input).size() == 1);
+    }
+    if (!movable || !fed || (rule->channels_last && !runs_channels_last(*node, *rule, backends))) continue;
+    turn(graph, *node, *rule, rank);
+    ++moved;
+  }
+  return moved;
+}
+
+} // namespace
+
+std::size_t channels_last_integer_ops(Graph& graph, const std::vector<std::string>& backends) {
+  graph.infer_shapes();
+  const std::size_t turned = turn_convs(graph, backends);
+  if (turned == 0) return 0;
+  // Each round cancels the pairs the last moves made, then moves the Transposes left; the
+  // channels-first ones only ever move towards the outputs, so the rounds end.
+  for (bool changed = true; changed;) {
+    graph.infer_shapes();
+    changed = cancel_transposes(graph) > 0;
+    remove_dead_nodes(graph);
+    graph.infer_shapes();
+    changed = sink_transposes(graph, backends) > 0 || changed;
+  }
+  remove_dead_nodes(graph);
+  graph.infer_shapes();
+  return turned;
+}
+
+} // namespace tern
