@@ -434,7 +434,9 @@ TEST_P(PtqEveryModel, ReduceRangeKeepsWeightsWithinSevenBits) {
   const Graph graph = quantized_model(GetParam(), options);
   std::size_t affine = 0;
   for (const Node* node : graph.nodes()) {
-    if (node->op_type() != "Conv" && node->op_type() != "Gemm") continue;
+    const bool affine_node =
+        node->op_type() == "Conv" || node->op_type() == "ConvChannelsLast" || node->op_type() == "Gemm";
+    if (!affine_node) continue;
     const Tensor& weights = *node->input(1)->constant();
     ASSERT_EQ(weights.dtype(), DataType::Int8) << node->name();
     for (const std::int64_t w : weights.to_int64s()) ASSERT_LE(std::abs(w), 63) << node->name();
@@ -446,11 +448,12 @@ TEST_P(PtqEveryModel, ReduceRangeKeepsWeightsWithinSevenBits) {
   // int8 kernel for it raced on two threads (backends/cpu/dnnl/integer_support.cpp).
   const auto strided_pointwise = [](const Node& node) {
     const Shape& w = node.input(1)->shape();
-    return node.op_type() == "Conv" && w[2] == 1 && w[3] == 1 && node.attrs().has("strides") &&
+    return node.op_type() != "Gemm" && w[2] == 1 && w[3] == 1 && node.attrs().has("strides") &&
            node.attr<std::vector<std::int64_t>>("strides") != std::vector<std::int64_t>{1, 1};
   };
   for (const PlanStep& step : scheduler.plan()) {
-    const bool affine_step = step.node->op_type() == "Conv" || step.node->op_type() == "Gemm";
+    const std::string& op = step.node->op_type();
+    const bool affine_step = op == "Conv" || op == "ConvChannelsLast" || op == "Gemm";
     if (affine_step && step.node->input(0)->dtype() == DataType::UInt8 && !strided_pointwise(*step.node)) {
       EXPECT_EQ(step.implementation, "onednn") << step.node->name();
     }
