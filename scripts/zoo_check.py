@@ -177,7 +177,7 @@ def tern(build, threads, *args):
     return False, first if len(first) <= 300 else first[:300] + "..."
 
 
-def check(build, threads, work, name, opset, onnx_file, images, reference, quantize, keep_float):
+def check(build, threads, work, name, opset, onnx_file, images, reference, quantize, quantize_options):
     """One table row: dict of the stages' outcomes."""
     import numpy as np
     row = {"model": name, "opset": opset, "error": ""}
@@ -205,7 +205,7 @@ def check(build, threads, work, name, opset, onnx_file, images, reference, quant
     np.save(calib, np.random.default_rng(1).standard_normal((8, 3, size, size), dtype=np.float32))
     quantized = stem / "int8.onnx"
     row["quantizes"], error = tern(build, threads, "quantize", str(onnx_file), "-o", str(quantized), "--calib",
-                                   str(calib), "--calib-size", "8", *(["--keep-float"] if keep_float else []))
+                                   str(calib), "--calib-size", "8", *quantize_options)
     if not row["quantizes"]:
         row["error"] = row["error"] or error
         return row
@@ -258,9 +258,14 @@ def main():
     parser.add_argument("--require-quantize", action="store_true", help="fail when quantizing fails too")
     parser.add_argument("--keep-float", action="store_true", help="tern quantize --keep-float (what the PTQ cannot "
                         "quantize runs in float)")
+    parser.add_argument("--reduce-range", action="store_true", help="tern quantize --reduce-range --optimize-signs "
+                        "(weights within ±63, uint8 after ReLU: the integer graphs CPUs without VNNI run on oneDNN's "
+                        "int8 primitives, channels last)")
     parser.add_argument("--threads", type=int, default=2, help="tern --threads")
     parser.add_argument("--work", default=None, help="folder for tern's outputs (default: a temporary one)")
     args = parser.parse_args()
+    quantize_options = (["--keep-float"] if args.keep_float else []) + (
+        ["--reduce-range", "--optimize-signs"] if args.reduce_range else [])
     build = Path(args.build).resolve()
     python = exporter_and_peer(("onnxruntime", "numpy"))
     if python is None:
@@ -299,7 +304,7 @@ def main():
             target = work / f"{name}_op{opset}_ort.npy"
             reference = np.load(target) if ort_errors.get(str(onnx_file)) is None and target.exists() else None
             row = check(build, args.threads, work, name, opset, onnx_file, images, reference, not args.no_quantize,
-                        args.keep_float)
+                        quantize_options)
             if reference is None:
                 row["error"] = row["error"] or f"ONNX Runtime: {ort_errors.get(str(onnx_file))}"
             print_row(row)

@@ -166,6 +166,60 @@ TEST(IntegerChannelsLast, PoolsAndConcatsBetweenConvsStayChannelsLast) {
   EXPECT_EQ(after.at(0).to_int64s(), before.at(0).to_int64s());
 }
 
+// DenseNet's blocks: every Concat reads the features of all earlier layers, so each
+// feature has several readers; the Concats and the Requantizes before them still run
+// channels last (each Concat feeds a Conv).
+TEST(IntegerChannelsLast, ConcatsSharingInputsStayChannelsLast) {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6});
+  const auto weights = [&](const char* name, Shape shape, std::uint32_t seed) {
+    graph.add_constant(
+        name, tern::test::typed(shape, DataType::Int8, tern::test::random_values(shape.numel(), -63, 63, seed)));
+  };
+  weights("w1", Shape{4, 8, 3, 3}, 9);
+  weights("w2", Shape{4, 4, 1, 1}, 10);
+  weights("w3", Shape{4, 8, 3, 3}, 11);
+  weights("w4", Shape{5, 12, 1, 1}, 12);
+  graph.add_node("Requantize", {"x"}, {"q"},
+                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
+                                    {"lo", std::int64_t{-128}},
+                                    {"hi", std::int64_t{127}},
+                                    {"to", std::string("int8")}}));
+  const auto conv = [&](const char* x, const char* w, const char* y, Ints pads, bool requantized) {
+    Attributes a = tern::test::attrs({{"pads", std::move(pads)}});
+    if (requantized) requantize_output(a, {0.003}, 0, 255, "uint8");
+    graph.add_node("Conv", {x, w}, {y}, a, y);
+  };
+  const Attributes channels = tern::test::attrs({{"axis", std::int64_t{1}}});
+  conv("q", "w1", "a", {1, 1, 1, 1}, true);
+  conv("a", "w2", "b", {0, 0, 0, 0}, true);
+  // Each Concat reads each earlier feature through a Requantize of its own (the scale of
+  // that Concat's output), as tern quantize writes it.
+  const auto rescale = [&](const char* x, const char* y, double scale) {
+    graph.add_node("Requantize", {x}, {y},
+                   tern::test::attrs({{"scale", std::vector<double>{scale}},
+                                      {"lo", std::int64_t{0}},
+                                      {"hi", std::int64_t{255}},
+                                      {"to", std::string("uint8")}}));
+  };
+  rescale("a", "a1", 0.5);
+  rescale("a", "a2", 0.25);
+  rescale("b", "b2", 0.75);
+  graph.add_node("Concat", {"a1", "b"}, {"ab"}, channels, "concat1");
+  conv("ab", "w3", "c", {1, 1, 1, 1}, true);
+  graph.add_node("Concat", {"a2", "b2", "c"}, {"abc"}, channels, "concat2");
+  conv("abc", "w4", "y", {0, 0, 0, 0}, false);
+  graph.add_output("y");
+
+  const std::vector<Tensor> before = run(graph, input);
+  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 4U);
+  EXPECT_EQ(graph.find_node("concat1")->attr<std::int64_t>("axis"), 3);
+  EXPECT_EQ(graph.find_node("concat2")->attr<std::int64_t>("axis"), 3);
+  EXPECT_EQ(count_of(graph, "Transpose"), 2U);
+  const std::vector<Tensor> after = run(graph, input);
+  EXPECT_EQ(after.at(0).to_int64s(), before.at(0).to_int64s());
+}
+
 // Weights beyond ±63: without VNNI "cpu" runs such a Conv on its native kernels, which have
 // no channels-last form, so the recipe must leave it a Conv there (and turn it with VNNI).
 TEST(IntegerChannelsLast, OnlyConvsTheBackendRunsChannelsLastAreTurned) {

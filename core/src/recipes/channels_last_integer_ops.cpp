@@ -154,8 +154,19 @@ std::size_t cancel_transposes(Graph& graph) {
   return cancelled;
 }
 
-/// Moves a channels-first Transpose below a node of layout_rules that reads it (as its only
-/// reader), turning the node. Its other data inputs, of the same rank, are transposed too.
+/// True when every reader of `node`'s output transposes it to channels last (a turned
+/// Conv, say): turning the node then cancels that Transpose.
+bool read_channels_last(const Graph& graph, const Node& node) {
+  const std::vector<Node*> readers = graph.consumers(*node.output());
+  const Ints last = to_channels_last(node.output()->shape().rank());
+  return !readers.empty() && !graph.is_output(*node.output()) &&
+         std::ranges::all_of(readers, [&](const Node* reader) { return is_transpose(reader, last); });
+}
+
+/// Moves a channels-first Transpose below a node of layout_rules that reads it, turning the
+/// node, where that removes a Transpose: the node is the Transpose's only reader, or every
+/// reader of the node transposes its output back (DenseNet's Concats share their inputs
+/// with later Concats). Its other data inputs, of the same rank, are transposed too.
 /// Returns how many it moved.
 std::size_t sink_transposes(Graph& graph, const std::vector<std::string>& backends) {
   std::size_t moved = 0;
@@ -165,12 +176,13 @@ std::size_t sink_transposes(Graph& graph, const std::vector<std::string>& backen
     const std::size_t rank = node->input(0)->shape().rank();
     if (rank < 3) continue;
     const Ints first = to_channels_first(rank);
+    const bool feeds_channels_last = read_channels_last(graph, *node);
     bool movable = true, fed = false;
     for (std::size_t i = 0; movable && i < data_count(*node, *rule); ++i) {
       const Value* input = node->input(i);
       movable = input != nullptr && input->shape().rank() == rank;
       fed = fed || (movable && is_transpose(input->producer(), first) && !graph.is_output(*input) &&
-                    graph.consumers(*input).size() == 1);
+                    (feeds_channels_last || graph.consumers(*input).size() == 1));
     }
     if (!movable || !fed || (rule->channels_last && !runs_channels_last(*node, *rule, backends))) continue;
     turn(graph, *node, *rule, rank);
