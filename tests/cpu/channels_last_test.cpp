@@ -35,27 +35,46 @@ void requantize_output(Attributes& a, std::vector<double> scale, std::int64_t lo
   a.set("requantize_to", std::string(to));
 }
 
-/// An int8 region as the PTQ writes it: float x quantized, a 3x3 Conv to uint8, a 1x1 Conv
-/// to int8, a residual RequantizeAdd with per-channel scales along axis 1, a Relu, and a
-/// strided depthwise Conv giving int32 sums. Outputs: the Relu's int8 "z" and the sums "y".
-/// `weight_max` bounds the weights (±63: oneDNN runs them on every CPU).
+/// An int8 graph as the PTQ writes it, built up by a test: float "x" [2, 8, 7, 6] quantized
+/// to int8 "q", then constants and nodes. Weights lie within ±weight_max (±63: oneDNN runs
+/// the Convs on every CPU).
+struct Int8Net {
+  Graph graph;
+  std::int64_t weight_max = 63;
+
+  Int8Net() {
+    graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6});
+    graph.add_node("Requantize", {"x"}, {"q"},
+                   tern::test::attrs({{"scale", std::vector<double>{40.0}},
+                                      {"lo", std::int64_t{-128}},
+                                      {"hi", std::int64_t{127}},
+                                      {"to", std::string("int8")}}));
+  }
+  void weights(const char* name, const Shape& shape, std::uint32_t seed) {
+    graph.add_constant(name,
+                       tern::test::typed(shape, DataType::Int8,
+                                         tern::test::random_values(shape.numel(), -weight_max, weight_max, seed)));
+  }
+  /// Conv `y` (the node's name too) of x by w, requantized to uint8 or giving int32 sums.
+  void conv(const char* x, const char* w, const char* y, Ints pads, bool requantized) {
+    Attributes a = tern::test::attrs({{"pads", std::move(pads)}});
+    if (requantized) requantize_output(a, {0.003}, 0, 255, "uint8");
+    graph.add_node("Conv", {x, w}, {y}, a, y);
+  }
+};
+
+/// An int8 region: a 3x3 Conv to uint8, a 1x1 Conv to int8, a residual RequantizeAdd with
+/// per-channel scales along axis 1, a Relu, and a strided depthwise Conv giving int32 sums.
+/// Outputs: the Relu's int8 "z" and the sums "y".
 Graph int8_region(std::int64_t weight_max) {
   constexpr std::int64_t c = 8;
-  Graph graph;
-  graph.add_input("x", DataType::Float32, Shape{2, c, 7, 6});
-  const auto weights = [&](Shape shape, std::uint32_t seed) {
-    return tern::test::typed(shape, DataType::Int8,
-                             tern::test::random_values(shape.numel(), -weight_max, weight_max, seed));
-  };
-  graph.add_constant("w1", weights(Shape{c, c, 3, 3}, 1));
+  Int8Net net;
+  net.weight_max = weight_max;
+  Graph& graph = net.graph;
+  net.weights("w1", Shape{c, c, 3, 3}, 1);
   graph.add_constant("b1", tern::test::typed(Shape{c}, DataType::Int32, tern::test::random_values(c, -900, 900, 2)));
-  graph.add_constant("w2", weights(Shape{c, c, 1, 1}, 3));
-  graph.add_constant("w3", weights(Shape{c, 1, 3, 3}, 4));
-  graph.add_node("Requantize", {"x"}, {"q"},
-                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
-                                    {"lo", std::int64_t{-128}},
-                                    {"hi", std::int64_t{127}},
-                                    {"to", std::string("int8")}}));
+  net.weights("w2", Shape{c, c, 1, 1}, 3);
+  net.weights("w3", Shape{c, 1, 3, 3}, 4);
   Attributes conv1 = tern::test::attrs({{"pads", Ints{1, 1, 1, 1}}});
   requantize_output(conv1, {0.004}, 0, 255, "uint8");
   graph.add_node("Conv", {"q", "w1", "b1"}, {"a"}, conv1, "conv1");
@@ -76,7 +95,7 @@ Graph int8_region(std::int64_t weight_max) {
                  tern::test::attrs({{"group", c}, {"strides", Ints{2, 2}}, {"pads", Ints{1, 1, 1, 1}}}), "conv3");
   graph.add_output("z");
   graph.add_output("y");
-  return graph;
+  return std::move(net.graph);
 }
 
 std::vector<Tensor> run(const Graph& graph, const Tensor& x) {
@@ -127,33 +146,19 @@ TEST(IntegerChannelsLast, TheRegionRunsChannelsLastWithTransposesAtItsEdges) {
 // MaxPool runs as MaxPoolChannelsLast, the Concat joins channels along the last axis, and
 // the region has one Transpose in and one out.
 TEST(IntegerChannelsLast, PoolsAndConcatsBetweenConvsStayChannelsLast) {
-  Graph graph;
-  graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6});
-  const auto weights = [&](const char* name, Shape shape, std::uint32_t seed) {
-    graph.add_constant(
-        name, tern::test::typed(shape, DataType::Int8, tern::test::random_values(shape.numel(), -63, 63, seed)));
-  };
-  weights("w1", Shape{8, 8, 3, 3}, 5);
-  weights("w2", Shape{4, 8, 1, 1}, 6);
-  weights("w3", Shape{4, 8, 3, 3}, 7);
-  weights("w4", Shape{6, 8, 1, 1}, 8);
-  graph.add_node("Requantize", {"x"}, {"q"},
-                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
-                                    {"lo", std::int64_t{-128}},
-                                    {"hi", std::int64_t{127}},
-                                    {"to", std::string("int8")}}));
-  const auto conv = [&](const char* x, const char* w, const char* y, Ints pads, bool requantized) {
-    Attributes a = tern::test::attrs({{"pads", std::move(pads)}});
-    if (requantized) requantize_output(a, {0.003}, 0, 255, "uint8");
-    graph.add_node("Conv", {x, w}, {y}, a, y);
-  };
-  conv("q", "w1", "a", {1, 1, 1, 1}, true);
+  Int8Net net;
+  Graph& graph = net.graph;
+  net.weights("w1", Shape{8, 8, 3, 3}, 5);
+  net.weights("w2", Shape{4, 8, 1, 1}, 6);
+  net.weights("w3", Shape{4, 8, 3, 3}, 7);
+  net.weights("w4", Shape{6, 8, 1, 1}, 8);
+  net.conv("q", "w1", "a", {1, 1, 1, 1}, true);
   graph.add_node("MaxPool", {"a"}, {"p"}, tern::test::attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}),
                  "pool");
-  conv("p", "w2", "b", {0, 0, 0, 0}, true);
-  conv("p", "w3", "c", {1, 1, 1, 1}, true);
+  net.conv("p", "w2", "b", {0, 0, 0, 0}, true);
+  net.conv("p", "w3", "c", {1, 1, 1, 1}, true);
   graph.add_node("Concat", {"b", "c"}, {"cat"}, tern::test::attrs({{"axis", std::int64_t{1}}}), "concat");
-  conv("cat", "w4", "y", {0, 0, 0, 0}, false);
+  net.conv("cat", "w4", "y", {0, 0, 0, 0}, false);
   graph.add_output("y");
 
   const std::vector<Tensor> before = run(graph, input);
@@ -170,29 +175,15 @@ TEST(IntegerChannelsLast, PoolsAndConcatsBetweenConvsStayChannelsLast) {
 // feature has several readers; the Concats and the Requantizes before them still run
 // channels last (each Concat feeds a Conv).
 TEST(IntegerChannelsLast, ConcatsSharingInputsStayChannelsLast) {
-  Graph graph;
-  graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6});
-  const auto weights = [&](const char* name, Shape shape, std::uint32_t seed) {
-    graph.add_constant(
-        name, tern::test::typed(shape, DataType::Int8, tern::test::random_values(shape.numel(), -63, 63, seed)));
-  };
-  weights("w1", Shape{4, 8, 3, 3}, 9);
-  weights("w2", Shape{4, 4, 1, 1}, 10);
-  weights("w3", Shape{4, 8, 3, 3}, 11);
-  weights("w4", Shape{5, 12, 1, 1}, 12);
-  graph.add_node("Requantize", {"x"}, {"q"},
-                 tern::test::attrs({{"scale", std::vector<double>{40.0}},
-                                    {"lo", std::int64_t{-128}},
-                                    {"hi", std::int64_t{127}},
-                                    {"to", std::string("int8")}}));
-  const auto conv = [&](const char* x, const char* w, const char* y, Ints pads, bool requantized) {
-    Attributes a = tern::test::attrs({{"pads", std::move(pads)}});
-    if (requantized) requantize_output(a, {0.003}, 0, 255, "uint8");
-    graph.add_node("Conv", {x, w}, {y}, a, y);
-  };
+  Int8Net net;
+  Graph& graph = net.graph;
+  net.weights("w1", Shape{4, 8, 3, 3}, 9);
+  net.weights("w2", Shape{4, 4, 1, 1}, 10);
+  net.weights("w3", Shape{4, 8, 3, 3}, 11);
+  net.weights("w4", Shape{5, 12, 1, 1}, 12);
   const Attributes channels = tern::test::attrs({{"axis", std::int64_t{1}}});
-  conv("q", "w1", "a", {1, 1, 1, 1}, true);
-  conv("a", "w2", "b", {0, 0, 0, 0}, true);
+  net.conv("q", "w1", "a", {1, 1, 1, 1}, true);
+  net.conv("a", "w2", "b", {0, 0, 0, 0}, true);
   // Each Concat reads each earlier feature through a Requantize of its own (the scale of
   // that Concat's output), as tern quantize writes it.
   const auto rescale = [&](const char* x, const char* y, double scale) {
@@ -206,9 +197,9 @@ TEST(IntegerChannelsLast, ConcatsSharingInputsStayChannelsLast) {
   rescale("a", "a2", 0.25);
   rescale("b", "b2", 0.75);
   graph.add_node("Concat", {"a1", "b"}, {"ab"}, channels, "concat1");
-  conv("ab", "w3", "c", {1, 1, 1, 1}, true);
+  net.conv("ab", "w3", "c", {1, 1, 1, 1}, true);
   graph.add_node("Concat", {"a2", "b2", "c"}, {"abc"}, channels, "concat2");
-  conv("abc", "w4", "y", {0, 0, 0, 0}, false);
+  net.conv("abc", "w4", "y", {0, 0, 0, 0}, false);
   graph.add_output("y");
 
   const std::vector<Tensor> before = run(graph, input);
