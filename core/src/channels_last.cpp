@@ -20,11 +20,24 @@ std::vector<std::int64_t> to_channels_first(std::size_t rank) {
   return perm;
 }
 
+namespace {
+
+/// `shape` with its dimensions taken in `perm`'s order (Transpose's output shape).
 Shape permuted(const Shape& shape, const std::vector<std::int64_t>& perm) {
   std::vector<std::int64_t> dims;
   dims.reserve(perm.size());
   for (const std::int64_t axis : perm) dims.push_back(shape[static_cast<std::size_t>(axis)]);
   return Shape(std::move(dims));
+}
+
+} // namespace
+
+Shape channels_first_shape(const Shape& channels_last) {
+  return permuted(channels_last, to_channels_first(channels_last.rank()));
+}
+
+Shape channels_last_shape(const Shape& channels_first) {
+  return permuted(channels_first, to_channels_last(channels_first.rank()));
 }
 
 } // namespace tern

@@ -58,9 +58,7 @@ public:
 
 private:
   /// `shape` as [N, C, D...] (a ConvChannelsLast's X and Y are [N, D..., C]).
-  Shape channels_first_view(const Shape& shape) const {
-    return channels_last_ ? permuted(shape, to_channels_first(shape.rank())) : shape;
-  }
+  Shape channels_first_view(const Shape& shape) const { return channels_last_ ? channels_first_shape(shape) : shape; }
   /// The layout in which Tern's tensor of `dims` ([N, C, D...]) holds its elements.
   memory::desc tensor_desc(const Shape& dims, memory::data_type type) const {
     return channels_last_ ? onednn::channels_last(dims_of(dims), type) : plain_desc(dims_of(dims), type);

@@ -15,7 +15,9 @@ namespace tern {
 std::vector<std::int64_t> to_channels_last(std::size_t rank);
 /// Its inverse, [N, D..., C] to [N, C, D...]: [0, rank-1, 1, ..., rank-2].
 std::vector<std::int64_t> to_channels_first(std::size_t rank);
-/// `shape` with its dimensions taken in `perm`'s order (Transpose's output shape).
-Shape permuted(const Shape& shape, const std::vector<std::int64_t>& perm);
+/// [N, C, D...] of a channels-last [N, D..., C] (rank >= 2).
+Shape channels_first_shape(const Shape& channels_last);
+/// [N, D..., C] of a channels-first [N, C, D...] (rank >= 2).
+Shape channels_last_shape(const Shape& channels_first);
 
 } // namespace tern

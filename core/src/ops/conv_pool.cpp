@@ -50,7 +50,7 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
     require_same_dtype(ctx, 0, 1);
   }
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_last ? permuted(ctx.shape(0), to_channels_first(ctx.shape(0).rank())) : ctx.shape(0);
+  const Shape x = channels_last ? channels_first_shape(ctx.shape(0)) : ctx.shape(0);
   const Shape& w = ctx.shape(1);
   require_rank(ctx, 1, x.rank(), x.rank());
 
@@ -85,7 +85,7 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
   const Shape out = window_output(ctx, x, kernel, w[0]);
-  ctx.set_output(0, y, channels_last ? permuted(out, to_channels_last(out.rank())) : out);
+  ctx.set_output(0, y, channels_last ? channels_last_shape(out) : out);
 }
 
 void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, false); }
@@ -156,9 +156,9 @@ void infer_max_pool(InferenceContext& ctx) {
 void infer_max_pool_channels_last(InferenceContext& ctx) {
   require_numeric(ctx, 0);
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = permuted(ctx.shape(0), to_channels_first(ctx.shape(0).rank()));
+  const Shape x = channels_first_shape(ctx.shape(0));
   const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
-  ctx.set_output(0, ctx.dtype(0), permuted(out, to_channels_last(out.rank())));
+  ctx.set_output(0, ctx.dtype(0), channels_last_shape(out));
 }
 
 void infer_average_pool(InferenceContext& ctx) {
@@ -182,6 +182,10 @@ std::vector<OpSchema> conv_pool_schemas() {
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
   const std::vector<AttributeSpec> conv_attrs = with_fused_requantize(with_fused_activation(
       {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("pads"), ints("strides")}));
+  const std::vector<AttributeSpec> max_pool_attrs{auto_pad_attr(),   int_attr("ceil_mode", 0),
+                                                  ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),
+                                                  ints("pads"),      int_attr("storage_order", 0),
+                                                  ints("strides")};
   return {
       {"Conv", 2, 3, 1, 1, conv_attrs, infer_conv},
       // Tern's: Conv on X [N, D..., C] giving Y [N, D..., M] (W, B and attributes as
@@ -195,24 +199,9 @@ std::vector<OpSchema> conv_pool_schemas() {
        {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("output_padding"),
         ints("output_shape"), ints("pads"), ints("strides")},
        infer_conv_transpose},
-      {"MaxPool",
-       1,
-       1,
-       1,
-       2,
-       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"),
-        required_attr("kernel_shape", AttributeType::Ints), ints("pads"), int_attr("storage_order", 0),
-        ints("strides")},
-       infer_max_pool},
-      {"MaxPoolChannelsLast",
-       1,
-       1,
-       1,
-       1,
-       {auto_pad_attr(), int_attr("ceil_mode", 0), ints("dilations"),
-        required_attr("kernel_shape", AttributeType::Ints), ints("pads"), int_attr("storage_order", 0),
-        ints("strides")},
-       infer_max_pool_channels_last},
+      {"MaxPool", 1, 1, 1, 2, max_pool_attrs, infer_max_pool},
+      // Tern's: MaxPool on X [N, D..., C] (no Indices), what channels_last_integer_ops writes.
+      {"MaxPoolChannelsLast", 1, 1, 1, 1, max_pool_attrs, infer_max_pool_channels_last},
       {"AveragePool",
        1,
        1,

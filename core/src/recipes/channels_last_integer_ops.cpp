@@ -71,7 +71,7 @@ bool runs_channels_last(const Node& node, const LayoutRule& rule, const std::vec
   const KernelQuery query = query_of(node);
   KernelQuery turned = query;
   for (std::size_t i = 0; i < data_count(node, rule); ++i)
-    turned.input_shapes[i] = permuted(query.input_shapes[i], to_channels_last(query.input_shapes[i].rank()));
+    turned.input_shapes[i] = channels_last_shape(query.input_shapes[i]);
   for (const std::string& name : backends) {
     Backend* found = nullptr;
     try {
