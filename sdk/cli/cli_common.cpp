@@ -57,12 +57,16 @@ std::pair<std::string, Shape> parse_input_shape(const std::string& text, const G
   return {name, Shape(std::move(shape))};
 }
 
+/// --backend's list where the command has the option, else "cpu".
+std::vector<std::string> backends_or_cpu(const po::variables_map& args) {
+  return args.count("backend") ? backend_list(args) : std::vector<std::string>{"cpu"};
+}
+
 } // namespace
 
 void apply_input_shapes(Graph& graph, const po::variables_map& args) {
   if (args.count("input-shape") == 0) return;
-  const std::vector<std::string> backends =
-      args.count("backend") ? backend_list(args) : std::vector<std::string>{"cpu"};
+  const std::vector<std::string> backends = backends_or_cpu(args);
   for (const std::string& text : args["input-shape"].as<std::vector<std::string>>()) {
     const auto [name, shape] = parse_input_shape(text, graph);
     set_input_shape(graph, name, shape, backends);
@@ -84,7 +88,7 @@ Graph load_model_argument(const po::variables_map& args) {
   apply_input_shapes(graph, args);
   if (qdq && args.count("input-shape") > 0) ptq::qdq_to_integer(graph);
   if (integer && ptq::is_quantized(graph)) ptq::cast_to_integer(graph);
-  prepare_for_inference(graph, args.count("backend") ? backend_list(args) : std::vector<std::string>{"cpu"});
+  prepare_for_inference(graph, backends_or_cpu(args));
   return graph;
 }
 
