@@ -132,10 +132,13 @@ void infer_conv_transpose(InferenceContext& ctx) {
 }
 
 /// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked
-/// against the rank by resolve_window(); ceil_mode is read by window_output_sizes()).
-Shape pool_output(const InferenceContext& ctx) {
+/// against the rank by resolve_window(); ceil_mode is read by window_output_sizes()), its
+/// X and Y channels last when `channels_last` (MaxPoolChannelsLast).
+Shape pool_output(const InferenceContext& ctx, bool channels_last = false) {
   require_rank(ctx, 0, 3, SIZE_MAX);
-  return window_output(ctx, ctx.shape(0), ctx.attr<Ints>("kernel_shape"), ctx.shape(0)[1]);
+  const Shape x = channels_last ? channels_first_shape(ctx.shape(0)) : ctx.shape(0);
+  const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
+  return channels_last ? channels_last_shape(out) : out;
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -155,10 +158,7 @@ void infer_max_pool(InferenceContext& ctx) {
 // writes for the MaxPool between two channels-last Convs.
 void infer_max_pool_channels_last(InferenceContext& ctx) {
   require_numeric(ctx, 0);
-  require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_first_shape(ctx.shape(0));
-  const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
-  ctx.set_output(0, ctx.dtype(0), channels_last_shape(out));
+  ctx.set_output(0, ctx.dtype(0), pool_output(ctx, true));
 }
 
 void infer_average_pool(InferenceContext& ctx) {
