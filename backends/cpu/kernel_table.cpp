@@ -67,6 +67,10 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Gemm", {f32, f32, optional(f32)}, make_gemm, nullptr, onednn},
       {"MatMul", {f32, f32}, make_matmul, nullptr, onednn},
       {"MaxPool", {f32}, make_max_pool, pool_support, onednn},
+      // the same on channels-last X and Y (the core's channels_last_ops writes them)
+      {"ConvChannelsLast", {f32, f32, optional(f32)}, make_conv_channels_last, conv_support, onednn},
+      {"MaxPoolChannelsLast", {f32}, make_max_pool_channels_last, pool_support, onednn},
+      {"GlobalAveragePoolChannelsLast", {f32}, make_global_average_pool_channels_last, pool_support, onednn},
       {"AveragePool", {f32}, make_average_pool, pool_support, onednn},
       {"GlobalAveragePool", {f32}, make_global_average_pool, pool_support, onednn},
       // fused pairs (see core/src/scheduler.cpp): the first op's inputs, then the second's
@@ -216,7 +220,7 @@ std::vector<tern::KernelDef> kernel_table() {
       // oneDNN's int8 primitives where they are exact (VNNI), the native kernels otherwise.
       {"Conv", {int8_x, i8, optional(i32)}, make_integer_conv, both(conv_support, int8_primitives_support), onednn},
       {"Conv", {int8_x, i8, optional(i32)}, make_native_integer_conv, conv_support, native},
-      // the same on channels-last X and Y (the core's channels_last_integer_ops writes it)
+      // the same on channels-last X and Y (the core's channels_last_ops writes it)
       {"ConvChannelsLast",
        {int8_x, i8, optional(i32)},
        make_integer_conv_channels_last,

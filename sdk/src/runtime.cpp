@@ -17,7 +17,7 @@ void prepare_for_inference(Graph& graph, const std::vector<std::string>& backend
   fuse_activations(graph);
   fuse_requantize(graph);
   fuse_requantize_add(graph);
-  channels_last_integer_ops(graph, backends);
+  channels_last_ops(graph, backends);
 }
 
 void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,

@@ -1,7 +1,8 @@
-// channels_last_integer_ops on "cpu": which Convs it turns, the Transposes it leaves (at
+// channels_last_ops on "cpu": which Convs it turns, the Transposes it leaves (at
 // the edges of the integer region only), the per-channel axes it renumbers, and that the
 // rewritten graph computes, bit for bit, what the graph computed before (every node of it
 // integer arithmetic, each kernel tested against naive loops in its own suite).
+#include "graphs.hpp"
 #include "integer_reference.hpp"
 #include "op_testing.hpp"
 
@@ -120,7 +121,7 @@ const Tensor input = Tensor::from_floats(Shape{2, 8, 7, 6}, [] {
 TEST(IntegerChannelsLast, TheRegionRunsChannelsLastWithTransposesAtItsEdges) {
   Graph graph = int8_region(63);
   const std::vector<Tensor> before = run(graph, input);
-  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 3U);
+  EXPECT_EQ(tern::channels_last_ops(graph, {"cpu"}), 3U);
   EXPECT_EQ(count_of(graph, "Conv"), 0U);
   EXPECT_EQ(count_of(graph, "ConvChannelsLast"), 3U);
   // In: the quantized x, read by conv1 and the RequantizeAdd through one Transpose. Out:
@@ -162,7 +163,7 @@ TEST(IntegerChannelsLast, PoolsAndConcatsBetweenConvsStayChannelsLast) {
   graph.add_output("y");
 
   const std::vector<Tensor> before = run(graph, input);
-  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 4U);
+  EXPECT_EQ(tern::channels_last_ops(graph, {"cpu"}), 4U);
   EXPECT_EQ(graph.find_node("pool")->op_type(), "MaxPoolChannelsLast");
   EXPECT_EQ(graph.find_node("concat")->attr<std::int64_t>("axis"), 3);
   EXPECT_EQ(count_of(graph, "Transpose"), 2U);
@@ -203,7 +204,7 @@ TEST(IntegerChannelsLast, ConcatsSharingInputsStayChannelsLast) {
   graph.add_output("y");
 
   const std::vector<Tensor> before = run(graph, input);
-  EXPECT_EQ(tern::channels_last_integer_ops(graph, {"cpu"}), 4U);
+  EXPECT_EQ(tern::channels_last_ops(graph, {"cpu"}), 4U);
   EXPECT_EQ(graph.find_node("concat1")->attr<std::int64_t>("axis"), 3);
   EXPECT_EQ(graph.find_node("concat2")->attr<std::int64_t>("axis"), 3);
   EXPECT_EQ(count_of(graph, "Transpose"), 2U);
@@ -217,25 +218,94 @@ TEST(IntegerChannelsLast, OnlyConvsTheBackendRunsChannelsLastAreTurned) {
   Graph graph = int8_region(127);
   const bool onednn = implementation_of(graph, "conv1") == "onednn";
   const std::vector<Tensor> before = run(graph, input);
-  tern::channels_last_integer_ops(graph, {"cpu"});
+  tern::channels_last_ops(graph, {"cpu"});
   EXPECT_EQ(graph.find_node("conv1")->op_type(), onednn ? "ConvChannelsLast" : "Conv");
   const std::vector<Tensor> after = run(graph, input);
   for (std::size_t i = 0; i < after.size(); ++i) EXPECT_EQ(after[i].to_int64s(), before[i].to_int64s());
 }
 
-TEST(IntegerChannelsLast, FloatGraphsAndUnknownBackendsAreLeftAlone) {
+TEST(IntegerChannelsLast, UnknownBackendsAreLeftAlone) {
   Graph unknown = int8_region(63);
-  EXPECT_EQ(tern::channels_last_integer_ops(unknown, {"no-such-backend"}), 0U);
+  EXPECT_EQ(tern::channels_last_ops(unknown, {"no-such-backend"}), 0U);
   EXPECT_EQ(count_of(unknown, "Conv"), 3U);
   EXPECT_EQ(count_of(unknown, "Transpose"), 0U);
+}
 
-  Graph float_graph;
-  float_graph.add_input("x", DataType::Float32, Shape{1, 2, 5, 5});
-  float_graph.add_constant("w", Tensor::from_floats(Shape{3, 2, 3, 3}, std::vector<float>(54, 0.5f)));
-  float_graph.add_node("Conv", {"x", "w"}, {"y"});
-  float_graph.add_output("y");
-  EXPECT_EQ(tern::channels_last_integer_ops(float_graph, {"cpu"}), 0U);
-  EXPECT_EQ(count_of(float_graph, "Conv"), 1U);
+// --- float regions -------------------------------------------------------------------------
+
+/// Float "x" [2, 8, 7, 6] and constants for float Convs, built up by a test.
+struct FloatNet {
+  Graph graph;
+  std::uint32_t seed = 1;
+
+  FloatNet() { graph.add_input("x", DataType::Float32, Shape{2, 8, 7, 6}); }
+  /// Conv `y` (the node's name too): `x` by random [m, c, k, k] weights and a bias, pads k / 2.
+  void conv(const char* x, const char* y, std::int64_t m, std::int64_t c, std::int64_t k, Attributes a = {}) {
+    const std::string w = std::string(y) + "_w", b = std::string(y) + "_b";
+    graph.add_constant(w, tern::test::random_tensor(Shape{m, c, k, k}, seed++, -0.5f, 0.5f));
+    graph.add_constant(b, tern::test::random_tensor(Shape{m}, seed++, -0.5f, 0.5f));
+    const std::int64_t p = k / 2;
+    a.set("pads", Ints{p, p, p, p});
+    graph.add_node("Conv", {x, w, b}, {y}, a, y);
+  }
+};
+
+/// Same shapes, every element within 1e-5 absolute (oneDNN's nhwc and blocked kernels sum
+/// in different orders).
+void expect_close(const std::vector<Tensor>& actual, const std::vector<Tensor>& expected) {
+  ASSERT_EQ(actual.size(), expected.size());
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    ASSERT_EQ(actual[i].shape(), expected[i].shape()) << "output " << i;
+    const auto a = actual[i].to_doubles(), e = expected[i].to_doubles();
+    for (std::size_t k = 0; k < a.size(); ++k) ASSERT_NEAR(a[k], e[k], 1e-5) << "output " << i << ", element " << k;
+  }
+}
+
+// A MobileNetV3/EfficientNet-like block: SiLU (x * Sigmoid(x), x read twice), squeeze-
+// excitation (x * HardSigmoid(Conv(Relu(Conv(GlobalAveragePool(x)))))), a residual Add and
+// a MaxPool. Every op has a channels-last form, so only the input and the output transpose.
+TEST(FloatChannelsLast, SiluAndSqueezeExcitationRunChannelsLastThroughout) {
+  FloatNet net;
+  Graph& graph = net.graph;
+  net.conv("x", "c1", 8, 8, 3);
+  graph.add_node("Sigmoid", {"c1"}, {"s"});
+  graph.add_node("Mul", {"c1", "s"}, {"silu"});
+  graph.add_node("GlobalAveragePool", {"silu"}, {"g"});
+  net.conv("g", "squeeze", 4, 8, 1, tern::test::attrs({{"activation", std::string("Relu")}}));
+  net.conv("squeeze", "excite", 8, 4, 1);
+  graph.add_node("HardSigmoid", {"excite"}, {"h"});
+  graph.add_node("Mul", {"silu", "h"}, {"se"});
+  net.conv("se", "c2", 8, 8, 1);
+  graph.add_node("Add", {"c2", "x"}, {"sum"});
+  graph.add_node("MaxPool", {"sum"}, {"y"}, tern::test::attrs({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}));
+  graph.add_output("y");
+
+  const std::vector<Tensor> before = run(graph, input);
+  EXPECT_EQ(tern::channels_last_ops(graph, {"cpu"}), 4U);
+  EXPECT_EQ(count_of(graph, "ConvChannelsLast"), 4U);
+  EXPECT_EQ(count_of(graph, "GlobalAveragePoolChannelsLast"), 1U);
+  EXPECT_EQ(count_of(graph, "MaxPoolChannelsLast"), 1U);
+  // x, read by c1 and the Add through one Transpose; y.
+  EXPECT_EQ(count_of(graph, "Transpose"), 2U);
+  expect_close(run(graph, input), before);
+}
+
+// Two readers of one Conv whose results never meet (two graph outputs): turning both would
+// leave a Transpose after each, one more than the one before them, so both stay.
+TEST(FloatChannelsLast, ReadersThatDoNotMeetKeepTheirTranspose) {
+  FloatNet net;
+  Graph& graph = net.graph;
+  net.conv("x", "c", 8, 8, 3);
+  graph.add_node("Relu", {"c"}, {"r"}, {}, "relu");
+  graph.add_node("Sigmoid", {"c"}, {"s"}, {}, "sigmoid");
+  graph.add_output("r");
+  graph.add_output("s");
+  const std::vector<Tensor> before = run(graph, input);
+  EXPECT_EQ(tern::channels_last_ops(graph, {"cpu"}), 1U);
+  EXPECT_EQ(count_of(graph, "Transpose"), 2U);
+  EXPECT_EQ(graph.find_node("relu")->input(0)->producer()->op_type(), "Transpose");
+  EXPECT_EQ(graph.find_node("sigmoid")->input(0)->producer()->op_type(), "Transpose");
+  expect_close(run(graph, input), before);
 }
 
 } // namespace

@@ -1,6 +1,7 @@
 // The cpu plugin's oneDNN kernels, run through SequentialScheduler on backend "cpu"
 // (libtern-cpu loaded by name from the build tree) and compared with naive loops: the
 // in-process "reference" backend (tests/support) or loops written here.
+#include <tern/recipes.hpp>
 #include <tern/tern.hpp>
 
 #include <gtest/gtest.h>
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <string_view>
 #include <limits>
 
 namespace {
@@ -496,6 +498,149 @@ TEST(CpuDnnl, GlobalAveragePool) {
     double sum = 0;
     for (std::int64_t i = 0; i < 20; ++i) sum += x.data<float>()[nc * 20 + i];
     expected.data<float>()[nc] = static_cast<float>(sum / 20);
+  }
+  EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], expected));
+}
+
+// --- channels last ------------------------------------------------------------------------
+// tern::channels_last_ops turns each float Conv into ConvChannelsLast between Transposes
+// (and the pools after it into their channels-last forms); oneDNN then runs its nhwc
+// kernels on Tern's tensors as they are. These run the turned graphs against naive loops.
+
+std::size_t count_of(const Graph& graph, const std::string& op_type) {
+  const std::vector<tern::Node*> nodes = graph.nodes();
+  return static_cast<std::size_t>(
+      std::ranges::count_if(nodes, [&](const tern::Node* node) { return node->op_type() == op_type; }));
+}
+
+/// `graph` with channels_last_ops for "cpu", which must turn its one Conv and keep only
+/// the Transposes of the input and the output.
+Graph turned(const Graph& graph) {
+  Graph result = graph.clone();
+  EXPECT_EQ(tern::channels_last_ops(result, {"cpu"}), 1U);
+  EXPECT_EQ(count_of(result, "ConvChannelsLast"), 1U);
+  EXPECT_EQ(count_of(result, "Transpose"), 2U);
+  return result;
+}
+
+TEST(CpuDnnl, ChannelsLastConvsMatchTheNaiveLoops) {
+  struct Case {
+    const char* name;
+    Shape x;
+    Tensor w;
+    Ints pads, strides, dilations;
+    std::int64_t group;
+    const char* activation;
+  };
+  const Case cases[] = {
+      {"grouped, asymmetric pads, strides, dilations",
+       Shape{2, 6, 9, 8},
+       random(Shape{4, 3, 3, 2}, 90),
+       {1, 0, 2, 1},
+       {2, 1},
+       {1, 2},
+       2,
+       nullptr},
+      {"depthwise with a channel multiplier",
+       Shape{3, 4, 10, 10},
+       random(Shape{8, 1, 3, 3}, 91),
+       {1, 1, 1, 1},
+       {1, 1},
+       {1, 1},
+       4,
+       nullptr},
+      {"depthwise 3x3 on 32 channels, strides 2",
+       Shape{2, 32, 9, 9},
+       random(Shape{32, 1, 3, 3}, 92),
+       {1, 1, 1, 1},
+       {2, 2},
+       {1, 1},
+       32,
+       "Relu"},
+      {"an image's 3 channels to 32, fused Clip",
+       Shape{2, 3, 15, 15},
+       random(Shape{32, 3, 3, 3}, 93),
+       {1, 1, 1, 1},
+       {2, 2},
+       {1, 1},
+       1,
+       "Clip"},
+      {"1x1, 24 to 40 channels",
+       Shape{2, 24, 6, 5},
+       random(Shape{40, 24, 1, 1}, 94),
+       {0, 0, 0, 0},
+       {1, 1},
+       {1, 1},
+       1,
+       nullptr},
+      {"1x1 strides 2", Shape{1, 16, 7, 8}, random(Shape{32, 16, 1, 1}, 95), {0, 0, 0, 0}, {2, 2}, {1, 1}, 1, nullptr},
+      {"1-D", Shape{2, 16, 12}, random(Shape{24, 16, 3}, 96), {2, 1}, {2}, {1}, 1, nullptr},
+  };
+  tern::test::register_reference_backend();
+  std::uint32_t seed = 100;
+  for (const Case& c : cases) {
+    const Tensor b = random(Shape{c.w.shape()[0]}, seed++);
+    Attributes plain;
+    plain.set("pads", c.pads);
+    plain.set("strides", c.strides);
+    plain.set("dilations", c.dilations);
+    plain.set("group", c.group);
+    Attributes fused = plain;
+    if (c.activation != nullptr) {
+      fused.set("activation", std::string(c.activation));
+      fused.set("activation_alpha", -0.5);
+      fused.set("activation_beta", 0.25);
+    }
+    const std::vector<Tensor> inputs{random(c.x, seed++)};
+    Tensor expected = run_on(conv_graph(c.x, c.w, &b, plain), "reference", inputs)[0];
+    if (c.activation != nullptr)
+      expected = map(expected, [&](float v) {
+        return std::string_view(c.activation) == "Relu" ? std::max(v, 0.0f) : std::clamp(v, -0.5f, 0.25f);
+      });
+    const Graph graph = turned(conv_graph(c.x, c.w, &b, fused));
+    EXPECT_TRUE(close(run_on(graph, "cpu", inputs)[0], expected)) << c.name;
+  }
+}
+
+/// x -> a 1x1 Conv by the identity (exact in float) -> `op` with `attrs` -> y.
+Graph identity_conv_then(const Shape& x, const std::string& op, const Attributes& attrs) {
+  const std::int64_t c = x[1];
+  std::vector<float> eye(static_cast<std::size_t>(c * c), 0.0f);
+  for (std::int64_t i = 0; i < c; ++i) eye[static_cast<std::size_t>(i * c + i)] = 1.0f;
+  Graph graph;
+  graph.add_input("x", f32, x);
+  graph.add_constant("w", Tensor::from_floats(Shape{c, c, 1, 1}, eye));
+  graph.add_node("Conv", {"x", "w"}, {"c"});
+  graph.add_node(op, {"c"}, {"y"}, attrs);
+  graph.add_output("y");
+  return graph;
+}
+
+TEST(CpuDnnl, ChannelsLastPoolsMatchTheNaiveLoops) {
+  const Tensor x = random(Shape{2, 5, 9, 8}, 110);
+  const Pool2d pools[] = {{true, {3, 2}, {2, 2}, {1, 0, 0, 1}, {1, 1}, true, false},
+                          {true, {2, 2}, {1, 2}, {0, 1, 1, 0}, {2, 3}, false, false},
+                          {true, {3, 3}, {2, 2}, {1, 1, 1, 1}, {1, 1}, false, false}};
+  for (const Pool2d& p : pools) {
+    Attributes attrs;
+    attrs.set("kernel_shape", p.kernel);
+    attrs.set("strides", p.strides);
+    attrs.set("pads", p.pads);
+    attrs.set("dilations", p.dilations);
+    attrs.set("ceil_mode", std::int64_t{p.ceil ? 1 : 0});
+    const Graph graph = turned(identity_conv_then(x.shape(), "MaxPool", attrs));
+    EXPECT_EQ(count_of(graph, "MaxPoolChannelsLast"), 1U);
+    EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], naive_pool(x, p)))
+        << "kernel " << p.kernel[0] << "x" << p.kernel[1];
+  }
+
+  const Graph graph = turned(identity_conv_then(x.shape(), "GlobalAveragePool", {}));
+  EXPECT_EQ(count_of(graph, "GlobalAveragePoolChannelsLast"), 1U);
+  Tensor expected(Shape{2, 5, 1, 1}, f32);
+  for (std::int64_t nc = 0; nc < 10; ++nc) {
+    double sum = 0;
+    for (std::int64_t i = 0; i < 72; ++i) sum += x.data<float>()[nc * 72 + i];
+    expected.data<float>()[nc] = static_cast<float>(sum / 72);
   }
   EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], expected));
 }

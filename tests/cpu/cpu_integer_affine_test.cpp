@@ -158,7 +158,7 @@ TEST(IntegerConv, SevenBitWeightsRunOnOneDnnExactly) {
   }
 }
 
-// ConvChannelsLast (what channels_last_integer_ops writes where oneDNN runs a Conv):
+// ConvChannelsLast (what channels_last_ops writes where oneDNN runs a Conv):
 // the same cases on [N, H, W, C] X and Y, read and written in place by the primitive, with
 // the int8 shift's padded copy, the strided 1x1 gather and the requantization after the
 // primitive (bias near 2^24) done on channels-last pixels.

@@ -133,7 +133,7 @@ TEST(IntegerRequantize, ProductIsOneFloat32Multiplication) {
 // The integer residual Add in one node: each 8-bit operand to an int32 term (its scale,
 // clamped to int32), the exact sum, requantized. Scales like the PTQ's (terms near 2^29, so
 // float32(sum) rounds), ties (0.5 and 1.5 on odd values), operands of either sign type,
-// per tensor and per channel (channels first, and last as channels_last_integer_ops writes
+// per tensor and per channel (channels first, and last as channels_last_ops writes
 // it), both output types with a narrower [lo, hi].
 TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
   const std::int64_t channels = 3, int32_max = std::numeric_limits<std::int32_t>::max();

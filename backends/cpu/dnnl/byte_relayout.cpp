@@ -4,12 +4,6 @@
 
 namespace tern::cpu::onednn {
 
-dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type) {
-  using tag = dnnl::memory::format_tag;
-  static constexpr tag last[] = {tag::acb, tag::acdb, tag::acdeb};
-  return dnnl::memory::desc(dims, type, last[dims.size() - 3]);
-}
-
 void ByteRelayout::prepare(const dnnl::memory::desc& plain, const dnnl::memory::desc& chosen, ScratchSlot slot) {
   const Dims dims = plain.dims();
   const dnnl::memory::data_type type = plain.data_type();

@@ -8,10 +8,6 @@
 
 namespace tern::cpu::onednn {
 
-/// `dims` ([N, C, spatial...], rank 3 to 5) of `type` with the channels innermost (nwc,
-/// nhwc, ndhwc).
-dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type);
-
 class ByteRelayout {
 public:
   /// As Relayout::prepare.

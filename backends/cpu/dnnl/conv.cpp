@@ -2,10 +2,13 @@
 // fused activation) as one oneDNN convolution. oneDNN picks the layouts of src, weights
 // and dst (format_tag::any); Tern's row-major tensors are reordered in and out only when
 // they differ (see layout.hpp), and constant weights are reordered once, not per run.
+// ConvChannelsLast is the same convolution on channels-last X and Y, in which oneDNN's
+// nhwc kernels run without reordering them.
 #include "conv.hpp"
 
 #include "dnnl_ops.hpp"
 
+#include <tern/channels_last.hpp>
 #include <tern/window.hpp>
 
 namespace tern::cpu {
@@ -13,8 +16,9 @@ namespace onednn {
 
 using dnnl::memory;
 
-Convolution::Convolution(const Node& node, bool fused)
-    : node_(node), fused_(fused), weights_(node.input(1) != nullptr && node.input(1)->constant() != nullptr) {}
+Convolution::Convolution(const Node& node, bool fused, bool channels_last)
+    : node_(node), fused_(fused), channels_last_(channels_last),
+      weights_(node.input(1) != nullptr && node.input(1)->constant() != nullptr) {}
 
 // The scheduler names the node it runs; a fused Conv is not that node, so it is named here.
 void Convolution::fail(const std::string& message) const {
@@ -30,8 +34,13 @@ Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
   return Shape(y);
 }
 
-void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
-  const Shape& x = inputs[0].shape();
+dnnl::memory::desc Convolution::user_desc(const Shape& shape) const {
+  return channels_last_ ? channels_last(dims_of(channels_first_shape(shape))) : plain_desc(dims_of(shape));
+}
+
+void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
+  const Shape x = channels_last_ ? channels_first_shape(inputs[0].shape()) : inputs[0].shape();
+  const Shape y = channels_last_ ? channels_first_shape(y_view) : y_view;
   const Shape& w = inputs[1].shape();
   require(x.rank() >= 3 && x.rank() <= 5,
           [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
@@ -62,9 +71,9 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
   append_fused_activation(node_, post_ops);
   dnnl::primitive_attr attr = user_scratchpad();
   attr.set_post_ops(post_ops);
-  const auto primitive_desc = [&](const memory::desc& dst) {
+  const auto primitive_desc = [&](const memory::desc& src, const memory::desc& dst) {
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
-                                               any(dims_of(x)), any(weight_dims), bias, dst, window.strides, dilations,
+                                               src, any(weight_dims), bias, dst, window.strides, dilations,
                                                window.pads_begin, window.pads_end);
     return dnnl::convolution_forward::primitive_desc(desc, attr, engine(), /*allow_empty=*/true);
   };
@@ -73,15 +82,20 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y) {
   // Tern's nchw costs twice that of a 16-channel-blocked dst, which is as fast to compute
   // (measured on LeNet and ResNet-18 at batch 1 and 64). Below 16 channels blocking pads.
   // src stays "any": with a handful of input channels oneDNN then reads plain nchw itself.
+  // Channels last, src and dst are Tern's tensors as they are (nhwc kernels run as fast
+  // as the blocked ones here: scripts/bench_matrix.py), unless oneDNN has no such kernel.
   dnnl::convolution_forward::primitive_desc pd;
-  if (y[1] >= 16) pd = primitive_desc(channel_blocked(dims_of(y)));
-  if (!pd || is_reference(pd)) pd = primitive_desc(any(dims_of(y)));
+  if (channels_last_)
+    pd = primitive_desc(user_desc(inputs[0].shape()), user_desc(y_view));
+  else if (y[1] >= 16)
+    pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)));
+  if (!pd || is_reference(pd)) pd = primitive_desc(any(dims_of(x)), any(dims_of(y)));
   require(static_cast<bool>(pd), [&] {
     return "oneDNN has no convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
   });
   pd_ = pd;
   conv_ = Primitive(pd_);
-  src_.prepare(plain_desc(dims_of(x)), pd_.src_desc(), ScratchSlot::Source);
+  src_.prepare(user_desc(inputs[0].shape()), pd_.src_desc(), ScratchSlot::Source);
   weights_.prepare(plain_desc(weight_dims), pd_.weights_desc());
   args_.clear();
   if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
@@ -103,13 +117,13 @@ using namespace onednn;
 
 class ConvKernel final : public DnnlKernel {
 public:
-  explicit ConvKernel(const Node& node) : DnnlKernel(node), conv_(node) {}
+  ConvKernel(const Node& node, bool channels_last) : DnnlKernel(node), conv_(node, /*fused=*/false, channels_last) {}
 
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& y = outputs[0].shape();
     conv_.prepare(inputs, y);
-    dst_.prepare(plain_desc(dims_of(y)), conv_.dst_desc(), ScratchSlot::Destination);
+    dst_.prepare(conv_.user_desc(y), conv_.dst_desc(), ScratchSlot::Destination);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -131,6 +145,7 @@ std::string conv_support(const KernelQuery& query) {
   return {};
 }
 
-std::unique_ptr<Kernel> make_conv(const Node& node) { return std::make_unique<ConvKernel>(node); }
+std::unique_ptr<Kernel> make_conv(const Node& node) { return std::make_unique<ConvKernel>(node, false); }
+std::unique_ptr<Kernel> make_conv_channels_last(const Node& node) { return std::make_unique<ConvKernel>(node, true); }
 
 } // namespace tern::cpu

@@ -14,15 +14,19 @@ class Convolution {
 public:
   /// `node`: a float Conv, which must outlive this object (the plan's graph does).
   /// `fused`: run inside another node's kernel (Conv+MaxPool), whose node the scheduler
-  /// names in errors: then messages name this Conv too.
-  explicit Convolution(const Node& node, bool fused = false);
+  /// names in errors: then messages name this Conv too. `channels_last`: a ConvChannelsLast,
+  /// whose X and Y are [N, D..., C] (W, B and the attributes are Conv's).
+  explicit Convolution(const Node& node, bool fused = false, bool channels_last = false);
 
-  /// Y's shape for X and W (the node's window over X, W's output channels).
+  /// Y's shape for X and W (the node's window over X, W's output channels), channels first.
   Shape output_shape(const Shape& x, const Shape& w) const;
   /// Checks X, W (and B) against each other and Y, then builds the primitive.
   void prepare(std::span<const Tensor> inputs, const Shape& y);
   /// The layout the primitive writes Y in (16-channel blocks where it can, see conv.cpp).
   dnnl::memory::desc dst_desc() const { return pd_.dst_desc(); }
+  /// The layout Tern's tensor of `shape` (X or Y) has: plain, or channels last; the dims
+  /// are channels first either way, as oneDNN's descriptors have them.
+  dnnl::memory::desc user_desc(const Shape& shape) const;
   /// Convolves `inputs` into `dst`, memory of dst_desc().
   void execute(std::span<const Tensor> inputs, const dnnl::memory& dst);
 
@@ -40,6 +44,7 @@ private:
 
   const Node& node_;
   const bool fused_;
+  const bool channels_last_;
   dnnl::convolution_forward::primitive_desc pd_;
   Primitive conv_;
   Relayout src_;

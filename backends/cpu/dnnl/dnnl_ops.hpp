@@ -14,6 +14,8 @@ namespace tern::cpu {
 
 /// Conv (1-, 2-, 3-D) with optional bias and the fused `activation` attributes.
 std::unique_ptr<Kernel> make_conv(const Node& node);
+/// The same for ConvChannelsLast: X and Y channels last, run by oneDNN's nhwc kernels.
+std::unique_ptr<Kernel> make_conv_channels_last(const Node& node);
 /// Declines a Conv whose X is not of rank 3 to 5 (float and integer Conv alike).
 std::string conv_support(const KernelQuery& query);
 /// Gemm (alpha, beta, transA, transB, broadcast C, fused `activation`).
@@ -26,6 +28,8 @@ std::string flatten_gemm_support(const KernelQuery& query);
 /// MatMul with numpy batch broadcasting.
 std::unique_ptr<Kernel> make_matmul(const Node& node);
 std::unique_ptr<Kernel> make_max_pool(const Node& node);
+/// The same for MaxPoolChannelsLast: X and Y channels last.
+std::unique_ptr<Kernel> make_max_pool_channels_last(const Node& node);
 /// Declines a pooling whose X is not of rank 3 to 5, and a MaxPool with an Indices output
 /// (float and integer pooling alike).
 std::string pool_support(const KernelQuery& query);
@@ -36,6 +40,7 @@ std::unique_ptr<Kernel> make_conv_max_pool(const Node& pool);
 std::string conv_max_pool_support(const KernelQuery& query);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);
+std::unique_ptr<Kernel> make_global_average_pool_channels_last(const Node& node);
 std::unique_ptr<Kernel> make_batch_normalization(const Node& node);
 std::unique_ptr<Kernel> make_softmax(const Node& node);
 /// Add, Sub, Mul, Div (chosen by the node's op type), numpy broadcasting both ways.

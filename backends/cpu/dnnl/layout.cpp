@@ -16,6 +16,14 @@ dnnl::memory::desc channel_blocked(const Dims& dims) {
   return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, blocked[dims.size() - 3]);
 }
 
+dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type) {
+  using tag = dnnl::memory::format_tag;
+  check(dims.size() >= 3 && dims.size() <= 5,
+        [&] { return "channels_last takes ranks 3 to 5, not " + std::to_string(dims.size()); });
+  static constexpr tag last[] = {tag::acb, tag::acdb, tag::acdeb};
+  return dnnl::memory::desc(dims, type, last[dims.size() - 3]);
+}
+
 bool is_reference(const dnnl::primitive_desc_base& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
 }

@@ -19,6 +19,9 @@ dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type = dnnl::me
 /// A float32 descriptor of `dims` ([N, C, spatial...], rank 3 to 5) with channels in blocks
 /// of 16 (nCw16c, nChw16c, nCdhw16c): AVX-512's width, the blocked kernels' own layout.
 dnnl::memory::desc channel_blocked(const Dims& dims);
+/// `dims` ([N, C, spatial...], rank 3 to 5) of `type` with the channels innermost (nwc,
+/// nhwc, ndhwc): the layout of ConvChannelsLast's and MaxPoolChannelsLast's tensors.
+dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 /// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
 bool is_reference(const dnnl::primitive_desc_base& pd);
 

@@ -1,9 +1,12 @@
 // MaxPool, AveragePool and GlobalAveragePool (1-, 2- and 3-D) as oneDNN pooling_v2 (the
-// version with dilations), over Tern's plain tensors.
+// version with dilations), over Tern's plain tensors; MaxPoolChannelsLast the same on
+// channels-last X and Y.
 #include "pool.hpp"
 
 #include "dnnl_ops.hpp"
+#include "layout.hpp"
 
+#include <tern/channels_last.hpp>
 #include <tern/window.hpp>
 
 #include <algorithm>
@@ -71,23 +74,33 @@ using namespace onednn;
 
 class PoolKernel final : public DnnlKernel {
 public:
-  PoolKernel(const Node& node, PoolKind kind) : DnnlKernel(node), kind_(kind) {
+  /// `channels_last`: X and Y are [N, D..., C] (MaxPoolChannelsLast,
+  /// GlobalAveragePoolChannelsLast: never the ceil_mode windows fix_divisors() rescales,
+  /// which reads channels first).
+  PoolKernel(const Node& node, PoolKind kind, bool channels_last = false)
+      : DnnlKernel(node), kind_(kind), channels_last_(channels_last) {
     // Indices would need a workspace in ONNX's flat-index format; nobody asks for them yet.
     require(node.outputs().size() == 1, "MaxPool's Indices output is not supported by the oneDNN kernel");
   }
 
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    const Shape& x = inputs[0].shape();
-    const Shape& y = outputs[0].shape();
-    require(x.rank() >= 3 && x.rank() <= 5,
-            [&] { return "X is " + x.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
-    require(y.rank() == x.rank(), [&] { return "Y " + y.to_string() + " must have the rank of X " + x.to_string(); });
+    const Shape& x_view = inputs[0].shape();
+    const Shape& y_view = outputs[0].shape();
+    require(x_view.rank() >= 3 && x_view.rank() <= 5,
+            [&] { return "X is " + x_view.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
+    require(y_view.rank() == x_view.rank(),
+            [&] { return "Y " + y_view.to_string() + " must have the rank of X " + x_view.to_string(); });
+    const Shape x = channels_last_ ? channels_first_shape(x_view) : x_view;
+    const Shape y = channels_last_ ? channels_first_shape(y_view) : y_view;
     const Pooling pooling(node(), kind_, x, y);
     divisor_fix_ = pooling.divisor_fix;
-    // Plain layouts: pooling is bound by memory traffic, so reordering to a blocked layout
-    // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw.
-    const dnnl::memory::desc src = plain_desc(dims_of(x)), dst = plain_desc(dims_of(y));
+    // Tern's layouts: pooling is bound by memory traffic, so reordering to a blocked layout
+    // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw and nhwc.
+    const auto desc = [&](const Shape& shape) {
+      return channels_last_ ? channels_last(dims_of(shape)) : plain_desc(dims_of(shape));
+    };
+    const dnnl::memory::desc src = desc(x), dst = desc(y);
     src_ = unbound(src);
     dst_ = unbound(dst);
     pool_ = Primitive(pooling.primitive_desc(src, dst));
@@ -121,6 +134,7 @@ private:
   }
 
   const PoolKind kind_;
+  const bool channels_last_;
   Primitive pool_;
   dnnl::memory src_, dst_;                      ///< made once per shape, pointed at each run's tensors
   std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
@@ -140,11 +154,17 @@ std::string pool_support(const KernelQuery& query) {
 }
 
 std::unique_ptr<Kernel> make_max_pool(const Node& node) { return std::make_unique<PoolKernel>(node, PoolKind::Max); }
+std::unique_ptr<Kernel> make_max_pool_channels_last(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::Max, true);
+}
 std::unique_ptr<Kernel> make_average_pool(const Node& node) {
   return std::make_unique<PoolKernel>(node, PoolKind::Average);
 }
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node) {
   return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage);
+}
+std::unique_ptr<Kernel> make_global_average_pool_channels_last(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage, true);
 }
 
 } // namespace tern::cpu

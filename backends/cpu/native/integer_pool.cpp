@@ -1,5 +1,5 @@
 // MaxPool on int8 and uint8 in Tern's plain nchw layout, and MaxPoolChannelsLast (nhwc:
-// the layout of the int8 Convs around it, see the core's channels_last_integer_ops). oneDNN's int8 pooling is fast only
+// the layout of the int8 Convs around it, see the core's channels_last_ops). oneDNN's int8 pooling is fast only
 // in channels-last layouts and its 8-bit reorders to and from nchw cost more than the pool
 // itself (LeNet at batch 64: two 0.45 ms reorders around a 0.23 ms pool); on nchw it runs
 // its reference loop. Here: SSE2 for the 2x2/2 pool, rows then columns for other 2-D

@@ -2,7 +2,7 @@
 /// \file channels_last.hpp
 /// Channels last: [N, D1, ..., Dk, C] instead of ONNX's [N, C, D1, ..., Dk]. The layout
 /// oneDNN's int8 convolutions take; ConvChannelsLast and the recipe that keeps activations
-/// in it between them (channels_last_integer_ops) share these.
+/// in it between them (channels_last_ops) share these.
 
 #include <tern/shape.hpp>
 

@@ -97,15 +97,18 @@ std::size_t fuse_requantize(Graph& graph);
 /// output is the same value. Infers the graph's types. Returns how many were folded.
 std::size_t fuse_requantize_add(Graph& graph);
 
-/// Runs integer regions channels last ([N, D..., C], tern/channels_last.hpp) where the
-/// backend of `backends` that would run a node (the first with a kernel for it) runs its
-/// channels-last form: each integer Conv (8-bit X, int8 W) becomes Transpose, ConvChannelsLast,
-/// Transpose back; then Transposes that undo each other cancel, and channels-first ones move
-/// below the ops that run on either layout (Requantize, RequantizeAdd, Relu, Clip, Concat,
-/// their axes renumbered; MaxPool as MaxPoolChannelsLast), so consecutive integer ops pass
-/// channels-last tensors and Transposes remain at the edges of the integer regions. Results
-/// are unchanged (every node computes what it did); graph outputs keep their names and
-/// layouts. Infers the graph's types. Returns how many Convs it turned.
-std::size_t channels_last_integer_ops(Graph& graph, const std::vector<std::string>& backends);
+/// Runs convolutional regions channels last ([N, D..., C], tern/channels_last.hpp) where
+/// the backend of `backends` that would run a node (the first with a kernel for it) runs its
+/// channels-last form: each integer (8-bit X, int8 W) or float32 Conv becomes Transpose,
+/// ConvChannelsLast, Transpose back; then Transposes that undo each other cancel, and
+/// channels-first ones move below the ops that run on either layout (Requantize,
+/// RequantizeAdd, Concat with their axes renumbered; the elementwise ops; MaxPool and
+/// GlobalAveragePool as their channels-last forms): below an op that is their only reader,
+/// below all their readers when those meet again (x * Sigmoid(x)), or below an op whose
+/// readers all want channels last. So consecutive ops pass channels-last tensors and
+/// Transposes remain at the edges of the regions. Results are unchanged (every node
+/// computes what it did); graph outputs keep their names and layouts. Infers the graph's
+/// types. Returns how many Convs it turned.
+std::size_t channels_last_ops(Graph& graph, const std::vector<std::string>& backends);
 
 } // namespace tern

@@ -154,7 +154,7 @@ void infer_max_pool(InferenceContext& ctx) {
   if (ctx.output_count() > 1) ctx.set_output(1, DataType::Int64, out);
 }
 
-// MaxPool on X [N, D..., C], Y [N, D'..., C] (no Indices): what channels_last_integer_ops
+// MaxPool on X [N, D..., C], Y [N, D'..., C] (no Indices): what channels_last_ops
 // writes for the MaxPool between two channels-last Convs.
 void infer_max_pool_channels_last(InferenceContext& ctx) {
   require_numeric(ctx, 0);
@@ -174,6 +174,16 @@ void infer_global_average_pool(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
 }
 
+// GlobalAveragePool on X [N, D..., C], Y [N, 1..., C]: the squeeze-excitation blocks' pool
+// of a channels-last region.
+void infer_global_average_pool_channels_last(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  Ints dims = ctx.shape(0).dims();
+  std::fill(dims.begin() + 1, dims.end() - 1, 1);
+  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+}
+
 } // namespace
 
 std::vector<OpSchema> conv_pool_schemas() {
@@ -189,7 +199,7 @@ std::vector<OpSchema> conv_pool_schemas() {
   return {
       {"Conv", 2, 3, 1, 1, conv_attrs, infer_conv},
       // Tern's: Conv on X [N, D..., C] giving Y [N, D..., M] (W, B and attributes as
-      // Conv's), what channels_last_integer_ops writes where a backend runs it.
+      // Conv's), what channels_last_ops writes where a backend runs it.
       {"ConvChannelsLast", 2, 3, 1, 1, conv_attrs, infer_conv_channels_last},
       {"ConvTranspose",
        2,
@@ -200,7 +210,7 @@ std::vector<OpSchema> conv_pool_schemas() {
         ints("output_shape"), ints("pads"), ints("strides")},
        infer_conv_transpose},
       {"MaxPool", 1, 1, 1, 2, max_pool_attrs, infer_max_pool},
-      // Tern's: MaxPool on X [N, D..., C] (no Indices), what channels_last_integer_ops writes.
+      // Tern's: MaxPool on X [N, D..., C] (no Indices), what channels_last_ops writes.
       {"MaxPoolChannelsLast", 1, 1, 1, 1, max_pool_attrs, infer_max_pool_channels_last},
       {"AveragePool",
        1,
@@ -211,6 +221,8 @@ std::vector<OpSchema> conv_pool_schemas() {
         required_attr("kernel_shape", AttributeType::Ints), ints("pads"), ints("strides")},
        infer_average_pool},
       {"GlobalAveragePool", 1, 1, 1, 1, {}, infer_global_average_pool},
+      // Tern's: GlobalAveragePool on X [N, D..., C], what channels_last_ops writes.
+      {"GlobalAveragePoolChannelsLast", 1, 1, 1, 1, {}, infer_global_average_pool_channels_last},
   };
 }
 

@@ -42,7 +42,7 @@ struct Placement {
 /// into Conv/Gemm, activations fused into them, integer Conv/Gemm/MatMul fused with the
 /// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives),
 /// integer residual Adds as one RequantizeAdd each, and integer Convs channels last where
-/// the backend of `backends` that runs them can (channels_last_integer_ops).
+/// the backend of `backends` that runs them can (channels_last_ops).
 void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends = {"cpu"});
 
 /// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves

@@ -1,11 +1,13 @@
-// channels_last_integer_ops: oneDNN's int8 convolutions read and write channels last
-// ([N, D..., C]) and Tern's tensors are channels first (ONNX's), so each integer Conv
-// transposed its 8-bit X in and its Y out: about half of mobilenet_v2's int8 time at batch
-// 1. Written into the graph, the transposes become Transpose nodes that cancel between one
-// Conv and the next and move past the ops that run on either layout (elementwise ones,
-// Concat, and MaxPool through its channels-last form), so an integer region runs channels
-// last from end to end, transposed at its edges only, and the profile shows every
-// transpose left as a step of its own.
+// channels_last_ops: oneDNN's int8 convolutions read and write channels last ([N, D...,
+// C]) and Tern's tensors are channels first (ONNX's), so each integer Conv transposed its
+// 8-bit X in and its Y out: about half of mobilenet_v2's int8 time at batch 1. Its float
+// convolutions reordered X and Y to and from 8- or 16-channel blocks the same way (37 % of
+// float mobilenet_v2's oneDNN time), where its nhwc kernels compute about as fast. Written
+// into the graph, the transposes become Transpose nodes that cancel between one Conv and
+// the next and move past the ops that run on either layout (elementwise ones, Concat, and
+// the pools through their channels-last forms), so a region runs channels last from end to
+// end, transposed at its edges only, and the profile shows every transpose left as a step
+// of its own.
 #include <tern/channels_last.hpp>
 #include <tern/error.hpp>
 #include <tern/recipes.hpp>
@@ -33,11 +35,25 @@ constexpr std::size_t every_input = std::numeric_limits<std::size_t>::max();
 constexpr LayoutRule layout_rules[] = {
     {"Conv", 1, false, "ConvChannelsLast"},
     {"MaxPool", 1, false, "MaxPoolChannelsLast"},
+    {"GlobalAveragePool", 1, false, "GlobalAveragePoolChannelsLast"},
     {"Requantize", 1, true, nullptr},
     {"RequantizeAdd", 2, true, nullptr},
-    {"Relu", 1, false, nullptr},
-    {"Clip", 1, false, nullptr},
     {"Concat", every_input, true, nullptr},
+    // elementwise: every input takes the same layout, so broadcasting between inputs of
+    // one rank (axis by axis) stays as it was
+    {"Add", every_input, false, nullptr},
+    {"Sub", every_input, false, nullptr},
+    {"Mul", every_input, false, nullptr},
+    {"Div", every_input, false, nullptr},
+    {"Relu", 1, false, nullptr},
+    {"LeakyRelu", 1, false, nullptr},
+    {"Clip", 1, false, nullptr},
+    {"Sigmoid", 1, false, nullptr},
+    {"HardSigmoid", 1, false, nullptr},
+    {"HardSwish", 1, false, nullptr},
+    {"Tanh", 1, false, nullptr},
+    {"Cast", 1, false, nullptr},
+    {"TableLookup", 1, false, nullptr},
 };
 
 const LayoutRule* rule_of(const Node& node) {
@@ -115,21 +131,23 @@ void turn(Graph& graph, Node& node, const LayoutRule& rule, std::size_t rank) {
   graph.insert_after(*turned.output(), "Transpose", perm_attr(first));
 }
 
-/// An integer Conv (8-bit X, int8 W) of rank 3 to 5: always worth turning, as its kernel
-/// would transpose X and Y itself.
-bool integer_conv(const Node& node) {
+/// An integer (8-bit X, int8 W) or float32 Conv of rank 3 to 5: always worth turning, as
+/// its kernel would transpose or reorder X and Y itself.
+bool turnable_conv(const Node& node) {
   const Value* x = node.input(0);
   const Value* w = node.input(1);
-  return node.op_type() == "Conv" && x != nullptr && w != nullptr && is_8bit(x->dtype()) &&
-         w->dtype() == DataType::Int8 && x->shape().rank() >= 3 && x->shape().rank() <= 5;
+  if (node.op_type() != "Conv" || x == nullptr || w == nullptr || x->shape().rank() < 3 || x->shape().rank() > 5)
+    return false;
+  return (is_8bit(x->dtype()) && w->dtype() == DataType::Int8) ||
+         (x->dtype() == DataType::Float32 && w->dtype() == DataType::Float32);
 }
 
-/// Turns every integer Conv its backend runs channels last. Returns how many.
+/// Turns every Conv of turnable_conv() its backend runs channels last. Returns how many.
 std::size_t turn_convs(Graph& graph, const std::vector<std::string>& backends) {
   // Chosen first, turned after: a turned Conv's output, the next one's X, has no type yet.
   std::vector<Node*> convs;
   for (Node* node : graph.nodes())
-    if (integer_conv(*node) && runs_channels_last(*node, conv_rule, backends)) convs.push_back(node);
+    if (turnable_conv(*node) && runs_channels_last(*node, conv_rule, backends)) convs.push_back(node);
   for (Node* conv : convs) turn(graph, *conv, conv_rule, conv->output()->shape().rank());
   return convs.size();
 }
@@ -163,28 +181,57 @@ bool read_channels_last(const Graph& graph, const Node& node) {
          std::ranges::all_of(readers, [&](const Node* reader) { return is_transpose(reader, last); });
 }
 
+/// The rule `node` runs channels last by, when it can: one output, data inputs all of one
+/// rank (3 or more), and a backend for its channels-last op type where that differs.
+const LayoutRule* turnable(const Node& node, const std::vector<std::string>& backends) {
+  const LayoutRule* rule = rule_of(node);
+  if (rule == nullptr || node.outputs().size() != 1 || node.input(0) == nullptr) return nullptr;
+  const std::size_t rank = node.input(0)->shape().rank();
+  for (std::size_t i = 0; i < data_count(node, *rule); ++i)
+    if (node.input(i) == nullptr || node.input(i)->shape().rank() != rank) return nullptr;
+  if (rank < 3 || (rule->channels_last && !runs_channels_last(node, *rule, backends))) return nullptr;
+  return rule;
+}
+
+/// True when every reader of `transposed` (a channels-first Transpose's output) can run
+/// channels last and their results meet again: at most one of them has an output read
+/// elsewhere, not counting pooled ones ([N, C, 1, 1] transposes for nothing). Turning them
+/// all then leaves one Transpose where there was one: SiLU's x * Sigmoid(x), squeeze-
+/// excitation's x * f(GlobalAveragePool(x)).
+bool readers_turn_together(const Graph& graph, const Value& transposed, const std::vector<std::string>& backends) {
+  const std::vector<Node*> readers = graph.consumers(transposed);
+  const auto is_reader = [&](const Node* node) { return std::ranges::find(readers, node) != readers.end(); };
+  std::size_t leaving = 0;
+  for (const Node* reader : readers) {
+    if (turnable(*reader, backends) == nullptr) return false;
+    const Value& out = *reader->output();
+    const Shape& shape = out.shape();
+    const bool pooled = std::all_of(shape.begin() + 2, shape.end(), [](std::int64_t d) { return d == 1; });
+    if (!pooled && (graph.is_output(out) || !std::ranges::all_of(graph.consumers(out), is_reader))) ++leaving;
+  }
+  return leaving <= 1;
+}
+
 /// Moves a channels-first Transpose below a node of layout_rules that reads it, turning the
-/// node, where that removes a Transpose: the node is the Transpose's only reader, or every
-/// reader of the node transposes its output back (DenseNet's Concats share their inputs
-/// with later Concats). Its other data inputs, of the same rank, are transposed too.
-/// Returns how many it moved.
+/// node, where that removes a Transpose: the readers of the Transpose turn together
+/// (readers_turn_together), or every reader of the node transposes its output back
+/// (DenseNet's Concats share their inputs with later Concats). Its other data inputs, of
+/// the same rank, are transposed too. Returns how many it moved.
 std::size_t sink_transposes(Graph& graph, const std::vector<std::string>& backends) {
   std::size_t moved = 0;
   for (Node* node : graph.nodes()) {
-    const LayoutRule* rule = rule_of(*node);
-    if (rule == nullptr || node->outputs().size() != 1 || node->input(0) == nullptr) continue;
+    const LayoutRule* rule = turnable(*node, backends);
+    if (rule == nullptr) continue;
     const std::size_t rank = node->input(0)->shape().rank();
-    if (rank < 3) continue;
     const Ints first = to_channels_first(rank);
     const bool feeds_channels_last = read_channels_last(graph, *node);
-    bool movable = true, fed = false;
-    for (std::size_t i = 0; movable && i < data_count(*node, *rule); ++i) {
+    bool fed = false;
+    for (std::size_t i = 0; !fed && i < data_count(*node, *rule); ++i) {
       const Value* input = node->input(i);
-      movable = input != nullptr && input->shape().rank() == rank;
-      fed = fed || (movable && is_transpose(input->producer(), first) && !graph.is_output(*input) &&
-                    (feeds_channels_last || graph.consumers(*input).size() == 1));
+      fed = is_transpose(input->producer(), first) && !graph.is_output(*input) &&
+            (feeds_channels_last || readers_turn_together(graph, *input, backends));
     }
-    if (!movable || !fed || (rule->channels_last && !runs_channels_last(*node, *rule, backends))) continue;
+    if (!fed) continue;
     turn(graph, *node, *rule, rank);
     ++moved;
   }
@@ -193,7 +240,7 @@ std::size_t sink_transposes(Graph& graph, const std::vector<std::string>& backen
 
 } // namespace
 
-std::size_t channels_last_integer_ops(Graph& graph, const std::vector<std::string>& backends) {
+std::size_t channels_last_ops(Graph& graph, const std::vector<std::string>& backends) {
   graph.infer_shapes();
   const std::size_t turned = turn_convs(graph, backends);
   if (turned == 0) return 0;
