@@ -230,7 +230,7 @@ def test_attributes_tags_and_scheduler_recompiling():
     scheduler.forward(True, [aidge_core.Tensor(images)])
     output_node, index = model.get_ordered_outputs()[0]
     float_logits = np.array(output_node.get_operator().get_output(index))
-    reference = tern.SequentialScheduler(tern.load_model(str(CONVNET))).forward(images)[0]
+    reference = tern.SequentialScheduler(tern.load_for_inference(str(CONVNET))).forward(images)[0]
     np.testing.assert_array_equal(float_logits, reference)
 
     # A hand-tagged node keeps its tag through auto_assign_node_precision (manual mixed precision).
@@ -260,6 +260,7 @@ def test_attributes_tags_and_scheduler_recompiling():
     tern.ptq.auto_assign_node_precision(graph, tern.int4, tern.int4, tern.int16)
     graph.node(first.name()).meta["quantization.ptq.precision"] = tern.int8
     tern.ptq.quantize_network(graph, images, clipping_mode=tern.ptq.Clipping.MSE, fake_quantize=True)
+    tern.prepare_for_inference(graph)  # as the compatible scheduler runs it
     np.testing.assert_array_equal(fresh, tern.SequentialScheduler(graph).forward(tern.ptq.scale_input(graph, images))[0])
 
 

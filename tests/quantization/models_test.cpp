@@ -28,11 +28,14 @@ const Dataset& calibration_images() {
   return images;
 }
 
-Graph quantized_model(const std::string& name, ptq::QuantizeOptions options, DataType bits = DataType::Int8) {
+/// `name` quantized, then prepared for inference unless `prepared` is false (the form the
+/// PTQ's later passes, cast_to_integer and to_qdq, take).
+Graph quantized_model(const std::string& name, ptq::QuantizeOptions options, DataType bits = DataType::Int8,
+                      bool prepared = true) {
   Graph graph = load_model(model_path(name));
   ptq::auto_assign_node_precision(graph, bits, bits, bits == DataType::Int8 ? DataType::Int32 : DataType::Int16);
   ptq::quantize_network(graph, calibration_images(), options);
-  prepare_for_inference(graph);
+  if (prepared) prepare_for_inference(graph);
   return graph;
 }
 
@@ -376,9 +379,10 @@ TEST_P(PtqEveryModel, FourBitPerChannelBeatsPyTorchsFourBitFakeQuant) {
 TEST_P(PtqEveryModel, QdqFormClassifiesAsTheIntegerGraph) {
   ptq::QuantizeOptions options;
   options.fake_quantize = true;
-  const Graph fake = quantized_model(GetParam(), options);
+  const Graph fake = quantized_model(GetParam(), options, DataType::Int8, /*prepared=*/false);
   Graph integer = fake.clone();
   ptq::cast_to_integer(integer);
+  prepare_for_inference(integer);
   Graph qdq = fake.clone();
   ptq::to_qdq(qdq);
 
