@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "graphs.hpp"
+#include "integer_reference.hpp"
 #include "op_testing.hpp"
 
 #include <algorithm>
@@ -65,20 +66,16 @@ TEST(CpuNative, TransposeDefaultReversesAxesOfAnyDtype) {
   EXPECT_EQ(values<std::int8_t>(y), (std::vector<std::int8_t>{1, 4, 2, 5, 3, 6}));
 }
 
-// Byte tensors take a tiled path where the perm swaps two runs of axes (to and from
-// channels last among them) and the row loop otherwise: every perm of rank 4 against the
-// index arithmetic, at sizes that leave partial tiles.
-TEST(CpuNative, ByteTransposesFollowEveryPermutation) {
-  const Shape shape{3, 17, 5, 19};
-  std::vector<std::uint8_t> data(static_cast<std::size_t>(shape.numel()));
-  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::uint8_t>(i * 7 % 251);
-  const Tensor x = Tensor::from(shape, DataType::UInt8, data);
-  const std::vector<std::int64_t> in_strides{17 * 5 * 19, 5 * 19, 19, 1};
+/// Every perm of a rank-4 `dtype` tensor of `shape` against the index arithmetic.
+void expect_every_permutation(const Shape& shape, DataType dtype) {
+  std::vector<std::int64_t> data(static_cast<std::size_t>(shape.numel()));
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<std::int64_t>(i * 7 % 251);
+  const Tensor x = tern::test::typed(shape, dtype, data);
+  const std::vector<std::int64_t> in_strides{shape[1] * shape[2] * shape[3], shape[2] * shape[3], shape[3], 1};
   Ints perm{0, 1, 2, 3};
   do {
-    SCOPED_TRACE(::testing::PrintToString(perm));
-    const Tensor y = run_one("Transpose", {input("x", x)}, attrs({{"perm", perm}}));
-    const std::vector<std::uint8_t> out = values<std::uint8_t>(y);
+    SCOPED_TRACE(::testing::PrintToString(perm) + " of " + shape.to_string());
+    const std::vector<std::int64_t> out = run_one("Transpose", {input("x", x)}, attrs({{"perm", perm}})).to_int64s();
     std::size_t k = 0;
     std::int64_t index[4];
     for (index[0] = 0; index[0] < shape[static_cast<std::size_t>(perm[0])]; ++index[0])
@@ -90,6 +87,18 @@ TEST(CpuNative, ByteTransposesFollowEveryPermutation) {
             ASSERT_EQ(out[k], data[static_cast<std::size_t>(source)]) << "at output element " << k;
           }
   } while (std::next_permutation(perm.begin(), perm.end()));
+}
+
+// Tensors of 1- and 4-byte elements take a tiled path where the perm swaps two runs of axes
+// (to and from channels last among them), a copy where one run has a single element (one
+// channel, a 1x1 plane), and the row loop otherwise: every perm of rank 4 against the index
+// arithmetic, at sizes that leave partial tiles.
+TEST(CpuNative, TransposesFollowEveryPermutation) {
+  for (const DataType dtype : {DataType::UInt8, DataType::Int32}) {
+    expect_every_permutation(Shape{3, 17, 5, 19}, dtype);
+    expect_every_permutation(Shape{2, 1, 6, 7}, dtype);
+    expect_every_permutation(Shape{2, 9, 1, 1}, dtype);
+  }
 }
 
 TEST(CpuNative, PadReflectAndEdgeOnTheOnnxExampleData) {

@@ -1,6 +1,6 @@
 #include "byte_relayout.hpp"
 
-#include "native/transpose_bytes.hpp"
+#include "native/transpose_matrices.hpp"
 
 namespace tern::cpu::onednn {
 

@@ -1,7 +1,7 @@
 #pragma once
 // Relayout (layout.hpp) for 8-bit operands of oneDNN's int8 kernels: they want channels
 // last (nwc, nhwc, ndhwc) and oneDNN 2.6's 8-bit reorders between that and Tern's nchw are
-// slow, so a channels-last operand is transposed natively (native/transpose_bytes.hpp).
+// slow, so a channels-last operand is transposed natively (native/transpose_matrices.hpp).
 // Any other pair of layouts goes through Relayout. Only dnnl/*.cpp include this.
 
 #include "layout.hpp"

@@ -2,8 +2,9 @@
 // a fixed stride, so the index math runs once per row, not once per element.
 #include "native/common.hpp"
 #include "native/native_ops.hpp"
-#include "native/transpose_bytes.hpp"
+#include "native/transpose_matrices.hpp"
 
+#include <cstring>
 #include <numeric>
 
 namespace tern::cpu {
@@ -36,7 +37,7 @@ public:
     native::require(node_, y.dtype() == x.dtype(), "output dtype differs from the input's");
     native::require_shape(node_, y.shape(), Shape(dims), "output");
     if (y.numel() == 0) return;
-    if (size_of(x.dtype()) == 1 && transpose_blocks(x, y, perm)) return;
+    if (transpose_blocks(x, y, perm)) return;
 
     // source[d]: the input stride of output axis d.
     const std::vector<std::int64_t> in_strides = native::strides_of(x.shape());
@@ -64,10 +65,13 @@ public:
   }
 
 private:
-  /// Byte tensors whose perm swaps two runs of axes after leading ones, [0..a) [b..r) [a..b)
-  /// (to and from channels last: [N, C, S...] <-> [N, S..., C]), are batched matrix
-  /// transposes: transpose_bytes' tiles. False (nothing done) for any other perm.
+  /// Tensors of 1- or 4-byte elements whose perm swaps two runs of axes after leading ones,
+  /// [0..a) [b..r) [a..b) (to and from channels last: [N, C, S...] <-> [N, S..., C]), are
+  /// batched matrix transposes: transpose_matrices' tiles, or a copy where one run is of
+  /// size 1 (a single channel, a pooled 1x1 plane). False (nothing done) otherwise.
   static bool transpose_blocks(const Tensor& x, Tensor& y, const std::vector<std::int64_t>& perm) {
+    const std::size_t element = size_of(x.dtype());
+    if (element != 1 && element != 4) return false;
     const auto rank = static_cast<std::int64_t>(perm.size());
     std::int64_t a = 0;
     while (a < rank && perm[static_cast<std::size_t>(a)] == a) ++a;
@@ -82,8 +86,15 @@ private:
       for (std::int64_t d = from; d < to; ++d) p *= x.shape()[static_cast<std::size_t>(d)];
       return p;
     };
-    native::transpose_bytes(static_cast<const std::uint8_t*>(x.raw()), static_cast<std::uint8_t*>(y.raw()),
-                            product(0, a), product(a, b), product(b, rank));
+    const std::int64_t count = product(0, a), rows = product(a, b), cols = product(b, rank);
+    if (rows == 1 || cols == 1)
+      std::memcpy(y.raw(), x.raw(), static_cast<std::size_t>(x.numel()) * element);
+    else if (element == 1)
+      native::transpose_bytes(static_cast<const std::uint8_t*>(x.raw()), static_cast<std::uint8_t*>(y.raw()), count,
+                              rows, cols);
+    else
+      native::transpose_words(static_cast<const std::uint32_t*>(x.raw()), static_cast<std::uint32_t*>(y.raw()), count,
+                              rows, cols);
     return true;
   }
 

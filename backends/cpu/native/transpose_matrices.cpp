@@ -1,4 +1,4 @@
-#include "native/transpose_bytes.hpp"
+#include "native/transpose_matrices.hpp"
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -37,29 +37,55 @@ void transpose_tile(const std::uint8_t* src, std::int64_t src_stride, std::uint8
     _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (2 * k + 1) * dst_stride), _mm_unpackhi_epi64(b[k], b[k + 8]));
   }
 }
+
+/// The 4x4 tile of words at src into dst (strides in words): pairs of rows interleaved,
+/// then their 64-bit halves.
+void transpose_tile(const std::uint32_t* src, std::int64_t src_stride, std::uint32_t* dst, std::int64_t dst_stride) {
+  __m128i a[4];
+  for (int i = 0; i < 4; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * src_stride));
+  const __m128i low01 = _mm_unpacklo_epi32(a[0], a[1]), low23 = _mm_unpacklo_epi32(a[2], a[3]);
+  const __m128i high01 = _mm_unpackhi_epi32(a[0], a[1]), high23 = _mm_unpackhi_epi32(a[2], a[3]);
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst), _mm_unpacklo_epi64(low01, low23));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + dst_stride), _mm_unpackhi_epi64(low01, low23));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 2 * dst_stride), _mm_unpacklo_epi64(high01, high23));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + 3 * dst_stride), _mm_unpackhi_epi64(high01, high23));
+}
 #endif
 
-void transpose_one(const std::uint8_t* src, std::uint8_t* dst, std::int64_t rows, std::int64_t cols) {
+/// One rows x cols matrix: Tile x Tile tiles through transpose_tile, element by element
+/// at the edges (or everywhere without SSE2).
+template <int Tile, class Element>
+void transpose_one(const Element* src, Element* dst, std::int64_t rows, std::int64_t cols) {
   std::int64_t r = 0;
 #if defined(__SSE2__)
-  for (; r + 16 <= rows; r += 16) {
+  for (; r + Tile <= rows; r += Tile) {
     std::int64_t c = 0;
-    for (; c + 16 <= cols; c += 16) transpose_tile(src + r * cols + c, cols, dst + c * rows + r, rows);
+    for (; c + Tile <= cols; c += Tile) transpose_tile(src + r * cols + c, cols, dst + c * rows + r, rows);
     for (; c < cols; ++c)
-      for (std::int64_t i = r; i < r + 16; ++i) dst[c * rows + i] = src[i * cols + c];
+      for (std::int64_t i = r; i < r + Tile; ++i) dst[c * rows + i] = src[i * cols + c];
   }
 #endif
   for (; r < rows; ++r)
     for (std::int64_t c = 0; c < cols; ++c) dst[c * rows + r] = src[r * cols + c];
 }
 
+template <int Tile, class Element>
+void transpose_all(const Element* src, Element* dst, std::int64_t count, std::int64_t rows, std::int64_t cols) {
+  const std::int64_t size = rows * cols;
+#pragma omp parallel for if (count * size > (1 << 16))
+  for (std::int64_t m = 0; m < count; ++m) transpose_one<Tile>(src + m * size, dst + m * size, rows, cols);
+}
+
 } // namespace
 
 void transpose_bytes(const std::uint8_t* src, std::uint8_t* dst, std::int64_t count, std::int64_t rows,
                      std::int64_t cols) {
-  const std::int64_t size = rows * cols;
-#pragma omp parallel for if (count * size > (1 << 16))
-  for (std::int64_t m = 0; m < count; ++m) transpose_one(src + m * size, dst + m * size, rows, cols);
+  transpose_all<16>(src, dst, count, rows, cols);
+}
+
+void transpose_words(const std::uint32_t* src, std::uint32_t* dst, std::int64_t count, std::int64_t rows,
+                     std::int64_t cols) {
+  transpose_all<4>(src, dst, count, rows, cols);
 }
 
 } // namespace tern::cpu::native
