@@ -74,8 +74,10 @@ void print_profile(SequentialScheduler& scheduler, const std::vector<Tensor>& in
   std::ranges::sort(ops, [](const auto& a, const auto& b) { return a.second.first > b.second.first; });
   out.text() << "By op type:\n";
   nlohmann::json op_summary = nlohmann::json::array();
+  int width = 20; // the longest name's ("GlobalAveragePoolChannelsLast") where one is longer
+  for (const auto& entry : ops) width = std::max(width, static_cast<int>(entry.first.size()));
   for (const auto& [op, entry] : ops) {
-    out.text() << "  " << std::left << std::setw(20) << op << std::right << std::setw(6) << std::setprecision(1)
+    out.text() << "  " << std::left << std::setw(width) << op << std::right << std::setw(6) << std::setprecision(1)
                << 100 * share(entry.first) << "%" << std::setw(9) << std::setprecision(3) << 1e3 * entry.first
                << " ms in " << entry.second << " step(s)\n";
     op_summary.push_back(

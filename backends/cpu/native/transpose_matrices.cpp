@@ -53,9 +53,14 @@ void transpose_tile(const std::uint32_t* src, std::int64_t src_stride, std::uint
 #endif
 
 /// One rows x cols matrix: Tile x Tile tiles through transpose_tile, element by element
-/// at the edges (or everywhere without SSE2).
+/// at the edges (or everywhere without SSE2), pixel by pixel below Tile rows.
 template <int Tile, class Element>
 void transpose_one(const Element* src, Element* dst, std::int64_t rows, std::int64_t cols) {
+  if (rows < Tile) { // an image's few channels: write each pixel's whole, reading `rows` streams
+    for (std::int64_t c = 0; c < cols; ++c)
+      for (std::int64_t r = 0; r < rows; ++r) dst[c * rows + r] = src[r * cols + c];
+    return;
+  }
   std::int64_t r = 0;
 #if defined(__SSE2__)
   for (; r + Tile <= rows; r += Tile) {
