@@ -526,60 +526,24 @@ Graph turned(const Graph& graph) {
 TEST(CpuDnnl, ChannelsLastConvsMatchTheNaiveLoops) {
   struct Case {
     const char* name;
-    Shape x;
-    Tensor w;
+    Shape x, w;
     Ints pads, strides, dilations;
     std::int64_t group;
     const char* activation;
   };
   const Case cases[] = {
-      {"grouped, asymmetric pads, strides, dilations",
-       Shape{2, 6, 9, 8},
-       random(Shape{4, 3, 3, 2}, 90),
-       {1, 0, 2, 1},
-       {2, 1},
-       {1, 2},
-       2,
-       nullptr},
-      {"depthwise with a channel multiplier",
-       Shape{3, 4, 10, 10},
-       random(Shape{8, 1, 3, 3}, 91),
-       {1, 1, 1, 1},
-       {1, 1},
-       {1, 1},
-       4,
-       nullptr},
-      {"depthwise 3x3 on 32 channels, strides 2",
-       Shape{2, 32, 9, 9},
-       random(Shape{32, 1, 3, 3}, 92),
-       {1, 1, 1, 1},
-       {2, 2},
-       {1, 1},
-       32,
-       "Relu"},
-      {"an image's 3 channels to 32, fused Clip",
-       Shape{2, 3, 15, 15},
-       random(Shape{32, 3, 3, 3}, 93),
-       {1, 1, 1, 1},
-       {2, 2},
-       {1, 1},
-       1,
-       "Clip"},
-      {"1x1, 24 to 40 channels",
-       Shape{2, 24, 6, 5},
-       random(Shape{40, 24, 1, 1}, 94),
-       {0, 0, 0, 0},
-       {1, 1},
-       {1, 1},
-       1,
-       nullptr},
-      {"1x1 strides 2", Shape{1, 16, 7, 8}, random(Shape{32, 16, 1, 1}, 95), {0, 0, 0, 0}, {2, 2}, {1, 1}, 1, nullptr},
-      {"1-D", Shape{2, 16, 12}, random(Shape{24, 16, 3}, 96), {2, 1}, {2}, {1}, 1, nullptr},
+      {"grouped, asymmetric pads, strides, dilations", {2, 6, 9, 8}, {4, 3, 3, 2}, {1, 0, 2, 1}, {2, 1}, {1, 2}, 2, {}},
+      {"depthwise with a channel multiplier", {3, 4, 10, 10}, {8, 1, 3, 3}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 4, {}},
+      {"depthwise 3x3, 32 channels, strides 2", {2, 32, 9, 9}, {32, 1, 3, 3}, {1, 1, 1, 1}, {2, 2}, {1, 1}, 32, "Relu"},
+      {"an image's 3 channels to 32, Clip", {2, 3, 15, 15}, {32, 3, 3, 3}, {1, 1, 1, 1}, {2, 2}, {1, 1}, 1, "Clip"},
+      {"1x1, 24 to 40 channels", {2, 24, 6, 5}, {40, 24, 1, 1}, {0, 0, 0, 0}, {1, 1}, {1, 1}, 1, {}},
+      {"1x1 strides 2", {1, 16, 7, 8}, {32, 16, 1, 1}, {0, 0, 0, 0}, {2, 2}, {1, 1}, 1, {}},
+      {"1-D", {2, 16, 12}, {24, 16, 3}, {2, 1}, {2}, {1}, 1, {}},
   };
   tern::test::register_reference_backend();
   std::uint32_t seed = 100;
   for (const Case& c : cases) {
-    const Tensor b = random(Shape{c.w.shape()[0]}, seed++);
+    const Tensor w = random(c.w, seed++), b = random(Shape{c.w[0]}, seed++);
     Attributes plain;
     plain.set("pads", c.pads);
     plain.set("strides", c.strides);
@@ -592,12 +556,12 @@ TEST(CpuDnnl, ChannelsLastConvsMatchTheNaiveLoops) {
       fused.set("activation_beta", 0.25);
     }
     const std::vector<Tensor> inputs{random(c.x, seed++)};
-    Tensor expected = run_on(conv_graph(c.x, c.w, &b, plain), "reference", inputs)[0];
+    Tensor expected = run_on(conv_graph(c.x, w, &b, plain), "reference", inputs)[0];
     if (c.activation != nullptr)
       expected = map(expected, [&](float v) {
         return std::string_view(c.activation) == "Relu" ? std::max(v, 0.0f) : std::clamp(v, -0.5f, 0.25f);
       });
-    const Graph graph = turned(conv_graph(c.x, c.w, &b, fused));
+    const Graph graph = turned(conv_graph(c.x, w, &b, fused));
     EXPECT_TRUE(close(run_on(graph, "cpu", inputs)[0], expected)) << c.name;
   }
 }
