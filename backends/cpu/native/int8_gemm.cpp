@@ -1,6 +1,7 @@
 #include "native/int8_gemm.hpp"
 
-#include <cstdlib>
+#include "native/cpu_features.hpp"
+
 #include <cstring>
 
 #if defined(__x86_64__)
@@ -54,13 +55,6 @@ __attribute__((target("avx2"))) void multiply_avx2(const std::int16_t* w, std::i
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * block_columns + 8), acc[r][1]);
     }
   }
-}
-
-/// AVX2 unless the CPU lacks it or TERN_CPU_NO_AVX2 is set (CTest runs the integer suites
-/// so, to check the portable path on CPUs that have AVX2).
-bool use_avx2() {
-  static const bool avx2 = __builtin_cpu_supports("avx2") && std::getenv("TERN_CPU_NO_AVX2") == nullptr;
-  return avx2;
 }
 #endif
 
