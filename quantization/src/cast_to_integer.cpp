@@ -328,6 +328,7 @@ void integer_sums_and_averages(Graph& graph, const std::set<const Value*>& integ
 
 void cast_to_integer(Graph& graph, PassContext&, const Options& options) {
   check(graph.meta().has(input_scale_key), "cast_to_integer needs a quantized graph: run quantize_network first");
+  require_unprepared(graph, "cast_to_integer");
   fuse_quantizers(graph);
   // The quantized network reads integer-valued floats (scale_input); clamp and cast them once.
   const auto limit = static_cast<std::int64_t>(std::stod(graph.meta().get<std::string>(input_limit_key)));

@@ -29,6 +29,12 @@ enum class Role {
 
 Role role_of(const Graph& graph, const Node& node);
 
+/// Throws tern::Error naming the first node of `graph` that prepare_for_inference wrote (a
+/// fused activation or requantization, a channels-last op, a RequantizeAdd): the PTQ's
+/// passes take the model as loaded, and would leave such nodes in float without a word.
+/// `pass` begins the message.
+void require_unprepared(const Graph& graph, const std::string& pass);
+
 /// The input of an elementwise function of one tensor: a unary function (Sigmoid,
 /// HardSwish, Tanh, Erf, ...) or arithmetic with a scalar constant (x * 0.5, x + 3, ...);
 /// nullopt for any other node. Its results on the 256 values of an 8-bit input make a table.

@@ -16,6 +16,7 @@
 namespace tern::ptq {
 
 void prepare_network(Graph& graph, PassContext& context, const Options& options) {
+  require_unprepared(graph, "quantize_network");
   fold_batchnorm(graph);
   // The forms the PTQ quantizes: a BN left alone is a depthwise Conv, a spatial mean a pool,
   // a layer normalisation written op by op one node (kept in float), a linear layer written

@@ -1,6 +1,7 @@
 #include "to_qdq.hpp"
 
 #include "cast_to_integer.hpp"
+#include "op_roles.hpp"
 #include "quantize_graph.hpp"
 
 #include <tern/error.hpp>
@@ -540,6 +541,7 @@ private:
 
 void to_qdq(Graph& graph, PassContext& context, const Options& options) {
   check(graph.meta().has(input_scale_key), "to_qdq needs a quantized graph: run quantize_network first");
+  require_unprepared(graph, "to_qdq");
   const std::vector<Node*> nodes = graph.nodes();
   if (std::none_of(nodes.begin(), nodes.end(), [](const Node* n) { return n->op_type() == "Requantize"; }))
     cast_to_integer(graph, context, options);

@@ -179,6 +179,21 @@ TEST_F(PtqApi, UntaggedGraphIsRefusedWithTheReason) {
   }
 }
 
+// A graph prepared for inference has fused activations (and channels-last Convs where a
+// backend runs them) the PTQ does not quantize: it says so instead of leaving them float.
+TEST_F(PtqApi, GraphPreparedForInferenceIsRefusedWithTheReason) {
+  Graph graph = small_net();
+  prepare_for_inference(graph);
+  ptq::auto_assign_node_precision(graph, DataType::Int8, DataType::Int8, DataType::Int32);
+  try {
+    ptq::quantize_network(graph, std::vector<Tensor>{images()}, plain_options());
+    FAIL() << "a prepared graph was quantized";
+  } catch (const Error& error) {
+    EXPECT_NE(std::string(error.what()).find("quantize_network: "), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("written by prepare_for_inference"), std::string::npos) << error.what();
+  }
+}
+
 TEST_F(PtqApi, UnsupportedNodesAreListedOrKeptInFloatOnRequest) {
   // The largest logit of each sample: a reduction over the classes has no integer form.
   const auto with_reduce_max = [] {
