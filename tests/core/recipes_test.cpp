@@ -12,15 +12,10 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using tern::test::count_of;
 using tern::test::random_tensor;
 
 namespace {
-
-std::size_t count_ops(const Graph& graph, const std::string& op) {
-  std::size_t count = 0;
-  for (const tern::Node* node : graph.nodes()) count += node->op_type() == op;
-  return count;
-}
 
 /// x[N,3,6,6] -> Conv(3->4, 3x3, pad 1) [-> bias] -> BN -> Relu -> y
 Graph conv_bn(bool with_bias) {
@@ -57,7 +52,7 @@ TEST_F(Recipes, FoldBatchNormIntoConvKeepsResults) {
     const Graph original = conv_bn(with_bias);
     Graph folded = original.clone();
     EXPECT_EQ(tern::fold_batchnorm(folded), 1u);
-    EXPECT_EQ(count_ops(folded, "BatchNormalization"), 0u);
+    EXPECT_EQ(count_of(folded, "BatchNormalization"), 0u);
     EXPECT_EQ(folded.find_node("conv")->inputs().size(), 3u); // it gained a bias
     EXPECT_NO_THROW(folded.validate());
     const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 21);
@@ -95,7 +90,7 @@ TEST_F(Recipes, FoldBatchNormLeavesASharedConvOutputAlone) {
   Graph graph = conv_bn(true);
   graph.add_output("c"); // the conv output is also a graph output: folding would change it
   EXPECT_EQ(tern::fold_batchnorm(graph), 0u);
-  EXPECT_EQ(count_ops(graph, "BatchNormalization"), 1u);
+  EXPECT_EQ(count_of(graph, "BatchNormalization"), 1u);
 }
 
 /// x[N,5] -> MatMul(W[5,3]) -> Add(bias) -> y, the bias on either side, as [3] or [1,3].
@@ -121,7 +116,7 @@ TEST_F(Recipes, MatMulAndBiasAddBecomeOneGemm) {
       ASSERT_EQ(tern::matmul_as_gemm(turned), 1u);
       EXPECT_EQ(turned.find_node("fc")->meta().get<std::string>("weights"), "int4");
       EXPECT_EQ(turned.find_node("fc")->meta().get<std::string>("precision"), "int32");
-      EXPECT_EQ(count_ops(turned, "Add"), 0u);
+      EXPECT_EQ(count_of(turned, "Add"), 0u);
       ASSERT_NE(turned.find_node("fc"), nullptr);
       EXPECT_EQ(turned.find_node("fc")->op_type(), "Gemm");
       EXPECT_EQ(turned.find_node("fc")->inputs().size(), 3u);
@@ -147,7 +142,7 @@ TEST_F(Recipes, MatMulAsGemmLeavesOtherAddsAndRanksAlone) {
   // A bias that broadcasts over rows ([4,1]) is no Gemm bias: the MatMul turns, the Add stays.
   Graph column = matmul_add(false, Shape{4, 1});
   EXPECT_EQ(tern::matmul_as_gemm(column), 1u);
-  EXPECT_EQ(count_ops(column, "Add"), 1u);
+  EXPECT_EQ(count_of(column, "Add"), 1u);
   EXPECT_EQ(column.find_node("fc")->inputs().size(), 2u);
   // A rank-3 input is a batched MatMul, which Gemm cannot express.
   Graph batched;
@@ -285,6 +280,6 @@ TEST_F(Recipes, FoldShapesOfAStaticInputLeavesNoShapeNode) {
   // The Gather now reads a constant: fold_constants' work; the Shape itself is one.
   EXPECT_EQ(constant_of(graph, "dims"), (std::vector<std::int64_t>{2, 3, 4}));
   EXPECT_EQ(constant_of(graph, "count"), (std::vector<std::int64_t>{24}));
-  EXPECT_EQ(count_ops(graph, "Shape") + count_ops(graph, "Size"), 0u);
+  EXPECT_EQ(count_of(graph, "Shape") + count_of(graph, "Size"), 0u);
   EXPECT_EQ(graph.node_count(), 1u);
 }

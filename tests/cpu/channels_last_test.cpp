@@ -19,14 +19,9 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using tern::test::count_of;
 using tern::test::Values;
 using Ints = std::vector<std::int64_t>;
-
-std::size_t count_of(const Graph& graph, const std::string& op_type) {
-  const std::vector<tern::Node*> nodes = graph.nodes();
-  return static_cast<std::size_t>(
-      std::ranges::count_if(nodes, [&](const tern::Node* node) { return node->op_type() == op_type; }));
-}
 
 /// The requantization a Conv writes its 8-bit output with (tern::fuse_requantize's attributes).
 void requantize_output(Attributes& a, std::vector<double> scale, std::int64_t lo, std::int64_t hi, const char* to) {

@@ -19,13 +19,8 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using tern::test::count_of;
 using Ints = std::vector<std::int64_t>;
-
-std::size_t count_ops(const Graph& graph, const std::string& op) {
-  const std::vector<tern::Node*> nodes = graph.nodes();
-  return static_cast<std::size_t>(
-      std::count_if(nodes.begin(), nodes.end(), [&](const tern::Node* n) { return n->op_type() == op; }));
-}
 
 Tensor run(const Graph& graph, const Tensor& x) { return tern::SequentialScheduler(graph, {"cpu"}).forward({x})[0]; }
 
@@ -85,7 +80,7 @@ TEST(CpuCanonicalForms, OpByOpLayerNormBecomesOneNodeWithTheSameResults) {
 TEST(CpuCanonicalForms, LayerNormOverALeadingAxisIsLeftAlone) {
   Graph graph = decomposed_layer_norm({1});
   EXPECT_EQ(tern::fuse_layer_norm(graph), 0u);
-  EXPECT_EQ(count_ops(graph, "LayerNormalization"), 0u);
+  EXPECT_EQ(count_of(graph, "LayerNormalization"), 0u);
 }
 
 TEST(CpuCanonicalForms, LoneBatchNormBecomesADepthwiseConvWithTheSameResults) {

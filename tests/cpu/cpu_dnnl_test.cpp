@@ -22,6 +22,7 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using tern::test::count_of;
 using Ints = std::vector<std::int64_t>;
 constexpr auto f32 = DataType::Float32;
 
@@ -513,12 +514,6 @@ TEST(CpuDnnl, GlobalAveragePool) {
 // tern::channels_last_ops turns each float Conv into ConvChannelsLast between Transposes
 // (and the pools after it into their channels-last forms); oneDNN then runs its nhwc
 // kernels on Tern's tensors as they are. These run the turned graphs against naive loops.
-
-std::size_t count_of(const Graph& graph, const std::string& op_type) {
-  const std::vector<tern::Node*> nodes = graph.nodes();
-  return static_cast<std::size_t>(
-      std::ranges::count_if(nodes, [&](const tern::Node* node) { return node->op_type() == op_type; }));
-}
 
 /// `graph` with channels_last_ops for "cpu", which must turn its one Conv and keep only
 /// the Transposes of the input and the output.

@@ -14,6 +14,8 @@
 namespace tern::ptq {
 namespace {
 
+using test::count_of;
+
 /// Both passes over `batches`, as compute_ranges runs them.
 ValueStatistics statistics_of(const std::vector<std::vector<float>>& batches, std::size_t bins) {
   ValueStatistics statistics(bins);
@@ -203,12 +205,6 @@ Graph depthwise_net() {
   graph.add_output("y");
   graph.infer_shapes();
   return graph;
-}
-
-std::size_t count_of(const Graph& graph, const std::string& op) {
-  const std::vector<Node*> nodes = graph.nodes();
-  return static_cast<std::size_t>(
-      std::count_if(nodes.begin(), nodes.end(), [&](const Node* node) { return node->op_type() == op; }));
 }
 
 TEST(CrossLayerEqualization, EqualisesThroughDepthwiseConvolutionsAndReluSix) {

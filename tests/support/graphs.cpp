@@ -13,6 +13,12 @@ Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> e
   return attrs;
 }
 
+std::size_t count_of(const Graph& graph, const std::string& op_type) {
+  std::size_t count = 0;
+  for (const Node* node : graph.nodes()) count += node->op_type() == op_type;
+  return count;
+}
+
 Graph relu_chain(int layers, std::int64_t width) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{Shape::dynamic, width});

@@ -4,6 +4,7 @@
 #include <tern/tern.hpp>
 
 #include <cstdint>
+#include <string>
 
 namespace tern::test {
 
@@ -18,6 +19,9 @@ Tensor run_reference(const Graph& graph, const Tensor& input);
 
 /// Node attributes from {key, value} pairs, e.g. attributes({{"axis", std::int64_t{1}}}).
 Attributes attributes(std::initializer_list<std::pair<const char*, Attribute>> entries);
+
+/// How many nodes of `graph` have op type `op_type`.
+std::size_t count_of(const Graph& graph, const std::string& op_type);
 
 /// Largest |a[i] - b[i]|; fails the current test when the element counts differ.
 double max_abs_diff(const Tensor& a, const Tensor& b);
