@@ -40,4 +40,12 @@ Shape channels_last_shape(const Shape& channels_first) {
   return permuted(channels_first, to_channels_last(channels_first.rank()));
 }
 
+Shape channels_first_view(const Shape& shape, bool channels_last) {
+  return channels_last ? channels_first_shape(shape) : shape;
+}
+
+Shape in_layout(const Shape& channels_first, bool channels_last) {
+  return channels_last ? channels_last_shape(channels_first) : channels_first;
+}
+
 } // namespace tern

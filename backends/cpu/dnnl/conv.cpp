@@ -35,12 +35,12 @@ Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
 }
 
 dnnl::memory::desc Convolution::user_desc(const Shape& shape) const {
-  return channels_last_ ? channels_last(dims_of(channels_first_shape(shape))) : plain_desc(dims_of(shape));
+  return tensor_desc(dims_of(channels_first_view(shape, channels_last_)), channels_last_);
 }
 
 void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
-  const Shape x = channels_last_ ? channels_first_shape(inputs[0].shape()) : inputs[0].shape();
-  const Shape y = channels_last_ ? channels_first_shape(y_view) : y_view;
+  const Shape x = channels_first_view(inputs[0].shape(), channels_last_);
+  const Shape y = channels_first_view(y_view, channels_last_);
   const Shape& w = inputs[1].shape();
   require(x.rank() >= 3 && x.rank() <= 5,
           [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });

@@ -57,17 +57,10 @@ public:
         weights_(constant_input(node, 1) != nullptr), requantization_(native::requantization_of(node, "requantize_")) {}
 
 private:
-  /// `shape` as [N, C, D...] (a ConvChannelsLast's X and Y are [N, D..., C]).
-  Shape channels_first_view(const Shape& shape) const { return channels_last_ ? channels_first_shape(shape) : shape; }
-  /// The layout in which Tern's tensor of `dims` ([N, C, D...]) holds its elements.
-  memory::desc tensor_desc(const Shape& dims, memory::data_type type) const {
-    return channels_last_ ? onednn::channels_last(dims_of(dims), type) : plain_desc(dims_of(dims), type);
-  }
-
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
-    const Shape x = channels_first_view(inputs[0].shape());
+    const Shape x = channels_first_view(inputs[0].shape(), channels_last_);
     const Shape& w = inputs[1].shape();
-    const Shape y = channels_first_view(outputs[0].shape());
+    const Shape y = channels_first_view(outputs[0].shape(), channels_last_);
     require(inputs[0].dtype() != DataType::Int32 && inputs[1].dtype() == DataType::Int8, [&] {
       return "expected int8/uint8 X and int8 W, got " + inputs[0].describe() + " and " + inputs[1].describe();
     });
@@ -141,9 +134,9 @@ private:
       return "oneDNN has no int8 convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
     });
     conv_ = Primitive(pd);
-    src_.prepare(tensor_desc(src, src_type), pd.src_desc(), ScratchSlot::Source);
+    src_.prepare(tensor_desc(dims_of(src), channels_last_, src_type), pd.src_desc(), ScratchSlot::Source);
     weights_.prepare(plain_desc(weight_dims, s8), pd.weights_desc());
-    dst_.prepare(tensor_desc(y, dst_type), pd.dst_desc(), ScratchSlot::Destination);
+    dst_.prepare(tensor_desc(dims_of(y), channels_last_, dst_type), pd.dst_desc(), ScratchSlot::Destination);
     accumulators_ = requantization_ && !in_primitive_ ? Tensor(outputs[0].shape(), DataType::Int32) : Tensor();
     // The requantization's channels: Y's second axis, or its last (a pixel's values).
     requantized_channels_ = y[1];

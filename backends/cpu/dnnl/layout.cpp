@@ -24,6 +24,10 @@ dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type)
   return dnnl::memory::desc(dims, type, last[dims.size() - 3]);
 }
 
+dnnl::memory::desc tensor_desc(const Dims& dims, bool channels_last, dnnl::memory::data_type type) {
+  return channels_last ? onednn::channels_last(dims, type) : plain_desc(dims, type);
+}
+
 bool is_reference(const dnnl::primitive_desc_base& pd) {
   return std::string_view(pd.impl_info_str()).starts_with("ref");
 }

@@ -22,6 +22,10 @@ dnnl::memory::desc channel_blocked(const Dims& dims);
 /// `dims` ([N, C, spatial...], rank 3 to 5) of `type` with the channels innermost (nwc,
 /// nhwc, ndhwc): the layout of ConvChannelsLast's and MaxPoolChannelsLast's tensors.
 dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+/// The layout in which Tern's tensor of channels-first `dims` holds its elements: row-major,
+/// or channels last for a ChannelsLast op's X and Y (`channels_last`).
+dnnl::memory::desc tensor_desc(const Dims& dims, bool channels_last,
+                               dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 /// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
 bool is_reference(const dnnl::primitive_desc_base& pd);
 

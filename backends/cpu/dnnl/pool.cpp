@@ -91,16 +91,14 @@ private:
             [&] { return "X is " + x_view.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
     require(y_view.rank() == x_view.rank(),
             [&] { return "Y " + y_view.to_string() + " must have the rank of X " + x_view.to_string(); });
-    const Shape x = channels_last_ ? channels_first_shape(x_view) : x_view;
-    const Shape y = channels_last_ ? channels_first_shape(y_view) : y_view;
+    const Shape x = channels_first_view(x_view, channels_last_);
+    const Shape y = channels_first_view(y_view, channels_last_);
     const Pooling pooling(node(), kind_, x, y);
     divisor_fix_ = pooling.divisor_fix;
     // Tern's layouts: pooling is bound by memory traffic, so reordering to a blocked layout
     // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw and nhwc.
-    const auto desc = [&](const Shape& shape) {
-      return channels_last_ ? channels_last(dims_of(shape)) : plain_desc(dims_of(shape));
-    };
-    const dnnl::memory::desc src = desc(x), dst = desc(y);
+    const dnnl::memory::desc src = tensor_desc(dims_of(x), channels_last_),
+                             dst = tensor_desc(dims_of(y), channels_last_);
     src_ = unbound(src);
     dst_ = unbound(dst);
     pool_ = Primitive(pooling.primitive_desc(src, dst));

@@ -233,8 +233,7 @@ private:
       return "X " + x_shape.to_string() + ", Y " + y_shape.to_string() + ": expected 1-, 2- or 3-D pooling";
     });
     // The geometry of [N, C, D...]; channels last, the same tensors seen so.
-    const auto first = [&](const Shape& shape) { return channels_last_ ? channels_first_shape(shape) : shape; };
-    const Shape xs = first(x_shape), ys = first(y_shape);
+    const Shape xs = channels_first_view(x_shape, channels_last_), ys = channels_first_view(y_shape, channels_last_);
     native::require(node_, ys[0] == xs[0] && ys[1] == xs[1], [&] {
       return "X " + x_shape.to_string() + ", Y " + y_shape.to_string() + ": expected as many images and channels";
     });

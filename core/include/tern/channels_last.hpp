@@ -19,5 +19,10 @@ std::vector<std::int64_t> to_channels_first(std::size_t rank);
 Shape channels_first_shape(const Shape& channels_last);
 /// [N, D..., C] of a channels-first [N, C, D...] (rank >= 2).
 Shape channels_last_shape(const Shape& channels_first);
+/// [N, C, D...] of a tensor of `shape` that is channels last when `channels_last` (a
+/// ChannelsLast op's X or Y), channels first otherwise: the view window arithmetic reads.
+Shape channels_first_view(const Shape& shape, bool channels_last);
+/// The reverse: the shape of a tensor whose channels-first view is `channels_first`.
+Shape in_layout(const Shape& channels_first, bool channels_last);
 
 } // namespace tern

@@ -50,7 +50,7 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
     require_same_dtype(ctx, 0, 1);
   }
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_last ? channels_first_shape(ctx.shape(0)) : ctx.shape(0);
+  const Shape x = channels_first_view(ctx.shape(0), channels_last);
   const Shape& w = ctx.shape(1);
   require_rank(ctx, 1, x.rank(), x.rank());
 
@@ -85,7 +85,7 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
   const Shape out = window_output(ctx, x, kernel, w[0]);
-  ctx.set_output(0, y, channels_last ? channels_last_shape(out) : out);
+  ctx.set_output(0, y, in_layout(out, channels_last));
 }
 
 void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, false); }
@@ -136,9 +136,9 @@ void infer_conv_transpose(InferenceContext& ctx) {
 /// X and Y channels last when `channels_last` (MaxPoolChannelsLast).
 Shape pool_output(const InferenceContext& ctx, bool channels_last = false) {
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_last ? channels_first_shape(ctx.shape(0)) : ctx.shape(0);
+  const Shape x = channels_first_view(ctx.shape(0), channels_last);
   const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
-  return channels_last ? channels_last_shape(out) : out;
+  return in_layout(out, channels_last);
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -166,23 +166,18 @@ void infer_average_pool(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), pool_output(ctx));
 }
 
-void infer_global_average_pool(InferenceContext& ctx) {
+/// GlobalAveragePool: Y [N, C, 1...] of X [N, C, D...]; with `channels_last`
+/// (GlobalAveragePoolChannelsLast, the squeeze-excitation blocks' pool of a channels-last
+/// region) Y [N, 1..., C] of X [N, D..., C].
+void infer_global_pool(InferenceContext& ctx, bool channels_last) {
   require_float(ctx, 0);
   require_rank(ctx, 0, 3, SIZE_MAX);
-  Ints dims = ctx.shape(0).dims();
+  Ints dims = channels_first_view(ctx.shape(0), channels_last).dims();
   std::fill(dims.begin() + 2, dims.end(), 1);
-  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
+  ctx.set_output(0, ctx.dtype(0), in_layout(Shape(std::move(dims)), channels_last));
 }
-
-// GlobalAveragePool on X [N, D..., C], Y [N, 1..., C]: the squeeze-excitation blocks' pool
-// of a channels-last region.
-void infer_global_average_pool_channels_last(InferenceContext& ctx) {
-  require_float(ctx, 0);
-  require_rank(ctx, 0, 3, SIZE_MAX);
-  Ints dims = ctx.shape(0).dims();
-  std::fill(dims.begin() + 1, dims.end() - 1, 1);
-  ctx.set_output(0, ctx.dtype(0), Shape(std::move(dims)));
-}
+void infer_global_average_pool(InferenceContext& ctx) { infer_global_pool(ctx, false); }
+void infer_global_average_pool_channels_last(InferenceContext& ctx) { infer_global_pool(ctx, true); }
 
 } // namespace
 
