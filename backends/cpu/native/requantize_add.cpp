@@ -27,8 +27,8 @@ inline double round_half_even_term(double x) {
 /// `per_element` (a channels-last pixel: one channel each), else sa[0], sb[0], s[0] (a row
 /// of one channel). The terms and their sum are exact in double (the recipe fuses only sums
 /// within int32); float32(sum) then rounds as the int32 -> float32 conversion of the
-/// unfused Requantize does. Inlined into add_row_portable and add_row_avx2, vectorised for
-/// each one's instruction set (two or four doubles at a time).
+/// unfused Requantize does. Inlined into add_row and add_row_avx2, vectorised for each
+/// one's instruction set (two or four doubles at a time).
 template <bool per_element, class A, class B, class Y>
 [[gnu::always_inline]] inline void add_row_loop(const A* a, const B* b, Y* y, std::int64_t count, const float* sa,
                                                 const float* sb, const float* s, float lo, float hi) {
@@ -40,12 +40,6 @@ template <bool per_element, class A, class B, class Y>
     const float v = static_cast<float>(ta + tb) * s[k];
     y[i] = static_cast<Y>(native::round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo));
   }
-}
-
-template <bool per_element, class A, class B, class Y>
-void add_row_portable(const A* a, const B* b, Y* y, std::int64_t count, const float* sa, const float* sb,
-                      const float* s, float lo, float hi) {
-  add_row_loop<per_element>(a, b, y, count, sa, sb, s, lo, hi);
 }
 
 #if defined(__x86_64__)
@@ -64,7 +58,7 @@ template <bool per_element, class A, class B, class Y> void add_row(const A* a, 
 #if defined(__x86_64__)
   if (native::use_avx2()) return add_row_avx2<per_element>(a, b, y, count, sa, sb, s, lo, hi);
 #endif
-  add_row_portable<per_element>(a, b, y, count, sa, sb, s, lo, hi);
+  add_row_loop<per_element>(a, b, y, count, sa, sb, s, lo, hi);
 }
 
 class RequantizeAddKernel final : public Kernel {
