@@ -67,8 +67,9 @@ std::vector<tern::KernelDef> kernel_table() {
       {"Gemm", {f32, f32, optional(f32)}, make_gemm, nullptr, onednn},
       {"MatMul", {f32, f32}, make_matmul, nullptr, onednn},
       {"MaxPool", {f32}, make_max_pool, pool_support, onednn},
-      // the same on channels-last X and Y (the core's channels_last_ops writes them)
-      {"ConvChannelsLast", {f32, f32, optional(f32)}, make_conv_channels_last, conv_support, onednn},
+      // the same on channels-last X and Y (the core's channels_last_ops writes them), with
+      // an optional residual Z added before the activation (fuse_residual_adds)
+      {"ConvChannelsLast", {f32, f32, optional(f32), optional(f32)}, make_conv_channels_last, conv_support, onednn},
       {"MaxPoolChannelsLast", {f32}, make_max_pool_channels_last, pool_support, onednn},
       {"GlobalAveragePoolChannelsLast", {f32}, make_global_average_pool_channels_last, pool_support, onednn},
       {"AveragePool", {f32}, make_average_pool, pool_support, onednn},

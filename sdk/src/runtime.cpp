@@ -18,6 +18,8 @@ void prepare_for_inference(Graph& graph, const std::vector<std::string>& backend
   fuse_requantize(graph);
   fuse_requantize_add(graph);
   channels_last_ops(graph, backends);
+  fuse_residual_adds(graph, backends);
+  fuse_activations(graph); // the activations that read a residual sum
 }
 
 void set_input_shape(Graph& graph, const std::string& name, const Shape& shape,

@@ -22,6 +22,7 @@ using tern::DataType;
 using tern::Graph;
 using tern::Shape;
 using tern::Tensor;
+using tern::test::close_to;
 using tern::test::count_of;
 using Ints = std::vector<std::int64_t>;
 constexpr auto f32 = DataType::Float32;
@@ -33,24 +34,13 @@ std::vector<Tensor> run_on(const Graph& graph, const std::string& backend, const
   return scheduler.forward(inputs);
 }
 
-/// Same shape and every element within 1e-4 relative (absolute 1e-4 below magnitude 1).
-::testing::AssertionResult close(const Tensor& actual, const Tensor& expected) {
-  if (actual.shape() != expected.shape())
-    return ::testing::AssertionFailure() << "shape " << actual.shape() << " != expected " << expected.shape();
-  const auto a = actual.to_doubles(), e = expected.to_doubles();
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (!(std::abs(a[i] - e[i]) <= 1e-4 * std::max(1.0, std::abs(e[i]))))
-      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " != expected " << e[i];
-  return ::testing::AssertionSuccess();
-}
-
 /// The same graph on "cpu" and on the naive "reference" backend.
 void expect_matches_reference(const Graph& graph, const std::vector<Tensor>& inputs) {
   tern::test::register_reference_backend();
   const auto expected = run_on(graph, "reference", inputs);
   const auto actual = run_on(graph, "cpu", inputs);
   ASSERT_EQ(actual.size(), expected.size());
-  for (std::size_t i = 0; i < actual.size(); ++i) EXPECT_TRUE(close(actual[i], expected[i])) << "output " << i;
+  for (std::size_t i = 0; i < actual.size(); ++i) EXPECT_TRUE(close_to(actual[i], expected[i])) << "output " << i;
 }
 
 Tensor random(const Shape& shape, std::uint32_t seed, float low = -1.0f, float high = 1.0f) {
@@ -130,7 +120,7 @@ TEST(CpuDnnl, ConvWithComputedWeightsSeesNewWeightsEveryRun) {
   const Tensor x = random(Shape{1, 16, 7, 7}, 6);
   for (std::uint32_t seed : {7u, 8u}) {
     const std::vector<Tensor> inputs{x, random(Shape{16, 16, 3, 3}, seed)};
-    EXPECT_TRUE(close(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "weights seed " << seed;
+    EXPECT_TRUE(close_to(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "weights seed " << seed;
   }
 }
 
@@ -145,7 +135,7 @@ TEST(CpuDnnl, OneDimensionalConvEqualsTwoDimensionalWithHeightOne) {
   tern::test::register_reference_backend();
   const auto expected = run_on(conv_graph(Shape{2, 3, 1, 12}, w.reshaped(Shape{5, 3, 1, 3}), &b, attrs2), "reference",
                                {x.reshaped(Shape{2, 3, 1, 12})});
-  EXPECT_TRUE(close(actual[0], expected[0].reshaped(actual[0].shape())));
+  EXPECT_TRUE(close_to(actual[0], expected[0].reshaped(actual[0].shape())));
 }
 
 /// Conv with a fused activation on "cpu" against the reference Conv followed by `post` loops.
@@ -161,7 +151,7 @@ void expect_fused_conv(const std::string& activation, double alpha, double beta,
   tern::test::register_reference_backend();
   const Tensor expected = map(run_on(conv_graph(x.shape(), w, &b, plain), "reference", {x})[0], post);
   const Tensor actual = run_on(conv_graph(x.shape(), w, &b, fused), "cpu", {x})[0];
-  EXPECT_TRUE(close(actual, expected)) << activation;
+  EXPECT_TRUE(close_to(actual, expected)) << activation;
 }
 
 TEST(CpuDnnl, ConvAppliesFusedActivations) {
@@ -186,7 +176,7 @@ TEST(CpuDnnl, FusedConvReluMatchesConvThenRelu) {
   unfused.add_output("y");
   tern::test::register_reference_backend();
   const Tensor actual = run_on(conv_graph(x.shape(), w, nullptr, fused), "cpu", {x})[0];
-  EXPECT_TRUE(close(actual, run_on(unfused, "reference", {x})[0]));
+  EXPECT_TRUE(close_to(actual, run_on(unfused, "reference", {x})[0]));
   EXPECT_GT(std::ranges::count(actual.to_doubles(), 0.0), 0); // the activation did clip something
 }
 
@@ -214,7 +204,7 @@ TEST(CpuDnnl, BatchSizeChangesBetweenForwards) {
     const std::vector<Tensor> inputs{random(Shape{batch, 3, 8, 8}, seed++)};
     const Tensor y = cpu.forward(inputs)[0];
     EXPECT_EQ(y.shape(), (Shape{batch, 8, 8, 8}));
-    EXPECT_TRUE(close(y, reference.forward(inputs)[0])) << "batch " << batch;
+    EXPECT_TRUE(close_to(y, reference.forward(inputs)[0])) << "batch " << batch;
   }
 }
 
@@ -236,7 +226,7 @@ TEST(CpuDnnl, BlockedConvKeepsPackedWeightsAcrossBatchSizes) {
     const std::vector<Tensor> inputs{random(Shape{batch, 32, 9, 9}, seed++)};
     const Tensor y = cpu.forward(inputs)[0];
     EXPECT_EQ(y.shape(), (Shape{batch, 64, 9, 9}));
-    EXPECT_TRUE(close(y, reference.forward(inputs)[0])) << "batch " << batch;
+    EXPECT_TRUE(close_to(y, reference.forward(inputs)[0])) << "batch " << batch;
   }
 }
 
@@ -274,7 +264,7 @@ TEST(CpuDnnl, BlockedOneDimensionalConvEqualsTwoDimensional) {
   tern::test::register_reference_backend();
   const auto expected = run_on(conv_graph(Shape{2, 16, 1, 12}, w.reshaped(Shape{32, 16, 1, 3}), nullptr, attrs2),
                                "reference", {x.reshaped(Shape{2, 16, 1, 12})});
-  EXPECT_TRUE(close(actual[0], expected[0].reshaped(actual[0].shape())));
+  EXPECT_TRUE(close_to(actual[0], expected[0].reshaped(actual[0].shape())));
 }
 
 // --- Gemm, MatMul -------------------------------------------------------------------------
@@ -317,7 +307,7 @@ TEST(CpuDnnl, GemmFlattensRankFourAAndAppliesFusedActivation) {
                               [](float v) { return v < 0 ? 0.2f * v : v; });
   attrs.set("activation", std::string("LeakyRelu"));
   attrs.set("activation_alpha", 0.2);
-  EXPECT_TRUE(close(run_on(gemm_graph(a.shape(), b, &c, attrs), "cpu", {a})[0], expected));
+  EXPECT_TRUE(close_to(run_on(gemm_graph(a.shape(), b, &c, attrs), "cpu", {a})[0], expected));
 }
 
 TEST(CpuDnnl, GemmKeepsPackedConstantWeightsAcrossBatchSizes) {
@@ -330,7 +320,7 @@ TEST(CpuDnnl, GemmKeepsPackedConstantWeightsAcrossBatchSizes) {
   std::uint32_t seed = 82;
   for (std::int64_t batch : {16, 1, 16, 5}) {
     const std::vector<Tensor> inputs{random(Shape{batch, 72}, seed++)};
-    EXPECT_TRUE(close(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "batch " << batch;
+    EXPECT_TRUE(close_to(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "batch " << batch;
   }
 }
 
@@ -345,7 +335,7 @@ TEST(CpuDnnl, GemmWithComputedWeightsSeesNewWeightsEveryRun) {
   const Tensor a = random(Shape{4, 24}, 86);
   for (std::uint32_t seed : {87u, 88u}) {
     const std::vector<Tensor> inputs{a, random(Shape{24, 40}, seed)};
-    EXPECT_TRUE(close(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "weights seed " << seed;
+    EXPECT_TRUE(close_to(cpu.forward(inputs)[0], reference.forward(inputs)[0])) << "weights seed " << seed;
   }
 }
 
@@ -389,17 +379,17 @@ TEST(CpuDnnl, MatMulBroadcastsBatchDimensions) {
   // [2, 1, 3, 4] x [3, 4, 5] -> [2, 3, 3, 5]: a broadcast on axis 1, b on axis 0.
   const Tensor a = random(Shape{2, 1, 3, 4}, 40), b = random(Shape{3, 4, 5}, 41);
   const Tensor y = run_on(two_input_graph("MatMul", a.shape(), b.shape()), "cpu", {a, b})[0];
-  EXPECT_TRUE(close(y, naive_matmul(a, b, Shape{2, 3, 3, 5})));
+  EXPECT_TRUE(close_to(y, naive_matmul(a, b, Shape{2, 3, 3, 5})));
   // And the other way round: a carries the batch, b is a plain matrix.
   const Tensor c = random(Shape{3, 2, 5}, 42), d = random(Shape{5, 6}, 43);
-  EXPECT_TRUE(close(run_on(two_input_graph("MatMul", c.shape(), d.shape()), "cpu", {c, d})[0],
-                    naive_matmul(c, d, Shape{3, 2, 6})));
+  EXPECT_TRUE(close_to(run_on(two_input_graph("MatMul", c.shape(), d.shape()), "cpu", {c, d})[0],
+                       naive_matmul(c, d, Shape{3, 2, 6})));
 }
 
 TEST(CpuDnnl, MatMulPromotesAVectorOperand) {
   const Tensor a = random(Shape{2, 3, 4}, 44), v = random(Shape{4}, 45);
   const Tensor y = run_on(two_input_graph("MatMul", a.shape(), v.shape()), "cpu", {a, v})[0];
-  EXPECT_TRUE(close(y, naive_matmul(a, v.reshaped(Shape{4, 1}), Shape{2, 3, 1}).reshaped(Shape{2, 3})));
+  EXPECT_TRUE(close_to(y, naive_matmul(a, v.reshaped(Shape{4, 1}), Shape{2, 3, 1}).reshaped(Shape{2, 3})));
 }
 
 // --- pooling ------------------------------------------------------------------------------
@@ -471,10 +461,10 @@ TEST(CpuDnnl, MaxPoolWithCeilModePadsAndDilations) {
   const Tensor x = random(Shape{2, 3, 9, 8}, 50);
   for (const bool ceil : {false, true}) {
     Pool2d p{true, {3, 2}, {2, 2}, {1, 0, 0, 1}, {1, 1}, ceil, false};
-    EXPECT_TRUE(close(cpu_pool(x, p), naive_pool(x, p))) << "ceil_mode " << ceil;
+    EXPECT_TRUE(close_to(cpu_pool(x, p), naive_pool(x, p))) << "ceil_mode " << ceil;
   }
   Pool2d dilated{true, {2, 2}, {1, 2}, {0, 1, 1, 0}, {2, 3}, true, false};
-  EXPECT_TRUE(close(cpu_pool(x, dilated), naive_pool(x, dilated)));
+  EXPECT_TRUE(close_to(cpu_pool(x, dilated), naive_pool(x, dilated)));
 }
 
 TEST(CpuDnnl, AveragePoolCountsPaddingOnlyWhenAsked) {
@@ -484,7 +474,8 @@ TEST(CpuDnnl, AveragePoolCountsPaddingOnlyWhenAsked) {
   for (const bool include : {false, true})
     for (const bool ceil : {false, true}) {
       Pool2d p{false, {3, 3}, {2, 2}, {1, 0, 1, 1}, {1, 1}, ceil, include};
-      EXPECT_TRUE(close(cpu_pool(x, p), naive_pool(x, p))) << "count_include_pad " << include << ", ceil_mode " << ceil;
+      EXPECT_TRUE(close_to(cpu_pool(x, p), naive_pool(x, p)))
+          << "count_include_pad " << include << ", ceil_mode " << ceil;
     }
 }
 
@@ -507,7 +498,7 @@ TEST(CpuDnnl, GlobalAveragePool) {
   graph.add_input("x", f32, x.shape());
   graph.add_node("GlobalAveragePool", {"x"}, {"y"});
   graph.add_output("y");
-  EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], naive_global_average_pool(x)));
+  EXPECT_TRUE(close_to(run_on(graph, "cpu", {x})[0], naive_global_average_pool(x)));
 }
 
 // --- channels last ------------------------------------------------------------------------
@@ -564,7 +555,7 @@ TEST(CpuDnnl, ChannelsLastConvsMatchTheNaiveLoops) {
         return std::string_view(c.activation) == "Relu" ? std::max(v, 0.0f) : std::clamp(v, -0.5f, 0.25f);
       });
     const Graph graph = turned(conv_graph(c.x, w, &b, fused));
-    EXPECT_TRUE(close(run_on(graph, "cpu", inputs)[0], expected)) << c.name;
+    EXPECT_TRUE(close_to(run_on(graph, "cpu", inputs)[0], expected)) << c.name;
   }
 }
 
@@ -596,13 +587,13 @@ TEST(CpuDnnl, ChannelsLastPoolsMatchTheNaiveLoops) {
     attrs.set("ceil_mode", std::int64_t{p.ceil ? 1 : 0});
     const Graph graph = turned(identity_conv_then(x.shape(), "MaxPool", attrs));
     EXPECT_EQ(count_of(graph, "MaxPoolChannelsLast"), 1U);
-    EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], naive_pool(x, p)))
+    EXPECT_TRUE(close_to(run_on(graph, "cpu", {x})[0], naive_pool(x, p)))
         << "kernel " << p.kernel[0] << "x" << p.kernel[1];
   }
 
   const Graph graph = turned(identity_conv_then(x.shape(), "GlobalAveragePool", {}));
   EXPECT_EQ(count_of(graph, "GlobalAveragePoolChannelsLast"), 1U);
-  EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], naive_global_average_pool(x)));
+  EXPECT_TRUE(close_to(run_on(graph, "cpu", {x})[0], naive_global_average_pool(x)));
 }
 
 // --- normalisation --------------------------------------------------------------------------
@@ -640,7 +631,7 @@ TEST(CpuDnnl, SoftmaxOnAMiddleAxis) {
         expected.data<float>()[(n * 3 + c) * 4 + k] =
             static_cast<float>(std::exp(double(x.data<float>()[(n * 3 + c) * 4 + k])) / total);
     }
-  EXPECT_TRUE(close(run_on(graph, "cpu", {x})[0], expected));
+  EXPECT_TRUE(close_to(run_on(graph, "cpu", {x})[0], expected));
 }
 
 // --- binary, concat ----------------------------------------------------------------------
@@ -651,7 +642,7 @@ void expect_binary(const std::string& op, const Shape& a_shape, const Shape& b_s
   Tensor expected(out, f32);
   for (std::int64_t i = 0; i < expected.numel(); ++i)
     expected.data<float>()[i] = fn(broadcast_at(a, out, i), broadcast_at(b, out, i));
-  EXPECT_TRUE(close(run_on(two_input_graph(op, a_shape, b_shape), "cpu", {a, b})[0], expected))
+  EXPECT_TRUE(close_to(run_on(two_input_graph(op, a_shape, b_shape), "cpu", {a, b})[0], expected))
       << op << " " << a_shape << " " << b_shape;
 }
 
@@ -688,7 +679,7 @@ TEST(CpuDnnl, ConcatAlongAxisOne) {
         for (std::int64_t r = 0; r < part->shape()[1]; ++r, ++row)
           expected.data<float>()[(n * 7 + row) * 3 + k] = part->data<float>()[(n * part->shape()[1] + r) * 3 + k];
     }
-  EXPECT_TRUE(close(run_on(graph, "cpu", {a, b, c})[0], expected));
+  EXPECT_TRUE(close_to(run_on(graph, "cpu", {a, b, c})[0], expected));
 }
 
 // --- eltwise --------------------------------------------------------------------------------
@@ -713,22 +704,22 @@ TEST(CpuDnnl, EveryEltwiseMatchesItsFormula) {
       {"HardSwish", [](float v) { return v * std::clamp(v / 6.0f + 0.5f, 0.0f, 1.0f); }},
       {"HardSigmoid", [](float v) { return std::clamp(0.2f * v + 0.5f, 0.0f, 1.0f); }}, // schema defaults
   };
-  for (const auto& [op, fn] : cases) EXPECT_TRUE(close(cpu_unary(op, x), map(x, fn))) << op;
+  for (const auto& [op, fn] : cases) EXPECT_TRUE(close_to(cpu_unary(op, x), map(x, fn))) << op;
   const Tensor positive = random(Shape{2, 9}, 91, 0.0f, 9.0f);
-  EXPECT_TRUE(close(cpu_unary("Sqrt", positive), map(positive, [](float v) { return std::sqrt(v); })));
+  EXPECT_TRUE(close_to(cpu_unary("Sqrt", positive), map(positive, [](float v) { return std::sqrt(v); })));
 }
 
 TEST(CpuDnnl, EltwiseAttributesAreHonoured) {
   const Tensor x = random(Shape{4, 6}, 92, -4, 4);
   Attributes leaky;
   leaky.set("alpha", 0.3);
-  EXPECT_TRUE(close(cpu_unary("LeakyRelu", x, leaky), map(x, [](float v) { return v < 0 ? 0.3f * v : v; })));
-  EXPECT_TRUE(close(cpu_unary("LeakyRelu", x), map(x, [](float v) { return v < 0 ? 0.01f * v : v; })));
+  EXPECT_TRUE(close_to(cpu_unary("LeakyRelu", x, leaky), map(x, [](float v) { return v < 0 ? 0.3f * v : v; })));
+  EXPECT_TRUE(close_to(cpu_unary("LeakyRelu", x), map(x, [](float v) { return v < 0 ? 0.01f * v : v; })));
   Attributes hard;
   hard.set("alpha", 0.5);
   hard.set("beta", 0.25);
-  EXPECT_TRUE(close(cpu_unary("HardSigmoid", x, hard),
-                    map(x, [](float v) { return std::clamp(0.5f * v + 0.25f, 0.0f, 1.0f); })));
+  EXPECT_TRUE(close_to(cpu_unary("HardSigmoid", x, hard),
+                       map(x, [](float v) { return std::clamp(0.5f * v + 0.25f, 0.0f, 1.0f); })));
 }
 
 TEST(CpuDnnl, ClipTakesItsBoundsFromOptionalInputs) {
@@ -746,9 +737,9 @@ TEST(CpuDnnl, ClipTakesItsBoundsFromOptionalInputs) {
   };
   constexpr float inf = std::numeric_limits<float>::infinity();
   const auto clamp = [&](float low, float high) { return map(x, [=](float v) { return std::clamp(v, low, high); }); };
-  EXPECT_TRUE(close(clip("min", "max"), clamp(-1.5f, 0.5f)));
-  EXPECT_TRUE(close(clip("min", ""), clamp(-1.5f, inf)));
-  EXPECT_TRUE(close(clip("", ""), x));
+  EXPECT_TRUE(close_to(clip("min", "max"), clamp(-1.5f, 0.5f)));
+  EXPECT_TRUE(close_to(clip("min", ""), clamp(-1.5f, inf)));
+  EXPECT_TRUE(close_to(clip("", ""), x));
   // Max without min: the kernel is run directly, because Graph::validate() in the core
   // currently crashes on an absent input that is followed by a present one.
   Graph graph;
@@ -762,7 +753,7 @@ TEST(CpuDnnl, ClipTakesItsBoundsFromOptionalInputs) {
   const std::vector<Tensor> inputs{x, Tensor(), *graph.value("max").constant()};
   std::vector<Tensor> outputs{Tensor(x.shape(), f32)};
   kernel->run(inputs, outputs);
-  EXPECT_TRUE(close(outputs[0], clamp(-inf, 0.5f)));
+  EXPECT_TRUE(close_to(outputs[0], clamp(-inf, 0.5f)));
 }
 
 TEST(CpuDnnl, ClipWithComputedBoundsRebuildsWhenTheyChange) {
@@ -775,7 +766,7 @@ TEST(CpuDnnl, ClipWithComputedBoundsRebuildsWhenTheyChange) {
   const Tensor x = random(Shape{3, 4}, 94, -2, 2);
   for (const float low : {-1.0f, 0.5f}) {
     const Tensor y = cpu.forward({x, Tensor::from_floats(Shape{}, {low})})[0];
-    EXPECT_TRUE(close(y, map(x, [=](float v) { return std::max(v, low); }))) << "min " << low;
+    EXPECT_TRUE(close_to(y, map(x, [=](float v) { return std::max(v, low); }))) << "min " << low;
   }
 }
 

@@ -53,4 +53,14 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
   return worst;
 }
 
+::testing::AssertionResult close_to(const Tensor& actual, const Tensor& expected) {
+  if (actual.shape() != expected.shape())
+    return ::testing::AssertionFailure() << "shape " << actual.shape() << " != expected " << expected.shape();
+  const auto a = actual.to_doubles(), e = expected.to_doubles();
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!(std::abs(a[i] - e[i]) <= 1e-4 * std::max(1.0, std::abs(e[i]))))
+      return ::testing::AssertionFailure() << "element " << i << ": " << a[i] << " != expected " << e[i];
+  return ::testing::AssertionSuccess();
+}
+
 } // namespace tern::test

@@ -3,6 +3,8 @@
 
 #include <tern/tern.hpp>
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <string>
 
@@ -25,5 +27,9 @@ std::size_t count_of(const Graph& graph, const std::string& op_type);
 
 /// Largest |a[i] - b[i]|; fails the current test when the element counts differ.
 double max_abs_diff(const Tensor& a, const Tensor& b);
+
+/// Same shape and every element within 1e-4 relative (absolute 1e-4 below magnitude 1):
+/// float kernels against naive loops, which sum in another order.
+::testing::AssertionResult close_to(const Tensor& actual, const Tensor& expected);
 
 } // namespace tern::test

@@ -3,7 +3,7 @@
 // and dst (format_tag::any); Tern's row-major tensors are reordered in and out only when
 // they differ (see layout.hpp), and constant weights are reordered once, not per run.
 // ConvChannelsLast is the same convolution on channels-last X and Y, in which oneDNN's
-// nhwc kernels run without reordering them.
+// nhwc kernels run without reordering them, and may add a residual Z of Y's shape.
 #include "conv.hpp"
 
 #include "dnnl_ops.hpp"
@@ -15,6 +15,9 @@ namespace tern::cpu {
 namespace onednn {
 
 using dnnl::memory;
+
+/// The execution argument of the residual: the source of the first post-op.
+constexpr int residual_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
 
 Convolution::Convolution(const Node& node, bool fused, bool channels_last)
     : node_(node), fused_(fused), channels_last_(channels_last),
@@ -67,7 +70,15 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   }
   const memory::desc bias = has_bias ? plain_desc({w[0]}) : memory::desc();
 
+  // A residual Z (ConvChannelsLast's input 3) is added to each output as it is written,
+  // before the activation: a binary post-op reading Z in Y's layout.
+  const bool has_residual = inputs.size() > 3 && inputs[3].defined();
+  if (has_residual)
+    require(inputs[3].shape() == y_view, [&] {
+      return "Z " + inputs[3].shape().to_string() + " must have the output's shape " + y_view.to_string();
+    });
   dnnl::post_ops post_ops;
+  if (has_residual) post_ops.append_binary(dnnl::algorithm::binary_add, user_desc(y_view));
   append_fused_activation(node_, post_ops);
   dnnl::primitive_attr attr = user_scratchpad();
   attr.set_post_ops(post_ops);
@@ -99,6 +110,7 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   weights_.prepare(plain_desc(weight_dims), pd_.weights_desc());
   args_.clear();
   if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
+  if (has_residual) args_[residual_arg] = unbound(user_desc(y_view));
 }
 
 void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& dst) {
@@ -106,6 +118,7 @@ void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& ds
   args_[DNNL_ARG_WEIGHTS] = weights_.read(inputs[1]);
   args_[DNNL_ARG_DST] = dst;
   if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
+  if (const auto residual = args_.find(residual_arg); residual != args_.end()) bind(residual->second, inputs[3]);
   conv_.execute(args_);
 }
 

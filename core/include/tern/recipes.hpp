@@ -70,7 +70,8 @@ std::size_t fold_shapes(Graph& graph, const std::vector<std::string>& backends);
 std::size_t remove_dead_nodes(Graph& graph);
 
 /// Folds an activation (Relu, LeakyRelu, Clip, Sigmoid, HardSigmoid, HardSwish, Tanh) into
-/// the Conv or Gemm that produces its input, through the Tern-extension attributes
+/// the Conv, ConvChannelsLast or Gemm that produces its input (applied after the bias and
+/// a ConvChannelsLast's residual), through the Tern-extension attributes
 /// `activation`, `activation_alpha` and `activation_beta` (oneDNN post-ops): LeakyRelu's
 /// alpha; Clip's min and max (-inf and +inf when absent); HardSigmoid's alpha and beta.
 /// Only when the activation is the sole reader of that output, which is not a graph output,
@@ -110,5 +111,15 @@ std::size_t fuse_requantize_add(Graph& graph);
 /// computes what it did); graph outputs keep their names and layouts. Infers the graph's
 /// types. Returns how many Convs it turned.
 std::size_t channels_last_ops(Graph& graph, const std::vector<std::string>& backends);
+
+/// Folds a float residual Add into the ConvChannelsLast computing one of its operands, as
+/// that Conv's fourth input Z (added to its result before the activation): Add(Conv(x),
+/// z) becomes ConvChannelsLast(x, W, B, z), whose output takes over the Add's readers (and
+/// a graph output's name). Only where the Conv's output is read by the Add alone and is no
+/// graph output, the Conv has no activation or residual yet, z has the output's shape and
+/// dtype (no broadcasting), and the backend of `backends` that runs the Conv runs it with Z
+/// too. Run fuse_activations after it to fold the activation that reads the sum. Infers
+/// the graph's types. Returns how many Adds it folded.
+std::size_t fuse_residual_adds(Graph& graph, const std::vector<std::string>& backends);
 
 } // namespace tern

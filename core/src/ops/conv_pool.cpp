@@ -42,6 +42,19 @@ Ints kernel_of(InferenceContext& ctx, const Shape& w) {
   return declared;
 }
 
+/// ConvChannelsLast's residual Z (fuse_residual_adds), added to the convolution before the
+/// activation: float, Y's dtype and shape `y` (a dynamic dimension matching any).
+void require_residual(InferenceContext& ctx, bool integer, const Shape& y) {
+  ctx.require(!integer, "an integer convolution takes no residual input Z");
+  require_same_dtype(ctx, 0, 3);
+  const Shape& z = ctx.shape(3);
+  const bool fits =
+      z.rank() == y.rank() && std::equal(z.begin(), z.end(), y.begin(), [](std::int64_t a, std::int64_t b) {
+        return a == b || a == Shape::dynamic || b == Shape::dynamic;
+      });
+  ctx.require(fits, [&] { return describe_input(ctx, 3) + " must have the output's shape " + y.to_string(); });
+}
+
 /// Conv, its X and Y channels last when `channels_last` (ConvChannelsLast), W as ONNX's.
 void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   const bool integer = integer_affine(ctx, 2);
@@ -84,8 +97,9 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   }
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
-  const Shape out = window_output(ctx, x, kernel, w[0]);
-  ctx.set_output(0, y, in_layout(out, channels_last));
+  const Shape out = in_layout(window_output(ctx, x, kernel, w[0]), channels_last);
+  if (ctx.has_input(3)) require_residual(ctx, integer, out);
+  ctx.set_output(0, y, out);
 }
 
 void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, false); }
@@ -194,8 +208,9 @@ std::vector<OpSchema> conv_pool_schemas() {
   return {
       {"Conv", 2, 3, 1, 1, conv_attrs, infer_conv},
       // Tern's: Conv on X [N, D..., C] giving Y [N, D..., M] (W, B and attributes as
-      // Conv's), what channels_last_ops writes where a backend runs it.
-      {"ConvChannelsLast", 2, 3, 1, 1, conv_attrs, infer_conv_channels_last},
+      // Conv's), what channels_last_ops writes where a backend runs it; a float one may
+      // also take Z, a residual of Y's shape added before the activation (fuse_residual_adds)
+      {"ConvChannelsLast", 2, 4, 1, 1, conv_attrs, infer_conv_channels_last},
       {"ConvTranspose",
        2,
        3,

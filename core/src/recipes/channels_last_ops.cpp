@@ -8,6 +8,8 @@
 // the pools through their channels-last forms), so a region runs channels last from end to
 // end, transposed at its edges only, and the profile shows every transpose left as a step
 // of its own.
+#include "recipes/running_backend.hpp"
+
 #include <tern/channels_last.hpp>
 #include <tern/error.hpp>
 #include <tern/recipes.hpp>
@@ -15,6 +17,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace tern {
 namespace {
@@ -81,24 +84,14 @@ bool is_transpose(const Node* node, const Ints& perm) {
 std::size_t data_count(const Node& node, const LayoutRule& rule) { return std::min(rule.data, node.inputs().size()); }
 
 /// True when the backend of `backends` that would run `node` (the first with a kernel for
-/// it) runs `rule.channels_last` on its inputs transposed. A backend whose plugin cannot
-/// load runs nothing (the scheduler says why when asked to run the graph).
+/// it) runs `rule.channels_last` on its inputs transposed.
 bool runs_channels_last(const Node& node, const LayoutRule& rule, const std::vector<std::string>& backends) {
   const KernelQuery query = query_of(node);
   KernelQuery turned = query;
   for (std::size_t i = 0; i < data_count(node, rule); ++i)
     turned.input_shapes[i] = channels_last_shape(query.input_shapes[i]);
-  for (const std::string& name : backends) {
-    Backend* found = nullptr;
-    try {
-      found = &backend(name);
-    } catch (const Error&) {
-      continue;
-    }
-    if (Registry::current().choose_kernel(found->name(), query).kernel != nullptr)
-      return Registry::current().choose_kernel(found->name(), turned, rule.channels_last).kernel != nullptr;
-  }
-  return false;
+  const std::optional<std::string> runner = detail::running_backend(query, backends);
+  return runner && Registry::current().choose_kernel(*runner, turned, rule.channels_last).kernel != nullptr;
 }
 
 /// `value` (of rank `rank`) channels last: the output of a Transpose of it that already

@@ -34,11 +34,12 @@ std::optional<std::pair<double, double>> activation_parameters(const Node& activ
   return std::pair{*low, *high};
 }
 
-/// The Conv or Gemm whose output only `activation` reads, or nullptr.
+/// The Conv (or ConvChannelsLast) or Gemm whose output only `activation` reads, or nullptr.
 Node* fusable_producer(const Graph& graph, const Node& activation) {
   Value* x = activation.input(0);
   Node* producer = x == nullptr ? nullptr : x->producer();
-  if (producer == nullptr || (producer->op_type() != "Conv" && producer->op_type() != "Gemm")) return nullptr;
+  const auto fusing = {"Conv", "ConvChannelsLast", "Gemm"};
+  if (producer == nullptr || std::ranges::find(fusing, producer->op_type()) == fusing.end()) return nullptr;
   if (graph.is_output(*x) || graph.consumers(*x).size() != 1) return nullptr;
   // A Clip reading x as a bound too would make it x's only reader without being foldable.
   const std::vector<Value*>& inputs = activation.inputs();
