@@ -52,11 +52,23 @@ void transpose_tile(const std::uint32_t* src, std::int64_t src_stride, std::uint
 }
 #endif
 
+/// `Rows` rows of `cols` elements interleaved pixel by pixel; with the count of rows known,
+/// the compiler moves whole vectors of each row and shuffles them together (an RGB image
+/// at batch 64: 3.7 -> 1.9 ms for bytes, 6.6 -> 4.6 ms for floats).
+template <int Rows, class Element>
+void interleave_rows(const Element* __restrict src, Element* __restrict dst, std::int64_t cols) {
+  for (std::int64_t c = 0; c < cols; ++c)
+#pragma GCC unroll 4
+    for (int r = 0; r < Rows; ++r) dst[c * Rows + r] = src[r * cols + c];
+}
+
 /// One rows x cols matrix: Tile x Tile tiles through transpose_tile, element by element
 /// at the edges (or everywhere without SSE2), pixel by pixel below Tile rows.
 template <int Tile, class Element>
 void transpose_one(const Element* src, Element* dst, std::int64_t rows, std::int64_t cols) {
   if (rows < Tile) { // an image's few channels: write each pixel's whole, reading `rows` streams
+    if (rows == 3) return interleave_rows<3>(src, dst, cols);
+    if (rows == 2) return interleave_rows<2>(src, dst, cols);
     for (std::int64_t c = 0; c < cols; ++c)
       for (std::int64_t r = 0; r < rows; ++r) dst[c * rows + r] = src[r * cols + c];
     return;
