@@ -7,6 +7,7 @@
 #include "conv.hpp"
 
 #include "dnnl_ops.hpp"
+#include "native/common.hpp"
 
 #include <tern/channels_last.hpp>
 #include <tern/window.hpp>
@@ -70,19 +71,18 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   }
   const memory::desc bias = has_bias ? plain_desc({w[0]}) : memory::desc();
 
-  // A residual Z (ConvChannelsLast's input 3) is added to each output as it is written,
-  // before the activation: a binary post-op reading Z in Y's layout.
   const bool has_residual = inputs.size() > 3 && inputs[3].defined();
   if (has_residual)
     require(inputs[3].shape() == y_view, [&] {
       return "Z " + inputs[3].shape().to_string() + " must have the output's shape " + y_view.to_string();
     });
-  dnnl::post_ops post_ops;
-  if (has_residual) post_ops.append_binary(dnnl::algorithm::binary_add, user_desc(y_view));
-  append_fused_activation(node_, post_ops);
-  dnnl::primitive_attr attr = user_scratchpad();
-  attr.set_post_ops(post_ops);
-  const auto primitive_desc = [&](const memory::desc& src, const memory::desc& dst) {
+  const auto primitive_desc = [&](const memory::desc& src, const memory::desc& dst, Residual residual) {
+    dnnl::post_ops post_ops;
+    if (residual == Residual::Read) post_ops.append_binary(dnnl::algorithm::binary_add, user_desc(y_view));
+    if (residual == Residual::Accumulated) post_ops.append_sum(1.0f);
+    append_fused_activation(node_, post_ops); // after the residual: act(conv + B + Z)
+    dnnl::primitive_attr attr = user_scratchpad();
+    attr.set_post_ops(post_ops);
     const dnnl::convolution_forward::desc desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
                                                src, any(weight_dims), bias, dst, window.strides, dilations,
                                                window.pads_begin, window.pads_end);
@@ -95,12 +95,27 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   // src stays "any": with a handful of input channels oneDNN then reads plain nchw itself.
   // Channels last, src and dst are Tern's tensors as they are (nhwc kernels run as fast
   // as the blocked ones here: scripts/bench_matrix.py), unless oneDNN has no such kernel.
+  // A residual Z (ConvChannelsLast's input 3) is added to each output as it is written,
+  // before the activation. oneDNN 2.6's brgconv kernels, the fastest for most nhwc
+  // convolutions, take it only as a sum into Y (Z copied there first); the others read it
+  // in place (a binary post-op), and forcing that on a brgconv shape slows it by up to a
+  // third (ResNet-18's 256-channel 3x3 at batch 64: 120 -> 160 ms).
   dnnl::convolution_forward::primitive_desc pd;
-  if (channels_last_)
-    pd = primitive_desc(user_desc(inputs[0].shape()), user_desc(y_view));
-  else if (y[1] >= 16)
-    pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)));
-  if (!pd || is_reference(pd)) pd = primitive_desc(any(dims_of(x)), any(dims_of(y)));
+  residual_ = has_residual ? Residual::Accumulated : Residual::None;
+  if (channels_last_) {
+    const memory::desc x_desc = user_desc(inputs[0].shape()), y_desc = user_desc(y_view);
+    pd = primitive_desc(x_desc, y_desc, residual_);
+    if (has_residual && (!pd || is_reference(pd) || !std::string_view(pd.impl_info_str()).starts_with("brg"))) {
+      residual_ = Residual::Read;
+      pd = primitive_desc(x_desc, y_desc, residual_);
+    }
+  } else if (y[1] >= 16) {
+    pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)), residual_);
+  }
+  if (!pd || is_reference(pd)) { // a sum would land in a scratch Y: the residual is read in place
+    if (has_residual) residual_ = Residual::Read;
+    pd = primitive_desc(any(dims_of(x)), any(dims_of(y)), residual_);
+  }
   require(static_cast<bool>(pd), [&] {
     return "oneDNN has no convolution for X " + x.to_string() + ", W " + w.to_string() + " and these attributes";
   });
@@ -110,7 +125,7 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   weights_.prepare(plain_desc(weight_dims), pd_.weights_desc());
   args_.clear();
   if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
-  if (has_residual) args_[residual_arg] = unbound(user_desc(y_view));
+  if (residual_ == Residual::Read) args_[residual_arg] = unbound(user_desc(y_view));
 }
 
 void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& dst) {
@@ -119,6 +134,9 @@ void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& ds
   args_[DNNL_ARG_DST] = dst;
   if (const auto bias = args_.find(DNNL_ARG_BIAS); bias != args_.end()) bind(bias->second, inputs[2]);
   if (const auto residual = args_.find(residual_arg); residual != args_.end()) bind(residual->second, inputs[3]);
+  if (residual_ == Residual::Accumulated) // the sum adds what Y holds: Z, in Y's own layout (see prepare)
+    native::copy_bytes(static_cast<const std::byte*>(inputs[3].raw()), static_cast<std::byte*>(dst.get_data_handle()),
+                       inputs[3].bytes());
   conv_.execute(args_);
 }
 

@@ -42,9 +42,13 @@ private:
     if (!condition) fail(make_message());
   }
 
+  /// How a ConvChannelsLast's residual Z reaches the sum (see prepare).
+  enum class Residual { None, Read, Accumulated };
+
   const Node& node_;
   const bool fused_;
   const bool channels_last_;
+  Residual residual_ = Residual::None;
   dnnl::convolution_forward::primitive_desc pd_;
   Primitive conv_;
   Relayout src_;
