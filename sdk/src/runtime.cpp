@@ -15,6 +15,7 @@ namespace tern {
 void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends) {
   fold_batchnorm(graph);
   fuse_activations(graph);
+  fuse_silu(graph);
   fuse_requantize(graph);
   fuse_requantize_add(graph);
   channels_last_ops(graph, backends);

@@ -134,3 +134,57 @@ TEST_F(FuseActivations, LeavesSharedOrUnfoldableOutputsAlone) {
   EXPECT_EQ(tern::fuse_activations(runtime_bound), 0u);
   EXPECT_NE(runtime_bound.find_node("clip"), nullptr);
 }
+
+/// conv_stem, then SiLU of c as two nodes: Sigmoid(c) -> s, then Mul(c, s) (or Mul(s, c)).
+Graph conv_silu(bool sigmoid_first) {
+  Graph graph = conv_stem();
+  graph.add_node("Sigmoid", {"c"}, {"s"}, {}, "sigmoid");
+  graph.add_node("Mul", sigmoid_first ? std::vector<std::string>{"s", "c"} : std::vector<std::string>{"c", "s"}, {"y"},
+                 {}, "mul");
+  return graph;
+}
+
+TEST_F(FuseActivations, SiluFoldsAndKeepsResults) {
+  for (const bool sigmoid_first : {false, true}) {
+    Graph graph = conv_silu(sigmoid_first);
+    graph.add_output("y");
+    Graph fused = graph.clone();
+    EXPECT_EQ(tern::fuse_activations(fused), 0u); // a SiLU is not one activation node
+    ASSERT_EQ(tern::fuse_silu(fused), 1u);
+    EXPECT_EQ(fused.node_count(), 1u);
+    EXPECT_EQ(fused.outputs()[0]->name(), "y");
+    EXPECT_EQ(fused.value("y").producer(), fused.find_node("conv"));
+    EXPECT_EQ(fused.find_node("conv")->attr<std::string>("activation"), "SiLU");
+    EXPECT_NO_THROW(fused.validate());
+    const Tensor x = random_tensor(Shape{2, 3, 6, 6}, 54, -3.0f, 3.0f);
+    EXPECT_LT(tern::test::max_abs_diff(tern::test::run_reference(graph, x), tern::test::run_reference(fused, x)), 1e-5)
+        << (sigmoid_first ? "Mul(s, c)" : "Mul(c, s)");
+  }
+}
+
+TEST_F(FuseActivations, SiluLeavesOtherProductsAlone) {
+  // c read by a third node: the pre-activation value is still needed.
+  Graph shared = conv_silu(false);
+  shared.add_node("Relu", {"c"}, {"r"});
+  shared.add_output("y");
+  shared.add_output("r");
+  EXPECT_EQ(tern::fuse_silu(shared), 0u);
+  // The Sigmoid read elsewhere too (a graph output).
+  Graph sigmoid_read = conv_silu(false);
+  sigmoid_read.add_output("y");
+  sigmoid_read.add_output("s");
+  EXPECT_EQ(tern::fuse_silu(sigmoid_read), 0u);
+  // c times the Sigmoid of something else: squeeze-excitation's scale, not a SiLU.
+  Graph other = conv_stem();
+  other.add_node("Relu", {"c"}, {"r"});
+  other.add_node("Sigmoid", {"r"}, {"s"});
+  other.add_node("Mul", {"c", "s"}, {"y"});
+  other.add_output("y");
+  EXPECT_EQ(tern::fuse_silu(other), 0u);
+  // A Conv with an activation already (Relu, then SiLU of that): one post-op only.
+  Graph activated = conv_silu(false);
+  activated.find_node("conv")->attrs().set("activation", std::string("Relu"));
+  activated.add_output("y");
+  EXPECT_EQ(tern::fuse_silu(activated), 0u);
+  EXPECT_EQ(activated.node_count(), 3u);
+}

@@ -162,6 +162,7 @@ TEST(CpuDnnl, ConvAppliesFusedActivations) {
   expect_fused_conv("HardSigmoid", 0.3, 0.4, [](float v) { return std::clamp(0.3f * v + 0.4f, 0.0f, 1.0f); });
   expect_fused_conv("HardSwish", 0, 0, [](float v) { return v * std::clamp(v / 6.0f + 0.5f, 0.0f, 1.0f); });
   expect_fused_conv("Tanh", 0, 0, [](float v) { return std::tanh(v); });
+  expect_fused_conv("SiLU", 0, 0, [](float v) { return v / (1.0f + std::exp(-v)); });
 }
 
 TEST(CpuDnnl, FusedConvReluMatchesConvThenRelu) {

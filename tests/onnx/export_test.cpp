@@ -145,19 +145,24 @@ TEST(OnnxExport, GemmOnRank4InputGetsItsFlattenBack) {
   EXPECT_EQ(again.value("y").shape(), (Shape{Shape::dynamic, 3}));
 }
 
-TEST(OnnxExport, FusedActivationBecomesItsOwnNode) {
-  // `activation` and its parameters are the Tern extension fuse_activations() sets
-  // (core/src/ops/fused_activation.hpp).
+/// x [1, 1, 3, 3] -> a 1x1 Conv carrying fused `activation` (parameter `alpha`) -> y.
+Graph conv_with_activation(const std::string& activation, double alpha) {
   Graph graph;
   graph.add_input("x", DataType::Float32, Shape{1, 1, 3, 3});
   graph.add_constant("w", Tensor::from_floats(Shape{1, 1, 1, 1}, {2.0f}));
   Attributes attrs;
-  attrs.set("activation", std::string("LeakyRelu"));
-  attrs.set("activation_alpha", 0.2);
+  attrs.set("activation", activation);
+  attrs.set("activation_alpha", alpha);
   graph.add_node("Conv", {"x", "w"}, {"y"}, attrs, "conv");
   graph.add_output("y");
+  return graph;
+}
+
+TEST(OnnxExport, FusedActivationBecomesItsOwnNode) {
+  // `activation` and its parameters are the Tern extension fuse_activations() sets
+  // (core/src/ops/fused_activation.hpp).
   TempDir dir;
-  const onnx::ModelProto model = save_and_check(graph, dir / "out.onnx");
+  const onnx::ModelProto model = save_and_check(conv_with_activation("LeakyRelu", 0.2), dir / "out.onnx");
   ASSERT_EQ(onnx_op_types(model), (std::vector<std::string>{"Conv", "LeakyRelu"}));
   EXPECT_EQ(model.graph().node(0).attribute_size(), 0);
   EXPECT_EQ(model.graph().node(1).input(0), model.graph().node(0).output(0));
@@ -165,6 +170,18 @@ TEST(OnnxExport, FusedActivationBecomesItsOwnNode) {
   ASSERT_EQ(model.graph().node(1).attribute_size(), 1);
   EXPECT_EQ(model.graph().node(1).attribute(0).name(), "alpha");
   EXPECT_FLOAT_EQ(model.graph().node(1).attribute(0).f(), 0.2f);
+}
+
+TEST(OnnxExport, FusedSiluBecomesSigmoidAndMul) {
+  // fuse_silu's "SiLU" has no ONNX op: it goes back to the two nodes it was folded from.
+  TempDir dir;
+  const onnx::ModelProto model = save_and_check(conv_with_activation("SiLU", 0.0), dir / "out.onnx");
+  ASSERT_EQ(onnx_op_types(model), (std::vector<std::string>{"Conv", "Sigmoid", "Mul"}));
+  const std::string conv = model.graph().node(0).output(0);
+  EXPECT_EQ(model.graph().node(1).input(0), conv);
+  EXPECT_EQ(model.graph().node(2).input(0), conv);
+  EXPECT_EQ(model.graph().node(2).input(1), model.graph().node(1).output(0));
+  EXPECT_EQ(model.graph().node(2).output(0), "y");
 }
 
 TEST(OnnxExport, FusedClipGetsItsBoundsAsInputs) {

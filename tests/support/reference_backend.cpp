@@ -91,6 +91,8 @@ void apply_fused_activation(const Node& node, Tensor& out) {
       r = v * hard_sigmoid(v, 1.0 / 6.0, 0.5);
     else if (type == "Tanh")
       r = std::tanh(v);
+    else if (type == "SiLU")
+      r = v / (1.0 + std::exp(-v));
     else
       throw Error(node.describe() + ": the reference backend has no fused activation '" + type + "'");
     y[i] = static_cast<float>(r);

@@ -193,6 +193,8 @@ std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alph
   // oneDNN 2.6's hardswish is x * relu6(x + 3) / 6, ONNX's definition; it takes no parameters.
   if (op_type == "HardSwish") return {{algorithm::eltwise_hardswish, 0.0f, 0.0f}};
   if (op_type == "Tanh") return {{algorithm::eltwise_tanh, 0.0f, 0.0f}};
+  // SiLU (fuse_silu's x * Sigmoid(x)) is oneDNN's swish, x * sigmoid(alpha * x), alpha 1.
+  if (op_type == "SiLU") return {{algorithm::eltwise_swish, 1.0f, 0.0f}};
   if (op_type == "Exp") return {{algorithm::eltwise_exp, 0.0f, 0.0f}};
   if (op_type == "Sqrt") return {{algorithm::eltwise_sqrt, 0.0f, 0.0f}};
   if (op_type == "Abs") return {{algorithm::eltwise_abs, 0.0f, 0.0f}};

@@ -105,8 +105,9 @@ struct EltwiseStep {
 };
 
 /// The eltwise steps computing activation `op_type` (Relu, LeakyRelu, Clip, Sigmoid,
-/// HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg) with ONNX parameters `alpha` and
-/// `beta` (LeakyRelu's alpha, Clip's min and max, HardSigmoid's alpha and beta).
+/// HardSigmoid, HardSwish, Tanh, Exp, Sqrt, Abs, Neg; SiLU, a fused activation only) with
+/// ONNX parameters `alpha` and `beta` (LeakyRelu's alpha, Clip's min and max, HardSigmoid's
+/// alpha and beta).
 /// Throws tern::Error for other op types (the scheduler names the node).
 std::vector<EltwiseStep> activation_steps(const std::string& op_type, float alpha, float beta);
 

@@ -80,6 +80,15 @@ std::size_t remove_dead_nodes(Graph& graph);
 /// graph output keeps its name. Returns how many were folded.
 std::size_t fuse_activations(Graph& graph);
 
+/// Folds SiLU, x * Sigmoid(x) written as two nodes, into the float Conv, ConvChannelsLast
+/// or Gemm computing x, as its activation "SiLU" (oneDNN's swish post-op): where only the
+/// Sigmoid and the Mul read x, only the Mul reads the Sigmoid, x is no graph output, and
+/// the producer has no activation yet. The Mul's output name survives as a graph output's,
+/// as fuse_activations does. Separate from fuse_activations, which the PTQ's calibration
+/// also runs: there x is a value it observes, and would then hold SiLU(x). Infers the
+/// graph's types. Returns how many it folded.
+std::size_t fuse_silu(Graph& graph);
+
 /// Folds a Requantize into the integer Conv, Gemm or MatMul (int8/uint8 X, int8 W) whose
 /// int32 output it reads, through the Tern-extension attributes `requantize_scale`,
 /// `requantize_lo`, `requantize_hi` and `requantize_to`: the backend then writes the 8-bit

@@ -22,7 +22,8 @@ std::vector<AttributeSpec> with_fused_activation(std::vector<AttributeSpec> attr
 
 void check_fused_activation(const InferenceContext& ctx) {
   const auto activation = ctx.attr<std::string>("activation");
-  const std::vector<std::string>& known = fusable_activations();
+  std::vector<std::string> known = fusable_activations();
+  known.emplace_back("SiLU"); // x * Sigmoid(x), folded from two nodes by fuse_silu
   if (activation.empty() || std::find(known.begin(), known.end(), activation) != known.end()) return;
   std::string list;
   for (const std::string& type : known) list += (list.empty() ? "" : ", ") + type;

@@ -111,6 +111,12 @@ private:
   /// which may differ from the ONNX op's own defaults, so they are always written).
   void write_activation(const Node& node, const std::string& op, const std::string& input, const std::string& output) {
     const std::string name = fresh(node.name() + "/" + op);
+    if (op == "SiLU") { // fuse_silu's x * Sigmoid(x): the two nodes it was folded from
+      const std::string sigmoid = fresh(name + "/Sigmoid");
+      emit("Sigmoid", sigmoid, {input}, {sigmoid}, {});
+      emit("Mul", name, {input, sigmoid}, {output}, {});
+      return;
+    }
     const auto alpha = node.attr<double>("activation_alpha");
     const auto beta = node.attr<double>("activation_beta");
     Attributes attrs;

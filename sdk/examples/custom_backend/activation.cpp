@@ -8,7 +8,7 @@ namespace naive {
 
 namespace {
 
-const char* const known[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh"};
+const char* const known[] = {"", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "SiLU"};
 
 } // namespace
 
@@ -30,6 +30,7 @@ std::function<float(float)> fused_activation(const tern::Node& node) {
   if (type == "HardSigmoid") return [alpha, beta](float x) { return std::clamp(alpha * x + beta, 0.0f, 1.0f); };
   if (type == "HardSwish") return [](float x) { return x * std::clamp(x / 6.0f + 0.5f, 0.0f, 1.0f); };
   if (type == "Tanh") return [](float x) { return std::tanh(x); };
+  if (type == "SiLU") return [](float x) { return x / (1.0f + std::exp(-x)); };
   throw tern::Error("backend 'naive' does not know the fused activation '" + type + "'");
 }
 

@@ -39,11 +39,12 @@ struct Placement {
 };
 
 /// The rewrites every runtime applies before running a graph, in place: BatchNorm folded
-/// into Conv/Gemm, activations fused into them, integer Conv/Gemm/MatMul fused with the
-/// Requantize that follows (a quantized graph then runs as oneDNN int8 primitives),
-/// integer residual Adds as one RequantizeAdd each, Convs channels last where the backend
-/// of `backends` that runs them can (channels_last_ops), and float residual Adds (with the
-/// activation after them) folded into the Conv computing one operand (fuse_residual_adds).
+/// into Conv/Gemm, activations (SiLU's two nodes too) fused into them, integer
+/// Conv/Gemm/MatMul fused with the Requantize that follows (a quantized graph then runs as
+/// oneDNN int8 primitives), integer residual Adds as one RequantizeAdd each, Convs
+/// channels last where the backend of `backends` that runs them can (channels_last_ops),
+/// and float residual Adds (with the activation after them) folded into the Conv
+/// computing one operand (fuse_residual_adds).
 void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends = {"cpu"});
 
 /// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves
