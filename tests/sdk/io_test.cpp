@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "error_testing.hpp"
+#include "temp_dir.hpp"
 
 #include <fstream>
 #include <zlib.h>
@@ -34,8 +35,11 @@ void expect_error(const std::function<void()>& fn, const std::vector<std::string
   }
 }
 
+/// The folder of this process's test files, removed with them at exit.
+const tern::test::TempDir scratch("tern-io-test");
+
 fs::path write_bytes(const std::string& name, const std::string& bytes) {
-  const fs::path path = fs::temp_directory_path() / ("tern_io_test_" + std::to_string(::getpid()) + "_" + name);
+  const fs::path path = scratch / name;
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }
@@ -119,7 +123,7 @@ TEST(Npy, HostileHeadersAreRefusedInOneLine) {
 
 TEST(Npy, WriteThenReadGivesTheSameTensor) {
   const tern::Tensor original = tern::Tensor::from_floats(tern::Shape{2, 3}, {0.5f, -1.f, 2.f, 3.f, 4.f, 1e-3f});
-  const fs::path path = fs::temp_directory_path() / ("tern_io_test_roundtrip_" + std::to_string(::getpid()) + ".npy");
+  const fs::path path = scratch / "roundtrip.npy";
   tern::write_npy(original, path);
   const tern::Tensor back = tern::read_npy(path);
   EXPECT_EQ(back.shape(), original.shape());
@@ -131,7 +135,6 @@ TEST(Npy, WriteThenReadGivesTheSameTensor) {
   const std::size_t header_end = 10 + static_cast<unsigned char>(head[8]) + 256u * static_cast<unsigned char>(head[9]);
   EXPECT_EQ(header_end % 64, 0u);
   EXPECT_EQ(head[header_end - 1], '\n');
-  fs::remove(path);
 }
 
 TEST(Idx, ReadsDebiansFashionMnist) {
