@@ -101,19 +101,20 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   // in place (a binary post-op), and forcing that on a brgconv shape slows it by up to a
   // third (ResNet-18's 256-channel 3x3 at batch 64: 120 -> 160 ms).
   dnnl::convolution_forward::primitive_desc pd;
-  residual_ = has_residual ? Residual::Accumulated : Residual::None;
-  if (channels_last_) {
+  residual_ = Residual::None;
+  if (channels_last_) { // only ConvChannelsLast takes a residual
     const memory::desc x_desc = user_desc(inputs[0].shape()), y_desc = user_desc(y_view);
+    residual_ = has_residual ? Residual::Accumulated : Residual::None;
     pd = primitive_desc(x_desc, y_desc, residual_);
     if (has_residual && (!pd || is_reference(pd) || !std::string_view(pd.impl_info_str()).starts_with("brg"))) {
       residual_ = Residual::Read;
       pd = primitive_desc(x_desc, y_desc, residual_);
     }
   } else if (y[1] >= 16) {
-    pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)), residual_);
+    pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)), Residual::None);
   }
   if (!pd || is_reference(pd)) { // a sum would land in a scratch Y: the residual is read in place
-    if (has_residual) residual_ = Residual::Read;
+    residual_ = has_residual ? Residual::Read : Residual::None;
     pd = primitive_desc(any(dims_of(x)), any(dims_of(y)), residual_);
   }
   require(static_cast<bool>(pd), [&] {

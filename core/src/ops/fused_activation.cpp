@@ -22,8 +22,11 @@ std::vector<AttributeSpec> with_fused_activation(std::vector<AttributeSpec> attr
 
 void check_fused_activation(const InferenceContext& ctx) {
   const auto activation = ctx.attr<std::string>("activation");
-  std::vector<std::string> known = fusable_activations();
-  known.emplace_back("SiLU"); // x * Sigmoid(x), folded from two nodes by fuse_silu
+  static const std::vector<std::string> known = [] {
+    std::vector<std::string> types = fusable_activations();
+    types.emplace_back("SiLU"); // x * Sigmoid(x), folded from two nodes by fuse_silu
+    return types;
+  }();
   if (activation.empty() || std::find(known.begin(), known.end(), activation) != known.end()) return;
   std::string list;
   for (const std::string& type : known) list += (list.empty() ? "" : ", ") + type;

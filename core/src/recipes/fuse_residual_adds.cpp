@@ -2,9 +2,9 @@
 // shortcut, each a pass of its own over both tensors (with the Relu after it, 3 % of float
 // resnet_tiny at batch 64 and 14 % at batch 1 on two threads, where every pass also pays
 // its threads' start). As the Conv's residual input Z, the shortcut is added to each
-// output pixel while the Conv writes it (oneDNN's binary post-op, as ONNX Runtime's
-// FusedConv does), and the activation that read the sum folds into the same Conv
-// (fuse_activations, run after this recipe).
+// output pixel while the Conv writes it (the cpu plugin: a oneDNN post-op, as ONNX
+// Runtime's FusedConv does), and the activation that read the sum folds into the same
+// Conv (fuse_activations, run after this recipe).
 #include "recipes/running_backend.hpp"
 
 #include <tern/recipes.hpp>
