@@ -72,6 +72,12 @@ std::vector<tern::KernelDef> kernel_table() {
       {"ConvChannelsLast", {f32, f32, optional(f32), optional(f32)}, make_conv_channels_last, conv_support, onednn},
       {"MaxPoolChannelsLast", {f32}, make_max_pool_channels_last, pool_support, onednn},
       {"GlobalAveragePoolChannelsLast", {f32}, make_global_average_pool_channels_last, pool_support, onednn},
+      // the same on channel blocks (the core's channel_blocks writes them) and their edges
+      {"ConvBlocked", {f32, f32, optional(f32), optional(f32)}, make_conv_blocked, blocked_support, onednn},
+      {"MaxPoolBlocked", {f32}, make_max_pool_blocked, blocked_support, onednn},
+      {"GlobalAveragePoolBlocked", {f32}, make_global_average_pool_blocked, blocked_support, onednn},
+      {"ToChannelBlocks", {f32}, make_to_channel_blocks, channel_blocks_edge_support, onednn},
+      {"FromChannelBlocks", {f32}, make_from_channel_blocks, channel_blocks_edge_support, onednn},
       {"AveragePool", {f32}, make_average_pool, pool_support, onednn},
       {"GlobalAveragePool", {f32}, make_global_average_pool, pool_support, onednn},
       // fused pairs (see core/src/scheduler.cpp): the first op's inputs, then the second's

@@ -48,4 +48,19 @@ Shape in_layout(const Shape& channels_first, bool channels_last) {
   return channels_last ? channels_last_shape(channels_first) : channels_first;
 }
 
+Shape channel_blocks_shape(const Shape& channels_first, std::int64_t block) {
+  std::vector<std::int64_t> dims = channels_first.dims();
+  if (dims[1] != Shape::dynamic) dims[1] /= block;
+  dims.push_back(block);
+  return Shape(std::move(dims));
+}
+
+Shape channels_first_of_blocks(const Shape& blocks) {
+  std::vector<std::int64_t> dims = blocks.dims();
+  const std::int64_t block = dims.back();
+  dims.pop_back();
+  if (dims[1] != Shape::dynamic) dims[1] = block == Shape::dynamic ? Shape::dynamic : dims[1] * block;
+  return Shape(std::move(dims));
+}
+
 } // namespace tern

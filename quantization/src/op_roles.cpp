@@ -152,8 +152,9 @@ std::optional<std::size_t> scaled_operand(const Node& node) {
 
 void require_unprepared(const Graph& graph, const std::string& pass) {
   for (const Node* node : graph.nodes()) {
-    const bool prepared = node->op_type().ends_with("ChannelsLast") || node->op_type() == "RequantizeAdd" ||
-                          node->attrs().has("activation") || node->attrs().has("requantize_scale");
+    const bool prepared = node->op_type().ends_with("ChannelsLast") || node->op_type().ends_with("Blocked") ||
+                          node->op_type() == "RequantizeAdd" || node->attrs().has("activation") ||
+                          node->attrs().has("requantize_scale");
     check(!prepared, [&] {
       return pass + ": " + node->describe() +
              " was written by prepare_for_inference; quantize the model as loaded (load_model), then prepare it";

@@ -239,6 +239,34 @@ void batchnorm_kernel(const Node& node, std::span<const Tensor> in, std::span<Te
   }
 }
 
+/// Y[n, c, 1...] = the mean of X[n, c, ...] over its spatial positions.
+void global_average_pool_kernel(const Node&, std::span<const Tensor> in, std::span<Tensor> out) {
+  const std::int64_t planes = out[0].numel(), plane = in[0].numel() / planes;
+  const float* x = in[0].data<float>();
+  float* y = out[0].data<float>();
+  for (std::int64_t p = 0; p < planes; ++p) {
+    double sum = 0;
+    for (std::int64_t i = 0; i < plane; ++i) sum += x[p * plane + i];
+    y[p] = static_cast<float>(sum / static_cast<double>(plane));
+  }
+}
+
+/// Two inputs one after the other along attribute 'axis'.
+void concat_kernel(const Node& node, std::span<const Tensor> in, std::span<Tensor> out) {
+  const auto rank = static_cast<std::int64_t>(out[0].shape().rank());
+  const std::int64_t axis =
+      node.attr<std::int64_t>("axis") < 0 ? node.attr<std::int64_t>("axis") + rank : node.attr<std::int64_t>("axis");
+  std::int64_t outer = 1;
+  for (std::int64_t a = 0; a < axis; ++a) outer *= out[0].shape()[static_cast<std::size_t>(a)];
+  float* y = out[0].data<float>();
+  for (std::int64_t o = 0; o < outer; ++o)
+    for (const Tensor& part : in) {
+      const std::int64_t chunk = part.numel() / outer;
+      const float* x = part.data<float>() + o * chunk;
+      y = std::copy(x, x + chunk, y);
+    }
+}
+
 } // namespace
 
 std::map<std::string, int>& kernel_runs() {
@@ -275,6 +303,8 @@ void register_reference_backend() {
     add("Mul", {f32, f32}, binary([](float a, float b) { return a * b; }));
     add("Conv", {f32, f32, optional_f32}, conv_kernel, window_support);
     add("MaxPool", {f32}, max_pool_kernel, window_support);
+    add("GlobalAveragePool", {f32}, global_average_pool_kernel);
+    add("Concat", {f32, f32}, concat_kernel);
     add("Gemm", {f32, f32, optional_f32}, gemm_kernel);
     add("BatchNormalization", {f32, f32, f32, f32, f32}, batchnorm_kernel);
   }

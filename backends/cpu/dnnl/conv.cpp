@@ -3,7 +3,8 @@
 // and dst (format_tag::any); Tern's row-major tensors are reordered in and out only when
 // they differ (see layout.hpp), and constant weights are reordered once, not per run.
 // ConvChannelsLast is the same convolution on channels-last X and Y, in which oneDNN's
-// nhwc kernels run without reordering them, and may add a residual Z of Y's shape.
+// nhwc kernels run without reordering them, and may add a residual Z of Y's shape;
+// ConvBlocked the same on channel blocks (nChw8c, nChw16c), read by its blocked kernels.
 #include "conv.hpp"
 
 #include "dnnl_ops.hpp"
@@ -20,8 +21,8 @@ using dnnl::memory;
 /// The execution argument of the residual: the source of the first post-op.
 constexpr int residual_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1;
 
-Convolution::Convolution(const Node& node, bool fused, bool channels_last)
-    : node_(node), fused_(fused), channels_last_(channels_last),
+Convolution::Convolution(const Node& node, bool fused, Layout layout)
+    : node_(node), fused_(fused), layout_(layout), plain_rank_(node.input(1) ? node.input(1)->shape().rank() : 0),
       weights_(node.input(1) != nullptr && node.input(1)->constant() != nullptr) {}
 
 // The scheduler names the node it runs; a fused Conv is not that node, so it is named here.
@@ -38,13 +39,15 @@ Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
   return Shape(y);
 }
 
-dnnl::memory::desc Convolution::user_desc(const Shape& shape) const {
-  return tensor_desc(dims_of(channels_first_view(shape, channels_last_)), channels_last_);
+Layout Convolution::layout_of(const Shape& shape) const {
+  return layout_ == Layout::Blocks && shape.rank() == plain_rank_ ? Layout::Plain : layout_;
 }
 
+dnnl::memory::desc Convolution::user_desc(const Shape& shape) const { return held_desc(shape, layout_of(shape)); }
+
 void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
-  const Shape x = channels_first_view(inputs[0].shape(), channels_last_);
-  const Shape y = channels_first_view(y_view, channels_last_);
+  const Shape x = channels_first_of(inputs[0].shape(), layout_of(inputs[0].shape()));
+  const Shape y = channels_first_of(y_view, layout_of(y_view));
   const Shape& w = inputs[1].shape();
   require(x.rank() >= 3 && x.rank() <= 5,
           [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
@@ -95,18 +98,22 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   // src stays "any": with a handful of input channels oneDNN then reads plain nchw itself.
   // Channels last, src and dst are Tern's tensors as they are (nhwc kernels run as fast
   // as the blocked ones here: scripts/bench_matrix.py), unless oneDNN has no such kernel.
-  // A residual Z (ConvChannelsLast's input 3) is added to each output as it is written,
-  // before the activation. oneDNN 2.6's brgconv kernels, the fastest for most nhwc
-  // convolutions, take it only as a sum into Y (Z copied there first); the others read it
-  // in place (a binary post-op), and forcing that on a brgconv shape slows it by up to a
-  // third (ResNet-18's 256-channel 3x3 at batch 64: 120 -> 160 ms).
+  // On blocks the same: each its blocked kernel.
+  // A residual Z (ConvChannelsLast's and ConvBlocked's input 3) is added to each output as
+  // it is written, before the activation. oneDNN 2.6's brgconv kernels, the fastest for
+  // most nhwc convolutions, take it only as a sum into Y (Z copied there first); the
+  // others read it in place (a binary post-op), and forcing that on a brgconv shape slows
+  // it by up to a third (ResNet-18's 256-channel 3x3 at batch 64: 120 -> 160 ms). The
+  // blocked kernels take the sum.
   dnnl::convolution_forward::primitive_desc pd;
   residual_ = Residual::None;
-  if (channels_last_) { // only ConvChannelsLast takes a residual
+  if (layout_ != Layout::Plain) { // only the channels-last and blocked Convs take a residual
     const memory::desc x_desc = user_desc(inputs[0].shape()), y_desc = user_desc(y_view);
     residual_ = has_residual ? Residual::Accumulated : Residual::None;
     pd = primitive_desc(x_desc, y_desc, residual_);
-    if (has_residual && (!pd || is_reference(pd) || !std::string_view(pd.impl_info_str()).starts_with("brg"))) {
+    const bool summed = pd && !is_reference(pd) &&
+                        (layout_ == Layout::Blocks || std::string_view(pd.impl_info_str()).starts_with("brg"));
+    if (has_residual && !summed) {
       residual_ = Residual::Read;
       pd = primitive_desc(x_desc, y_desc, residual_);
     }
@@ -149,7 +156,7 @@ using namespace onednn;
 
 class ConvKernel final : public DnnlKernel {
 public:
-  ConvKernel(const Node& node, bool channels_last) : DnnlKernel(node), conv_(node, /*fused=*/false, channels_last) {}
+  ConvKernel(const Node& node, Layout layout) : DnnlKernel(node), conv_(node, /*fused=*/false, layout) {}
 
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
@@ -177,7 +184,12 @@ std::string conv_support(const KernelQuery& query) {
   return {};
 }
 
-std::unique_ptr<Kernel> make_conv(const Node& node) { return std::make_unique<ConvKernel>(node, false); }
-std::unique_ptr<Kernel> make_conv_channels_last(const Node& node) { return std::make_unique<ConvKernel>(node, true); }
+std::unique_ptr<Kernel> make_conv(const Node& node) { return std::make_unique<ConvKernel>(node, Layout::Plain); }
+std::unique_ptr<Kernel> make_conv_channels_last(const Node& node) {
+  return std::make_unique<ConvKernel>(node, Layout::ChannelsLast);
+}
+std::unique_ptr<Kernel> make_conv_blocked(const Node& node) {
+  return std::make_unique<ConvKernel>(node, Layout::Blocks);
+}
 
 } // namespace tern::cpu

@@ -14,9 +14,10 @@ class Convolution {
 public:
   /// `node`: a float Conv, which must outlive this object (the plan's graph does).
   /// `fused`: run inside another node's kernel (Conv+MaxPool), whose node the scheduler
-  /// names in errors: then messages name this Conv too. `channels_last`: a ConvChannelsLast,
-  /// whose X and Y are [N, D..., C] (W, B and the attributes are Conv's).
-  explicit Convolution(const Node& node, bool fused = false, bool channels_last = false);
+  /// names in errors: then messages name this Conv too. `layout`: how X and Y hold their
+  /// values, channels last for a ConvChannelsLast, in blocks for a ConvBlocked (whose X may
+  /// also be a plain image); W, B and the attributes are Conv's.
+  explicit Convolution(const Node& node, bool fused = false, Layout layout = Layout::Plain);
 
   /// Y's shape for X and W (the node's window over X, W's output channels), channels first.
   Shape output_shape(const Shape& x, const Shape& w) const;
@@ -24,13 +25,15 @@ public:
   void prepare(std::span<const Tensor> inputs, const Shape& y);
   /// The layout the primitive writes Y in (16-channel blocks where it can, see conv.cpp).
   dnnl::memory::desc dst_desc() const { return pd_.dst_desc(); }
-  /// The layout Tern's tensor of `shape` (X or Y) has: plain, or channels last; the dims
-  /// are channels first either way, as oneDNN's descriptors have them.
+  /// The layout Tern's tensor of `shape` (X or Y) has: plain, channels last or in blocks;
+  /// the dims are channels first, as oneDNN's descriptors have them.
   dnnl::memory::desc user_desc(const Shape& shape) const;
   /// Convolves `inputs` into `dst`, memory of dst_desc().
   void execute(std::span<const Tensor> inputs, const dnnl::memory& dst);
 
 private:
+  /// The layout of a tensor of `shape`: layout_, except a ConvBlocked's plain X (an image).
+  Layout layout_of(const Shape& shape) const;
   [[noreturn]] void fail(const std::string& message) const;
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);
@@ -42,12 +45,13 @@ private:
     if (!condition) fail(make_message());
   }
 
-  /// How a ConvChannelsLast's residual Z reaches the sum (see prepare).
+  /// How a ConvChannelsLast's or ConvBlocked's residual Z reaches the sum (see prepare).
   enum class Residual { None, Read, Accumulated };
 
   const Node& node_;
   const bool fused_;
-  const bool channels_last_;
+  const Layout layout_;
+  const std::size_t plain_rank_; ///< the rank of a plain X or Y: W's
   Residual residual_ = Residual::None;
   dnnl::convolution_forward::primitive_desc pd_;
   Primitive conv_;

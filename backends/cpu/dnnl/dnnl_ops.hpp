@@ -16,6 +16,8 @@ namespace tern::cpu {
 std::unique_ptr<Kernel> make_conv(const Node& node);
 /// The same for ConvChannelsLast: X and Y channels last, run by oneDNN's nhwc kernels.
 std::unique_ptr<Kernel> make_conv_channels_last(const Node& node);
+/// The same for ConvBlocked: X (or a plain image) and Y in channel blocks.
+std::unique_ptr<Kernel> make_conv_blocked(const Node& node);
 /// Declines a Conv whose X is not of rank 3 to 5 (float and integer Conv alike).
 std::string conv_support(const KernelQuery& query);
 /// Gemm (alpha, beta, transA, transB, broadcast C, fused `activation`).
@@ -41,6 +43,18 @@ std::string conv_max_pool_support(const KernelQuery& query);
 std::unique_ptr<Kernel> make_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool(const Node& node);
 std::unique_ptr<Kernel> make_global_average_pool_channels_last(const Node& node);
+/// The same for MaxPoolBlocked and GlobalAveragePoolBlocked: X and Y in channel blocks.
+std::unique_ptr<Kernel> make_max_pool_blocked(const Node& node);
+std::unique_ptr<Kernel> make_global_average_pool_blocked(const Node& node);
+/// Declines a blocked op (ConvBlocked, MaxPoolBlocked, GlobalAveragePoolBlocked) whose X is
+/// not a 1-, 2- or 3-D image, or whose blocks this CPU has no kernels for (16 channels
+/// need AVX-512, 8 AVX2).
+std::string blocked_support(const KernelQuery& query);
+/// ToChannelBlocks and FromChannelBlocks: reorders to and from channel blocks.
+std::unique_ptr<Kernel> make_to_channel_blocks(const Node& node);
+std::unique_ptr<Kernel> make_from_channel_blocks(const Node& node);
+/// Declines edges of blocks other than 8 or 16 channels (oneDNN's layouts).
+std::string channel_blocks_edge_support(const KernelQuery& query);
 std::unique_ptr<Kernel> make_batch_normalization(const Node& node);
 std::unique_ptr<Kernel> make_softmax(const Node& node);
 /// Add, Sub, Mul, Div (chosen by the node's op type), numpy broadcasting both ways.

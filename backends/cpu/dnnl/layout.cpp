@@ -1,5 +1,7 @@
 #include "layout.hpp"
 
+#include <tern/channels_last.hpp>
+
 #include <string_view>
 
 namespace tern::cpu::onednn {
@@ -8,12 +10,15 @@ dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type) {
   return dnnl::memory::desc(dims, type, dnnl::memory::format_tag::any);
 }
 
-dnnl::memory::desc channel_blocked(const Dims& dims) {
+dnnl::memory::desc channel_blocked(const Dims& dims, std::int64_t block) {
   using tag = dnnl::memory::format_tag;
   check(dims.size() >= 3 && dims.size() <= 5,
         [&] { return "channel_blocked takes ranks 3 to 5, not " + std::to_string(dims.size()); });
-  static constexpr tag blocked[] = {tag::nCw16c, tag::nChw16c, tag::nCdhw16c};
-  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, blocked[dims.size() - 3]);
+  check(block == 8 || block == 16,
+        [&] { return "channel blocks hold 8 or 16 channels, not " + std::to_string(block); });
+  static constexpr tag blocked16[] = {tag::nCw16c, tag::nChw16c, tag::nCdhw16c};
+  static constexpr tag blocked8[] = {tag::nCw8c, tag::nChw8c, tag::nCdhw8c};
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, (block == 16 ? blocked16 : blocked8)[dims.size() - 3]);
 }
 
 dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type) {
@@ -26,6 +31,17 @@ dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type)
 
 dnnl::memory::desc tensor_desc(const Dims& dims, bool channels_last, dnnl::memory::data_type type) {
   return channels_last ? onednn::channels_last(dims, type) : plain_desc(dims, type);
+}
+
+Shape channels_first_of(const Shape& shape, Layout layout) {
+  return layout == Layout::Blocks ? channels_first_of_blocks(shape)
+                                  : channels_first_view(shape, layout == Layout::ChannelsLast);
+}
+
+dnnl::memory::desc held_desc(const Shape& shape, Layout layout) {
+  const Dims dims = dims_of(channels_first_of(shape, layout));
+  return layout == Layout::Blocks ? channel_blocked(dims, shape.dims().back())
+                                  : tensor_desc(dims, layout == Layout::ChannelsLast);
 }
 
 bool is_reference(const dnnl::primitive_desc_base& pd) {

@@ -17,8 +17,9 @@ namespace tern::cpu::onednn {
 /// A descriptor of `dims` leaving the layout to the primitive (format_tag::any).
 dnnl::memory::desc any(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
 /// A float32 descriptor of `dims` ([N, C, spatial...], rank 3 to 5) with channels in blocks
-/// of 16 (nCw16c, nChw16c, nCdhw16c): AVX-512's width, the blocked kernels' own layout.
-dnnl::memory::desc channel_blocked(const Dims& dims);
+/// of `block`, 16 or 8 (nCw16c, nChw16c, nCdhw16c...): AVX-512's or AVX2's width, the
+/// blocked kernels' own layout.
+dnnl::memory::desc channel_blocked(const Dims& dims, std::int64_t block = 16);
 /// `dims` ([N, C, spatial...], rank 3 to 5) of `type` with the channels innermost (nwc,
 /// nhwc, ndhwc): the layout of ConvChannelsLast's and MaxPoolChannelsLast's tensors.
 dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type = dnnl::memory::data_type::f32);
@@ -26,6 +27,13 @@ dnnl::memory::desc channels_last(const Dims& dims, dnnl::memory::data_type type 
 /// or channels last for a ChannelsLast op's X and Y (`channels_last`).
 dnnl::memory::desc tensor_desc(const Dims& dims, bool channels_last,
                                dnnl::memory::data_type type = dnnl::memory::data_type::f32);
+/// How a float kernel's X and Y hold [N, C, D...]: row-major (ONNX's ops), channels last
+/// (the ChannelsLast ops) or in blocks of channels (the Blocked ops, tern/channels_last.hpp).
+enum class Layout { Plain, ChannelsLast, Blocks };
+/// The channels-first view of a tensor of `shape` held in `layout`.
+Shape channels_first_of(const Shape& shape, Layout layout);
+/// The float32 descriptor of Tern's tensor of `shape` held in `layout`.
+dnnl::memory::desc held_desc(const Shape& shape, Layout layout);
 /// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
 bool is_reference(const dnnl::primitive_desc_base& pd);
 

@@ -1,6 +1,7 @@
 // MaxPool, AveragePool and GlobalAveragePool (1-, 2- and 3-D) as oneDNN pooling_v2 (the
-// version with dilations), over Tern's plain tensors; MaxPoolChannelsLast the same on
-// channels-last X and Y.
+// version with dilations), over Tern's plain tensors; MaxPoolChannelsLast and
+// GlobalAveragePoolChannelsLast the same on channels-last X and Y, the Blocked ones on
+// channel blocks.
 #include "pool.hpp"
 
 #include "dnnl_ops.hpp"
@@ -74,11 +75,11 @@ using namespace onednn;
 
 class PoolKernel final : public DnnlKernel {
 public:
-  /// `channels_last`: X and Y are [N, D..., C] (MaxPoolChannelsLast,
-  /// GlobalAveragePoolChannelsLast: never the ceil_mode windows fix_divisors() rescales,
+  /// `layout`: how X and Y hold their values, channels last or in blocks for the
+  /// ChannelsLast and Blocked pools (never the ceil_mode windows fix_divisors() rescales,
   /// which reads channels first).
-  PoolKernel(const Node& node, PoolKind kind, bool channels_last = false)
-      : DnnlKernel(node), kind_(kind), channels_last_(channels_last) {
+  PoolKernel(const Node& node, PoolKind kind, Layout layout = Layout::Plain)
+      : DnnlKernel(node), kind_(kind), layout_(layout) {
     // Indices would need a workspace in ONNX's flat-index format; nobody asks for them yet.
     require(node.outputs().size() == 1, "MaxPool's Indices output is not supported by the oneDNN kernel");
   }
@@ -87,18 +88,17 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& x_view = inputs[0].shape();
     const Shape& y_view = outputs[0].shape();
-    require(x_view.rank() >= 3 && x_view.rank() <= 5,
-            [&] { return "X is " + x_view.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
     require(y_view.rank() == x_view.rank(),
             [&] { return "Y " + y_view.to_string() + " must have the rank of X " + x_view.to_string(); });
-    const Shape x = channels_first_view(x_view, channels_last_);
-    const Shape y = channels_first_view(y_view, channels_last_);
+    const Shape x = channels_first_of(x_view, layout_);
+    const Shape y = channels_first_of(y_view, layout_);
+    require(x.rank() >= 3 && x.rank() <= 5,
+            [&] { return "X is " + x_view.to_string() + "; oneDNN pools 1-, 2- and 3-D inputs"; });
     const Pooling pooling(node(), kind_, x, y);
     divisor_fix_ = pooling.divisor_fix;
     // Tern's layouts: pooling is bound by memory traffic, so reordering to a blocked layout
-    // and back would cost more than any kernel gains; oneDNN's jit pooling takes nchw and nhwc.
-    const dnnl::memory::desc src = tensor_desc(dims_of(x), channels_last_),
-                             dst = tensor_desc(dims_of(y), channels_last_);
+    // and back would cost more than any kernel gains; oneDNN's jit pooling takes them all.
+    const dnnl::memory::desc src = held_desc(x_view, layout_), dst = held_desc(y_view, layout_);
     src_ = unbound(src);
     dst_ = unbound(dst);
     pool_ = Primitive(pooling.primitive_desc(src, dst));
@@ -132,7 +132,7 @@ private:
   }
 
   const PoolKind kind_;
-  const bool channels_last_;
+  const Layout layout_;
   Primitive pool_;
   dnnl::memory src_, dst_;                      ///< made once per shape, pointed at each run's tensors
   std::vector<std::vector<float>> divisor_fix_; ///< per axis, per output index; empty: none
@@ -153,7 +153,10 @@ std::string pool_support(const KernelQuery& query) {
 
 std::unique_ptr<Kernel> make_max_pool(const Node& node) { return std::make_unique<PoolKernel>(node, PoolKind::Max); }
 std::unique_ptr<Kernel> make_max_pool_channels_last(const Node& node) {
-  return std::make_unique<PoolKernel>(node, PoolKind::Max, true);
+  return std::make_unique<PoolKernel>(node, PoolKind::Max, Layout::ChannelsLast);
+}
+std::unique_ptr<Kernel> make_max_pool_blocked(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::Max, Layout::Blocks);
 }
 std::unique_ptr<Kernel> make_average_pool(const Node& node) {
   return std::make_unique<PoolKernel>(node, PoolKind::Average);
@@ -162,7 +165,10 @@ std::unique_ptr<Kernel> make_global_average_pool(const Node& node) {
   return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage);
 }
 std::unique_ptr<Kernel> make_global_average_pool_channels_last(const Node& node) {
-  return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage, true);
+  return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage, Layout::ChannelsLast);
+}
+std::unique_ptr<Kernel> make_global_average_pool_blocked(const Node& node) {
+  return std::make_unique<PoolKernel>(node, PoolKind::GlobalAverage, Layout::Blocks);
 }
 
 } // namespace tern::cpu

@@ -2,7 +2,9 @@
 /// \file channels_last.hpp
 /// Channels last: [N, D1, ..., Dk, C] instead of ONNX's [N, C, D1, ..., Dk]. The layout
 /// oneDNN's int8 convolutions take; ConvChannelsLast and the recipe that keeps activations
-/// in it between them (channels_last_ops) share these.
+/// in it between them (channels_last_ops) share these. Channel blocks: [N, C/b, D1, ...,
+/// Dk, b], the channels cut into blocks of b, each block channels last (oneDNN's nChw8c,
+/// nChw16c): the layout of ConvBlocked and the other ops channel_blocks writes.
 
 #include <tern/shape.hpp>
 
@@ -24,5 +26,11 @@ Shape channels_last_shape(const Shape& channels_first);
 Shape channels_first_view(const Shape& shape, bool channels_last);
 /// The reverse: the shape of a tensor whose channels-first view is `channels_first`.
 Shape in_layout(const Shape& channels_first, bool channels_last);
+
+/// [N, C/b, D..., b] of a channels-first [N, C, D...] (rank >= 2) whose C is a multiple
+/// of `block` (or dynamic).
+Shape channel_blocks_shape(const Shape& channels_first, std::int64_t block);
+/// [N, C, D...] of channel blocks [N, C/b, D..., b] (rank >= 3).
+Shape channels_first_of_blocks(const Shape& blocks);
 
 } // namespace tern

@@ -131,4 +131,16 @@ std::size_t channels_last_ops(Graph& graph, const std::vector<std::string>& back
 /// the graph's types. Returns how many Adds it folded.
 std::size_t fuse_residual_adds(Graph& graph, const std::vector<std::string>& backends);
 
+/// Moves each channels-last region (channels_last_ops) whose convolution work is mostly
+/// depthwise and 1x1 into blocks of channels ([N, C/b, D..., b], tern/channels_last.hpp),
+/// where oneDNN runs those convolutions faster: its ConvChannelsLast, MaxPoolChannelsLast
+/// and GlobalAveragePoolChannelsLast become ConvBlocked, MaxPoolBlocked and
+/// GlobalAveragePoolBlocked, its elementwise ops and Concats stay (on blocks), the
+/// Transposes into it become ToChannelBlocks and those out of it FromChannelBlocks, and a
+/// Conv reading an image whose channels do not fill a block reads it channels first. Only
+/// where every value of the region is float32 with its channels in whole blocks (b = 16,
+/// else 8), and the backend of `backends` running each op runs its blocked form. Results
+/// are unchanged. Infers the graph's types. Returns how many regions it moved.
+std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backends);
+
 } // namespace tern

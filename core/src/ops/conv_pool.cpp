@@ -17,6 +17,31 @@ using Ints = std::vector<std::int64_t>;
 
 AttributeSpec auto_pad_attr() { return string_attr("auto_pad", "NOTSET"); }
 
+/// How an op holds its X and Y, [N, C, D...] seen channels first: as they are (ONNX's ops),
+/// channels last (the ChannelsLast ops) or in blocks of channels (the Blocked ops).
+enum class Layout { ChannelsFirst, ChannelsLast, Blocks };
+
+/// Input `i` of the op seen channels first. Blocks are [N, C/b, D..., b] with a known b;
+/// a ConvBlocked's X may also be channels first (`plain_rank`: W's rank), a first layer's
+/// image, whose few channels oneDNN reads as they are.
+Shape channels_first_input(const InferenceContext& ctx, std::size_t i, Layout layout, std::size_t plain_rank = 0) {
+  const Shape& shape = ctx.shape(i);
+  if (layout != Layout::Blocks || shape.rank() == plain_rank)
+    return channels_first_view(shape, layout == Layout::ChannelsLast);
+  require_rank(ctx, i, 4, SIZE_MAX);
+  ctx.require(shape.dims().back() >= 1,
+              [&] { return describe_input(ctx, i) + " must end in a known channel block size"; });
+  return channels_first_of_blocks(shape);
+}
+
+/// Y [N, C, D...] in the op's layout, blocks of `block` channels for Layout::Blocks.
+Shape output_in(const InferenceContext& ctx, const Shape& y, Layout layout, std::int64_t block) {
+  if (layout != Layout::Blocks) return in_layout(y, layout == Layout::ChannelsLast);
+  ctx.require(y[1] == Shape::dynamic || y[1] % block == 0,
+              [&] { return std::to_string(y[1]) + " channels do not fill blocks of " + std::to_string(block); });
+  return channel_blocks_shape(y, block);
+}
+
 /// [N, channels, spatial...]: sliding the node's window (tern::resolve_window, the one
 /// shared with backends) with `kernel` over `x`, input 0 seen channels first.
 Shape window_output(const InferenceContext& ctx, const Shape& x, const Ints& kernel, std::int64_t channels) {
@@ -55,17 +80,22 @@ void require_residual(InferenceContext& ctx, bool integer, const Shape& y) {
   ctx.require(fits, [&] { return describe_input(ctx, 3) + " must have the output's shape " + y.to_string(); });
 }
 
-/// Conv, its X and Y channels last when `channels_last` (ConvChannelsLast), W as ONNX's.
-void infer_conv_in(InferenceContext& ctx, bool channels_last) {
+/// Conv, its X and Y in `layout` (ConvChannelsLast, ConvBlocked), W as ONNX's.
+void infer_conv_in(InferenceContext& ctx, Layout layout) {
   const bool integer = integer_affine(ctx, 2);
   if (!integer) {
     require_float(ctx, 0);
     require_same_dtype(ctx, 0, 1);
   }
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_first_view(ctx.shape(0), channels_last);
+  const Shape x = channels_first_input(ctx, 0, layout, ctx.shape(1).rank());
   const Shape& w = ctx.shape(1);
   require_rank(ctx, 1, x.rank(), x.rank());
+  const std::int64_t block = layout == Layout::Blocks ? ctx.attr<std::int64_t>("block") : 0;
+  if (layout == Layout::Blocks && ctx.shape(0).rank() > w.rank())
+    ctx.require(ctx.shape(0).dims().back() == block, [&] {
+      return describe_input(ctx, 0) + " is not in blocks of attribute 'block' " + std::to_string(block);
+    });
 
   const auto group = ctx.attr<std::int64_t>("group");
   ctx.require(group >= 1, [&] { return "attribute 'group' is " + std::to_string(group) + ", must be >= 1"; });
@@ -97,13 +127,19 @@ void infer_conv_in(InferenceContext& ctx, bool channels_last) {
   }
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
-  const Shape out = in_layout(window_output(ctx, x, kernel, w[0]), channels_last);
+  const Shape out = output_in(ctx, window_output(ctx, x, kernel, w[0]), layout, block);
   if (ctx.has_input(3)) require_residual(ctx, integer, out);
   ctx.set_output(0, y, out);
 }
 
-void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, false); }
-void infer_conv_channels_last(InferenceContext& ctx) { infer_conv_in(ctx, true); }
+void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, Layout::ChannelsFirst); }
+void infer_conv_channels_last(InferenceContext& ctx) { infer_conv_in(ctx, Layout::ChannelsLast); }
+void infer_conv_blocked(InferenceContext& ctx) {
+  const auto block = ctx.attr<std::int64_t>("block");
+  ctx.require(block >= 1, [&] { return "attribute 'block' is " + std::to_string(block) + ", must be >= 1"; });
+  require_float(ctx, 0);
+  infer_conv_in(ctx, Layout::Blocks);
+}
 
 // ConvTranspose: W is [C, M/group, k1, ...] (input channels first, the transpose of Conv's),
 // Y [N, M, ...] with the sizes tern::resolve_transposed_window gives (shared with kernels).
@@ -147,12 +183,12 @@ void infer_conv_transpose(InferenceContext& ctx) {
 
 /// The output shape of a pool (MaxPool, AveragePool: kernel_shape is required and checked
 /// against the rank by resolve_window(); ceil_mode is read by window_output_sizes()), its
-/// X and Y channels last when `channels_last` (MaxPoolChannelsLast).
-Shape pool_output(const InferenceContext& ctx, bool channels_last = false) {
+/// X and Y in `layout` (MaxPoolChannelsLast, MaxPoolBlocked).
+Shape pool_output(const InferenceContext& ctx, Layout layout = Layout::ChannelsFirst) {
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const Shape x = channels_first_view(ctx.shape(0), channels_last);
+  const Shape x = channels_first_input(ctx, 0, layout);
   const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
-  return in_layout(out, channels_last);
+  return output_in(ctx, out, layout, ctx.shape(0).dims().back());
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -169,10 +205,15 @@ void infer_max_pool(InferenceContext& ctx) {
 }
 
 // MaxPool on X [N, D..., C], Y [N, D'..., C] (no Indices): what channels_last_ops
-// writes for the MaxPool between two channels-last Convs.
-void infer_max_pool_channels_last(InferenceContext& ctx) {
+// writes for the MaxPool between two channels-last Convs; or on channel blocks.
+void infer_max_pool_in(InferenceContext& ctx, Layout layout) {
   require_numeric(ctx, 0);
-  ctx.set_output(0, ctx.dtype(0), pool_output(ctx, true));
+  ctx.set_output(0, ctx.dtype(0), pool_output(ctx, layout));
+}
+void infer_max_pool_channels_last(InferenceContext& ctx) { infer_max_pool_in(ctx, Layout::ChannelsLast); }
+void infer_max_pool_blocked(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  infer_max_pool_in(ctx, Layout::Blocks);
 }
 
 void infer_average_pool(InferenceContext& ctx) {
@@ -180,18 +221,34 @@ void infer_average_pool(InferenceContext& ctx) {
   ctx.set_output(0, ctx.dtype(0), pool_output(ctx));
 }
 
-/// GlobalAveragePool: Y [N, C, 1...] of X [N, C, D...]; with `channels_last`
-/// (GlobalAveragePoolChannelsLast, the squeeze-excitation blocks' pool of a channels-last
-/// region) Y [N, 1..., C] of X [N, D..., C].
-void infer_global_pool(InferenceContext& ctx, bool channels_last) {
+/// GlobalAveragePool: Y [N, C, 1...] of X [N, C, D...], both in `layout`
+/// (GlobalAveragePoolChannelsLast and GlobalAveragePoolBlocked: the squeeze-excitation
+/// blocks' pool in a channels-last or blocked region).
+void infer_global_pool(InferenceContext& ctx, Layout layout) {
   require_float(ctx, 0);
   require_rank(ctx, 0, 3, SIZE_MAX);
-  Ints dims = channels_first_view(ctx.shape(0), channels_last).dims();
+  Ints dims = channels_first_input(ctx, 0, layout).dims();
   std::fill(dims.begin() + 2, dims.end(), 1);
-  ctx.set_output(0, ctx.dtype(0), in_layout(Shape(std::move(dims)), channels_last));
+  ctx.set_output(0, ctx.dtype(0), output_in(ctx, Shape(std::move(dims)), layout, ctx.shape(0).dims().back()));
 }
-void infer_global_average_pool(InferenceContext& ctx) { infer_global_pool(ctx, false); }
-void infer_global_average_pool_channels_last(InferenceContext& ctx) { infer_global_pool(ctx, true); }
+void infer_global_average_pool(InferenceContext& ctx) { infer_global_pool(ctx, Layout::ChannelsFirst); }
+void infer_global_average_pool_channels_last(InferenceContext& ctx) { infer_global_pool(ctx, Layout::ChannelsLast); }
+void infer_global_average_pool_blocked(InferenceContext& ctx) { infer_global_pool(ctx, Layout::Blocks); }
+
+/// ToChannelBlocks: Y [N, C/b, D..., b] of a float X [N, C, D...], b the attribute 'block'.
+void infer_to_channel_blocks(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  require_rank(ctx, 0, 3, SIZE_MAX);
+  const auto block = ctx.attr<std::int64_t>("block");
+  ctx.require(block >= 1, [&] { return "attribute 'block' is " + std::to_string(block) + ", must be >= 1"; });
+  ctx.set_output(0, ctx.dtype(0), output_in(ctx, ctx.shape(0), Layout::Blocks, block));
+}
+
+/// FromChannelBlocks: the channels-first Y [N, C, D...] of X [N, C/b, D..., b].
+void infer_from_channel_blocks(InferenceContext& ctx) {
+  require_float(ctx, 0);
+  ctx.set_output(0, ctx.dtype(0), channels_first_input(ctx, 0, Layout::Blocks));
+}
 
 } // namespace
 
@@ -201,6 +258,8 @@ std::vector<OpSchema> conv_pool_schemas() {
   const auto ints = [](const char* key) { return optional_attr(key, AttributeType::Ints); };
   const std::vector<AttributeSpec> conv_attrs = with_fused_requantize(with_fused_activation(
       {auto_pad_attr(), ints("dilations"), int_attr("group", 1), ints("kernel_shape"), ints("pads"), ints("strides")}));
+  std::vector<AttributeSpec> blocked_conv_attrs = conv_attrs;
+  blocked_conv_attrs.push_back(required_attr("block", AttributeType::Int));
   const std::vector<AttributeSpec> max_pool_attrs{auto_pad_attr(),   int_attr("ceil_mode", 0),
                                                   ints("dilations"), required_attr("kernel_shape", AttributeType::Ints),
                                                   ints("pads"),      int_attr("storage_order", 0),
@@ -211,6 +270,9 @@ std::vector<OpSchema> conv_pool_schemas() {
       // Conv's), what channels_last_ops writes where a backend runs it; a float one may
       // also take Z, a residual of Y's shape added before the activation (fuse_residual_adds)
       {"ConvChannelsLast", 2, 4, 1, 1, conv_attrs, infer_conv_channels_last},
+      // Tern's: a float Conv on X [N, C/b, D..., b] (or a first layer's [N, C, D...]) giving
+      // Y [N, M/b, D'..., b], b the attribute 'block'; what channel_blocks writes
+      {"ConvBlocked", 2, 4, 1, 1, blocked_conv_attrs, infer_conv_blocked},
       {"ConvTranspose",
        2,
        3,
@@ -222,6 +284,8 @@ std::vector<OpSchema> conv_pool_schemas() {
       {"MaxPool", 1, 1, 1, 2, max_pool_attrs, infer_max_pool},
       // Tern's: MaxPool on X [N, D..., C] (no Indices), what channels_last_ops writes.
       {"MaxPoolChannelsLast", 1, 1, 1, 1, max_pool_attrs, infer_max_pool_channels_last},
+      // Tern's: float MaxPool on channel blocks [N, C/b, D..., b], what channel_blocks writes.
+      {"MaxPoolBlocked", 1, 1, 1, 1, max_pool_attrs, infer_max_pool_blocked},
       {"AveragePool",
        1,
        1,
@@ -233,6 +297,11 @@ std::vector<OpSchema> conv_pool_schemas() {
       {"GlobalAveragePool", 1, 1, 1, 1, {}, infer_global_average_pool},
       // Tern's: GlobalAveragePool on X [N, D..., C], what channels_last_ops writes.
       {"GlobalAveragePoolChannelsLast", 1, 1, 1, 1, {}, infer_global_average_pool_channels_last},
+      // Tern's: GlobalAveragePool on channel blocks, and the edges of a region of them
+      // (channel_blocks): X [N, C, D...] to blocks of 'block' channels and back.
+      {"GlobalAveragePoolBlocked", 1, 1, 1, 1, {}, infer_global_average_pool_blocked},
+      {"ToChannelBlocks", 1, 1, 1, 1, {required_attr("block", AttributeType::Int)}, infer_to_channel_blocks},
+      {"FromChannelBlocks", 1, 1, 1, 1, {}, infer_from_channel_blocks},
   };
 }
 

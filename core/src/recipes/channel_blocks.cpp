@@ -1,0 +1,228 @@
+// channel_blocks: oneDNN 2.6's float depthwise and 1x1 convolutions run about 1.6 times
+// as fast on channels cut into blocks of 8 or 16 ([N, C/b, H, W, b], nChw8c) as on
+// channels last (its nhwc kernels), which is how ONNX Runtime runs MobileNets; its 3x3
+// convolutions run as fast or faster channels last (brgconv). So a channels-last region
+// (channels_last_ops) whose convolution work is mostly depthwise and 1x1 moves into
+// blocks as a whole: its ops become their blocked forms, its edges (the Transposes of
+// channels_last_ops) reorder to and from blocks, and the region's first Conv reads a
+// channels-first image as it is. The figures are in the README (scripts/bench_matrix.py).
+#include "recipes/running_backend.hpp"
+
+#include <tern/channels_last.hpp>
+#include <tern/recipes.hpp>
+#include <tern/registry.hpp>
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+namespace tern {
+namespace {
+
+using Ints = std::vector<std::int64_t>;
+
+/// The ops of a channels-last region that have a blocked form: their X (and a Conv's
+/// residual Z) are in the layout.
+constexpr std::array<std::pair<std::string_view, const char*>, 3> blocked_forms{{
+    {"ConvChannelsLast", "ConvBlocked"},
+    {"MaxPoolChannelsLast", "MaxPoolBlocked"},
+    {"GlobalAveragePoolChannelsLast", "GlobalAveragePoolBlocked"},
+}};
+/// Ops that compute the same on blocks, each output element from the input elements at its
+/// index: broadcasting between inputs of one rank stays right when every input's channels
+/// fill whole blocks. Concat too, its axis renumbered.
+constexpr std::array<std::string_view, 12> same_on_blocks{
+    "Add", "Sub", "Mul", "Div", "Relu", "LeakyRelu", "Clip", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Concat"};
+
+const char* blocked_form(const Node& node) {
+  for (const auto& [channels_last, blocked] : blocked_forms)
+    if (node.op_type() == channels_last) return blocked;
+  return nullptr;
+}
+
+enum class Direction { ToChannelsLast, ToChannelsFirst };
+
+/// True when `node` is a Transpose of a rank-3 to 5 tensor to channels last or back.
+bool transposes(const Node* node, Direction direction) {
+  if (node == nullptr || node->op_type() != "Transpose" || !node->attrs().has("perm")) return false;
+  const auto perm = node->attr<Ints>("perm");
+  if (perm.size() < 3 || perm.size() > 5) return false;
+  return perm ==
+         (direction == Direction::ToChannelsLast ? to_channels_last(perm.size()) : to_channels_first(perm.size()));
+}
+
+/// A connected channels-last region: its ops, the Transposes into it and out of it.
+struct Region {
+  std::vector<Node*> ops, entries, exits;
+  bool valid = true;
+};
+
+/// The region that `entry` (a Transpose to channels last) opens: every node reached from
+/// it through channels-last values, both ways. Invalid where such a value is a graph
+/// output or has a producer or reader that is neither in the layout nor one of its edges.
+Region region_from(const Graph& graph, Node& entry, std::set<const Node*>& seen) {
+  Region region;
+  std::vector<Node*> pending{&entry};
+  const auto layout_inputs = [](const Node& node) {
+    std::vector<Value*> inputs;
+    const std::size_t rank = node.output()->shape().rank();
+    for (std::size_t i = 0; i < node.inputs().size(); ++i) {
+      Value* input = node.input(i);
+      const bool in_layout = blocked_form(node) ? i == 0 || i == 3 : input != nullptr && input->shape().rank() == rank;
+      if (input != nullptr && in_layout) inputs.push_back(input);
+    }
+    return inputs;
+  };
+  while (!pending.empty()) {
+    Node* node = pending.back();
+    pending.pop_back();
+    if (!seen.insert(node).second) continue;
+    if (transposes(node, Direction::ToChannelsFirst)) {
+      region.exits.push_back(node);
+      continue; // its output is channels first
+    }
+    if (transposes(node, Direction::ToChannelsLast)) {
+      region.entries.push_back(node);
+    } else {
+      region.ops.push_back(node);
+      for (Value* input : layout_inputs(*node)) {
+        Node* producer = input->producer();
+        const bool known = producer != nullptr &&
+                           (transposes(producer, Direction::ToChannelsLast) || blocked_form(*producer) != nullptr ||
+                            std::ranges::find(same_on_blocks, producer->op_type()) != same_on_blocks.end());
+        if (known) pending.push_back(producer);
+        region.valid = region.valid && known;
+      }
+    }
+    const Value& out = *node->output();
+    region.valid = region.valid && node->outputs().size() == 1 && !graph.is_output(out);
+    for (Node* reader : graph.consumers(out)) {
+      const bool known = transposes(reader, Direction::ToChannelsFirst) || blocked_form(*reader) != nullptr ||
+                         std::ranges::find(same_on_blocks, reader->op_type()) != same_on_blocks.end();
+      if (known) pending.push_back(reader);
+      region.valid = region.valid && known;
+    }
+  }
+  return region;
+}
+
+std::int64_t channels(const Value& channels_last) { return channels_last.shape().dims().back(); }
+
+/// True when every value of the region is float32 with its channels (static) in whole
+/// blocks of `block`: the ops' outputs and the entries' outputs, except an entry whose
+/// readers are all Convs (an image: they read it channels first).
+bool fills_blocks(const Graph& graph, const Region& region, std::int64_t block) {
+  const auto fits = [&](const Value& value) {
+    return value.dtype() == DataType::Float32 && value.shape().rank() >= 3 && value.shape().rank() <= 5 &&
+           channels(value) != Shape::dynamic && channels(value) % block == 0;
+  };
+  const auto read_by_convs = [&](const Node* entry) {
+    return std::ranges::all_of(graph.consumers(*entry->output()),
+                               [](const Node* reader) { return reader->op_type() == "ConvChannelsLast"; });
+  };
+  return std::ranges::all_of(region.ops, [&](const Node* op) { return fits(*op->output()); }) &&
+         std::ranges::all_of(region.entries,
+                             [&](const Node* entry) { return fits(*entry->output()) || read_by_convs(entry); });
+}
+
+/// Multiply-adds per image of a ConvChannelsLast ([N, D..., M] output).
+double macs(const Node& conv) {
+  const Shape& y = conv.output()->shape();
+  const Shape& w = conv.input(1)->shape();
+  double count = 1;
+  for (std::size_t i = 1; i < y.rank(); ++i) count *= static_cast<double>(std::max<std::int64_t>(y[i], 1));
+  for (std::size_t i = 1; i < w.rank(); ++i) count *= static_cast<double>(std::max<std::int64_t>(w[i], 1));
+  return count;
+}
+
+/// True when depthwise (one input channel per group) and 1x1 convolutions do at least half
+/// of the region's convolution work: the kernels that run faster on blocks.
+bool mostly_depthwise_and_pointwise(const Region& region) {
+  double blocked_faster = 0, total = 0;
+  for (const Node* op : region.ops) {
+    if (op->op_type() != "ConvChannelsLast") continue;
+    const Shape& w = op->input(1)->shape();
+    const bool pointwise = std::all_of(w.begin() + 2, w.end(), [](std::int64_t k) { return k == 1; });
+    const bool depthwise = w[1] == 1 && op->attr<std::int64_t>("group") > 1;
+    total += macs(*op);
+    if (pointwise || depthwise) blocked_faster += macs(*op);
+  }
+  return total > 0 && 2 * blocked_faster >= total;
+}
+
+/// True when the backend that runs each of the region's ops runs its blocked form, the
+/// Convs on blocks of `block` (an image Conv asked about blocks too: its X is not).
+bool runs_blocked(const Region& region, std::int64_t block, const std::vector<std::string>& backends) {
+  return std::ranges::all_of(region.ops, [&](const Node* op) {
+    const char* blocked = blocked_form(*op);
+    if (blocked == nullptr) return true;
+    KernelQuery query = query_of(*op);
+    const auto to_blocks = [&](Shape& shape) { // an image's channels stay as they are
+      if (shape.rank() < 3) return;
+      shape = channels_first_shape(shape);
+      if (shape[1] % block == 0) shape = channel_blocks_shape(shape, block);
+    };
+    to_blocks(query.input_shapes[0]);
+    if (query.input_shapes.size() > 3) to_blocks(query.input_shapes[3]);
+    const std::optional<std::string> runner = detail::running_backend(query_of(*op), backends);
+    return runner && Registry::current().choose_kernel(*runner, query, blocked).kernel != nullptr;
+  });
+}
+
+/// The channels-first image an entry transposes, where its channels do not fill blocks of
+/// `block` (its readers, Convs, then read it as it is); nullptr elsewhere.
+Value* image_of(const Node* entry, std::int64_t block) {
+  const bool image = entry != nullptr && entry->op_type() == "Transpose" && entry->input(0)->shape()[1] % block != 0;
+  return image ? entry->input(0) : nullptr;
+}
+
+/// Rewrites the region on blocks of `block`.
+void move_to_blocks(Graph& graph, const Region& region, std::int64_t block) {
+  for (Node* op : region.ops) {
+    Attributes attrs = op->attrs();
+    std::vector<Value*> inputs = op->inputs();
+    if (op->op_type() == "ConvChannelsLast") {
+      attrs.set("block", block);
+      if (Value* image = image_of(inputs[0]->producer(), block)) inputs[0] = image;
+    }
+    if (op->op_type() == "Concat") { // channels-last axis a: channels -> 1, spatial a -> a + 1
+      const auto rank = static_cast<std::int64_t>(op->output()->shape().rank());
+      const auto axis = op->attr<std::int64_t>("axis");
+      const std::int64_t a = axis < 0 ? axis + rank : axis;
+      attrs.set("axis", a == 0 ? 0 : a == rank - 1 ? 1 : a + 1);
+    }
+    const char* blocked = blocked_form(*op);
+    graph.replace_node(*op, blocked ? blocked : op->op_type(), inputs, std::move(attrs));
+  }
+  Attributes block_attr;
+  block_attr.set("block", block);
+  for (Node* entry : region.entries) // an image's entry is left unread, removed after
+    if (image_of(entry, block) == nullptr) graph.replace_node(*entry, "ToChannelBlocks", {entry->input(0)}, block_attr);
+  for (Node* exit : region.exits) graph.replace_node(*exit, "FromChannelBlocks", {exit->input(0)});
+}
+
+} // namespace
+
+std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backends) {
+  graph.infer_shapes();
+  std::set<const Node*> seen;
+  std::vector<Region> regions;
+  for (Node* node : graph.nodes())
+    if (!seen.contains(node) && transposes(node, Direction::ToChannelsLast))
+      regions.push_back(region_from(graph, *node, seen));
+  std::size_t moved = 0;
+  for (const Region& region : regions) {
+    if (!region.valid || !mostly_depthwise_and_pointwise(region)) continue;
+    for (const std::int64_t block : {16, 8}) {
+      if (!fills_blocks(graph, region, block) || !runs_blocked(region, block, backends)) continue;
+      move_to_blocks(graph, region, block);
+      ++moved;
+      break;
+    }
+  }
+  remove_dead_nodes(graph);
+  graph.infer_shapes();
+  return moved;
+}
+
+} // namespace tern

@@ -1,0 +1,221 @@
+// channel_blocks on "cpu" (through prepare_for_inference): which channels-last regions move
+// into blocks of channels, which stay, the block size they take, and that the blocked
+// graph computes what the naive "reference" backend computes from the graph as written.
+// The edge ops against index loops; shape inference of the blocked ops.
+#include "graphs.hpp"
+#include "reference_backend.hpp"
+
+#include <tern/runtime.hpp>
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+namespace {
+
+using tern::DataType;
+using tern::Graph;
+using tern::Shape;
+using tern::Tensor;
+using tern::test::close_to;
+using tern::test::count_of;
+using Ints = std::vector<std::int64_t>;
+
+/// Builds float graphs on an input "x" from Conv, activations and the other ops of a
+/// MobileNet: each method adds a node whose output it names.
+struct Net {
+  Graph graph;
+  std::uint32_t seed = 20;
+  std::string last;
+
+  explicit Net(const Shape& x) {
+    graph.add_input("x", DataType::Float32, x);
+    last = "x";
+  }
+  /// Conv of `in` to `out` channels (group 0: depthwise), padding keeping the size at stride 1.
+  std::string conv(const std::string& in, std::int64_t in_channels, std::int64_t out_channels, std::int64_t kernel,
+                   std::int64_t group = 1, std::int64_t stride = 1) {
+    if (group == 0) group = in_channels;
+    const std::string out = "conv" + std::to_string(seed);
+    graph.add_constant(out + "_w", tern::test::random_tensor(Shape{out_channels, in_channels / group, kernel, kernel},
+                                                             seed++, -0.3f, 0.3f));
+    graph.add_constant(out + "_b", tern::test::random_tensor(Shape{out_channels}, seed++));
+    graph.add_node(
+        "Conv", {in, out + "_w", out + "_b"}, {out},
+        tern::test::attributes({{"pads", Ints(4, kernel / 2)}, {"group", group}, {"strides", Ints{stride, stride}}}),
+        out);
+    return last = out;
+  }
+  std::string op(const std::string& type, const std::vector<std::string>& inputs, tern::Attributes attrs = {}) {
+    const std::string out = type + std::to_string(seed++);
+    graph.add_node(type, inputs, {out}, std::move(attrs));
+    return last = out;
+  }
+  std::string relu6(const std::string& in) {
+    graph.add_constant("zero" + in, Tensor::from_floats(Shape{}, {0.0f}));
+    graph.add_constant("six" + in, Tensor::from_floats(Shape{}, {6.0f}));
+    return op("Clip", {in, "zero" + in, "six" + in});
+  }
+};
+
+/// A small MobileNetV2 with the rest of what the recipe meets: an image Conv (3 channels,
+/// read as it is), inverted residual blocks with 1x1 and depthwise Convs and ReLU6, a
+/// residual Add, a squeeze-excitation (GlobalAveragePool, two 1x1 Convs, Sigmoid, Mul), a
+/// MaxPool, a Concat along channels, the head's pool. Two outputs: "mid" (leaving the
+/// region halfway) and "y". `width`: the narrow blocks' channels.
+Graph mobile_net(std::int64_t width) {
+  Net net(Shape{2, 3, 16, 16});
+  const std::string stem = net.relu6(net.conv("x", 3, 16, 3, 1, 2));               // [2, 16, 8, 8]
+  const std::string dw = net.relu6(net.conv(stem, 16, 16, 3, 0));                  // depthwise
+  const std::string narrow = net.conv(dw, 16, width, 1);                           // 1x1 down
+  const std::string wide = net.relu6(net.conv(narrow, width, 4 * width, 1));       // 1x1 up
+  const std::string dw2 = net.relu6(net.conv(wide, 4 * width, 4 * width, 3, 0));   // depthwise
+  const std::string back = net.conv(dw2, 4 * width, width, 1);                     // 1x1 down
+  const std::string sum = net.op("Add", {back, narrow});                           // residual
+  const std::string pooled = net.op("GlobalAveragePool", {sum});                   // squeeze
+  const std::string squeezed = net.op("Relu", {net.conv(pooled, width, 16, 1)});   // excite
+  const std::string scale = net.op("Sigmoid", {net.conv(squeezed, 16, width, 1)}); //
+  const std::string excited = net.op("Mul", {sum, scale});                         //
+  net.graph.add_node("Identity", {excited}, {"mid"});                              // leaves here
+  const std::string halved =
+      net.op("MaxPool", {excited}, tern::test::attributes({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}));
+  const std::string other = net.conv(halved, width, 16, 1);
+  const std::string joined = net.op("Concat", {halved, other}, tern::test::attributes({{"axis", std::int64_t{1}}}));
+  const std::string head = net.conv(joined, width + 16, 32, 1);
+  net.graph.add_node("GlobalAveragePool", {head}, {"y"});
+  net.graph.add_output("mid");
+  net.graph.add_output("y");
+  return std::move(net.graph);
+}
+
+/// `prepared` on "cpu" against `written` on the naive reference backend, for both outputs.
+void expect_same_results(const Graph& written, const Graph& prepared) {
+  tern::test::register_reference_backend();
+  const Tensor x = tern::test::random_tensor(written.inputs()[0]->shape(), 7);
+  tern::SequentialScheduler reference(written, {"reference"});
+  tern::SequentialScheduler cpu(prepared, {"cpu"});
+  const std::vector<Tensor> expected = reference.forward({x});
+  const std::vector<Tensor> got = cpu.forward({x});
+  ASSERT_EQ(got.size(), expected.size());
+  for (std::size_t i = 0; i < got.size(); ++i) EXPECT_TRUE(close_to(got[i], expected[i])) << "output " << i;
+}
+
+/// The block size the region took (every ConvBlocked has the same), 0 with none.
+std::int64_t block_of(const Graph& graph) {
+  std::int64_t block = 0;
+  for (const tern::Node* node : graph.nodes())
+    if (node->op_type() == "ConvBlocked") {
+      EXPECT_TRUE(block == 0 || block == node->attr<std::int64_t>("block"));
+      block = node->attr<std::int64_t>("block");
+    }
+  return block;
+}
+
+TEST(ChannelBlocks, MobileNetRegionsRunOnBlocks) {
+  // 24 channels fill blocks of 8 only; 32 fill blocks of 16 too, taken where oneDNN has
+  // AVX-512 kernels (CTest runs this suite again limited to AVX2: then 8).
+  for (const std::int64_t width : {24, 32}) {
+    SCOPED_TRACE("width " + std::to_string(width));
+    const Graph written = mobile_net(width);
+    Graph prepared = written.clone();
+    tern::prepare_for_inference(prepared, {"cpu"});
+    EXPECT_EQ(count_of(prepared, "ConvBlocked"), 10U);
+    EXPECT_EQ(count_of(prepared, "ConvChannelsLast"), 0U);
+    EXPECT_EQ(count_of(prepared, "MaxPoolBlocked"), 1U);
+    EXPECT_EQ(count_of(prepared, "GlobalAveragePoolBlocked"), 2U);
+    // The image is read as it is; the region is left twice, for "mid" and for "y".
+    EXPECT_EQ(count_of(prepared, "ToChannelBlocks"), 0U);
+    EXPECT_EQ(count_of(prepared, "FromChannelBlocks"), 2U);
+    EXPECT_EQ(count_of(prepared, "Transpose"), 0U);
+    const std::int64_t block = block_of(prepared);
+    const char* isa = std::getenv("DNNL_MAX_CPU_ISA");
+    const bool avx2 = isa != nullptr && std::string(isa) == "AVX2"; // blocks of 16 need AVX-512
+    EXPECT_TRUE(width == 24 || avx2 ? block == 8 : block == 8 || block == 16) << block;
+    expect_same_results(written, prepared);
+  }
+}
+
+TEST(ChannelBlocks, OtherRegionsStayChannelsLast) {
+  // Mostly 3x3 work (a ResNet's blocks): the nhwc kernels are as fast.
+  {
+    Net net(Shape{2, 16, 8, 8});
+    const std::string a = net.op("Relu", {net.conv("x", 16, 16, 3)});
+    net.graph.add_node("Add", {net.conv(a, 16, 16, 3), "x"}, {"y"});
+    net.graph.add_output("y");
+    const Graph written = net.graph.clone();
+    tern::prepare_for_inference(net.graph, {"cpu"});
+    EXPECT_EQ(count_of(net.graph, "ConvChannelsLast"), 2U);
+    EXPECT_EQ(count_of(net.graph, "ConvBlocked"), 0U);
+    expect_same_results(written, net.graph);
+  }
+  // Channels that fill no block (12): the region stays channels last as a whole.
+  {
+    Net net(Shape{2, 16, 8, 8});
+    const std::string narrow = net.conv("x", 16, 12, 1);
+    net.graph.add_node("Relu", {net.conv(net.conv(narrow, 12, 12, 3, 0), 12, 16, 1)}, {"y"});
+    net.graph.add_output("y");
+    const Graph written = net.graph.clone();
+    tern::prepare_for_inference(net.graph, {"cpu"});
+    EXPECT_EQ(count_of(net.graph, "ConvChannelsLast"), 3U);
+    EXPECT_EQ(count_of(net.graph, "ConvBlocked"), 0U);
+    expect_same_results(written, net.graph);
+  }
+}
+
+TEST(ChannelBlocks, EdgesMoveChannelsIntoBlocksAndBack) {
+  for (const std::int64_t block : {8, 16}) {
+    Graph graph;
+    graph.add_input("x", DataType::Float32, Shape{2, 32, 3, 5});
+    graph.add_node("ToChannelBlocks", {"x"}, {"blocks"}, tern::test::attributes({{"block", block}}));
+    graph.add_node("FromChannelBlocks", {"blocks"}, {"back"});
+    graph.add_output("blocks");
+    graph.add_output("back");
+    const Tensor x = tern::test::random_tensor(Shape{2, 32, 3, 5}, 3);
+    tern::SequentialScheduler cpu(graph, {"cpu"}); // any CPU reorders blocks of 8 and 16
+    const std::vector<Tensor> out = cpu.forward({x});
+    ASSERT_EQ(out[0].shape(), (Shape{2, 32 / block, 3, 5, block}));
+    const float* in = x.data<float>();
+    const float* blocks = out[0].data<float>();
+    for (std::int64_t n = 0; n < 2; ++n)
+      for (std::int64_t c = 0; c < 32; ++c)
+        for (std::int64_t p = 0; p < 15; ++p) // [n][c / b][p][c % b] of [n][c][p]
+          ASSERT_EQ(blocks[((n * (32 / block) + c / block) * 15 + p) * block + c % block], in[(n * 32 + c) * 15 + p]);
+    EXPECT_EQ(tern::test::max_abs_diff(out[1], x), 0.0);
+  }
+}
+
+TEST(ChannelBlocks, ShapeInferenceChecksTheBlocks) {
+  const auto infer = [](const char* op, const Shape& x, std::int64_t block) {
+    Graph graph;
+    graph.add_input("x", DataType::Float32, x);
+    std::vector<std::string> inputs{"x"};
+    tern::Attributes attrs;
+    if (block > 0) attrs.set("block", block);
+    if (std::string(op) == "ConvBlocked") {
+      graph.add_input("w", DataType::Float32, Shape{16, 8, 1, 1});
+      inputs.push_back("w");
+    }
+    graph.add_node(op, inputs, {"y"}, attrs);
+    graph.add_output("y");
+    graph.infer_shapes();
+    return graph.value("y").shape();
+  };
+  EXPECT_EQ(infer("ToChannelBlocks", Shape{1, 16, 4, 4}, 8), (Shape{1, 2, 4, 4, 8}));
+  EXPECT_EQ(infer("FromChannelBlocks", Shape{1, 2, 4, 4, 8}, 0), (Shape{1, 16, 4, 4}));
+  EXPECT_EQ(infer("ConvBlocked", Shape{1, 1, 4, 4, 8}, 8), (Shape{1, 2, 4, 4, 8}));
+  EXPECT_EQ(infer("ConvBlocked", Shape{1, 8, 4, 4}, 16), (Shape{1, 1, 4, 4, 16})); // a plain image
+  EXPECT_EQ(infer("GlobalAveragePoolBlocked", Shape{1, 2, 4, 4, 8}, 0), (Shape{1, 2, 1, 1, 8}));
+  const auto fails = [&](const char* op, const Shape& x, std::int64_t block, const std::string& expected) {
+    try {
+      infer(op, x, block);
+      ADD_FAILURE() << op << " on " << x.to_string() << " was accepted";
+    } catch (const tern::Error& e) {
+      EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+    }
+  };
+  fails("ToChannelBlocks", Shape{1, 12, 4, 4}, 8, "12 channels do not fill blocks of 8");
+  fails("ConvBlocked", Shape{1, 1, 4, 4, 8}, 16, "is not in blocks of attribute 'block' 16");
+  fails("ConvBlocked", Shape{1, 8, 4, 4}, 32, "16 channels do not fill blocks of 32");
+}
+
+} // namespace
