@@ -132,7 +132,8 @@ std::size_t channels_last_ops(Graph& graph, const std::vector<std::string>& back
 std::size_t fuse_residual_adds(Graph& graph, const std::vector<std::string>& backends);
 
 /// Moves each channels-last region (channels_last_ops) whose convolution work is mostly
-/// depthwise and 1x1 into blocks of channels ([N, C/b, D..., b], tern/channels_last.hpp),
+/// depthwise, 1x1 or (on blocks of 16) over fewer than 64 input channels into blocks of
+/// channels ([N, C/b, D..., b], tern/channels_last.hpp),
 /// where oneDNN runs those convolutions faster: its ConvChannelsLast, MaxPoolChannelsLast
 /// and GlobalAveragePoolChannelsLast become ConvBlocked, MaxPoolBlocked and
 /// GlobalAveragePoolBlocked, its elementwise ops and Concats stay (on blocks), the
