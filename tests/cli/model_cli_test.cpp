@@ -247,7 +247,7 @@ TEST(ModelCli, BenchProfileListsEveryStepWithItsImplementationTimeAndShare) {
     EXPECT_FALSE(step["implementation"].get<std::string>().empty()) << step;
     EXPECT_GE(step["median_seconds"].get<double>(), 0.0);
     shares += step["share"].get<double>();
-    if (step["op"] == "Conv" || step["op"] == "ConvChannelsLast") {
+    if (step["op"].get<std::string>().starts_with("Conv")) { // Conv, ConvChannelsLast, ConvBlocked
       convolution = true;
       // A Conv fused with the step after it (a pool) runs inside that step's kernel.
       const bool fused = step["fused_into_next"].get<bool>();
