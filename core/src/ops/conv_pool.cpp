@@ -34,6 +34,13 @@ Shape channels_first_input(const InferenceContext& ctx, std::size_t i, Layout la
   return channels_first_of_blocks(shape);
 }
 
+/// Attribute 'block' (ConvBlocked, ToChannelBlocks), checked to be positive.
+std::int64_t block_attr(const InferenceContext& ctx) {
+  const auto block = ctx.attr<std::int64_t>("block");
+  ctx.require(block >= 1, [&] { return "attribute 'block' is " + std::to_string(block) + ", must be >= 1"; });
+  return block;
+}
+
 /// Y [N, C, D...] in the op's layout, blocks of `block` channels for Layout::Blocks.
 Shape output_in(const InferenceContext& ctx, const Shape& y, Layout layout, std::int64_t block) {
   if (layout != Layout::Blocks) return in_layout(y, layout == Layout::ChannelsLast);
@@ -91,7 +98,7 @@ void infer_conv_in(InferenceContext& ctx, Layout layout) {
   const Shape x = channels_first_input(ctx, 0, layout, ctx.shape(1).rank());
   const Shape& w = ctx.shape(1);
   require_rank(ctx, 1, x.rank(), x.rank());
-  const std::int64_t block = layout == Layout::Blocks ? ctx.attr<std::int64_t>("block") : 0;
+  const std::int64_t block = layout == Layout::Blocks ? block_attr(ctx) : 0;
   if (layout == Layout::Blocks && ctx.shape(0).rank() > w.rank())
     ctx.require(ctx.shape(0).dims().back() == block, [&] {
       return describe_input(ctx, 0) + " is not in blocks of attribute 'block' " + std::to_string(block);
@@ -135,8 +142,6 @@ void infer_conv_in(InferenceContext& ctx, Layout layout) {
 void infer_conv(InferenceContext& ctx) { infer_conv_in(ctx, Layout::ChannelsFirst); }
 void infer_conv_channels_last(InferenceContext& ctx) { infer_conv_in(ctx, Layout::ChannelsLast); }
 void infer_conv_blocked(InferenceContext& ctx) {
-  const auto block = ctx.attr<std::int64_t>("block");
-  ctx.require(block >= 1, [&] { return "attribute 'block' is " + std::to_string(block) + ", must be >= 1"; });
   require_float(ctx, 0);
   infer_conv_in(ctx, Layout::Blocks);
 }
@@ -239,9 +244,7 @@ void infer_global_average_pool_blocked(InferenceContext& ctx) { infer_global_poo
 void infer_to_channel_blocks(InferenceContext& ctx) {
   require_float(ctx, 0);
   require_rank(ctx, 0, 3, SIZE_MAX);
-  const auto block = ctx.attr<std::int64_t>("block");
-  ctx.require(block >= 1, [&] { return "attribute 'block' is " + std::to_string(block) + ", must be >= 1"; });
-  ctx.set_output(0, ctx.dtype(0), output_in(ctx, ctx.shape(0), Layout::Blocks, block));
+  ctx.set_output(0, ctx.dtype(0), output_in(ctx, ctx.shape(0), Layout::Blocks, block_attr(ctx)));
 }
 
 /// FromChannelBlocks: the channels-first Y [N, C, D...] of X [N, C/b, D..., b].

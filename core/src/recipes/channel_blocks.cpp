@@ -41,6 +41,11 @@ const char* blocked_form(const Node& node) {
   return nullptr;
 }
 
+/// True when `node` runs on blocks: in its blocked form, or as it is.
+bool runs_on_blocks(const Node& node) {
+  return blocked_form(node) != nullptr || std::ranges::find(same_on_blocks, node.op_type()) != same_on_blocks.end();
+}
+
 enum class Direction { ToChannelsLast, ToChannelsFirst };
 
 /// True when `node` is a Transpose of a rank-3 to 5 tensor to channels last or back.
@@ -88,9 +93,8 @@ Region region_from(const Graph& graph, Node& entry, std::set<const Node*>& seen)
       region.ops.push_back(node);
       for (Value* input : layout_inputs(*node)) {
         Node* producer = input->producer();
-        const bool known = producer != nullptr &&
-                           (transposes(producer, Direction::ToChannelsLast) || blocked_form(*producer) != nullptr ||
-                            std::ranges::find(same_on_blocks, producer->op_type()) != same_on_blocks.end());
+        const bool known =
+            producer != nullptr && (transposes(producer, Direction::ToChannelsLast) || runs_on_blocks(*producer));
         if (known) pending.push_back(producer);
         region.valid = region.valid && known;
       }
@@ -98,8 +102,7 @@ Region region_from(const Graph& graph, Node& entry, std::set<const Node*>& seen)
     const Value& out = *node->output();
     region.valid = region.valid && node->outputs().size() == 1 && !graph.is_output(out);
     for (Node* reader : graph.consumers(out)) {
-      const bool known = transposes(reader, Direction::ToChannelsFirst) || blocked_form(*reader) != nullptr ||
-                         std::ranges::find(same_on_blocks, reader->op_type()) != same_on_blocks.end();
+      const bool known = transposes(reader, Direction::ToChannelsFirst) || runs_on_blocks(*reader);
       if (known) pending.push_back(reader);
       region.valid = region.valid && known;
     }
@@ -153,8 +156,9 @@ bool mostly_faster_on_blocks(const Region& region, std::int64_t block) {
     const bool pointwise = std::all_of(w.begin() + 2, w.end(), [](std::int64_t k) { return k == 1; });
     const bool depthwise = w[1] == 1 && group > 1;
     const bool narrow = block == 16 && w[1] * group < 64;
-    total += macs(*op);
-    if (pointwise || depthwise || narrow) faster += macs(*op);
+    const double work = macs(*op);
+    total += work;
+    if (pointwise || depthwise || narrow) faster += work;
   }
   return total > 0 && 2 * faster >= total;
 }
@@ -165,7 +169,8 @@ bool runs_blocked(const Region& region, std::int64_t block, const std::vector<st
   return std::ranges::all_of(region.ops, [&](const Node* op) {
     const char* blocked = blocked_form(*op);
     if (blocked == nullptr) return true;
-    KernelQuery query = query_of(*op);
+    const KernelQuery asked = query_of(*op);
+    KernelQuery query = asked;
     const auto to_blocks = [&](Shape& shape) { // an image's channels stay as they are
       if (shape.rank() < 3) return;
       shape = channels_first_shape(shape);
@@ -173,7 +178,7 @@ bool runs_blocked(const Region& region, std::int64_t block, const std::vector<st
     };
     to_blocks(query.input_shapes[0]);
     if (query.input_shapes.size() > 3) to_blocks(query.input_shapes[3]);
-    const std::optional<std::string> runner = detail::running_backend(query_of(*op), backends);
+    const std::optional<std::string> runner = detail::running_backend(asked, backends);
     return runner && Registry::current().choose_kernel(*runner, query, blocked).kernel != nullptr;
   });
 }
@@ -181,7 +186,7 @@ bool runs_blocked(const Region& region, std::int64_t block, const std::vector<st
 /// The channels-first image an entry transposes, where its channels do not fill blocks of
 /// `block` (its readers, Convs, then read it as it is); nullptr elsewhere.
 Value* image_of(const Node* entry, std::int64_t block) {
-  const bool image = entry != nullptr && entry->op_type() == "Transpose" && entry->input(0)->shape()[1] % block != 0;
+  const bool image = transposes(entry, Direction::ToChannelsLast) && entry->input(0)->shape()[1] % block != 0;
   return image ? entry->input(0) : nullptr;
 }
 
