@@ -21,6 +21,7 @@ void prepare_for_inference(Graph& graph, const std::vector<std::string>& backend
   channels_last_ops(graph, backends);
   fuse_residual_adds(graph, backends);
   fuse_activations(graph); // the activations that read a residual sum
+  unsigned_activations(graph, backends);
   channel_blocks(graph, backends);
 }
 

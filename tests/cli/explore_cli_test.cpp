@@ -163,8 +163,10 @@ TEST(ExploreCli, QuantizeWritesBeforeAndAfterPages) {
   for (const nlohmann::json& node : after["graphs"][0]["nodes"])
     if (node["name"] == "/stem/stem.0/Conv") {
       found = true;
-      EXPECT_EQ(node["precision"], "int8");
-      EXPECT_EQ(node["outputs"][0]["dtype"], "int8");
+      // Its ReLU's values, never negative, run as uint8 (prepare_for_inference's
+      // unsigned_activations): the page shows the graph as it runs.
+      EXPECT_EQ(node["precision"], "uint8");
+      EXPECT_EQ(node["outputs"][0]["dtype"], "uint8");
       EXPECT_TRUE(node["quantization"].contains("quantization.ptq.clip"));
       EXPECT_TRUE(node["quantization"].contains("quantization.ptq.scale"));
     }

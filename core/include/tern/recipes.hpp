@@ -144,4 +144,15 @@ std::size_t fuse_residual_adds(Graph& graph, const std::vector<std::string>& bac
 /// are unchanged. Infers the graph's types. Returns how many regions it moved.
 std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backends);
 
+/// Makes the requantizations that clamp at 0 or above (after a ReLU or ReLU6) write uint8
+/// instead of int8: Requantize's and RequantizeAdd's `to`, an affine op's `requantize_to`.
+/// The values, in [0, 127], are the same bytes; oneDNN's int8 kernels run faster on
+/// unsigned activations (VNNI multiplies uint8 by int8). Only where no graph output changes
+/// dtype and every node the change reaches (through the ops whose output dtype follows
+/// their input's) reads values, not bytes (convolutions, matrix products, requantizations,
+/// MaxPool, Relu, Concat, the reshaping ops, DequantizeLinear), and still runs on the
+/// backend of `backends` that ran it. Results are unchanged. Infers the graph's types.
+/// Returns how many requantizations it retyped.
+std::size_t unsigned_activations(Graph& graph, const std::vector<std::string>& backends);
+
 } // namespace tern

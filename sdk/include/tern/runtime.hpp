@@ -44,7 +44,9 @@ struct Placement {
 /// oneDNN int8 primitives), integer residual Adds as one RequantizeAdd each, Convs
 /// channels last where the backend of `backends` that runs them can (channels_last_ops),
 /// and float residual Adds (with the activation after them) folded into the Conv
-/// computing one operand (fuse_residual_adds).
+/// computing one operand (fuse_residual_adds), requantizations that never go below zero
+/// writing uint8 (unsigned_activations), float regions on blocks of channels where that is
+/// faster (channel_blocks).
 void prepare_for_inference(Graph& graph, const std::vector<std::string>& backends = {"cpu"});
 
 /// Fixes graph input `name` to `shape` (a batch or other dimension the model leaves
