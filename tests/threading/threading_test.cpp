@@ -163,7 +163,8 @@ TEST(CpuThreading, RuntimeMovedBetweenThreadsMatchesOneThread) {
 
 /// (c) The thread count belongs to the backend: set from the main thread, it is the
 /// OpenMP count of another thread once that thread ran a forward (whatever that thread had
-/// set itself), and set_num_threads(0) brings back OpenMP's default.
+/// set itself), and set_num_threads(0) brings back OpenMP's default. The forwards here run
+/// small steps (batch 1) on one thread: each gives the thread's count back after it.
 TEST(CpuThreading, ThreadCountSetOnOneThreadAppliesOnAnother) {
   const DefaultThreadsAfter restore;
   tern::Backend& cpu = tern::backend("cpu");

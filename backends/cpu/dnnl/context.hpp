@@ -35,6 +35,18 @@ using Dims = dnnl::memory::dims;
 /// The plugin's CPU engine, made on first use (never at library load), shared by all threads.
 dnnl::engine& engine();
 
+/// The multiply-adds of a convolution (W [M, C/group, k...], `channels` M) or matrix product
+/// (W [K, N] or [N, K], `channels` N) computing `outputs` elements: each sums W's values
+/// of its channel with as many inputs.
+inline std::int64_t affine_multiply_adds(const Tensor& w, std::int64_t outputs, std::int64_t channels) {
+  return channels > 0 ? outputs * (w.numel() / channels) : 0;
+}
+/// affine_multiply_adds of a matrix product by B writing `y` (its last axis the channels).
+inline std::int64_t matmul_multiply_adds(const Tensor& b, const Tensor& y) {
+  const Shape& shape = y.shape();
+  return affine_multiply_adds(b, y.numel(), shape.rank() > 0 ? shape[shape.rank() - 1] : 1);
+}
+
 /// Scratch buffers shared by the kernels run on one thread: a plan runs its kernels one
 /// after another, so one buffer per role serves them all (per kernel, ResNet-18 at batch 64
 /// would hold gigabytes). Grow-only and 64-byte aligned; one set per calling thread, so
@@ -145,6 +157,14 @@ protected:
     (void)inputs;
     return false;
   }
+  /// The multiply-adds of a convolution or matrix product on these tensors (0 for the
+  /// other kernels): with the elements read and written, what decides whether a step is
+  /// too small for a second thread.
+  virtual std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
+    (void)inputs;
+    (void)outputs;
+    return 0;
+  }
 
   /// Throws tern::Error(message): the scheduler adds the node and the backend.
   [[noreturn]] void fail(const std::string& message) const;
@@ -165,9 +185,14 @@ private:
   /// True when `inputs` have the shapes of the last prepare() (compared without copying).
   bool same_shapes(std::span<const Tensor> inputs) const;
 
+  /// True when the last prepare()'s shapes make a step so small that OpenMP's fork and
+  /// join would cost more than a second thread gains: it then runs on one.
+  bool small(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
+
   const Node& node_;
   const std::vector<DataType> dtypes_;
   bool prepared_ = false;
+  bool one_thread_ = false;   ///< small() of the last prepare()'s tensors
   std::vector<Shape> shapes_; ///< input shapes of the last prepare() (empty Shape: absent)
   std::string detail_;        ///< see detail()
 };

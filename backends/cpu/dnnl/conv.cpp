@@ -170,6 +170,10 @@ private:
     dst_.written();
   }
 
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    return affine_multiply_adds(inputs[1], outputs[0].numel(), inputs[1].shape()[0]);
+  }
+
   Convolution conv_;
   Relayout dst_;
 };

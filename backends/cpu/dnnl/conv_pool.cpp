@@ -123,6 +123,12 @@ private:
     offsets_ = native::window_offsets(window, layout_.spatial);
   }
 
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    (void)outputs; // the pool's: the Conv computes more
+    const std::int64_t conv_outputs = conv_.output_shape(inputs[0].shape(), inputs[1].shape()).numel();
+    return affine_multiply_adds(inputs[1], conv_outputs, inputs[1].shape()[0]);
+  }
+
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     void* buffer = scratch(ScratchSlot::Intermediate, intermediate_.get_desc().get_size());
     // Rebinding makes oneDNN zero a blocked layout's padding: only when the buffer moved.

@@ -145,6 +145,10 @@ private:
     if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
   }
 
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    return affine_multiply_adds(inputs[1], outputs[0].numel(), inputs[1].shape()[0]);
+  }
+
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
     if (staging_ == Staging::ShiftAndPad) shift_to_uint8(inputs[0], x_planes_, staged_, staged_planes_, pads_begin_);

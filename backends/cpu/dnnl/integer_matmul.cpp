@@ -118,6 +118,10 @@ private:
     channels_ = n;
   }
 
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    return matmul_multiply_adds(inputs[1], outputs[0]);
+  }
+
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     Tensor& target = accumulators_.defined() ? accumulators_ : outputs[0];
     bind(args_[DNNL_ARG_SRC], inputs[0]);

@@ -81,6 +81,10 @@ private:
     if (c_is_bias_) args_[DNNL_ARG_BIAS] = unbound(bias);
   }
 
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    return matmul_multiply_adds(inputs[1], outputs[0]);
+  }
+
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     if (c_is_bias_)
       bind(args_[DNNL_ARG_BIAS], inputs[2]);
@@ -139,6 +143,10 @@ private:
     b_ = plain_desc(b);
     y_ = plain_desc(y);
     matmul_ = Primitive(dnnl::matmul::primitive_desc(dnnl::matmul::desc(a_, b_, y_), user_scratchpad(), engine()));
+  }
+
+  std::int64_t multiply_adds(std::span<const Tensor> inputs, std::span<Tensor> outputs) const override {
+    return matmul_multiply_adds(inputs[1], outputs[0]);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
