@@ -5,6 +5,7 @@
 #include "graphs.hpp"
 #include "reference_backend.hpp"
 
+#include <tern/registry.hpp>
 #include <tern/runtime.hpp>
 
 #include <gtest/gtest.h>
@@ -117,14 +118,34 @@ bool limited_to_avx2() {
   return isa != nullptr && std::string(isa) == "AVX2";
 }
 
+/// True when the cpu backend runs a Conv on blocks of 8 (it declines them where oneDNN's
+/// AVX-512 kernels on channels last are faster), asked as the recipe asks.
+bool runs_blocks_of_8() {
+  Graph graph;
+  graph.add_input("x", DataType::Float32, Shape{1, 1, 4, 4, 8});
+  graph.add_constant("w", tern::test::random_tensor(Shape{8, 8, 1, 1}, 1));
+  graph.add_node("ConvBlocked", {"x", "w"}, {"y"}, tern::test::attributes({{"block", std::int64_t{8}}}));
+  graph.add_output("y");
+  graph.infer_shapes();
+  return tern::Registry::current().choose_kernel("cpu", tern::query_of(*graph.nodes().at(0))).kernel != nullptr;
+}
+
 TEST(ChannelBlocks, MobileNetRegionsRunOnBlocks) {
   // 24 channels fill blocks of 8 only; 32 fill blocks of 16 too, taken where oneDNN has
-  // AVX-512 kernels (CTest runs this suite again limited to AVX2: then 8).
+  // AVX-512 kernels (CTest runs this suite again limited to AVX2: then 8). Where the
+  // backend declines blocks of 8, the 24-channel region stays channels last.
   for (const std::int64_t width : {24, 32}) {
     SCOPED_TRACE("width " + std::to_string(width));
     const Graph written = mobile_net(width);
     Graph prepared = written.clone();
     tern::prepare_for_inference(prepared, {"cpu"});
+    if (width == 24 && !runs_blocks_of_8()) {
+      EXPECT_FALSE(limited_to_avx2()) << "AVX2 kernels run blocks of 8";
+      EXPECT_EQ(count_of(prepared, "ConvBlocked"), 0U);
+      EXPECT_EQ(count_of(prepared, "ConvChannelsLast"), 10U);
+      expect_same_results(written, prepared);
+      continue;
+    }
     EXPECT_EQ(count_of(prepared, "ConvBlocked"), 10U);
     EXPECT_EQ(count_of(prepared, "ConvChannelsLast"), 0U);
     EXPECT_EQ(count_of(prepared, "MaxPoolBlocked"), 1U);

@@ -151,8 +151,8 @@ std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backend
 /// dtype and every node the change reaches (through the ops whose output dtype follows
 /// their input's) reads values, not bytes (convolutions, matrix products, requantizations,
 /// MaxPool, Relu, Concat, the reshaping ops, DequantizeLinear), and still runs on the
-/// backend of `backends` that ran it. Results are unchanged. Infers the graph's types.
-/// Returns how many requantizations it retyped.
+/// backend of `backends` that ran it. Results are unchanged. Infers the graph's types where
+/// it finds a requantization to retype. Returns how many it retyped.
 std::size_t unsigned_activations(Graph& graph, const std::vector<std::string>& backends);
 
 } // namespace tern

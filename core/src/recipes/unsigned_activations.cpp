@@ -80,14 +80,19 @@ bool keeps_results(const Graph& graph, const std::map<const Value*, DataType>& b
 } // namespace
 
 std::size_t unsigned_activations(Graph& graph, const std::vector<std::string>& backends) {
+  std::vector<Node*> candidates; // the int8 requantizations clamping at 0 or above
+  for (Node* node : graph.nodes()) {
+    const auto attrs = requantization_attrs(*node);
+    if (attrs && node->attr<std::string>(attrs->second) == "int8" && node->attr<std::int64_t>(attrs->first) >= 0)
+      candidates.push_back(node);
+  }
+  if (candidates.empty()) return 0; // a float graph: no kernel queries
   graph.infer_shapes();
   std::map<const Node*, std::optional<std::string>> runners;
   for (const Node* node : graph.nodes()) runners[node] = detail::running_backend(query_of(*node), backends);
   std::size_t retyped = 0;
-  for (Node* node : graph.nodes()) {
+  for (Node* node : candidates) {
     const auto attrs = requantization_attrs(*node);
-    if (!attrs || node->attr<std::string>(attrs->second) != "int8" || node->attr<std::int64_t>(attrs->first) < 0)
-      continue;
     const std::map<const Value*, DataType> before = dtypes_of(graph);
     node->attrs().set(attrs->second, std::string("uint8"));
     bool kept = false;
