@@ -185,8 +185,8 @@ private:
   /// True when `inputs` have the shapes of the last prepare() (compared without copying).
   bool same_shapes(std::span<const Tensor> inputs) const;
 
-  /// True when the last prepare()'s shapes make a step so small that OpenMP's fork and
-  /// join would cost more than a second thread gains: it then runs on one.
+  /// True when these tensors make a step so small that OpenMP's fork and join would cost
+  /// more than a second thread gains: it then runs on one.
   bool small(std::span<const Tensor> inputs, std::span<Tensor> outputs) const;
 
   const Node& node_;
