@@ -34,7 +34,7 @@ bool half_width_avx512() {
 /// needs AVX-512, 8 AVX2 (or a DNNL_MAX_CPU_ISA limiting oneDNN to them). Blocks of 8 run
 /// its AVX2 kernels, which lose to its AVX-512 nhwc ones where AVX-512 runs at full width
 /// (Xeon, torchvision mobilenet_v2 float at batch 64, one thread: 93 on blocks of 8
-/// against 113 images/s in nhwc) and win where it runs on 256-bit units (Zen 4: 132
+/// against 95-106 images/s in nhwc) and win where it runs on 256-bit units (Zen 4: 132
 /// against 94), so with AVX-512 they are taken on Zen 4 only.
 bool native_block(std::int64_t block) {
   const auto isa = static_cast<unsigned>(dnnl::get_effective_cpu_isa());

@@ -1,6 +1,6 @@
 // unsigned_activations: VNNI multiplies unsigned bytes by signed ones, so oneDNN runs an
 // int8 convolution of int8 activations by shifting them to uint8 and correcting the sums,
-// and picks slower kernels for it (2.6, AVX-512 VNNI, batch 64, one thread: a 3x3
+// and picks slower kernels for it (standalone oneDNN 2.6, AVX-512 VNNI, batch 64, one thread: a 3x3
 // depthwise over 56x56x144 11.5 ms on jit_int8 against 7.7 ms on brdgmm_dw with uint8
 // activations; a 1x1 144 -> 24 7.7 against 3.9 ms). The PTQ keeps every activation signed
 // unless asked (--optimize-signs, as the seed's tutorial does), yet the values after a
