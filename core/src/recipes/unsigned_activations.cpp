@@ -3,7 +3,7 @@
 // and picks slower kernels for it (standalone oneDNN 2.6, AVX-512 VNNI, batch 64, one thread: a 3x3
 // depthwise over 56x56x144 11.5 ms on jit_int8 against 7.7 ms on brdgmm_dw with uint8
 // activations; a 1x1 144 -> 24 7.7 against 3.9 ms). The PTQ keeps every activation signed
-// unless asked (--optimize-signs, as the seed's tutorial does), yet the values after a
+// unless asked (--optimize-signs; the seed's tutorial does not ask), yet the values after a
 // ReLU or ReLU6 lie in [0, 127]: the same bytes read as uint8. So the requantizations
 // clamping at 0 or above write uint8 instead, where every op the change reaches reads
 // values, not bytes, runs as before on the same backend, and no graph output changes.
