@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 #include <span>
 #include <unordered_map>
 
@@ -15,7 +16,7 @@ namespace tern {
 /// The last inference of one step, reused while its input types and shapes stay the same
 /// (and inference read no run-time data), so a steady forward() does no shape work.
 struct InferenceCache {
-  std::vector<std::pair<DataType, Shape>> inputs;
+  std::vector<std::optional<std::pair<DataType, Shape>>> inputs; ///< nullopt: a missing input
   std::vector<std::pair<DataType, Shape>> outputs;
   bool valid = false;
 };
@@ -46,6 +47,28 @@ struct SequentialScheduler::State {
   bool profiling = false;
   std::vector<std::vector<double>> step_seconds; ///< per step, one entry per profiled pass
   std::vector<bool> deferred;                    ///< per step: fused into the next on the last pass
+
+  // forward()'s tensors, kept from one run to the next: a steady run copies handles into
+  // tensors that have room for their shapes already (a Tensor's shape is a vector, so a
+  // fresh copy allocates), and re-makes an output only when its type, shape or buffer moved.
+  std::vector<Tensor> live;  ///< per value slot, the value's tensor in this run
+  std::vector<bool> callers; ///< per slot: a graph input or unplanned output
+  std::vector<std::pair<int, const Value*>> constant_slots;
+  std::vector<int> graph_input_slots, graph_output_slots;
+  std::vector<std::vector<int>> input_slots;     ///< per step, per input: its slot, -1 if missing
+  std::vector<std::vector<int>> output_slots;    ///< per step, per output: its slot, -1 if unnamed
+  std::vector<std::vector<Tensor>> step_inputs;  ///< per step: its kernel's inputs
+  std::vector<std::vector<Tensor>> step_outputs; ///< per step: its kernel's outputs
+  std::vector<std::vector<Tensor>> fused_inputs; ///< per step run by a fused kernel: its inputs
+  bool buffers_moved = false;                    ///< a buffer was (re)allocated in this run
+
+  /// Numbers every value forward() handles (graph inputs, constants, step outputs) and
+  /// sizes the per-step tensor lists; after the plan and the memory plan are made.
+  void assign_slots();
+  /// Drops what forward() keeps that is not the scheduler's own: the caller's tensors (graph
+  /// inputs, returned outputs) after every run, and everything but constants after a run
+  /// that moved a buffer (the old storage is then freed now, not at the next run).
+  void release_after_run();
 };
 
 namespace {
@@ -58,18 +81,27 @@ InferenceContext::Input fact(const Tensor& tensor, const Value* value) {
   return {true, tensor.dtype(), tensor.shape(), host ? &tensor : nullptr, host && value->constant() == nullptr};
 }
 
+/// Whether `tensor` has the dtype and shape of a cached inference input.
+bool matches(const Tensor& tensor, const std::optional<std::pair<DataType, Shape>>& cached) {
+  if (!tensor.defined()) return !cached.has_value();
+  return cached.has_value() && cached->first == tensor.dtype() && cached->second == tensor.shape();
+}
+
 /// Output types of `step` for the tensors `in`, from the cache when the inputs match it.
 const std::vector<std::pair<DataType, Shape>>& infer_outputs(const Node& node, const std::vector<Tensor>& in,
                                                              InferenceCache& cache) {
-  std::vector<std::pair<DataType, Shape>> types;
-  for (const Tensor& tensor : in)
-    types.emplace_back(tensor.defined() ? tensor.dtype() : DataType::Bool,
-                       tensor.defined() ? tensor.shape() : Shape{-2});
-  if (cache.valid && types == cache.inputs) return cache.outputs;
+  if (cache.valid && std::ranges::equal(in, cache.inputs, matches)) return cache.outputs;
+  cache.valid = false; // until inference succeeds
+  cache.inputs.clear();
   std::vector<InferenceContext::Input> facts;
-  for (std::size_t i = 0; i < in.size(); ++i) facts.push_back(fact(in[i], node.input(i)));
+  for (std::size_t i = 0; i < in.size(); ++i) {
+    if (in[i].defined())
+      cache.inputs.emplace_back(std::pair(in[i].dtype(), in[i].shape()));
+    else
+      cache.inputs.emplace_back();
+    facts.push_back(fact(in[i], node.input(i)));
+  }
   Inference result = infer(node, std::move(facts));
-  cache.inputs = std::move(types);
   cache.outputs = std::move(result.outputs);
   cache.valid = !result.read_varying_data;
   return cache.outputs;
@@ -175,6 +207,52 @@ std::string unplaced_message(const std::vector<PlanStep>& unplaced, const std::v
 
 } // namespace
 
+void SequentialScheduler::State::assign_slots() {
+  std::unordered_map<const Value*, int> slot_of;
+  const auto add = [&](const Value* value, bool caller_owned) {
+    const auto [it, added] = slot_of.emplace(value, static_cast<int>(callers.size()));
+    if (added) callers.push_back(caller_owned);
+    return it->second;
+  };
+  for (const Value* input : graph->inputs()) graph_input_slots.push_back(add(input, true));
+  for (Value* constant : graph->constants()) constant_slots.emplace_back(add(constant, false), constant);
+  for (const PlanStep& step : steps) {
+    std::vector<int>& outputs = output_slots.emplace_back();
+    for (std::size_t i = 0; i < step.node->outputs().size(); ++i) {
+      const Value* output = step.node->output(i);
+      outputs.push_back(output == nullptr ? -1 : add(output, step.output_buffers[i] < 0));
+    }
+  }
+  for (const PlanStep& step : steps) {
+    std::vector<int>& inputs = input_slots.emplace_back();
+    for (const Value* input : step.node->inputs()) inputs.push_back(input == nullptr ? -1 : slot_of.at(input));
+    step_inputs.emplace_back(inputs.size());
+    step_outputs.emplace_back(step.node->outputs().size());
+  }
+  for (const Value* output : graph->outputs()) graph_output_slots.push_back(slot_of.at(output));
+  fused_inputs.resize(steps.size());
+  live.resize(callers.size());
+}
+
+void SequentialScheduler::State::release_after_run() {
+  const auto release = [&](std::vector<Tensor>& tensors, auto slot_of) {
+    for (std::size_t i = 0; i < tensors.size(); ++i) {
+      const int slot = slot_of(i);
+      if (buffers_moved || (slot >= 0 && callers[slot])) tensors[i] = Tensor();
+    }
+  };
+  for (std::size_t index = 0; index < steps.size(); ++index) {
+    release(step_inputs[index], [&](std::size_t i) { return input_slots[index][i]; });
+    release(step_outputs[index], [&](std::size_t i) { return output_slots[index][i]; });
+    // A fused kernel's inputs: the previous step's, then this one's after the first.
+    const std::size_t first = index > 0 ? input_slots[index - 1].size() : 0;
+    release(fused_inputs[index],
+            [&](std::size_t i) { return i < first ? input_slots[index - 1][i] : input_slots[index][i - first + 1]; });
+  }
+  release(live, [](std::size_t i) { return static_cast<int>(i); });
+  buffers_moved = false;
+}
+
 SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::string> backends)
     : state_(std::make_unique<State>()) {
   check(!backends.empty(), "SequentialScheduler: the backend preference list is empty");
@@ -253,6 +331,7 @@ SequentialScheduler::SequentialScheduler(const Graph& graph, std::vector<std::st
       const auto it = state_->memory.buffer_of.find(output);
       step.output_buffers.push_back(it == state_->memory.buffer_of.end() ? -1 : it->second);
     }
+  state_->assign_slots();
 }
 
 SequentialScheduler::~SequentialScheduler() = default;
@@ -265,69 +344,86 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
   if (inputs.size() != graph.inputs().size())
     throw Error("forward: the graph takes " + std::to_string(graph.inputs().size()) + " inputs, got " +
                 std::to_string(inputs.size()));
-  std::unordered_map<const Value*, Tensor> live;
-  const auto publish = [&](const Value* value, const Tensor& tensor) {
-    live[value] = tensor;
+  struct Release { // on every exit, a throw included
+    State& s;
+    ~Release() { s.release_after_run(); }
+  } release{s};
+  const auto publish = [&](int slot, const Value* value, const Tensor& tensor) {
+    if (slot < 0) return;
+    s.live[slot] = tensor;
+    if (s.observers.empty()) return;
     const auto it = s.observers.find(value);
     if (it != s.observers.end())
       for (const Observer& observer : it->second) observer(*value, tensor);
   };
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     check_graph_input(*graph.inputs()[i], inputs[i]);
-    publish(graph.inputs()[i], inputs[i]);
+    publish(s.graph_input_slots[i], graph.inputs()[i], inputs[i]);
   }
-  for (const Value* constant : graph.constants()) live[constant] = *constant->constant();
+  for (const auto& [slot, constant] : s.constant_slots) s.live[slot] = *constant->constant();
   for (Backend* used : s.backends_used) used->enter_thread();
 
-  std::vector<Tensor> deferred; // inputs of a step left for the fused kernel of the next one
-  bool fusing = false;          // the previous step was deferred
+  bool fusing = false; // the previous step was deferred to the fused kernel of this one
   for (std::size_t index = 0; index < s.steps.size(); ++index) {
     const PlanStep& step = s.steps[index];
     Backend& target = *s.step_backend[index];
-    std::vector<Tensor> in;
-    for (const Value* input : step.node->inputs()) {
-      Tensor tensor = input ? live.at(input) : Tensor();
+    std::vector<Tensor>& in = s.step_inputs[index];
+    for (std::size_t i = 0; i < in.size(); ++i) {
+      const int slot = s.input_slots[index][i];
+      if (slot < 0) {
+        in[i] = Tensor();
+        continue;
+      }
+      const Tensor& tensor = s.live[slot];
       // An explicit copy only where memory is not shared (e.g. host to a GPU backend).
       if (tensor.defined() && &tensor.backend() != &target &&
           !(tensor.backend().host_accessible() && target.host_accessible()))
-        tensor = tensor.to(target);
-      in.push_back(std::move(tensor));
+        in[i] = tensor.to(target);
+      else
+        in[i] = tensor; // into a tensor with room for the shape: no allocation
     }
     const auto& results = infer_outputs(*step.node, in, s.inference[index]);
-    std::vector<Tensor> out;
+    std::vector<Tensor>& out = s.step_outputs[index];
+    out.resize(results.size());
     for (std::size_t i = 0; i < results.size(); ++i) {
       const auto& [dtype, shape] = results[i];
       const int buffer = step.output_buffers[i];
-      if (buffer < 0) {
+      if (buffer < 0) {                                  // the caller's: a new tensor every run
         (void)output_bytes(*step.node, i, shape, dtype); // refused naming the node, before allocating
-        out.emplace_back(shape, dtype, target);
+        out[i] = Tensor(shape, dtype, target);
         continue;
       }
+      if (out[i].defined() && out[i].raw() == s.buffers[buffer].get() && out[i].dtype() == dtype &&
+          out[i].shape() == shape)
+        continue; // as in the last run
       const std::size_t bytes = output_bytes(*step.node, i, shape, dtype);
       if (s.capacities[buffer] < bytes) {
         s.buffers[buffer].reset(); // free the old one first: peak memory stays at one copy
         s.buffers[buffer] = target.allocate(bytes);
         s.capacities[buffer] = bytes;
+        s.buffers_moved = true;
       }
-      out.emplace_back(shape, dtype, s.buffers[buffer], target);
+      out[i] = Tensor(shape, dtype, s.buffers[buffer], target);
     }
     Kernel* kernel = step.kernel.get();
     std::span<const Tensor> kernel_in = in;
     if (s.fusions[index].kernel && !s.observers.contains(step.node->output(0))) {
       // Published uncomputed: its only reader is the next step, which runs the fused kernel.
-      deferred = std::move(in);
       fusing = true;
       if (s.profiling) {
         s.step_seconds[index].push_back(0.0);
         s.deferred[index] = true;
       }
-      for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
+      for (std::size_t i = 0; i < out.size(); ++i) publish(s.output_slots[index][i], step.node->output(i), out[i]);
       continue;
     }
-    if (fusing) {
+    if (fusing) { // the previous step's inputs, then this one's after the first
       kernel = s.fusions[index - 1].kernel.get();
-      deferred.insert(deferred.end(), in.begin() + 1, in.end());
-      kernel_in = deferred;
+      const std::vector<Tensor>& first = s.step_inputs[index - 1];
+      std::vector<Tensor>& fused = s.fused_inputs[index];
+      fused.resize(first.size() + in.size() - 1);
+      std::copy(in.begin() + 1, in.end(), std::copy(first.begin(), first.end(), fused.begin()));
+      kernel_in = fused;
     }
     const auto started = s.profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
@@ -341,12 +437,13 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       s.deferred[index] = false;
     }
     fusing = false;
-    for (std::size_t i = 0; i < out.size(); ++i) publish(step.node->output(i), out[i]);
+    for (std::size_t i = 0; i < out.size(); ++i) publish(s.output_slots[index][i], step.node->output(i), out[i]);
   }
 
   std::vector<Tensor> results;
-  for (const Value* output : graph.outputs()) {
-    const Tensor& tensor = live.at(output);
+  for (std::size_t i = 0; i < graph.outputs().size(); ++i) {
+    const Value* output = graph.outputs()[i];
+    const Tensor& tensor = s.live[s.graph_output_slots[i]];
     // Graph inputs and constants returned as outputs are copied: the caller owns results.
     const bool owned = output->producer() != nullptr && !s.memory.buffer_of.contains(output);
     results.push_back(owned ? tensor : tensor.clone());

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <span>
 
 #include "graphs.hpp"
 #include "reference_backend.hpp"
@@ -42,8 +45,11 @@ TEST_F(Scheduler, ForwardMatchesANaiveLoopForAnyBatchSize) {
   graph.add_node("Add", {"r", "x"}, {"y"});
   graph.add_output("y");
   SequentialScheduler scheduler(graph, {"reference"});
-  for (std::int64_t batch : {1, 4, 2}) {
-    const Tensor x = tern::test::random_tensor(Shape{batch, 3}, static_cast<std::uint32_t>(batch));
+  // Repeated batches run on the tensors the scheduler kept from the last run; new ones
+  // re-infer, grow or reuse the buffers.
+  std::uint32_t seed = 0;
+  for (std::int64_t batch : {1, 4, 4, 2, 2, 4, 1, 1}) {
+    const Tensor x = tern::test::random_tensor(Shape{batch, 3}, ++seed);
     const Tensor y = scheduler.forward({x})[0];
     ASSERT_EQ(y.shape(), (Shape{batch, 3}));
     const float weights[3] = {1.f, -2.f, 0.5f};
@@ -61,6 +67,21 @@ TEST_F(Scheduler, OutputsSurviveLaterForwards) {
   const Tensor second = scheduler.forward({Tensor::from_floats(Shape{1, 4}, {5, 6, 7, 8})})[0];
   EXPECT_EQ(first.to_doubles(), (std::vector<double>{1, 2, 3, 4}));
   EXPECT_EQ(second.to_doubles(), (std::vector<double>{5, 6, 7, 8}));
+}
+
+TEST_F(Scheduler, KeepsNoTensorOfTheCallerAfterForward) {
+  const Graph graph = tern::test::relu_chain(3, 4);
+  SequentialScheduler scheduler(graph, {"reference"});
+  for (int run = 0; run < 2; ++run) { // the first run allocates the buffers, the second reuses them
+    const std::shared_ptr<std::byte> storage(new std::byte[4 * sizeof(float)], std::default_delete<std::byte[]>());
+    const std::weak_ptr<std::byte> input_storage = storage;
+    {
+      Tensor x(Shape{1, 4}, DataType::Float32, storage, tern::host_backend());
+      std::ranges::fill(std::span(x.data<float>(), 4), 2.f);
+      EXPECT_EQ(scheduler.forward({x})[0].to_doubles(), (std::vector<double>{2, 2, 2, 2}));
+    }
+    EXPECT_EQ(input_storage.use_count(), 1) << "run " << run << ": only the test holds the input's storage";
+  }
 }
 
 TEST_F(Scheduler, ObserversSeeChosenValuesDuringForward) {
