@@ -271,8 +271,12 @@ void DnnlKernel::run(std::span<const Tensor> inputs, std::span<Tensor> outputs) 
 bool DnnlKernel::small(std::span<const Tensor> inputs, std::span<Tensor> outputs) const {
   // Measured at batch 1, two threads (oneDNN 2.6 on OpenMP): MobileNet-sized steps of up to
   // 0.4 M multiply-adds over about 10 k elements ran no faster on two threads than on one,
-  // and the network slower (12.6 k against 20.6 k images/s, float).
-  constexpr std::int64_t most_elements = std::int64_t{1} << 16, most_multiply_adds = std::int64_t{1} << 20;
+  // and the network slower (12.6 k against 20.6 k images/s, float). Once the scheduler's own
+  // per-step cost fell (0ff8f62), steps of 64 k multiply-adds and up gained from the second
+  // thread: tern bench at batch 1, two threads, best of 4 rounds on a Zen 4 VM, bound 1 M ->
+  // 64 k multiply-adds: resnet_tiny float 8.1-8.3 k -> 10.4-10.7 k images/s, int8 15.2-15.4 k
+  // -> 16.4-16.5 k; mobilenet_tiny and convnet within the runs' noise (-5 % to +15 %).
+  constexpr std::int64_t most_elements = std::int64_t{1} << 16, most_multiply_adds = std::int64_t{1} << 16;
   std::int64_t elements = 0;
   for (const Tensor& input : inputs) elements += input.defined() ? input.numel() : 0;
   for (const Tensor& output : outputs) elements += output.numel();
