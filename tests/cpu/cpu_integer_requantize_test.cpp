@@ -141,7 +141,12 @@ TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
     Shape shape;
     std::int64_t axis, inner;
   };
-  const std::vector<Layout> layouts{{Shape{2, 3, 5, 7}, 1, 35}, {Shape{2, 5, 7, 3}, 3, 1}, {Shape{2, 5, 7, 3}, -1, 1}};
+  // The last is large enough for the kernel to cut its rows into chunks (and a per-tensor
+  // one, the whole tensor as one row, into several, the last partial) shared by threads.
+  const std::vector<Layout> layouts{{Shape{2, 3, 5, 7}, 1, 35},
+                                    {Shape{2, 5, 7, 3}, 3, 1},
+                                    {Shape{2, 5, 7, 3}, -1, 1},
+                                    {Shape{2, 3, 100, 190}, 1, 19000}};
   struct Case {
     std::vector<double> a_scale, b_scale, scale;
     std::int64_t lo, hi;
