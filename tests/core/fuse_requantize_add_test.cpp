@@ -91,6 +91,11 @@ TEST(FuseRequantizeAdd, LeavesWhatOneNodeWouldComputeDifferently) {
   large.b_scale = {4000000.0};
   graph = large.graph();
   EXPECT_EQ(tern::fuse_requantize_add(graph), 0u);
+  // ... and terms whose exact sum stays 64 below int32's top, but whose float32 products
+  // could round past it (the kernel's arithmetic).
+  large.a_scale = large.b_scale = {(static_cast<double>(int32_hi) - 64.0) / (2.0 * 255.0)};
+  graph = large.graph();
+  EXPECT_EQ(tern::fuse_requantize_add(graph), 0u);
 
   // A term or the sum read elsewhere too, or a graph output.
   for (const char* shared : {"ta", "sum"}) {

@@ -7,6 +7,7 @@
 #include "native/requantize.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <type_traits>
 
 namespace tern::cpu {
@@ -16,27 +17,33 @@ using native::Requantization;
 
 template <class T> constexpr bool eight_bit = std::is_same_v<T, std::int8_t> || std::is_same_v<T, std::uint8_t>;
 
-/// Round half to even of a double below 2^51 in magnitude (the terms reach 2^31), by the
-/// same default-mode trick as round_half_even_small: vectorisable arithmetic, not libm.
-inline double round_half_even_term(double x) {
-  constexpr double magic = 6755399441055744.0; // 1.5 * 2^52
-  return (x + magic) - magic;
+/// A term round(x) as an int32 (|x| below 2^31, as the recipe ensures), rounding half to even:
+/// from 2^23 up x is an integer already; below, adding and taking away 2^23 of its sign rounds
+/// it in the default mode. The choice is made with integer masks, which GCC vectorises even
+/// for SSE2 (a float select or nearbyint leaves the loop scalar there).
+inline std::int32_t round_term(float x) {
+  constexpr float integral = 8388608.0f; // 2^23
+  const float magic = std::copysign(integral, x);
+  const auto rounded = static_cast<std::int32_t>((x + magic) - magic);
+  const auto exact = static_cast<std::int32_t>(x);
+  const std::int32_t small = -static_cast<std::int32_t>(std::fabs(x) < integral);
+  return (rounded & small) | (exact & ~small);
 }
 
 /// One row of `count` elements, the scales of element i sa[i], sb[i], s[i] when
 /// `per_element` (a channels-last pixel: one channel each), else sa[0], sb[0], s[0] (a row
-/// of one channel). The terms and their sum are exact in double (the recipe fuses only sums
-/// within int32); float32(sum) then rounds as the int32 -> float32 conversion of the
-/// unfused Requantize does. Inlined into add_row and add_row_avx2, vectorised for each
-/// one's instruction set (two or four doubles at a time).
+/// of one channel). Each term is an integer float32, converted to int32 exactly; the recipe
+/// fuses only sums within int32, so the int32 sum is exact and float32(sum) rounds as the
+/// int32 -> float32 conversion of the unfused Requantize does. Inlined into add_row and
+/// add_row_avx2, vectorised for each one's instruction set (four or eight lanes).
 template <bool per_element, class A, class B, class Y>
 [[gnu::always_inline]] inline void add_row_loop(const A* a, const B* b, Y* y, std::int64_t count, const float* sa,
                                                 const float* sb, const float* s, float lo, float hi) {
 #pragma omp simd
   for (std::int64_t i = 0; i < count; ++i) {
     const std::int64_t k = per_element ? i : 0;
-    const double ta = round_half_even_term(static_cast<double>(static_cast<float>(a[i]) * sa[k]));
-    const double tb = round_half_even_term(static_cast<double>(static_cast<float>(b[i]) * sb[k]));
+    const auto ta = round_term(static_cast<float>(a[i]) * sa[k]);
+    const auto tb = round_term(static_cast<float>(b[i]) * sb[k]);
     const float v = static_cast<float>(ta + tb) * s[k];
     y[i] = static_cast<Y>(native::round_half_even_small(v >= lo ? (v <= hi ? v : hi) : lo));
   }

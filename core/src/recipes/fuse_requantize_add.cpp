@@ -59,7 +59,9 @@ std::optional<Attributes> fused_attributes(const Node& requantize, const Node& a
     if (own && axis && *own != *axis) return std::nullopt;
     if (own) axis = own;
   }
-  if (largest_term(a) + largest_term(b) >= static_cast<double>(int32_hi)) return std::nullopt;
+  // The margin covers a kernel computing the terms in float32 (each rounds up by at most a
+  // relative 2^-23, then by half a unit): its int32 sum must not wrap either.
+  if ((largest_term(a) + largest_term(b)) * (1.0 + 0x1p-20) + 1.0 >= static_cast<double>(int32_hi)) return std::nullopt;
   Attributes attrs;
   attrs.set("a_scale", a.attr<std::vector<double>>("scale"));
   attrs.set("b_scale", b.attr<std::vector<double>>("scale"));
