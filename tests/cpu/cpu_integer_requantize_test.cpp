@@ -141,8 +141,8 @@ TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
     Shape shape;
     std::int64_t axis, inner;
   };
-  // The last is large enough for the kernel to cut its rows into chunks (and a per-tensor
-  // one, the whole tensor as one row, into several, the last partial) shared by threads.
+  // The last is large enough for the threads to share the rows, and per tensor for the
+  // kernel to cut the whole tensor into chunks, the last partial.
   const std::vector<Layout> layouts{{Shape{2, 3, 5, 7}, 1, 35},
                                     {Shape{2, 5, 7, 3}, 3, 1},
                                     {Shape{2, 5, 7, 3}, -1, 1},

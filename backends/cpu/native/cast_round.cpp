@@ -25,16 +25,12 @@ public:
     native::require_shape(node_, y.shape(), x.shape(), "output");
     // tern::convert is the one place values change type (it truncates toward zero like
     // ONNX's float->int Cast, and saturates); chunks of it run in parallel.
-    const auto count = static_cast<std::size_t>(x.numel());
-    constexpr std::size_t chunk = 1 << 16;
-    const auto chunks = static_cast<std::int64_t>((count + chunk - 1) / chunk);
-    const std::size_t in_size = size_of(x.dtype()), out_size = size_of(to_);
-#pragma omp parallel for if (chunks > 1)
-    for (std::int64_t c = 0; c < chunks; ++c) {
-      const std::size_t begin = static_cast<std::size_t>(c) * chunk;
+    const auto in_size = static_cast<std::int64_t>(size_of(x.dtype())),
+               out_size = static_cast<std::int64_t>(size_of(to_));
+    native::for_each_chunk(x.numel(), 1 << 16, 1, [&](std::int64_t begin, std::int64_t size) {
       convert(native::bytes_of(x) + begin * in_size, x.dtype(), native::bytes_of(y) + begin * out_size, to_,
-              std::min(chunk, count - begin));
-    }
+              static_cast<std::size_t>(size));
+    });
   }
 
 private:

@@ -63,14 +63,11 @@ std::size_t normalize_axis(const Node& node, std::int64_t axis, std::size_t rank
 
 void copy_bytes(const std::byte* src, std::byte* dst, std::size_t count) {
   if (src == dst || count == 0) return;
-  // Below a few MiB one thread saturates memory bandwidth; above, split into chunks.
-  constexpr std::size_t chunk = std::size_t{1} << 20;
-  const auto chunks = static_cast<std::int64_t>((count + chunk - 1) / chunk);
-#pragma omp parallel for if (chunks > 4)
-  for (std::int64_t c = 0; c < chunks; ++c) {
-    const std::size_t begin = static_cast<std::size_t>(c) * chunk;
-    std::memcpy(dst + begin, src + begin, std::min(chunk, count - begin));
-  }
+  // Below a few MiB one thread saturates memory bandwidth; above, chunks of 1 MiB.
+  for_each_chunk(static_cast<std::int64_t>(count), std::int64_t{1} << 20, 4,
+                 [&](std::int64_t begin, std::int64_t size) {
+                   std::memcpy(dst + begin, src + begin, static_cast<std::size_t>(size));
+                 });
 }
 
 std::unique_ptr<Kernel> stateless_kernel(const Node& node, KernelFn fn) {

@@ -7,6 +7,7 @@
 #include <tern/graph.hpp>
 #include <tern/kernel.hpp>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -51,6 +52,17 @@ std::size_t normalize_axis(const Node& node, std::int64_t axis, std::size_t rank
 
 inline std::byte* bytes_of(Tensor& tensor) { return static_cast<std::byte*>(tensor.raw()); }
 inline const std::byte* bytes_of(const Tensor& tensor) { return static_cast<const std::byte*>(tensor.raw()); }
+
+/// Calls body(begin, size) over [0, count) in chunks of `chunk` elements, shared by the
+/// threads when there are more than `serial_chunks` of them (below that OpenMP's fork and
+/// join cost more than a second thread gains). Each caller's chunk and bound are its own
+/// measurements.
+template <class Body>
+void for_each_chunk(std::int64_t count, std::int64_t chunk, std::int64_t serial_chunks, const Body& body) {
+  const std::int64_t chunks = (count + chunk - 1) / chunk;
+#pragma omp parallel for if (chunks > serial_chunks)
+  for (std::int64_t c = 0; c < chunks; ++c) body(c * chunk, std::min(chunk, count - c * chunk));
+}
 
 /// Copies `count` bytes; parallel for large copies.
 void copy_bytes(const std::byte* src, std::byte* dst, std::size_t count);

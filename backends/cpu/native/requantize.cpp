@@ -55,11 +55,8 @@ template <class X, class Y> void requantize_typed(const Requantization& r, const
   }
   if (channels == 1) {
     // Per tensor: one flat loop in chunks (a chunk per element would defeat vectorisation).
-    const std::int64_t count = outer * block;
-    constexpr std::int64_t chunk = 1 << 14;
-#pragma omp parallel for if (count > 2 * chunk)
-    for (std::int64_t first = 0; first < count; first += chunk)
-      requantize_values(r, x + first, y + first, std::min(chunk, count - first), 0);
+    for_each_chunk(outer * block, 1 << 14, 2,
+                   [&](std::int64_t begin, std::int64_t size) { requantize_values(r, x + begin, y + begin, size, 0); });
     return;
   }
 #pragma omp parallel for if (outer * block > (1 << 15))

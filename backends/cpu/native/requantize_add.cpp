@@ -129,8 +129,8 @@ private:
     return scale.size() == 1 ? std::vector<float>(static_cast<std::size_t>(channels), scale[0]) : scale;
   }
 
-  /// [outer, channels, inner] rows, OpenMP over them (or over chunks of them) when there is
-  /// enough work; channels last (inner 1), rows of one pixel's channels.
+  /// [outer, channels, inner]: per tensor in chunks, else in rows of one channel (channels
+  /// last, inner 1: rows of one pixel's channels), OpenMP over them when there is enough work.
   template <class A, class B, class Y>
   void add(const A* a, const B* b, Y* y, std::int64_t outer, std::int64_t channels, std::int64_t inner) const {
     const auto lo = static_cast<float>(sum_.lo), hi = static_cast<float>(sum_.hi);
@@ -144,17 +144,20 @@ private:
       }
       return;
     }
-    // Rows of one channel, cut into chunks: per-tensor scales make the whole tensor one row,
-    // which OpenMP would otherwise give to one thread (resnet18 int8, batch 64: 10 % of the
-    // run on one of two threads).
-    constexpr std::int64_t chunk = 1 << 14;
-    const std::int64_t rows = outer * channels, chunks = (inner + chunk - 1) / chunk;
-#pragma omp parallel for if (rows * inner > (1 << 15))
-    for (std::int64_t piece = 0; piece < rows * chunks; ++piece) {
-      const std::int64_t row = piece / chunks, c = row % channels, offset = piece % chunks * chunk;
-      const std::int64_t first = row * inner + offset;
-      add_row<false>(a + first, b + first, y + first, std::min(chunk, inner - offset), of_channel(a_scale_, c),
-                     of_channel(b_scale_, c), of_channel(sum_.scale, c), lo, hi);
+    if (channels == 1) {
+      // Per tensor (the PTQ's residual Adds): the whole tensor in chunks, which the threads
+      // share (as one row it would run on one of them).
+      native::for_each_chunk(outer * inner, 1 << 14, 2, [&](std::int64_t begin, std::int64_t size) {
+        add_row<false>(a + begin, b + begin, y + begin, size, a_scale_.data(), b_scale_.data(), sum_.scale.data(), lo,
+                       hi);
+      });
+      return;
+    }
+#pragma omp parallel for if (outer * channels * inner > (1 << 15))
+    for (std::int64_t row = 0; row < outer * channels; ++row) { // one channel each
+      const std::int64_t c = row % channels, first = row * inner;
+      add_row<false>(a + first, b + first, y + first, inner, of_channel(a_scale_, c), of_channel(b_scale_, c),
+                     of_channel(sum_.scale, c), lo, hi);
     }
   }
 
