@@ -51,23 +51,27 @@ struct SequentialScheduler::State {
   // forward()'s tensors, kept from one run to the next: a steady run copies handles into
   // tensors that have room for their shapes already (a Tensor's shape is a vector, so a
   // fresh copy allocates), and re-makes an output only when its type, shape or buffer moved.
-  std::vector<Tensor> live;  ///< per value slot, the value's tensor in this run
-  std::vector<bool> callers; ///< per slot: a graph input or unplanned output
-  std::vector<std::pair<int, const Value*>> constant_slots;
+  std::vector<Tensor> live; ///< per value slot, the value's tensor in this run
+  /// Who owns a slot's storage: the scheduler (its buffers), the caller (graph inputs,
+  /// unplanned outputs) or the graph (constants, put in their slots once).
+  enum class Owner : std::uint8_t { Scheduler, Caller, Graph };
+  std::vector<Owner> owners; ///< per slot
   std::vector<int> graph_input_slots, graph_output_slots;
-  std::vector<std::vector<int>> input_slots;     ///< per step, per input: its slot, -1 if missing
-  std::vector<std::vector<int>> output_slots;    ///< per step, per output: its slot, -1 if unnamed
-  std::vector<std::vector<Tensor>> step_inputs;  ///< per step: its kernel's inputs
-  std::vector<std::vector<Tensor>> step_outputs; ///< per step: its kernel's outputs
-  std::vector<std::vector<Tensor>> fused_inputs; ///< per step run by a fused kernel: its inputs
-  bool buffers_moved = false;                    ///< a buffer was (re)allocated in this run
+  std::vector<std::vector<int>> input_slots;       ///< per step, per input: its slot, -1 if missing
+  std::vector<std::vector<int>> output_slots;      ///< per step, per output: its slot, -1 if unnamed
+  std::vector<std::vector<Tensor>> step_inputs;    ///< per step: its kernel's inputs
+  std::vector<std::vector<Tensor>> step_outputs;   ///< per step: its kernel's outputs
+  std::vector<std::vector<Tensor>> fused_inputs;   ///< per step run by a fused kernel: its inputs
+  std::vector<std::vector<int>> fused_input_slots; ///< ... and their slots
+  bool buffers_moved = false;                      ///< a buffer was (re)allocated in this run
 
-  /// Numbers every value forward() handles (graph inputs, constants, step outputs) and
-  /// sizes the per-step tensor lists; after the plan and the memory plan are made.
+  /// Numbers every value forward() handles (graph inputs, constants, step outputs), puts the
+  /// constants in their slots and sizes the per-step tensor lists; after the plan, the
+  /// fusions and the memory plan are made.
   void assign_slots();
   /// Drops what forward() keeps that is not the scheduler's own: the caller's tensors (graph
-  /// inputs, returned outputs) after every run, and everything but constants after a run
-  /// that moved a buffer (the old storage is then freed now, not at the next run).
+  /// inputs, returned outputs) after every run, and its own after a run that moved a buffer
+  /// (the old storage is then freed now, not at the next run).
   void release_after_run();
 };
 
@@ -160,6 +164,14 @@ KernelQuery compile_time_query(const Node& node,
   return query;
 }
 
+/// A fused kernel's inputs (types, shapes, slots or tensors): the producer's, then the
+/// consumer's after its first (the value between them, which the kernel computes itself).
+template <class T>
+void fused_order(const std::vector<T>& producer, const std::vector<T>& consumer, std::vector<T>& fused) {
+  fused.resize(producer.size() + consumer.size() - 1);
+  std::copy(consumer.begin() + 1, consumer.end(), std::copy(producer.begin(), producer.end(), fused.begin()));
+}
+
 /// The kernel running `producer` and `consumer` (whose rows see `producer_query` and
 /// `consumer_query`) as one step, when they qualify (see Fusion) and `backend_name` has a
 /// row "<producer>+<consumer>" that takes them.
@@ -172,11 +184,9 @@ Fusion fuse(const Graph& graph, const KernelQuery& producer_query, const KernelQ
   if (graph.is_output(between) || graph.consumers(between).size() != 1 ||
       std::count(consumer.inputs().begin(), consumer.inputs().end(), &between) != 1)
     return {};
-  KernelQuery query{consumer, producer_query.input_types, producer_query.input_shapes};
-  query.input_types.insert(query.input_types.end(), consumer_query.input_types.begin() + 1,
-                           consumer_query.input_types.end());
-  query.input_shapes.insert(query.input_shapes.end(), consumer_query.input_shapes.begin() + 1,
-                            consumer_query.input_shapes.end());
+  KernelQuery query{consumer, {}, {}};
+  fused_order(producer_query.input_types, consumer_query.input_types, query.input_types);
+  fused_order(producer_query.input_shapes, consumer_query.input_shapes, query.input_shapes);
   const KernelChoice choice =
       Registry::current().choose_kernel(backend_name, query, producer.op_type() + "+" + consumer.op_type());
   if (choice.kernel == nullptr) return {};
@@ -209,18 +219,20 @@ std::string unplaced_message(const std::vector<PlanStep>& unplaced, const std::v
 
 void SequentialScheduler::State::assign_slots() {
   std::unordered_map<const Value*, int> slot_of;
-  const auto add = [&](const Value* value, bool caller_owned) {
-    const auto [it, added] = slot_of.emplace(value, static_cast<int>(callers.size()));
-    if (added) callers.push_back(caller_owned);
+  const auto add = [&](const Value* value, Owner owner) {
+    const auto [it, added] = slot_of.emplace(value, static_cast<int>(owners.size()));
+    if (added) owners.push_back(owner);
     return it->second;
   };
-  for (const Value* input : graph->inputs()) graph_input_slots.push_back(add(input, true));
-  for (Value* constant : graph->constants()) constant_slots.emplace_back(add(constant, false), constant);
+  for (const Value* input : graph->inputs()) graph_input_slots.push_back(add(input, Owner::Caller));
+  std::vector<std::pair<int, const Value*>> constants;
+  for (const Value* constant : graph->constants()) constants.emplace_back(add(constant, Owner::Graph), constant);
   for (const PlanStep& step : steps) {
     std::vector<int>& outputs = output_slots.emplace_back();
     for (std::size_t i = 0; i < step.node->outputs().size(); ++i) {
       const Value* output = step.node->output(i);
-      outputs.push_back(output == nullptr ? -1 : add(output, step.output_buffers[i] < 0));
+      const Owner owner = step.output_buffers[i] < 0 ? Owner::Caller : Owner::Scheduler;
+      outputs.push_back(output == nullptr ? -1 : add(output, owner));
     }
   }
   for (const PlanStep& step : steps) {
@@ -231,23 +243,25 @@ void SequentialScheduler::State::assign_slots() {
   }
   for (const Value* output : graph->outputs()) graph_output_slots.push_back(slot_of.at(output));
   fused_inputs.resize(steps.size());
-  live.resize(callers.size());
+  fused_input_slots.resize(steps.size());
+  for (std::size_t index = 1; index < steps.size(); ++index)
+    if (fusions[index - 1].kernel) fused_order(input_slots[index - 1], input_slots[index], fused_input_slots[index]);
+  live.resize(owners.size());
+  for (const auto& [slot, constant] : constants) live[slot] = *constant->constant();
 }
 
 void SequentialScheduler::State::release_after_run() {
   const auto release = [&](std::vector<Tensor>& tensors, auto slot_of) {
     for (std::size_t i = 0; i < tensors.size(); ++i) {
       const int slot = slot_of(i);
-      if (buffers_moved || (slot >= 0 && callers[slot])) tensors[i] = Tensor();
+      const Owner owner = slot < 0 ? Owner::Scheduler : owners[static_cast<std::size_t>(slot)];
+      if (owner == Owner::Caller || (buffers_moved && owner == Owner::Scheduler)) tensors[i] = Tensor();
     }
   };
   for (std::size_t index = 0; index < steps.size(); ++index) {
     release(step_inputs[index], [&](std::size_t i) { return input_slots[index][i]; });
     release(step_outputs[index], [&](std::size_t i) { return output_slots[index][i]; });
-    // A fused kernel's inputs: the previous step's, then this one's after the first.
-    const std::size_t first = index > 0 ? input_slots[index - 1].size() : 0;
-    release(fused_inputs[index],
-            [&](std::size_t i) { return i < first ? input_slots[index - 1][i] : input_slots[index][i - first + 1]; });
+    release(fused_inputs[index], [&](std::size_t i) { return fused_input_slots[index][i]; });
   }
   release(live, [](std::size_t i) { return static_cast<int>(i); });
   buffers_moved = false;
@@ -360,7 +374,6 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
     check_graph_input(*graph.inputs()[i], inputs[i]);
     publish(s.graph_input_slots[i], graph.inputs()[i], inputs[i]);
   }
-  for (const auto& [slot, constant] : s.constant_slots) s.live[slot] = *constant->constant();
   for (Backend* used : s.backends_used) used->enter_thread();
 
   bool fusing = false; // the previous step was deferred to the fused kernel of this one
@@ -417,13 +430,10 @@ std::vector<Tensor> SequentialScheduler::forward(const std::vector<Tensor>& inpu
       for (std::size_t i = 0; i < out.size(); ++i) publish(s.output_slots[index][i], step.node->output(i), out[i]);
       continue;
     }
-    if (fusing) { // the previous step's inputs, then this one's after the first
+    if (fusing) {
       kernel = s.fusions[index - 1].kernel.get();
-      const std::vector<Tensor>& first = s.step_inputs[index - 1];
-      std::vector<Tensor>& fused = s.fused_inputs[index];
-      fused.resize(first.size() + in.size() - 1);
-      std::copy(in.begin() + 1, in.end(), std::copy(first.begin(), first.end(), fused.begin()));
-      kernel_in = fused;
+      fused_order(s.step_inputs[index - 1], in, s.fused_inputs[index]);
+      kernel_in = s.fused_inputs[index];
     }
     const auto started = s.profiling ? std::chrono::steady_clock::now() : std::chrono::steady_clock::time_point();
     try {
