@@ -50,7 +50,7 @@ Shape in_layout(const Shape& channels_first, bool channels_last) {
 
 Shape channel_blocks_shape(const Shape& channels_first, std::int64_t block) {
   std::vector<std::int64_t> dims = channels_first.dims();
-  if (dims[1] != Shape::dynamic) dims[1] /= block;
+  if (dims[1] != Shape::dynamic) dims[1] = (dims[1] + block - 1) / block;
   dims.push_back(block);
   return Shape(std::move(dims));
 }

@@ -62,9 +62,9 @@ struct Net {
 /// A small MobileNetV2 with the rest of what the recipe meets: an image Conv (3 channels,
 /// read as it is), inverted residual blocks with 1x1 and depthwise Convs and ReLU6, a
 /// residual Add, a squeeze-excitation (GlobalAveragePool, two 1x1 Convs, Sigmoid, Mul), a
-/// MaxPool, a Concat along channels, the head's pool. Two outputs: "mid" (leaving the
-/// region halfway) and "y". `width`: the narrow blocks' channels.
-Graph mobile_net(std::int64_t width) {
+/// MaxPool, a Concat along channels (unless `concat` is false), the head's pool. Two
+/// outputs: "mid" (leaving the region halfway) and "y". `width`: the narrow blocks' channels.
+Graph mobile_net(std::int64_t width, bool concat = true) {
   Net net(Shape{2, 3, 16, 16});
   const std::string stem = net.relu6(net.conv("x", 3, 16, 3, 1, 2));               // [2, 16, 8, 8]
   const std::string dw = net.relu6(net.conv(stem, 16, 16, 3, 0));                  // depthwise
@@ -80,9 +80,12 @@ Graph mobile_net(std::int64_t width) {
   net.graph.add_node("Identity", {excited}, {"mid"});                              // leaves here
   const std::string halved =
       net.op("MaxPool", {excited}, tern::test::attributes({{"kernel_shape", Ints{2, 2}}, {"strides", Ints{2, 2}}}));
-  const std::string other = net.conv(halved, width, 16, 1);
-  const std::string joined = net.op("Concat", {halved, other}, tern::test::attributes({{"axis", std::int64_t{1}}}));
-  const std::string head = net.conv(joined, width + 16, 32, 1);
+  std::string joined = halved;
+  if (concat) {
+    const std::string other = net.conv(halved, width, 16, 1);
+    joined = net.op("Concat", {halved, other}, tern::test::attributes({{"axis", std::int64_t{1}}}));
+  }
+  const std::string head = net.conv(joined, concat ? width + 16 : width, 32, 1);
   net.graph.add_node("GlobalAveragePool", {head}, {"y"});
   net.graph.add_output("mid");
   net.graph.add_output("y");
@@ -133,7 +136,8 @@ bool runs_blocks_of_8() {
 TEST(ChannelBlocks, MobileNetRegionsRunOnBlocks) {
   // 24 channels fill blocks of 8 only; 32 fill blocks of 16 too, taken where oneDNN has
   // AVX-512 kernels (CTest runs this suite again limited to AVX2: then 8). Where the
-  // backend declines blocks of 8, the 24-channel region stays channels last.
+  // backend declines blocks of 8, the 24-channel region stays channels last: its Concat
+  // (24 + 16 channels) would need whole blocks of 16.
   for (const std::int64_t width : {24, 32}) {
     SCOPED_TRACE("width " + std::to_string(width));
     const Graph written = mobile_net(width);
@@ -158,6 +162,31 @@ TEST(ChannelBlocks, MobileNetRegionsRunOnBlocks) {
     EXPECT_TRUE(width == 24 || limited_to_avx2() ? block == 8 : block == 8 || block == 16) << block;
     expect_same_results(written, prepared);
   }
+}
+
+TEST(ChannelBlocks, ChannelsThatFillNoBlockRunOnPaddedBlocks) {
+  // 20 and 80 channels fill no block of 16 and 20 none of 8: the region takes blocks of 16
+  // (8 limited to AVX2) whose last is padded, and computes what the graph as written does
+  // (the squeeze-excitation's Sigmoid turns the padding's zeros into 0.5: finite, and the
+  // next Conv's weights are zero there). "mid" leaves with its 20 channels.
+  for (const std::int64_t width : {12, 20}) {
+    SCOPED_TRACE("width " + std::to_string(width));
+    const Graph written = mobile_net(width, /*concat=*/false);
+    Graph prepared = written.clone();
+    tern::prepare_for_inference(prepared, {"cpu"});
+    EXPECT_EQ(count_of(prepared, "ConvBlocked"), 9U);
+    EXPECT_EQ(count_of(prepared, "ConvChannelsLast"), 0U);
+    EXPECT_EQ(count_of(prepared, "FromChannelBlocks"), 2U);
+    EXPECT_EQ(block_of(prepared), limited_to_avx2() ? 8 : 16);
+    EXPECT_EQ(prepared.value("mid").shape(), (Shape{2, width, 8, 8}));
+    expect_same_results(written, prepared);
+  }
+  // With the Concat along channels (20 + 16) the padding would land between the inputs.
+  const Graph written = mobile_net(20);
+  Graph prepared = written.clone();
+  tern::prepare_for_inference(prepared, {"cpu"});
+  EXPECT_EQ(count_of(prepared, "ConvBlocked"), 0U);
+  expect_same_results(written, prepared);
 }
 
 /// A residual block of two 3x3 Convs over `channels` channels.
@@ -193,51 +222,60 @@ TEST(ChannelBlocks, OtherRegionsStayChannelsLast) {
     EXPECT_EQ(count_of(prepared, "ConvBlocked"), 0U);
     expect_same_results(written, prepared);
   }
-  // Channels that fill no block (12): the region stays channels last as a whole.
+  // Channels that fill no block (12) divided: padding would hold 0 / 0, a NaN that the
+  // next Conv's zero weights do not cancel. The region stays channels last as a whole.
   {
     Net net(Shape{2, 16, 8, 8});
-    const std::string narrow = net.conv("x", 16, 12, 1);
-    net.graph.add_node("Relu", {net.conv(net.conv(narrow, 12, 12, 3, 0), 12, 16, 1)}, {"y"});
+    const std::string a = net.conv("x", 16, 12, 1);
+    const std::string b = net.op("Sigmoid", {net.conv("x", 16, 12, 1)});
+    const std::string ratio = net.op("Div", {net.conv(a, 12, 12, 3, 0), b});
+    net.graph.add_node("Relu", {net.conv(ratio, 12, 16, 1)}, {"y"});
     net.graph.add_output("y");
     const Graph written = net.graph.clone();
     tern::prepare_for_inference(net.graph, {"cpu"});
-    EXPECT_EQ(count_of(net.graph, "ConvChannelsLast"), 3U);
+    EXPECT_EQ(count_of(net.graph, "ConvChannelsLast"), 4U);
     EXPECT_EQ(count_of(net.graph, "ConvBlocked"), 0U);
     expect_same_results(written, net.graph);
   }
 }
 
 TEST(ChannelBlocks, EdgesMoveChannelsIntoBlocksAndBack) {
-  for (const std::int64_t block : {8, 16}) {
-    Graph graph;
-    graph.add_input("x", DataType::Float32, Shape{2, 32, 3, 5});
-    graph.add_node("ToChannelBlocks", {"x"}, {"blocks"}, tern::test::attributes({{"block", block}}));
-    graph.add_node("FromChannelBlocks", {"blocks"}, {"back"});
-    graph.add_output("blocks");
-    graph.add_output("back");
-    const Tensor x = tern::test::random_tensor(Shape{2, 32, 3, 5}, 3);
-    tern::SequentialScheduler cpu(graph, {"cpu"}); // any CPU reorders blocks of 8 and 16
-    const std::vector<Tensor> out = cpu.forward({x});
-    ASSERT_EQ(out[0].shape(), (Shape{2, 32 / block, 3, 5, block}));
-    const float* in = x.data<float>();
-    const float* blocks = out[0].data<float>();
-    for (std::int64_t n = 0; n < 2; ++n)
-      for (std::int64_t c = 0; c < 32; ++c)
-        for (std::int64_t p = 0; p < 15; ++p) // [n][c / b][p][c % b] of [n][c][p]
-          ASSERT_EQ(blocks[((n * (32 / block) + c / block) * 15 + p) * block + c % block], in[(n * 32 + c) * 15 + p]);
-    EXPECT_EQ(tern::test::max_abs_diff(out[1], x), 0.0);
-  }
+  // 32 channels fill blocks of 8 and 16; 20 fill neither: the last block is padded with zeros.
+  for (const std::int64_t channels : {32, 20})
+    for (const std::int64_t block : {8, 16}) {
+      const std::int64_t held = (channels + block - 1) / block; // blocks
+      Graph graph;
+      graph.add_input("x", DataType::Float32, Shape{2, channels, 3, 5});
+      graph.add_node("ToChannelBlocks", {"x"}, {"blocks"}, tern::test::attributes({{"block", block}}));
+      graph.add_node("FromChannelBlocks", {"blocks"}, {"back"}, tern::test::attributes({{"channels", channels}}));
+      graph.add_output("blocks");
+      graph.add_output("back");
+      const Tensor x = tern::test::random_tensor(Shape{2, channels, 3, 5}, 3);
+      tern::SequentialScheduler cpu(graph, {"cpu"}); // any CPU reorders blocks of 8 and 16
+      const std::vector<Tensor> out = cpu.forward({x});
+      ASSERT_EQ(out[0].shape(), (Shape{2, held, 3, 5, block}));
+      const float* in = x.data<float>();
+      const float* blocks = out[0].data<float>();
+      for (std::int64_t n = 0; n < 2; ++n)
+        for (std::int64_t c = 0; c < held * block; ++c)
+          for (std::int64_t p = 0; p < 15; ++p) // [n][c / b][p][c % b] of [n][c][p], zero past the channels
+            ASSERT_EQ(blocks[((n * held + c / block) * 15 + p) * block + c % block],
+                      c < channels ? in[(n * channels + c) * 15 + p] : 0.0f)
+                << channels << " channels, blocks of " << block << ", c " << c;
+      EXPECT_EQ(tern::test::max_abs_diff(out[1], x), 0.0);
+    }
 }
 
 TEST(ChannelBlocks, ShapeInferenceChecksTheBlocks) {
-  const auto infer = [](const char* op, const Shape& x, std::int64_t block) {
+  // block: ConvBlocked's and ToChannelBlocks' attribute; FromChannelBlocks' 'channels'.
+  const auto infer = [](const char* op, const Shape& x, std::int64_t block, const Shape& w = Shape{16, 8, 1, 1}) {
     Graph graph;
     graph.add_input("x", DataType::Float32, x);
     std::vector<std::string> inputs{"x"};
     tern::Attributes attrs;
-    if (block > 0) attrs.set("block", block);
+    if (block > 0) attrs.set(std::string(op) == "FromChannelBlocks" ? "channels" : "block", block);
     if (std::string(op) == "ConvBlocked") {
-      graph.add_input("w", DataType::Float32, Shape{16, 8, 1, 1});
+      graph.add_input("w", DataType::Float32, w);
       inputs.push_back("w");
     }
     graph.add_node(op, inputs, {"y"}, attrs);
@@ -250,17 +288,25 @@ TEST(ChannelBlocks, ShapeInferenceChecksTheBlocks) {
   EXPECT_EQ(infer("ConvBlocked", Shape{1, 1, 4, 4, 8}, 8), (Shape{1, 2, 4, 4, 8}));
   EXPECT_EQ(infer("ConvBlocked", Shape{1, 8, 4, 4}, 16), (Shape{1, 1, 4, 4, 16})); // a plain image
   EXPECT_EQ(infer("GlobalAveragePoolBlocked", Shape{1, 2, 4, 4, 8}, 0), (Shape{1, 2, 1, 1, 8}));
-  const auto fails = [&](const char* op, const Shape& x, std::int64_t block, const std::string& expected) {
+  // Padded: 12 channels in two blocks of 8, 20 output channels in two blocks of 16.
+  EXPECT_EQ(infer("ToChannelBlocks", Shape{1, 12, 4, 4}, 8), (Shape{1, 2, 4, 4, 8}));
+  EXPECT_EQ(infer("FromChannelBlocks", Shape{1, 2, 4, 4, 8}, 12), (Shape{1, 12, 4, 4}));
+  EXPECT_EQ(infer("ConvBlocked", Shape{1, 2, 4, 4, 8}, 8, Shape{20, 12, 1, 1}), (Shape{1, 3, 4, 4, 8}));
+  EXPECT_EQ(infer("ConvBlocked", Shape{1, 8, 4, 4}, 16, Shape{20, 8, 1, 1}), (Shape{1, 2, 4, 4, 16}));
+  const auto fails = [&](const char* op, const Shape& x, std::int64_t block, const std::string& expected,
+                         const Shape& w = Shape{16, 8, 1, 1}) {
     try {
-      infer(op, x, block);
+      infer(op, x, block, w);
       ADD_FAILURE() << op << " on " << x.to_string() << " was accepted";
     } catch (const tern::Error& e) {
       EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
     }
   };
-  fails("ToChannelBlocks", Shape{1, 12, 4, 4}, 8, "12 channels do not fill blocks of 8");
   fails("ConvBlocked", Shape{1, 1, 4, 4, 8}, 16, "is not in blocks of attribute 'block' 16");
-  fails("ConvBlocked", Shape{1, 8, 4, 4}, 32, "16 channels do not fill blocks of 32");
+  fails("ConvBlocked", Shape{1, 1, 4, 4, 8}, 8, "= 12, but input 0 ('x', float32[1,1,4,4,8]) has 8 channels (padded",
+        Shape{16, 12, 1, 1});
+  fails("FromChannelBlocks", Shape{1, 2, 4, 4, 8}, 8,
+        "attribute 'channels' is 8, but input 0 ('x', float32[1,2,4,4,8]) holds 16 in blocks of 8");
 }
 
 } // namespace

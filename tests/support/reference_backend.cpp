@@ -301,6 +301,7 @@ void register_reference_backend() {
     add("Flatten", {f32}, copy_kernel);
     add("Add", {f32, f32}, binary([](float a, float b) { return a + b; }));
     add("Mul", {f32, f32}, binary([](float a, float b) { return a * b; }));
+    add("Div", {f32, f32}, binary([](float a, float b) { return a / b; }));
     add("Conv", {f32, f32, optional_f32}, conv_kernel, window_support);
     add("MaxPool", {f32}, max_pool_kernel, window_support);
     add("GlobalAveragePool", {f32}, global_average_pool_kernel);

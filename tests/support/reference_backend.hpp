@@ -8,7 +8,7 @@
 namespace tern::test {
 
 /// Registers backend "reference" (once per registry) with float32 kernels for Relu, Add,
-/// Mul, Sigmoid, Identity, Clip (min and max each optional), Flatten, Conv (1-D and 2-D),
+/// Mul, Div, Sigmoid, Identity, Clip (min and max each optional), Flatten, Conv (1-D and 2-D),
 /// MaxPool (1-D and 2-D, no Indices), Gemm and BatchNormalization. Conv and MaxPool read
 /// pads, strides, dilations and auto_pad themselves (not through tern/window.hpp).
 void register_reference_backend();

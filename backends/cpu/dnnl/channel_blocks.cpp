@@ -1,6 +1,6 @@
 // The edges of a region of channel blocks (the core's channel_blocks recipe):
 // ToChannelBlocks and FromChannelBlocks as oneDNN reorders between Tern's row-major
-// [N, C, D...] and [N, C/b, D..., b] (nChw8c, nChw16c: any CPU reorders them), and the
+// [N, C, D...] and [N, ceil(C/b), D..., b] (nChw8c, nChw16c: any CPU reorders them), and the
 // checks with which the blocked ops' rows decline blocks this CPU has no kernels for.
 #include "dnnl_ops.hpp"
 #include "layout.hpp"
@@ -59,10 +59,12 @@ public:
 private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& blocks = to_blocks_ ? outputs[0].shape() : inputs[0].shape();
+    const Shape& channels_first = to_blocks_ ? inputs[0].shape() : outputs[0].shape();
     require(blocks.rank() >= 4 && blocks.rank() <= 6,
             [&] { return "channel blocks " + blocks.to_string() + " must be of rank 4 to 6 (1-, 2- or 3-D images)"; });
-    const dnnl::memory::desc plain = held_desc(channels_first_of_blocks(blocks), Layout::Plain),
-                             blocked = held_desc(blocks, Layout::Blocks);
+    // The reorder to blocks writes zeros into a padded last block; the one back drops it.
+    const dnnl::memory::desc plain = held_desc(channels_first, Layout::Plain),
+                             blocked = held_desc(blocks, Layout::Blocks, channels_first[1]);
     src_ = unbound(to_blocks_ ? plain : blocked);
     dst_ = unbound(to_blocks_ ? blocked : plain);
     reorder_ = reorder(src_.get_desc(), dst_.get_desc());

@@ -39,20 +39,33 @@ Shape Convolution::output_shape(const Shape& x, const Shape& w) const {
   return Shape(y);
 }
 
+Shape Convolution::unpadded(const Shape& shape, const Shape& view, std::int64_t channels) const {
+  if (layout_of(view) != Layout::Blocks || channels > shape[1] || channels <= shape[1] - view.dims().back())
+    return shape;
+  std::vector<std::int64_t> dims = shape.dims();
+  dims[1] = channels;
+  return Shape(std::move(dims));
+}
+
 Layout Convolution::layout_of(const Shape& shape) const {
   return layout_ == Layout::Blocks && shape.rank() == plain_rank_ ? Layout::Plain : layout_;
 }
 
-dnnl::memory::desc Convolution::user_desc(const Shape& shape) const { return held_desc(shape, layout_of(shape)); }
-
 void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
-  const Shape x = channels_first_of(inputs[0].shape(), layout_of(inputs[0].shape()));
-  const Shape y = channels_first_of(y_view, layout_of(y_view));
+  const Shape& x_view = inputs[0].shape();
+  Shape x = channels_first_of(x_view, layout_of(x_view));
+  Shape y = channels_first_of(y_view, layout_of(y_view));
   const Shape& w = inputs[1].shape();
   require(x.rank() >= 3 && x.rank() <= 5,
           [&] { return "X is " + x.to_string() + "; oneDNN convolves 1-, 2- and 3-D inputs"; });
   require(w.rank() == x.rank(), [&] { return "W " + w.to_string() + " must have the rank of X " + x.to_string(); });
   const auto group = node_.attr<std::int64_t>("group");
+  if (w.rank() >= 2 && group >= 1) { // blocks hold channels padded to whole blocks: W's are the real ones
+    x = unpadded(x, x_view, w[1] * group);
+    y = unpadded(y, y_view, w[0]);
+  }
+  const memory::desc x_held = held_desc(x_view, layout_of(x_view), x[1]);
+  held_y_ = held_desc(y_view, layout_of(y_view), y[1]);
   require(group >= 1 && w[0] % group == 0 && w[1] * group == x[1], [&] {
     return "W " + w.to_string() + " does not fit X " + x.to_string() + " with group " + std::to_string(group);
   });
@@ -81,7 +94,7 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
     });
   const auto primitive_desc = [&](const memory::desc& src, const memory::desc& dst, Residual residual) {
     dnnl::post_ops post_ops;
-    if (residual == Residual::Read) post_ops.append_binary(dnnl::algorithm::binary_add, user_desc(y_view));
+    if (residual == Residual::Read) post_ops.append_binary(dnnl::algorithm::binary_add, held_y_);
     if (residual == Residual::Accumulated) post_ops.append_sum(1.0f);
     append_fused_activation(node_, post_ops); // after the residual: act(conv + B + Z)
     dnnl::primitive_attr attr = user_scratchpad();
@@ -108,14 +121,13 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   dnnl::convolution_forward::primitive_desc pd;
   residual_ = Residual::None;
   if (layout_ != Layout::Plain) { // only the channels-last and blocked Convs take a residual
-    const memory::desc x_desc = user_desc(inputs[0].shape()), y_desc = user_desc(y_view);
     residual_ = has_residual ? Residual::Accumulated : Residual::None;
-    pd = primitive_desc(x_desc, y_desc, residual_);
+    pd = primitive_desc(x_held, held_y_, residual_);
     const bool summed = pd && !is_reference(pd) &&
                         (layout_ == Layout::Blocks || std::string_view(pd.impl_info_str()).starts_with("brg"));
     if (has_residual && !summed) {
       residual_ = Residual::Read;
-      pd = primitive_desc(x_desc, y_desc, residual_);
+      pd = primitive_desc(x_held, held_y_, residual_);
     }
   } else if (y[1] >= 16) {
     pd = primitive_desc(any(dims_of(x)), channel_blocked(dims_of(y)), Residual::None);
@@ -129,11 +141,11 @@ void Convolution::prepare(std::span<const Tensor> inputs, const Shape& y_view) {
   });
   pd_ = pd;
   conv_ = Primitive(pd_);
-  src_.prepare(user_desc(inputs[0].shape()), pd_.src_desc(), ScratchSlot::Source);
+  src_.prepare(x_held, pd_.src_desc(), ScratchSlot::Source);
   weights_.prepare(plain_desc(weight_dims), pd_.weights_desc());
   args_.clear();
   if (has_bias) args_[DNNL_ARG_BIAS] = unbound(bias);
-  if (residual_ == Residual::Read) args_[residual_arg] = unbound(user_desc(y_view));
+  if (residual_ == Residual::Read) args_[residual_arg] = unbound(held_y_);
 }
 
 void Convolution::execute(std::span<const Tensor> inputs, const dnnl::memory& dst) {
@@ -162,7 +174,7 @@ private:
   void prepare(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {
     const Shape& y = outputs[0].shape();
     conv_.prepare(inputs, y);
-    dst_.prepare(conv_.user_desc(y), conv_.dst_desc(), ScratchSlot::Destination);
+    dst_.prepare(conv_.held_y_desc(), conv_.dst_desc(), ScratchSlot::Destination);
   }
 
   void execute(std::span<const Tensor> inputs, std::span<Tensor> outputs) override {

@@ -25,15 +25,18 @@ public:
   void prepare(std::span<const Tensor> inputs, const Shape& y);
   /// The layout the primitive writes Y in (16-channel blocks where it can, see conv.cpp).
   dnnl::memory::desc dst_desc() const { return pd_.dst_desc(); }
-  /// The layout Tern's tensor of `shape` (X or Y) has: plain, channels last or in blocks;
-  /// the dims are channels first, as oneDNN's descriptors have them.
-  dnnl::memory::desc user_desc(const Shape& shape) const;
+  /// The layout Tern's Y has (after prepare): plain, channels last or in blocks; the dims
+  /// are channels first, as oneDNN's descriptors have them.
+  const dnnl::memory::desc& held_y_desc() const { return held_y_; }
   /// Convolves `inputs` into `dst`, memory of dst_desc().
   void execute(std::span<const Tensor> inputs, const dnnl::memory& dst);
 
 private:
   /// The layout of a tensor of `shape`: layout_, except a ConvBlocked's plain X (an image).
   Layout layout_of(const Shape& shape) const;
+  /// `shape`, the channels-first view of X or Y held as `view`, with `channels` channels
+  /// where `view` is in blocks whose last pads them to `shape`'s; otherwise as it is.
+  Shape unpadded(const Shape& shape, const Shape& view, std::int64_t channels) const;
   [[noreturn]] void fail(const std::string& message) const;
   void require(bool condition, const std::string& message) const {
     if (!condition) fail(message);
@@ -54,6 +57,7 @@ private:
   const std::size_t plain_rank_; ///< the rank of a plain X or Y: W's
   Residual residual_ = Residual::None;
   dnnl::convolution_forward::primitive_desc pd_;
+  dnnl::memory::desc held_y_;
   Primitive conv_;
   Relayout src_;
   WeightsOperand weights_;

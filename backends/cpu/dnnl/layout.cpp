@@ -38,10 +38,11 @@ Shape channels_first_of(const Shape& shape, Layout layout) {
                                   : channels_first_view(shape, layout == Layout::ChannelsLast);
 }
 
-dnnl::memory::desc held_desc(const Shape& shape, Layout layout) {
-  const Dims dims = dims_of(channels_first_of(shape, layout));
-  return layout == Layout::Blocks ? channel_blocked(dims, shape.dims().back())
-                                  : tensor_desc(dims, layout == Layout::ChannelsLast);
+dnnl::memory::desc held_desc(const Shape& shape, Layout layout, std::int64_t channels) {
+  Dims dims = dims_of(channels_first_of(shape, layout));
+  if (layout != Layout::Blocks) return tensor_desc(dims, layout == Layout::ChannelsLast);
+  if (channels > 0) dims[1] = channels; // oneDNN pads the last block itself
+  return channel_blocked(dims, shape.dims().back());
 }
 
 bool is_reference(const dnnl::primitive_desc_base& pd) {

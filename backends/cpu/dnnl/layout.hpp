@@ -32,8 +32,9 @@ dnnl::memory::desc tensor_desc(const Dims& dims, bool channels_last,
 enum class Layout { Plain, ChannelsLast, Blocks };
 /// The channels-first view of a tensor of `shape` held in `layout`.
 Shape channels_first_of(const Shape& shape, Layout layout);
-/// The float32 descriptor of Tern's tensor of `shape` held in `layout`.
-dnnl::memory::desc held_desc(const Shape& shape, Layout layout);
+/// The float32 descriptor of Tern's tensor of `shape` held in `layout`; for blocks whose
+/// last is padded, `channels` is the real channel count (0: every channel the blocks hold).
+dnnl::memory::desc held_desc(const Shape& shape, Layout layout, std::int64_t channels = 0);
 /// True when oneDNN answered with a reference (unoptimised, C++ loop) implementation.
 bool is_reference(const dnnl::primitive_desc_base& pd);
 

@@ -27,10 +27,10 @@ Shape channels_first_view(const Shape& shape, bool channels_last);
 /// The reverse: the shape of a tensor whose channels-first view is `channels_first`.
 Shape in_layout(const Shape& channels_first, bool channels_last);
 
-/// [N, C/b, D..., b] of a channels-first [N, C, D...] (rank >= 2) whose C is a multiple
-/// of `block` (or dynamic).
+/// [N, ceil(C/b), D..., b] of a channels-first [N, C, D...] (rank >= 2): the last block
+/// padded where C is not a multiple of `block` (see the channel_blocks recipe).
 Shape channel_blocks_shape(const Shape& channels_first, std::int64_t block);
-/// [N, C, D...] of channel blocks [N, C/b, D..., b] (rank >= 3).
+/// [N, C, D...] of channel blocks [N, C/b, D..., b] (rank >= 3), C counting the padding.
 Shape channels_first_of_blocks(const Shape& blocks);
 
 } // namespace tern

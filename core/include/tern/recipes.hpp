@@ -139,8 +139,10 @@ std::size_t fuse_residual_adds(Graph& graph, const std::vector<std::string>& bac
 /// GlobalAveragePoolBlocked, its elementwise ops and Concats stay (on blocks), the
 /// Transposes into it become ToChannelBlocks and those out of it FromChannelBlocks, and a
 /// Conv reading an image whose channels do not fill a block reads it channels first. Only
-/// where every value of the region is float32 with its channels in whole blocks (b = 16,
-/// else 8), and the backend of `backends` running each op runs its blocked form. Results
+/// where every value of the region is float32 with static channels in whole blocks (b = 16,
+/// else 8) or, failing both, in blocks of 16 (else 8) whose last is padded (no Div, no broadcasting
+/// over channels, Concats of whole blocks), and the backend of `backends` running each op
+/// runs its blocked form. FromChannelBlocks then carries the real channel count. Results
 /// are unchanged. Infers the graph's types. Returns how many regions it moved.
 std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backends);
 

@@ -41,11 +41,10 @@ std::int64_t block_attr(const InferenceContext& ctx) {
   return block;
 }
 
-/// Y [N, C, D...] in the op's layout, blocks of `block` channels for Layout::Blocks.
-Shape output_in(const InferenceContext& ctx, const Shape& y, Layout layout, std::int64_t block) {
+/// Y [N, C, D...] in the op's layout, blocks of `block` channels for Layout::Blocks (the
+/// last padded where they do not fill it).
+Shape output_in(const Shape& y, Layout layout, std::int64_t block) {
   if (layout != Layout::Blocks) return in_layout(y, layout == Layout::ChannelsLast);
-  ctx.require(y[1] == Shape::dynamic || y[1] % block == 0,
-              [&] { return std::to_string(y[1]) + " channels do not fill blocks of " + std::to_string(block); });
   return channel_blocks_shape(y, block);
 }
 
@@ -110,10 +109,13 @@ void infer_conv_in(InferenceContext& ctx, Layout layout) {
   if (x[1] != Shape::dynamic && w[1] != Shape::dynamic) {
     const std::int64_t channels =
         mul_dims(ctx, w[1], group, "the input channels of " + describe_input(ctx, 1) + " times attribute 'group'");
-    ctx.require(channels == x[1], [&] {
+    // Blocks hold the channels padded to whole blocks.
+    const bool blocked = layout == Layout::Blocks && ctx.shape(0).rank() > w.rank();
+    const std::int64_t held = blocked ? (channels + block - 1) / block * block : channels;
+    ctx.require(held == x[1], [&] {
       return describe_input(ctx, 1) + " takes " + std::to_string(w[1]) + " input channels per group x group " +
              std::to_string(group) + " = " + std::to_string(channels) + ", but " + describe_input(ctx, 0) + " has " +
-             std::to_string(x[1]) + " channels";
+             std::to_string(x[1]) + " channels" + (blocked ? " (padded to blocks)" : "");
     });
   }
   if (w[0] != Shape::dynamic)
@@ -134,7 +136,7 @@ void infer_conv_in(InferenceContext& ctx, Layout layout) {
   }
   check_fused_activation(ctx);
   const DataType y = affine_output_dtype(ctx, integer, w[0], "output channels of " + describe_input(ctx, 1));
-  const Shape out = output_in(ctx, window_output(ctx, x, kernel, w[0]), layout, block);
+  const Shape out = output_in(window_output(ctx, x, kernel, w[0]), layout, block);
   if (ctx.has_input(3)) require_residual(ctx, integer, out);
   ctx.set_output(0, y, out);
 }
@@ -193,7 +195,7 @@ Shape pool_output(const InferenceContext& ctx, Layout layout = Layout::ChannelsF
   require_rank(ctx, 0, 3, SIZE_MAX);
   const Shape x = channels_first_input(ctx, 0, layout);
   const Shape out = window_output(ctx, x, ctx.attr<Ints>("kernel_shape"), x[1]);
-  return output_in(ctx, out, layout, ctx.shape(0).dims().back());
+  return output_in(out, layout, ctx.shape(0).dims().back());
 }
 
 void infer_max_pool(InferenceContext& ctx) {
@@ -234,23 +236,37 @@ void infer_global_pool(InferenceContext& ctx, Layout layout) {
   require_rank(ctx, 0, 3, SIZE_MAX);
   Ints dims = channels_first_input(ctx, 0, layout).dims();
   std::fill(dims.begin() + 2, dims.end(), 1);
-  ctx.set_output(0, ctx.dtype(0), output_in(ctx, Shape(std::move(dims)), layout, ctx.shape(0).dims().back()));
+  ctx.set_output(0, ctx.dtype(0), output_in(Shape(std::move(dims)), layout, ctx.shape(0).dims().back()));
 }
 void infer_global_average_pool(InferenceContext& ctx) { infer_global_pool(ctx, Layout::ChannelsFirst); }
 void infer_global_average_pool_channels_last(InferenceContext& ctx) { infer_global_pool(ctx, Layout::ChannelsLast); }
 void infer_global_average_pool_blocked(InferenceContext& ctx) { infer_global_pool(ctx, Layout::Blocks); }
 
-/// ToChannelBlocks: Y [N, C/b, D..., b] of a float X [N, C, D...], b the attribute 'block'.
+/// ToChannelBlocks: Y [N, ceil(C/b), D..., b] of a float X [N, C, D...], b the attribute
+/// 'block'; where C does not fill the last block, its padding is zero.
 void infer_to_channel_blocks(InferenceContext& ctx) {
   require_float(ctx, 0);
   require_rank(ctx, 0, 3, SIZE_MAX);
-  ctx.set_output(0, ctx.dtype(0), output_in(ctx, ctx.shape(0), Layout::Blocks, block_attr(ctx)));
+  ctx.set_output(0, ctx.dtype(0), output_in(ctx.shape(0), Layout::Blocks, block_attr(ctx)));
 }
 
-/// FromChannelBlocks: the channels-first Y [N, C, D...] of X [N, C/b, D..., b].
+/// FromChannelBlocks: the channels-first Y [N, C, D...] of X [N, C/b, D..., b], C the
+/// attribute 'channels' where the last block is padded (absent: every channel of X).
 void infer_from_channel_blocks(InferenceContext& ctx) {
   require_float(ctx, 0);
-  ctx.set_output(0, ctx.dtype(0), channels_first_input(ctx, 0, Layout::Blocks));
+  Shape y = channels_first_input(ctx, 0, Layout::Blocks);
+  if (ctx.has_attr("channels")) {
+    const auto channels = ctx.attr<std::int64_t>("channels");
+    const std::int64_t block = ctx.shape(0).dims().back();
+    ctx.require(channels >= 1 && (y[1] == Shape::dynamic || (channels <= y[1] && channels > y[1] - block)), [&] {
+      return "attribute 'channels' is " + std::to_string(channels) + ", but " + describe_input(ctx, 0) + " holds " +
+             std::to_string(y[1]) + " in blocks of " + std::to_string(block);
+    });
+    std::vector<std::int64_t> dims = y.dims();
+    dims[1] = channels;
+    y = Shape(std::move(dims));
+  }
+  ctx.set_output(0, ctx.dtype(0), y);
 }
 
 } // namespace
@@ -304,7 +320,7 @@ std::vector<OpSchema> conv_pool_schemas() {
       // (channel_blocks): X [N, C, D...] to blocks of 'block' channels and back.
       {"GlobalAveragePoolBlocked", 1, 1, 1, 1, {}, infer_global_average_pool_blocked},
       {"ToChannelBlocks", 1, 1, 1, 1, {required_attr("block", AttributeType::Int)}, infer_to_channel_blocks},
-      {"FromChannelBlocks", 1, 1, 1, 1, {}, infer_from_channel_blocks},
+      {"FromChannelBlocks", 1, 1, 1, 1, {optional_attr("channels", AttributeType::Int)}, infer_from_channel_blocks},
   };
 }
 

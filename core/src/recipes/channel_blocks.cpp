@@ -6,7 +6,11 @@
 // whose convolution work is mostly of the first kinds moves into blocks as a whole: its
 // ops become their blocked forms, its edges (the Transposes of channels_last_ops) reorder
 // to and from blocks, and the region's first Conv reads a channels-first image as it is.
-// The figures are in the README (scripts/bench_matrix.py).
+// Channels that do not fill whole blocks (MobileNetV2's 24 and 144 blocks of 16) take
+// padded blocks where the backend declines whole blocks of 8 (AVX-512 at full width), as
+// ONNX Runtime pads them. The padding starts zero (the reorders and convolutions write it so) and
+// stays finite through the elementwise ops, so the next convolution, whose weights are
+// zero there, ignores it. The figures are in the README (scripts/bench_matrix.py).
 #include "recipes/running_backend.hpp"
 
 #include <tern/channels_last.hpp>
@@ -112,21 +116,35 @@ Region region_from(const Graph& graph, Node& entry, std::set<const Node*>& seen)
 
 std::int64_t channels(const Value& channels_last) { return channels_last.shape().dims().back(); }
 
-/// True when every value of the region is float32 with its channels (static) in whole
-/// blocks of `block`: the ops' outputs and the entries' outputs, except an entry whose
-/// readers are all Convs (an image: they read it channels first).
-bool fills_blocks(const Graph& graph, const Region& region, std::int64_t block) {
+bool read_by_convs(const Graph& graph, const Node& entry) {
+  return std::ranges::all_of(graph.consumers(*entry.output()),
+                             [](const Node* reader) { return reader->op_type() == "ConvChannelsLast"; });
+}
+
+/// True when every value of the region is float32 with its channels static and in whole
+/// blocks of `block`, or (`padded`) in blocks whose last is padded: the ops' outputs and the
+/// entries' outputs, except an entry whose readers are all Convs (an image: they read it
+/// channels first). Padding needs more: no Div (0 / 0 would put a NaN in it, which zero
+/// weights do not cancel), no op broadcasting over the channels (a value's one channel is
+/// not repeated across a block) and Concats of whole blocks only.
+bool fills_blocks(const Graph& graph, const Region& region, std::int64_t block, bool padded) {
   const auto fits = [&](const Value& value) {
     return value.dtype() == DataType::Float32 && value.shape().rank() >= 3 && value.shape().rank() <= 5 &&
-           channels(value) != Shape::dynamic && channels(value) % block == 0;
+           channels(value) != Shape::dynamic && (padded || channels(value) % block == 0);
   };
-  const auto read_by_convs = [&](const Node* entry) {
-    return std::ranges::all_of(graph.consumers(*entry->output()),
-                               [](const Node* reader) { return reader->op_type() == "ConvChannelsLast"; });
+  const auto pads_right = [&](const Node* op) {
+    if (!padded || blocked_form(*op) != nullptr) return true;
+    if (op->op_type() == "Div") return false;
+    const bool concat = op->op_type() == "Concat";
+    if (concat && channels(*op->output()) % block != 0) return false;
+    return std::ranges::all_of(op->inputs(), [&](const Value* input) {
+      if (input == nullptr || input->shape().rank() != op->output()->shape().rank()) return true;
+      return concat ? channels(*input) % block == 0 : channels(*input) == channels(*op->output());
+    });
   };
-  return std::ranges::all_of(region.ops, [&](const Node* op) { return fits(*op->output()); }) &&
+  return std::ranges::all_of(region.ops, [&](const Node* op) { return fits(*op->output()) && pads_right(op); }) &&
          std::ranges::all_of(region.entries,
-                             [&](const Node* entry) { return fits(*entry->output()) || read_by_convs(entry); });
+                             [&](const Node* entry) { return fits(*entry->output()) || read_by_convs(graph, *entry); });
 }
 
 /// Multiply-adds per image of a ConvChannelsLast ([N, D..., M] output).
@@ -163,31 +181,34 @@ bool mostly_faster_on_blocks(const Region& region, std::int64_t block) {
   return total > 0 && 2 * faster >= total;
 }
 
+/// The channels-first image an entry transposes, where its channels do not fill blocks of
+/// `block` and its readers are all Convs (which then read it as it is); nullptr elsewhere.
+Value* image_of(const Graph& graph, const Node* entry, std::int64_t block) {
+  const bool image = transposes(entry, Direction::ToChannelsLast) && entry->input(0)->shape()[1] % block != 0 &&
+                     read_by_convs(graph, *entry);
+  return image ? entry->input(0) : nullptr;
+}
+
 /// True when the backend that runs each of the region's ops runs its blocked form, the
 /// Convs on blocks of `block` (an image Conv asked about blocks too: its X is not).
-bool runs_blocked(const Region& region, std::int64_t block, const std::vector<std::string>& backends) {
+bool runs_blocked(const Graph& graph, const Region& region, std::int64_t block,
+                  const std::vector<std::string>& backends) {
   return std::ranges::all_of(region.ops, [&](const Node* op) {
     const char* blocked = blocked_form(*op);
     if (blocked == nullptr) return true;
     const KernelQuery asked = query_of(*op);
     KernelQuery query = asked;
-    const auto to_blocks = [&](Shape& shape) { // an image's channels stay as they are
-      if (shape.rank() < 3) return;
-      shape = channels_first_shape(shape);
-      if (shape[1] % block == 0) shape = channel_blocks_shape(shape, block);
+    const auto to_blocks = [&](Shape& shape) {
+      if (shape.rank() >= 3) shape = channel_blocks_shape(channels_first_shape(shape), block);
     };
-    to_blocks(query.input_shapes[0]);
+    if (image_of(graph, op->input(0)->producer(), block) != nullptr)
+      query.input_shapes[0] = channels_first_shape(query.input_shapes[0]);
+    else
+      to_blocks(query.input_shapes[0]);
     if (query.input_shapes.size() > 3) to_blocks(query.input_shapes[3]);
     const std::optional<std::string> runner = detail::running_backend(asked, backends);
     return runner && Registry::current().choose_kernel(*runner, query, blocked).kernel != nullptr;
   });
-}
-
-/// The channels-first image an entry transposes, where its channels do not fill blocks of
-/// `block` (its readers, Convs, then read it as it is); nullptr elsewhere.
-Value* image_of(const Node* entry, std::int64_t block) {
-  const bool image = transposes(entry, Direction::ToChannelsLast) && entry->input(0)->shape()[1] % block != 0;
-  return image ? entry->input(0) : nullptr;
 }
 
 /// Rewrites the region on blocks of `block`.
@@ -197,7 +218,7 @@ void move_to_blocks(Graph& graph, const Region& region, std::int64_t block) {
     std::vector<Value*> inputs = op->inputs();
     if (op->op_type() == "ConvChannelsLast") {
       attrs.set("block", block);
-      if (Value* image = image_of(inputs[0]->producer(), block)) inputs[0] = image;
+      if (Value* image = image_of(graph, inputs[0]->producer(), block)) inputs[0] = image;
     }
     if (op->op_type() == "Concat") { // channels-last axis a: channels -> 1, spatial a -> a + 1
       const auto rank = static_cast<std::int64_t>(op->output()->shape().rank());
@@ -211,8 +232,13 @@ void move_to_blocks(Graph& graph, const Region& region, std::int64_t block) {
   Attributes block_attr;
   block_attr.set("block", block);
   for (Node* entry : region.entries) // an image's entry is left unread, removed after
-    if (image_of(entry, block) == nullptr) graph.replace_node(*entry, "ToChannelBlocks", {entry->input(0)}, block_attr);
-  for (Node* exit : region.exits) graph.replace_node(*exit, "FromChannelBlocks", {exit->input(0)});
+    if (image_of(graph, entry, block) == nullptr)
+      graph.replace_node(*entry, "ToChannelBlocks", {entry->input(0)}, block_attr);
+  for (Node* exit : region.exits) { // its channels, where the last block is padded
+    Attributes channels_attr;
+    channels_attr.set("channels", channels(*exit->input(0)));
+    graph.replace_node(*exit, "FromChannelBlocks", {exit->input(0)}, std::move(channels_attr));
+  }
 }
 
 } // namespace
@@ -227,13 +253,16 @@ std::size_t channel_blocks(Graph& graph, const std::vector<std::string>& backend
   std::size_t moved = 0;
   for (const Region& region : regions) {
     if (!region.valid) continue;
-    for (const std::int64_t block : {16, 8}) {
-      if (!fills_blocks(graph, region, block) || !runs_blocked(region, block, backends)) continue;
+    // Whole blocks of 16, of 8, then padded blocks of 16, of 8: the first the region fills
+    // and the backend runs decides.
+    constexpr std::array<std::pair<std::int64_t, bool>, 4> choices{{{16, false}, {8, false}, {16, true}, {8, true}}};
+    for (const auto& [block, padded] : choices) {
+      if (!fills_blocks(graph, region, block, padded) || !runs_blocked(graph, region, block, backends)) continue;
       if (mostly_faster_on_blocks(region, block)) {
         move_to_blocks(graph, region, block);
         ++moved;
       }
-      break; // the widest blocks that fill decide
+      break;
     }
   }
   remove_dead_nodes(graph);
