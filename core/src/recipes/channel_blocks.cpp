@@ -8,9 +8,9 @@
 // to and from blocks, and the region's first Conv reads a channels-first image as it is.
 // Channels that do not fill whole blocks (MobileNetV2's 24 and 144 blocks of 16) take
 // padded blocks where the backend declines whole blocks of 8 (AVX-512 at full width), as
-// ONNX Runtime pads them. The padding starts zero (the reorders and convolutions write it so) and
-// stays finite through the elementwise ops, so the next convolution, whose weights are
-// zero there, ignores it. The figures are in the README (scripts/bench_matrix.py).
+// ONNX Runtime pads them. The padding starts zero (the reorders and convolutions write it
+// so) and stays finite through the elementwise ops, so the next convolution, whose weights
+// are zero there, ignores it. The figures are in the README (scripts/bench_matrix.py).
 #include "recipes/running_backend.hpp"
 
 #include <tern/channels_last.hpp>
@@ -116,6 +116,7 @@ Region region_from(const Graph& graph, Node& entry, std::set<const Node*>& seen)
 
 std::int64_t channels(const Value& channels_last) { return channels_last.shape().dims().back(); }
 
+/// True when every reader of `entry`'s output is a ConvChannelsLast.
 bool read_by_convs(const Graph& graph, const Node& entry) {
   return std::ranges::all_of(graph.consumers(*entry.output()),
                              [](const Node* reader) { return reader->op_type() == "ConvChannelsLast"; });
