@@ -188,3 +188,44 @@ TEST(IntegerRequantize, RequantizeAddIsTheFourNodesItReplaces) {
 }
 
 } // namespace
+
+namespace {
+
+// Scales that fit no channel count of the tensor a run brings (the axis dynamic when the
+// graph was checked): refused before the kernel runs, one line naming the node, the
+// attribute and the counts.
+TEST(IntegerRequantize, ScalesThatFitNoChannelCountAreRefused) {
+  const Shape dynamic{2, tern::Shape::dynamic, 4};
+  const auto run = [&](const std::string& op, const Attributes& attrs, std::size_t inputs) {
+    tern::Graph graph;
+    std::vector<std::string> names;
+    for (std::size_t i = 0; i < inputs; ++i) {
+      names.push_back("x" + std::to_string(i));
+      graph.add_input(names.back(), DataType::Int8, dynamic);
+    }
+    graph.add_node(op, names, {"y"}, attrs);
+    graph.add_output("y");
+    tern::SequentialScheduler scheduler(graph, {"cpu"});
+    const Tensor x = tern::test::typed(Shape{2, 2, 4}, DataType::Int8, tern::test::random_x(16, DataType::Int8, 3));
+    try {
+      scheduler.forward(std::vector<Tensor>(inputs, x));
+      ADD_FAILURE() << op << " ran";
+    } catch (const tern::Error& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("node '" + op + "_0' (" + op + ")"), std::string::npos) << message;
+      EXPECT_NE(message.find("has 3 values; expected 1 or 2"), std::string::npos) << message;
+    }
+  };
+  run("Requantize", requantize_attrs({0.5, 0.25, 2.0}, -128, 127, "int8"), 1);
+  run("RequantizeAdd",
+      tern::test::attrs({{"a_scale", std::vector<double>{0.5}},
+                         {"b_scale", std::vector<double>{0.5, 0.25, 2.0}},
+                         {"scale", std::vector<double>{1.0}},
+                         {"lo", std::int64_t{-128}},
+                         {"hi", std::int64_t{127}},
+                         {"to", std::string("int8")},
+                         {"axis", std::int64_t{1}}}),
+      2);
+}
+
+} // namespace

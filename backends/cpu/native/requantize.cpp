@@ -26,6 +26,21 @@ std::optional<Requantization> requantization_of(const Node& node, const std::str
   return r;
 }
 
+ChannelGeometry channel_geometry(const Node& node, const Shape& shape, std::int64_t axis,
+                                 std::initializer_list<std::size_t> counts) {
+  ChannelGeometry geometry;
+  if (std::ranges::all_of(counts, [](std::size_t count) { return count == 1; })) return geometry;
+  const std::size_t a = normalize_axis(node, axis, shape.rank(), "attribute 'axis'");
+  geometry.channels = shape[a];
+  for (std::size_t d = a + 1; d < shape.rank(); ++d) geometry.inner *= shape[d];
+  for (const std::size_t count : counts)
+    require(node, count == 1 || static_cast<std::int64_t>(count) == geometry.channels, [&] {
+      return "a scale has " + std::to_string(count) + " values, but axis " + std::to_string(a) + " of " +
+             shape.to_string() + " has " + std::to_string(geometry.channels);
+    });
+  return geometry;
+}
+
 namespace {
 
 /// An 8-bit x takes 256 values: each channel's results, tabulated once with r.apply (the
@@ -102,17 +117,7 @@ public:
                     [&] { return "x is " + std::string(name(in)) + ", expected float32, int32, int8 or uint8"; });
     native::require_dtype(node_, y, requantization_.to, "output");
     native::require_shape(node_, y.shape(), x.shape(), "output");
-    std::int64_t channels = 1, inner = 1;
-    if (requantization_.scale.size() != 1) {
-      const Shape& shape = x.shape();
-      const std::size_t axis = native::normalize_axis(node_, axis_, shape.rank(), "attribute 'axis'");
-      channels = shape[axis];
-      native::require(node_, static_cast<std::int64_t>(requantization_.scale.size()) == channels, [&] {
-        return "the scale has " + std::to_string(requantization_.scale.size()) + " values, but axis " +
-               std::to_string(axis) + " of x " + shape.to_string() + " has " + std::to_string(channels);
-      });
-      for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
-    }
+    const auto [channels, inner] = native::channel_geometry(node_, x.shape(), axis_, {requantization_.scale.size()});
     native::requantize(requantization_, x, y, channels, inner);
   }
 

@@ -10,6 +10,7 @@
 #include <tern/tensor.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <vector>
@@ -57,6 +58,17 @@ void requantize_values(const Requantization& r, const X* x, Y* y, std::int64_t c
 /// The requantization in attributes `<prefix>scale`, `<prefix>lo`, `<prefix>hi`,
 /// `<prefix>to`, or nullopt when `<prefix>scale` is absent (no fused requantization).
 std::optional<Requantization> requantization_of(const Node& node, const std::string& prefix);
+
+/// How a tensor is seen by per-channel arithmetic: [outer, channels, inner].
+struct ChannelGeometry {
+  std::int64_t channels = 1, inner = 1;
+};
+
+/// The geometry of a tensor of `shape` whose scales have `counts` values each: one (per
+/// tensor) or one per index of `axis` (per channel). Every count 1: channels and inner 1,
+/// the elements all outer. Fails (naming the count) where a count is neither.
+ChannelGeometry channel_geometry(const Node& node, const Shape& shape, std::int64_t axis,
+                                 std::initializer_list<std::size_t> counts);
 
 /// Requantizes `x` (float32, int32, int8 or uint8) into `y` (int8, uint8 or int32, same
 /// element count), both seen as [outer, channels, inner] with channel c using scale[c]

@@ -86,19 +86,8 @@ public:
     native::require_dtype(node_, y, sum_.to, "output");
     native::require_shape(node_, y.shape(), a.shape(), "output");
     const Shape& shape = a.shape();
-    std::int64_t channels = 1, inner = shape.numel();
-    const std::size_t per_channel = std::max({a_scale_.size(), b_scale_.size(), sum_.scale.size()});
-    if (per_channel != 1) {
-      const std::size_t axis = native::normalize_axis(node_, axis_, shape.rank(), "attribute 'axis'");
-      channels = shape[axis];
-      inner = 1;
-      for (std::size_t d = axis + 1; d < shape.rank(); ++d) inner *= shape[d];
-      for (const std::size_t count : {a_scale_.size(), b_scale_.size(), sum_.scale.size()})
-        native::require(node_, count == 1 || static_cast<std::int64_t>(count) == channels, [&] {
-          return "a scale has " + std::to_string(count) + " values, but axis " + std::to_string(axis) + " of " +
-                 shape.to_string() + " has " + std::to_string(channels);
-        });
-    }
+    const auto [channels, inner] =
+        native::channel_geometry(node_, shape, axis_, {a_scale_.size(), b_scale_.size(), sum_.scale.size()});
     dispatch(a.dtype(), [&](auto a_tag) {
       dispatch(b.dtype(), [&](auto b_tag) {
         dispatch(y.dtype(), [&](auto y_tag) {
